@@ -1,0 +1,77 @@
+"""Access rights: role × entity × action → level (SPEC §0).
+
+Every view, API endpoint, board and export asks these two functions; nothing else decides
+who sees what. A model takes part by declaring ``access_entity`` (an ``Entity`` value) and
+``access_owner_field`` (the name of its responsible-user foreign key).
+"""
+
+from django.db.models import Max, Q, QuerySet
+
+from .models.access import AccessRule, Action, Entity, Level
+from .structure import department_subtree_ids
+
+__all__ = ["Action", "Entity", "Level", "can", "filter_queryset", "level_for"]
+
+
+def _levels(user) -> dict[tuple[str, str], int]:
+    cached = getattr(user, "_access_levels", None)
+    if cached is None:
+        rows = (
+            AccessRule.objects.filter(role__in=user.groups.all())
+            .values_list("entity", "action")
+            .annotate(level=Max("level"))
+        )
+        cached = {(entity, action): level for entity, action, level in rows}
+        user._access_levels = cached
+    return cached
+
+
+def level_for(user, entity: str, action: str = Action.READ) -> Level:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Level.NONE
+    if user.is_superuser:
+        return Level.ALL
+    return Level(_levels(user).get((entity, action), Level.NONE))
+
+
+def _subtree(user) -> set[int]:
+    cached = getattr(user, "_department_subtree", None)
+    if cached is None:
+        cached = department_subtree_ids(user.department_id)
+        user._department_subtree = cached
+    return cached
+
+
+def filter_queryset(user, queryset: QuerySet, action: str = Action.READ, *, entity: str | None = None) -> QuerySet:
+    """The rows of ``queryset`` the user may ``action``."""
+    model = queryset.model
+    entity = entity or model.access_entity
+    level = level_for(user, entity, action)
+    if level == Level.ALL:
+        return queryset
+    if level == Level.NONE:
+        return queryset.none()
+    owner = model.access_owner_field
+    mine = Q(**{owner: user.pk})
+    if level == Level.DEPARTMENT and user.department_id is not None:
+        mine |= Q(**{f"{owner}__department_id__in": _subtree(user)})
+    return queryset.filter(mine)
+
+
+def can(user, obj, action: str = Action.READ, *, entity: str | None = None) -> bool:
+    """Whether the user may ``action`` this object."""
+    entity = entity or type(obj).access_entity
+    level = level_for(user, entity, action)
+    if level == Level.ALL:
+        return True
+    if level == Level.NONE:
+        return False
+    owner_id = getattr(obj, f"{type(obj).access_owner_field}_id")
+    if owner_id == user.pk:
+        return True
+    if level == Level.DEPARTMENT and user.department_id is not None and owner_id is not None:
+        from .models import User
+
+        owner_department = User.objects.filter(pk=owner_id).values_list("department_id", flat=True).first()
+        return owner_department in _subtree(user)
+    return False

@@ -1,0 +1,11 @@
+"""The /api/v1/ router. Each app registers its viewsets in its own api module."""
+
+from django.urls import path
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter()
+
+urlpatterns = [
+    path("auth/token/", obtain_auth_token, name="api-token"),
+]

@@ -1,0 +1,28 @@
+"""Liveness of the parts the app cannot work without."""
+
+from django.db import connection
+
+
+def database_status() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # any driver error means "down"; the reason goes in the answer
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def broker_status() -> str:
+    from .celery import app
+
+    try:
+        with app.connection_for_write() as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+    except Exception as exc:  # kombu raises many transport-specific errors
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
+def status() -> dict[str, str]:
+    return {"db": database_status(), "broker": broker_status()}

@@ -1,0 +1,41 @@
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.factories import DEMO_PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_schema_builds_without_warnings(tmp_path):
+    out = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out))
+    assert "openapi:" in out.read_text()
+
+
+def test_the_docs_page_is_served_from_local_files(client):
+    client.force_login(UserFactory())
+    body = client.get(reverse("api-docs")).content.decode()
+    assert "swagger-ui" in body
+    assert "cdn" not in body.lower()
+
+
+def test_the_api_needs_authentication():
+    response = APIClient().get("/api/v1/")
+    assert response.status_code in (401, 403)
+
+
+def test_a_token_opens_the_api():
+    UserFactory(username="robot")
+    api = APIClient()
+    token = api.post(reverse("api-token"), {"username": "robot", "password": DEMO_PASSWORD}).json()["token"]
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api.get("/api/v1/").status_code == 200
+
+
+def test_a_wrong_password_gets_no_token():
+    UserFactory(username="robot")
+    response = APIClient().post(reverse("api-token"), {"username": "robot", "password": "wrong"})
+    assert response.status_code == 400
+    assert "token" not in response.json()

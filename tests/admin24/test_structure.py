@@ -1,0 +1,55 @@
+import pytest
+
+from admin24.structure import department_subtree_ids, supervisor_of
+from tests.factories import DepartmentFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def company():
+    """Директор heads the company; Продажи (headed by Петров) has a sub-team Регионы with no head."""
+    director = UserFactory(username="director")
+    root = DepartmentFactory(name="Компания", head=director)
+    director.department = root
+    director.save()
+    sales_head = UserFactory(username="sales_head")
+    sales = DepartmentFactory(name="Продажи", parent=root, head=sales_head)
+    sales_head.department = sales
+    sales_head.save()
+    regions = DepartmentFactory(name="Регионы", parent=sales)
+    return {"director": director, "root": root, "sales_head": sales_head, "sales": sales, "regions": regions}
+
+
+def test_a_members_supervisor_is_the_head_of_their_department(company):
+    manager = UserFactory(department=company["sales"])
+    assert supervisor_of(manager) == company["sales_head"]
+
+
+def test_a_heads_supervisor_is_the_head_of_the_parent_department(company):
+    assert supervisor_of(company["sales_head"]) == company["director"]
+
+
+def test_a_department_without_head_defers_to_the_parent(company):
+    regional = UserFactory(department=company["regions"])
+    assert supervisor_of(regional) == company["sales_head"]
+
+
+def test_the_top_head_and_users_without_department_have_no_supervisor(company):
+    assert supervisor_of(company["director"]) is None
+    assert supervisor_of(UserFactory()) is None
+
+
+def test_an_inactive_head_is_skipped(company):
+    company["sales_head"].is_active = False
+    company["sales_head"].save()
+    manager = UserFactory(department=company["sales"])
+    assert supervisor_of(manager) == company["director"]
+
+
+def test_subtree_holds_the_department_and_everything_below(company):
+    assert department_subtree_ids(company["sales"].pk) == {company["sales"].pk, company["regions"].pk}
+    assert department_subtree_ids(company["root"].pk) == {
+        d.pk for d in (company["root"], company["sales"], company["regions"])
+    }
+    assert department_subtree_ids(None) == set()
