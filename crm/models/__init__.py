@@ -1,0 +1,26 @@
+"""The CRM's models, one module per concern; Django finds them all through this package."""
+
+from .activity import Activity
+from .deals import ContractStage, Deal, DealPipeline
+from .directory import Company, Contact, ContactEmail, ContactPhone
+from .leads import Lead, LeadSource, LeadStage
+from .settings import CrmSettings
+from .tasks import ChecklistTemplate, Task, TaskChecklistItem
+
+__all__ = [
+    "Activity",
+    "ChecklistTemplate",
+    "Company",
+    "Contact",
+    "ContactEmail",
+    "ContactPhone",
+    "ContractStage",
+    "CrmSettings",
+    "Deal",
+    "DealPipeline",
+    "Lead",
+    "LeadSource",
+    "LeadStage",
+    "Task",
+    "TaskChecklistItem",
+]

@@ -1,0 +1,48 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Activity(models.Model):
+    """One line of an entity's timeline: who did what to it and when (written by services)."""
+
+    class Verb(models.TextChoices):
+        CREATED = "created", _("created")
+        UPDATED = "updated", _("updated")
+        MOVED = "moved", _("moved")
+        ASSIGNED = "assigned", _("assigned")
+        CONVERTED = "converted", _("converted")
+        TASK_CREATED = "task_created", _("task created")
+        TASK_COMPLETED = "task_completed", _("task completed")
+        TASK_REOPENED = "task_reopened", _("task reopened")
+        REMINDER_SENT = "reminder_sent", _("reminder sent")
+        DUPLICATE_FOUND = "duplicate_found", _("possible duplicate found")
+        NOTE = "note", _("note")
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when the system (a robot) did it."),
+    )
+    created_at = models.DateTimeField(_("when"), auto_now_add=True)
+    verb = models.CharField(_("what"), max_length=32, choices=Verb.choices)
+    text = models.TextField(_("text"), blank=True)
+    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("target type"))
+    target_id = models.PositiveBigIntegerField(_("target id"))
+    target = GenericForeignKey("target_type", "target_id")
+    data = models.JSONField(_("data"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-created_at"], name="crm_activity_timeline")]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_verb_display()}"

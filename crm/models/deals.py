@@ -1,0 +1,149 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+
+class DealPipeline(models.TextChoices):
+    CONTRACT = "contract", _("Contract signing")
+    REGULAR = "regular", _("Regular payments")
+
+
+class ContractStage(models.TextChoices):
+    PROPOSAL = "proposal", _("Commercial proposal")
+    FEEDBACK = "feedback", _("Feedback")
+    CONTRACT = "contract", _("Contract signing")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    PAID = "paid", _("Payment received")
+    AUDIT = "audit", _("IT infrastructure audit")
+    CLOSING_DOCS = "closing_docs", _("Closing documents")
+    LOST = "lost", _("Deal not signed")
+    SUSPENDED = "suspended", _("Processing suspended")
+
+
+CONTRACT_ACTIVE = [
+    ContractStage.PROPOSAL,
+    ContractStage.FEEDBACK,
+    ContractStage.CONTRACT,
+    ContractStage.AWAITING_PAYMENT,
+    ContractStage.PAID,
+    ContractStage.AUDIT,
+    ContractStage.CLOSING_DOCS,
+]
+
+
+class Deal(ConcurrentTransitionMixin, models.Model):
+    """A sale in one of the deal pipelines (SPEC §2). Minimal for now: the deals issue extends it.
+
+    The stage field holds the slug of a stage of ``pipeline``; the pipeline modules in
+    ``crm.pipelines`` know the labels and robots.
+    """
+
+    access_entity = "deal"
+    access_owner_field = "responsible"
+
+    pipeline = models.CharField(
+        _("pipeline"), max_length=16, choices=DealPipeline.choices, default=DealPipeline.CONTRACT
+    )
+    stage = FSMField(_("stage"), max_length=32, default=ContractStage.PROPOSAL, db_index=True)
+    stage_entry_count = models.PositiveIntegerField(_("stage entries"), default=0, editable=False)
+    stage_changed_at = models.DateTimeField(_("stage changed at"), default=timezone.now)
+    closing_reason = models.TextField(_("closing reason"), blank=True)
+
+    title = models.CharField(_("title"), max_length=300)
+    company = models.ForeignKey(
+        "crm.Company", verbose_name=_("company"), null=True, blank=True, on_delete=models.PROTECT, related_name="deals"
+    )
+    contact = models.ForeignKey(
+        "crm.Contact", verbose_name=_("contact"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_deals",
+    )
+    source_lead = models.ForeignKey(
+        "crm.Lead", verbose_name=_("lead"), null=True, blank=True, on_delete=models.SET_NULL, related_name="deals"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+
+    # Copied from the lead on conversion.
+    service_kind = models.CharField(_("service kind"), max_length=200, blank=True)
+    computers = models.PositiveIntegerField(_("computers"), default=0)
+    servers = models.PositiveIntegerField(_("servers"), default=0)
+    offices = models.PositiveIntegerField(_("offices"), default=0)
+    client_request = models.TextField(_("client request"), blank=True)
+
+    proposal_file = models.FileField(_("commercial proposal"), upload_to="crm/deals/proposals/%Y/%m/", blank=True)
+    contract_file = models.FileField(_("contract"), upload_to="crm/deals/contracts/%Y/%m/", blank=True)
+    contract_date = models.DateField(_("contract date"), null=True, blank=True)
+    contract_end_date = models.DateField(_("contract end date"), null=True, blank=True)
+    payment_received = models.BooleanField(_("payment received"), default=False)
+
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["pipeline", "stage", "-created_at"], name="crm_deal_board"),
+            models.Index(fields=["responsible", "pipeline", "stage"], name="crm_deal_resp_stage"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def pipeline_key(self) -> str:
+        return self.pipeline
+
+    @property
+    def stage_entry_token(self) -> str:
+        return f"{self.pipeline}:{self.stage}:{self.stage_entry_count}"
+
+    # --- «Заключение договора»: the moves that exist; guards and robots in crm.pipelines.contract
+
+    @transition(field=stage, source=[ContractStage.PROPOSAL, ContractStage.SUSPENDED], target=ContractStage.FEEDBACK)
+    def to_feedback(self):
+        """The proposal is sent; waiting for the client's answer."""
+
+    @transition(field=stage, source=[ContractStage.FEEDBACK, ContractStage.SUSPENDED], target=ContractStage.CONTRACT)
+    def to_contract(self):
+        """The client agreed: the contract is drafted."""
+
+    @transition(field=stage, source=[ContractStage.CONTRACT], target=ContractStage.AWAITING_PAYMENT)
+    def to_awaiting_payment(self):
+        """The contract is signed; waiting for the first payment."""
+
+    @transition(field=stage, source=[ContractStage.AWAITING_PAYMENT], target=ContractStage.PAID)
+    def to_paid(self):
+        """The first payment arrived."""
+
+    @transition(field=stage, source=[ContractStage.PAID], target=ContractStage.AUDIT)
+    def to_audit(self):
+        """The client's IT needs an audit first."""
+
+    @transition(field=stage, source=[ContractStage.PAID, ContractStage.AUDIT], target=ContractStage.CLOSING_DOCS)
+    def to_closing_docs(self):
+        """Waiting for the closing documents."""
+
+    @transition(field=stage, source=[ContractStage.LOST, ContractStage.SUSPENDED], target=ContractStage.PROPOSAL)
+    def to_proposal(self):
+        """Start over with a new proposal."""
+
+    @transition(field=stage, source=CONTRACT_ACTIVE, target=ContractStage.LOST)
+    def to_lost(self):
+        """Closed: the deal was not signed."""
+
+    @transition(field=stage, source=CONTRACT_ACTIVE, target=ContractStage.SUSPENDED)
+    def to_suspended(self):
+        """On hold."""
