@@ -56,3 +56,6 @@ class AccessRuleAdmin(admin.ModelAdmin):
     list_editable = ("level",)
     list_filter = ("role", "entity", "action", "level")
     list_select_related = ("role",)
+
+
+from . import admin_clock, admin_constants  # noqa: E402, F401 - importing registers their ModelAdmins

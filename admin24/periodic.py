@@ -15,3 +15,4 @@ class PeriodicTask:
 
 
 PERIODIC_TASKS: list[PeriodicTask] = []
+PERIODIC_TASKS.append(PeriodicTask("run due actions", "admin24.run_due_actions", 30))
