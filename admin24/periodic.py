@@ -16,3 +16,4 @@ class PeriodicTask:
 
 PERIODIC_TASKS: list[PeriodicTask] = []
 PERIODIC_TASKS.append(PeriodicTask("run due actions", "admin24.run_due_actions", 30))
+PERIODIC_TASKS.append(PeriodicTask("sweep outbox", "notifications.sweep_outbox", 60))

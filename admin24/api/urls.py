@@ -9,3 +9,4 @@ router = DefaultRouter()
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
 ]
+import notifications.api  # noqa: E402, F401  registers /api/v1/notifications/

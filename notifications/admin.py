@@ -1,0 +1,66 @@
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from admin24.roles import is_administrator
+
+from . import services
+from .models import Notification, OutboxMessage
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "channel", "address", "subject", "status", "attempts", "sent_at", "last_error"]
+    list_filter = ["status", "channel", "template"]
+    search_fields = ["address", "subject", "message_id", "idempotency_key"]
+    date_hierarchy = "created_at"
+    actions = ["retry"]
+    list_select_related = ["recipient_user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_retry_permission(self, request):
+        return is_administrator(request.user)
+
+    @admin.action(description=_("Send the selected messages again"), permissions=["retry"])
+    def retry(self, request, queryset):
+        queued = services.outbox_retry(messages=queryset)
+        skipped = queryset.count() - queued
+        self.message_user(
+            request,
+            ngettext("%(count)d message queued again.", "%(count)d messages queued again.", queued) % {"count": queued},
+            messages.SUCCESS,
+        )
+        if skipped:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d message was skipped: it is being sent or was already sent.",
+                    "%(count)d messages were skipped: they are being sent or were already sent.",
+                    skipped,
+                )
+                % {"count": skipped},
+                messages.WARNING,
+            )
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "recipient", "title", "read_at"]
+    list_filter = ["template", ("read_at", admin.EmptyFieldListFilter)]
+    search_fields = ["title", "recipient__username", "recipient__last_name"]
+    date_hierarchy = "created_at"
+    list_select_related = ["recipient"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,8 @@
+"""Delivery channels, registered by name. A new channel (Telegram) is a module that calls `register`."""
+
+from .base import Channel, PermanentError, TemporaryError, UnknownChannel, get, register
+
+# Importing the built-in channels registers them.
+from . import email  # noqa: F401  isort: skip
+
+__all__ = ["Channel", "PermanentError", "TemporaryError", "UnknownChannel", "get", "register"]

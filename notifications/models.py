@@ -1,0 +1,118 @@
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Notification(models.Model):
+    """An in-app notification for a staff user: what the bell counts."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    template = models.CharField(_("template"), max_length=100)
+    title = models.CharField(_("title"), max_length=300)
+    body = models.TextField(_("text"), blank=True)
+    link = models.CharField(_("link"), max_length=500, blank=True)
+    key = models.CharField(_("idempotency key"), max_length=200, blank=True)
+    target_type = models.ForeignKey(
+        ContentType, verbose_name=_("target type"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    target_id = models.PositiveBigIntegerField(_("target id"), null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The bell's count on every page: only unread rows of one user.
+            models.Index(fields=["recipient"], name="notification_unread", condition=models.Q(read_at__isnull=True)),
+            models.Index(fields=["recipient", "-created_at"], name="notification_by_recipient"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "key"], name="notification_unique_key", condition=~models.Q(key="")
+            )
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+
+class OutboxMessage(models.Model):
+    """One delivery through one channel, written in the sender's transaction and sent after commit."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    channel = models.CharField(_("channel"), max_length=32)
+    recipient_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbox_messages",
+    )
+    # A recipient that is not a staff user (a CRM contact).
+    recipient_type = models.ForeignKey(
+        ContentType,
+        verbose_name=_("recipient type"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recipient_id = models.PositiveBigIntegerField(_("recipient id"), null=True, blank=True)
+    recipient_object = GenericForeignKey("recipient_type", "recipient_id")
+    address = models.CharField(_("address"), max_length=320)
+    template = models.CharField(_("template"), max_length=100)
+    context = models.JSONField(_("context"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    subject = models.CharField(_("subject"), max_length=500)
+    body_text = models.TextField(_("text part"))
+    body_html = models.TextField(_("HTML part"), blank=True)
+    attachments = models.JSONField(_("attachments"), default=list, blank=True)
+    headers = models.JSONField(_("extra headers"), default=dict, blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=255, db_index=True)
+    idempotency_key = models.CharField(_("idempotency key"), max_length=255, unique=True)
+    target_type = models.ForeignKey(
+        ContentType, verbose_name=_("target type"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_id = models.PositiveBigIntegerField(_("target id"), null=True, blank=True)
+    target = GenericForeignKey("target_type", "target_id")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    next_attempt_at = models.DateTimeField(_("next attempt at"))
+    claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
+    provider_id = models.CharField(_("provider's id"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweeper's two scans stay small however many rows were sent.
+            models.Index(fields=["next_attempt_at"], name="outbox_pending_due", condition=models.Q(status="pending")),
+            models.Index(fields=["claimed_at"], name="outbox_sending", condition=models.Q(status="sending")),
+        ]
+
+    def __str__(self):
+        return f"{self.channel} → {self.address}: {self.subject}"

@@ -1,0 +1,412 @@
+"""Notifications: write in the caller's transaction, deliver after commit, sweep what was left behind.
+
+Delivery guarantees (DESIGN.md "Notifications: the outbox"):
+
+* A row is written in the caller's transaction, so a rolled-back change notifies nobody, and the
+  Celery task is published only after commit. A broker that is down at that moment loses nothing:
+  the row stays pending and `outbox_sweep` publishes it again later.
+* Every delivery first claims its row with a conditional update (pending → sending). Only one of
+  any number of duplicate tasks (the after-commit one, a Celery retry, the sweeper's) wins the
+  claim, so a message already accepted by the provider and marked sent is never sent again.
+* The one window left is at-least-once: the provider accepts the message and the worker dies
+  before marking the row sent. The row then stays "sending"; after `STUCK_AFTER` (well past
+  Celery's hard time limit, so no live worker can still be inside that send) the sweeper sends
+  it again. SMTP offers no idempotency, so the recipient may get the email twice; it carries the
+  same Message-ID both times, which most mail clients use to show it once. We chose this over
+  at-most-once because a lost notification (an invoice, a deadline) costs more than a duplicate.
+"""
+
+import hashlib
+import json
+import logging
+import re
+import uuid
+import zoneinfo
+from dataclasses import dataclass
+from datetime import timedelta
+from email.utils import make_msgid
+from functools import partial
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
+from django.db import IntegrityError, models, transaction
+from django.template import Context, TemplateDoesNotExist
+from django.template.loader import get_template
+from django.utils import timezone, translation
+
+from . import channels
+from .models import Notification, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY_AFTER = timedelta(minutes=1)
+LONGEST_RETRY_AFTER = timedelta(hours=1)
+# Longer than CELERY_TASK_TIME_LIMIT: a row "sending" for this long has no live worker behind it.
+STUCK_AFTER = timedelta(minutes=10)
+# Fresh rows are published by their own after-commit hook; the sweeper leaves them that long.
+SWEEP_MIN_AGE = timedelta(minutes=1)
+SWEEP_BATCH = 500
+
+_TEMPLATE_NAME = re.compile(r"^[a-z0-9_]+(?:[./-][a-z0-9_]+)*$")
+_PARTS = ("subject.txt", "body.txt", "body.html")
+
+
+class UnknownTemplate(ValueError):
+    pass
+
+
+class InvalidRecipient(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    summary: str  # the message alone: the in-app notification's text
+    text: str  # the email's text part: the summary with greeting and signature
+    html: str
+
+
+def notify(
+    recipient,
+    template: str,
+    context: dict,
+    *,
+    channels: tuple[str, ...] | list[str] = ("email",),
+    key: str | None = None,
+    attachments=(),
+    headers: dict | None = None,
+    target=None,
+) -> list[OutboxMessage]:
+    """Tell `recipient` something: an in-app notification for a staff user, one outbox row per channel.
+
+    `recipient` is a staff User, a contact-like object (`.email` or `.emails`) or an email address.
+    `context["link"]` (a path or URL) becomes the in-app link and an absolute URL in emails. The
+    same `key` twice for the same recipient and channel writes nothing new and returns the rows
+    written the first time. Call it inside the transaction of the change it reports.
+    """
+    channel_objects = [_channel(name) for name in channels]
+    _check_template(template)
+    user = recipient if isinstance(recipient, get_user_model()) else None
+    if isinstance(recipient, str):
+        recipient = recipient.strip()
+        try:
+            validate_email(recipient)
+        except ValidationError:
+            raise InvalidRecipient(f"{recipient!r} is not an email address") from None
+    language = _language_of(recipient)
+    link = str(context.get("link") or "")
+    rendered = render(template, {**context, "link": _absolute(link)}, language=language, recipient=recipient)
+    target_type, target_id = _target_fields(target)
+
+    if user is not None:
+        _write_in_app(
+            user=user,
+            template=template,
+            rendered=rendered,
+            link=link,
+            key=key,
+            target_type=target_type,
+            target_id=target_id,
+        )
+
+    stored_context = json.loads(json.dumps(context, cls=_LenientEncoder))
+    messages = []
+    for channel in channel_objects:
+        address = channel.address_for(recipient)
+        if not address:
+            continue
+        idempotency_key = _idempotency_key(key, channel=channel.name, recipient=recipient, address=address)
+        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is not None:
+            messages.append(existing)
+            continue
+        message = OutboxMessage(
+            channel=channel.name,
+            recipient_user=user,
+            address=address,
+            template=template,
+            context=stored_context,
+            language=language,
+            subject=rendered.subject[:500],
+            body_text=rendered.text,
+            body_html=rendered.html,
+            attachments=[str(path) for path in attachments],
+            headers=dict(headers or {}),
+            message_id=make_msgid(domain=_mail_domain()),
+            idempotency_key=idempotency_key,
+            target_type=target_type,
+            target_id=target_id,
+            next_attempt_at=timezone.now(),
+        )
+        if user is None and isinstance(recipient, models.Model):
+            message.recipient_object = recipient
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            # The same key written concurrently by another transaction that committed first.
+            messages.append(OutboxMessage.objects.get(idempotency_key=idempotency_key))
+            continue
+        transaction.on_commit(partial(_publish, message.pk))
+        messages.append(message)
+    return messages
+
+
+def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:
+    """The subject and parts of `template` in `language` and the recipient's time zone."""
+    names = _check_template(template)
+    full_context = {
+        "site_url": settings.SITE_URL,
+        "recipient_name": _display_name(recipient),
+        **context,
+    }
+    with translation.override(language), timezone.override(_time_zone_of(recipient)):
+        subject = _render_text(names[0], full_context)
+        summary = _render_text(names[1], full_context).strip()
+        text = _render_text("notifications/email_base.txt", {**full_context, "content": summary})
+        html = get_template(names[2]).render(full_context)
+    return Rendered(subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html)
+
+
+def _render_text(name: str, context: dict) -> str:
+    # Plain text must not be HTML-escaped: «Ромашка & Co» stays as typed.
+    return get_template(name).template.render(Context(context, autoescape=False))
+
+
+# --- Delivery ---------------------------------------------------------------------------------
+
+
+def outbox_deliver(*, message_id: int) -> timedelta | None:
+    """Send one outbox row if it is still pending. Returns how long to wait before retrying, if at all.
+
+    Runs outside a transaction: the claim must be committed before the send starts.
+    """
+    now = timezone.now()
+    claimed = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.SENDING, claimed_at=now, attempts=models.F("attempts") + 1
+    )
+    if claimed != 1:
+        return None
+    message = OutboxMessage.objects.get(pk=message_id)
+    try:
+        provider_id = _channel(message.channel).send(message)
+    except channels.PermanentError as exc:
+        _finish_failed(message, str(exc))
+        return None
+    except Exception as exc:
+        if not isinstance(exc, channels.TemporaryError):
+            log.exception("outbox message %s: unexpected error while sending", message.pk)
+        reason = str(exc) or type(exc).__name__
+        if message.attempts >= MAX_ATTEMPTS:
+            _finish_failed(message, f"{reason} (gave up after {message.attempts} attempts)")
+            return None
+        wait = retry_delay(message.attempts)
+        OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
+            status=OutboxMessage.Status.PENDING,
+            next_attempt_at=timezone.now() + wait,
+            last_error=reason,
+            claimed_at=None,
+        )
+        log.warning(
+            "outbox message %s: attempt %s failed, retrying in %s: %s", message.pk, message.attempts, wait, reason
+        )
+        return wait
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
+        status=OutboxMessage.Status.SENT,
+        sent_at=timezone.now(),
+        provider_id=str(provider_id)[:255],
+        last_error="",
+        claimed_at=None,
+    )
+    return None
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 1, 2, 4 … minutes after the 1st, 2nd, 3rd … failed attempt, at most an hour."""
+    return min(FIRST_RETRY_AFTER * 2 ** max(attempts - 1, 0), LONGEST_RETRY_AFTER)
+
+
+def outbox_sweep(*, now=None, batch: int = SWEEP_BATCH) -> int:
+    """Re-publish rows nobody is delivering. Returns how many were published."""
+    now = now or timezone.now()
+    stuck_before = now - STUCK_AFTER
+    stuck = OutboxMessage.objects.filter(status=OutboxMessage.Status.SENDING, claimed_at__lt=stuck_before)
+    for message in stuck.only("pk", "attempts")[:batch]:
+        still_stuck = OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxMessage.Status.SENDING, claimed_at__lt=stuck_before
+        )
+        if message.attempts >= MAX_ATTEMPTS:
+            still_stuck.update(
+                status=OutboxMessage.Status.FAILED,
+                claimed_at=None,
+                last_error=f"the worker stopped while sending, {message.attempts} times; gave up",
+            )
+        else:
+            still_stuck.update(
+                status=OutboxMessage.Status.PENDING,
+                claimed_at=None,
+                next_attempt_at=now,
+                last_error="the worker stopped while sending; sending again",
+            )
+    due = OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now, created_at__lte=now - SWEEP_MIN_AGE
+    ).order_by("next_attempt_at", "pk")
+    published = 0
+    for pk in due.values_list("pk", flat=True)[:batch]:
+        if not _publish(pk):
+            break  # the broker is down; the next sweep tries again
+        published += 1
+    return published
+
+
+def outbox_retry(*, messages) -> int:
+    """Queue failed (or waiting) rows again with fresh attempts; rows already sent are left alone."""
+    retryable = [OutboxMessage.Status.FAILED, OutboxMessage.Status.PENDING]
+    pks = list(messages.filter(status__in=retryable).values_list("pk", flat=True))
+    OutboxMessage.objects.filter(pk__in=pks, status__in=retryable).update(
+        status=OutboxMessage.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
+    )
+    for pk in pks:
+        transaction.on_commit(partial(_publish, pk))
+    return len(pks)
+
+
+# --- In-app -----------------------------------------------------------------------------------
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_mark_read(*, user, notification_id: int) -> Notification:
+    """Raises Notification.DoesNotExist for someone else's notification."""
+    notification = Notification.objects.get(pk=notification_id, recipient=user)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, user) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- Helpers ----------------------------------------------------------------------------------
+
+
+def _publish(message_id: int) -> bool:
+    from .tasks import deliver
+
+    try:
+        deliver.delay(message_id)
+    except Exception:
+        # The row is committed and pending: the sweeper publishes it once the broker is back.
+        log.warning("outbox message %s: could not publish its delivery task", message_id, exc_info=True)
+        return False
+    return True
+
+
+def _finish_failed(message: OutboxMessage, reason: str) -> None:
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
+        status=OutboxMessage.Status.FAILED, last_error=reason, claimed_at=None
+    )
+    log.error("outbox message %s to %s failed: %s", message.pk, message.address, reason)
+
+
+def _channel(name: str) -> channels.Channel:
+    return channels.get(name)
+
+
+def _check_template(template: str) -> list[str]:
+    if not _TEMPLATE_NAME.match(template or ""):
+        raise UnknownTemplate(f"bad notification template name {template!r}")
+    names = [f"notifications/{template}/{part}" for part in _PARTS]
+    for name in names:
+        try:
+            get_template(name)
+        except TemplateDoesNotExist:
+            raise UnknownTemplate(f"notification template {template!r} has no {name}") from None
+    return names
+
+
+def _write_in_app(*, user, template, rendered: Rendered, link, key, target_type, target_id) -> None:
+    if key is not None and Notification.objects.filter(recipient=user, key=key).exists():
+        return
+    try:
+        with transaction.atomic():
+            Notification.objects.create(
+                recipient=user,
+                template=template,
+                title=rendered.subject[:300],
+                body=rendered.summary,
+                link=link[:500],
+                key=key or "",
+                target_type=target_type,
+                target_id=target_id,
+            )
+    except IntegrityError:
+        pass  # the same key committed concurrently: one notification is what we want
+
+
+def _language_of(recipient) -> str:
+    known = {code for code, _ in settings.LANGUAGES}
+    language = getattr(recipient, "language", "") if not isinstance(recipient, str) else ""
+    return language if language in known else settings.LANGUAGE_CODE
+
+
+def _time_zone_of(recipient):
+    name = getattr(recipient, "time_zone", "") if not isinstance(recipient, str) else ""
+    try:
+        return zoneinfo.ZoneInfo(name) if name else timezone.get_default_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_default_timezone()
+
+
+def _display_name(recipient) -> str:
+    if recipient is None or isinstance(recipient, str):
+        return ""
+    return str(getattr(recipient, "full_name", "") or getattr(recipient, "name", "") or "")
+
+
+def _absolute(link: str) -> str:
+    return settings.SITE_URL + link if link.startswith("/") else link
+
+
+def _mail_domain() -> str:
+    return urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def _target_fields(target) -> tuple[ContentType | None, int | None]:
+    if target is None:
+        return None, None
+    return ContentType.objects.get_for_model(target), target.pk
+
+
+def _idempotency_key(key: str | None, *, channel: str, recipient, address: str) -> str:
+    if key is None:
+        return uuid.uuid4().hex
+    if isinstance(recipient, get_user_model()):
+        who = f"user:{recipient.pk}"
+    elif isinstance(recipient, models.Model):
+        who = f"{recipient._meta.label_lower}:{recipient.pk}"
+    else:
+        who = f"address:{address.lower()}"
+    composite = f"{key}|{channel}|{who}"
+    return composite if len(composite) <= 255 else hashlib.sha256(composite.encode()).hexdigest()
+
+
+class _LenientEncoder(DjangoJSONEncoder):
+    """The stored context is for people reading the outbox; what JSON cannot hold is kept as text."""
+
+    def default(self, o):
+        try:
+            return super().default(o)
+        except TypeError:
+            return str(o)

@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from . import services
+from .models import Notification
+
+PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def notification_list(request):
+    notifications = Notification.objects.filter(recipient=request.user)
+    unread_only = request.GET.get("unread") == "1"
+    if unread_only:
+        notifications = notifications.filter(read_at__isnull=True)
+    page = Paginator(notifications, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/list.html",
+        {"page": page, "unread_only": unread_only, "unread_count": services.unread_count(user=request.user)},
+    )
+
+
+@never_cache
+@login_required
+@require_GET
+def bell(request):
+    return render(request, "notifications/bell.html")
+
+
+@login_required
+@require_POST
+def mark_read(request, pk: int):
+    try:
+        services.notification_mark_read(user=request.user, notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    return redirect(_back(request))
+
+
+@login_required
+@require_POST
+def mark_all_read(request):
+    marked = services.notifications_mark_all_read(user=request.user)
+    messages.success(
+        request,
+        ngettext("%(count)d notification marked as read.", "%(count)d notifications marked as read.", marked)
+        % {"count": marked}
+        if marked
+        else _("There were no unread notifications."),
+    )
+    return redirect(_back(request))
+
+
+@login_required
+@require_GET
+def open_notification(request, pk: int):
+    """Follow a notification's link, marking it read on the way."""
+    try:
+        notification = services.notification_mark_read(user=request.user, notification_id=pk)
+    except Notification.DoesNotExist:
+        raise Http404 from None
+    if notification.link and _is_ours(request, notification.link):
+        return redirect(notification.link)
+    return redirect("notifications:list")
+
+
+def _back(request) -> str:
+    target = request.POST.get("next", "")
+    return target if target and _is_ours(request, target) else reverse("notifications:list")
+
+
+def _is_ours(request, url: str) -> bool:
+    hosts = {request.get_host(), *settings.ALLOWED_HOSTS}
+    return url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure())
