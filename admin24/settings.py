@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "admin24.timezones.UserTimeZoneMiddleware",
 ]
 
 ROOT_URLCONF = "admin24.urls"
