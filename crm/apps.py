@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class CrmConfig(AppConfig):
     name = "crm"
     verbose_name = _("CRM")
+
+    def ready(self):
+        # Pipelines register their stages, guards, robots and clock handlers on import.
+        from .pipelines import contract, leads  # noqa: F401

@@ -10,3 +10,4 @@ urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
 ]
 import notifications.api  # noqa: E402, F401  registers /api/v1/notifications/
+import crm.api  # noqa: E402, F401  registers /api/v1/companies|contacts|leads|tasks|deals/ and public/leads/

@@ -1,0 +1,638 @@
+"""/api/v1/ companies, contacts, leads, tasks, deals and the public lead intake (DESIGN.md "API").
+
+Serializers validate the shape of the input; the services decide. Lists only ever hold what the
+user may read; writing to a visible card without the right to edit it is a 403.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+
+from admin24 import access
+from admin24.access import Action
+from admin24.api.permissions import AccessFilteredMixin
+from admin24.api.urls import router
+from admin24.models import User
+
+from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
+from .phones import normalize_email, normalize_phone, validate_phone
+from .pipelines import engine
+from .pipelines.base import pipeline_for
+from .public_forms import PublicLeadForm, public_rate_limited
+from .services import directory, leads, tasks
+
+
+def _service_call(fn, **kwargs):
+    """Run a service, turning Django's errors into the API's 400 and 403."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from None
+
+
+def _users():
+    return User.objects.filter(is_active=True)
+
+
+def _true(value: str | None) -> bool:
+    return (value or "").lower() in ("1", "true", "yes")
+
+
+class CrmAccessMixin(AccessFilteredMixin):
+    """Actions on one card (move, complete) look it up among readable cards, so a card the user
+    sees but may not change answers 403, not 404."""
+
+    def get_queryset(self):
+        if self.request.method == "POST" and self.detail:
+            base = super(AccessFilteredMixin, self).get_queryset()
+            return access.filter_queryset(self.request.user, base, Action.READ)
+        return super().get_queryset()
+
+
+class StageFieldsMixin(serializers.Serializer):
+    stage_label = serializers.SerializerMethodField()
+    allowed_moves = serializers.SerializerMethodField()
+
+    def get_stage_label(self, obj) -> str:
+        return pipeline_for(obj).label_of(obj.stage)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_moves(self, obj) -> list[str]:
+        return engine.allowed_moves(obj, self.context["request"].user)
+
+
+# --- companies ------------------------------------------------------------------------------
+
+
+class CompanySerializer(serializers.ModelSerializer):
+    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+
+    class Meta:
+        model = Company
+        fields = [
+            "id",
+            "name",
+            "inn",
+            "kpp",
+            "address",
+            "phones",
+            "emails",
+            "website",
+            "responsible",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+    def create(self, validated_data):
+        return _service_call(directory.company_create, by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return _service_call(
+            directory.company_update, company=instance, by=self.context["request"].user, **validated_data
+        )
+
+
+_Q = OpenApiParameter("q", OpenApiTypes.STR, description="Text search")
+_RESPONSIBLE = OpenApiParameter("responsible", OpenApiTypes.INT, description="Responsible user id")
+
+
+@extend_schema_view(
+    list=extend_schema(parameters=[_Q, _RESPONSIBLE, OpenApiParameter("inn", OpenApiTypes.STR, description="INN")])
+)
+class CompanyViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+    serializer_class = CompanySerializer
+    queryset = Company.objects.all()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        if params.get("q"):
+            q = params["q"].strip()
+            queryset = queryset.filter(Q(name__icontains=q) | Q(inn=q) | Q(emails__icontains=q))
+        if params.get("inn"):
+            queryset = queryset.filter(inn=params["inn"].strip())
+        if params.get("responsible", "").isdigit():
+            queryset = queryset.filter(responsible_id=params["responsible"])
+        return queryset
+
+
+# --- contacts -------------------------------------------------------------------------------
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    emails = serializers.ListField(
+        child=serializers.EmailField(), required=False, help_text="In order; the first gets invoices."
+    )
+    phones = serializers.ListField(
+        child=serializers.CharField(max_length=40, validators=[validate_phone]), required=False
+    )
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
+    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "full_name",
+            "position",
+            "company",
+            "emails",
+            "phones",
+            "telegram",
+            "responsible",
+            "duplicate_of",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["duplicate_of", "created_at", "updated_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        data["emails"] = [e.email for e in instance.emails.all()]
+        data["phones"] = [p.phone for p in instance.phones.all()]
+        return data
+
+    def create(self, validated_data):
+        return _service_call(directory.contact_create, by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        return _service_call(
+            directory.contact_update, contact=instance, by=self.context["request"].user, **validated_data
+        )
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _Q,
+            _RESPONSIBLE,
+            OpenApiParameter("email", OpenApiTypes.STR, description="Email, any case"),
+            OpenApiParameter("phone", OpenApiTypes.STR, description="Phone, any format"),
+            OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
+        ]
+    )
+)
+class ContactViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+    serializer_class = ContactSerializer
+    queryset = Contact.objects.prefetch_related(
+        Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "id")),
+        Prefetch("phones", queryset=ContactPhone.objects.order_by("position", "id")),
+    )
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        if params.get("email") or params.get("phone"):
+            found = directory.find_contacts(email=params.get("email"), phone=params.get("phone"))
+            queryset = queryset.filter(pk__in=found.values("pk"))
+        if params.get("q"):
+            q = params["q"].strip()
+            condition = Q(full_name__icontains=q) | Q(emails__email_normalized__icontains=normalize_email(q))
+            if normalize_phone(q):
+                condition |= Q(phones__phone_normalized=normalize_phone(q))
+            queryset = queryset.filter(pk__in=Contact.objects.filter(condition).values("pk"))
+        if params.get("company", "").isdigit():
+            queryset = queryset.filter(company_id=params["company"])
+        if params.get("responsible", "").isdigit():
+            queryset = queryset.filter(responsible_id=params["responsible"])
+        return queryset
+
+
+# --- leads ----------------------------------------------------------------------------------
+
+
+class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
+    source = serializers.ChoiceField(choices=LeadSource.choices, default=LeadSource.API)
+    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[validate_phone])
+    is_possible_duplicate = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "title",
+            "source",
+            "stage",
+            "stage_label",
+            "allowed_moves",
+            "stage_changed_at",
+            "closing_reason",
+            "contact_name",
+            "phone",
+            "email",
+            "company_name",
+            "company_inn",
+            "responsible",
+            "service_kind",
+            "computers",
+            "servers",
+            "offices",
+            "client_request",
+            "qualification",
+            "failed_calls",
+            "is_possible_duplicate",
+            "duplicate_of",
+            "duplicate_contact",
+            "contact",
+            "company",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "stage",
+            "stage_changed_at",
+            "closing_reason",
+            "qualification",
+            "failed_calls",
+            "duplicate_of",
+            "duplicate_contact",
+            "contact",
+            "company",
+            "created_at",
+            "updated_at",
+        ]
+        extra_kwargs = {"title": {"required": False, "allow_blank": True}}
+
+    def create(self, validated_data):
+        return _service_call(leads.lead_create, by=self.context["request"].user, **validated_data)
+
+    def update(self, instance, validated_data):
+        validated_data.pop("source", None)
+        return _service_call(leads.lead_update, lead=instance, by=self.context["request"].user, **validated_data)
+
+
+class MoveSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=32)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class MoveRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    allowed_moves = serializers.ListField(child=serializers.CharField())
+
+
+def _move(viewset, request, serializer_class):
+    entity = viewset.get_object()
+    move = MoveSerializer(data=request.data)
+    move.is_valid(raise_exception=True)
+    try:
+        _service_call(
+            engine.move,
+            entity=entity,
+            to=move.validated_data["to"],
+            by=request.user,
+            reason=move.validated_data["reason"],
+        )
+    except engine.MoveRefused as refused:
+        return Response({"detail": refused.message, "allowed_moves": refused.allowed}, status=status.HTTP_409_CONFLICT)
+    return Response(serializer_class(entity, context=viewset.get_serializer_context()).data)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _Q,
+            _RESPONSIBLE,
+            OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
+            OpenApiParameter("source", OpenApiTypes.STR, description="Source slug"),
+            OpenApiParameter("duplicates", OpenApiTypes.BOOL, description="true: only possible duplicates"),
+            OpenApiParameter("created_from", OpenApiTypes.DATE, description="Received on or after this date"),
+            OpenApiParameter("created_to", OpenApiTypes.DATE, description="Received on or before this date"),
+        ]
+    )
+)
+class LeadViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+    serializer_class = LeadSerializer
+    queryset = Lead.objects.all()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        if params.get("stage"):
+            queryset = queryset.filter(stage__in=[s.strip() for s in params["stage"].split(",")])
+        if params.get("source"):
+            queryset = queryset.filter(source=params["source"])
+        if params.get("responsible", "").isdigit():
+            queryset = queryset.filter(responsible_id=params["responsible"])
+        if _true(params.get("duplicates")):
+            queryset = queryset.filter(Q(duplicate_of__isnull=False) | Q(duplicate_contact__isnull=False))
+        for name, lookup in (("created_from", "gte"), ("created_to", "lte")):
+            day = parse_date(params.get(name) or "") if params.get(name) else None
+            if params.get(name) and day is None:
+                raise ValidationError({name: _("Use the YYYY-MM-DD format.")})
+            if day is not None:
+                queryset = queryset.filter(**{f"created_at__date__{lookup}": day})
+        if params.get("q"):
+            q = params["q"].strip()
+            condition = (
+                Q(title__icontains=q)
+                | Q(contact_name__icontains=q)
+                | Q(company_name__icontains=q)
+                | Q(email_normalized__icontains=normalize_email(q))
+            )
+            if normalize_phone(q):
+                condition |= Q(phone_normalized=normalize_phone(q))
+            queryset = queryset.filter(condition)
+        return queryset
+
+    @extend_schema(
+        request=MoveSerializer,
+        responses={
+            200: LeadSerializer,
+            403: OpenApiResponse(description="Access rights forbid changing this lead"),
+            409: MoveRefusedSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the lead to another stage: {"to": "<stage slug>", "reason": "..."}."""
+        return _move(self, request, LeadSerializer)
+
+
+# --- tasks ----------------------------------------------------------------------------------
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = TaskChecklistItem
+        fields = ["id", "text", "done", "position"]
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all(), required=False, allow_null=True)
+    deal = serializers.PrimaryKeyRelatedField(queryset=Deal.objects.all(), required=False, allow_null=True)
+    checklist = ChecklistItemSerializer(many=True, read_only=True)
+    checklist_items = serializers.ListField(
+        child=serializers.CharField(max_length=500), write_only=True, required=False, help_text="Checklist on creation"
+    )
+    is_overdue = serializers.BooleanField(read_only=True)
+    missing_requirements = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "title",
+            "description",
+            "kind",
+            "responsible",
+            "deadline",
+            "status",
+            "is_overdue",
+            "lead",
+            "deal",
+            "checklist",
+            "checklist_items",
+            "missing_requirements",
+            "is_automatic",
+            "created_at",
+            "completed_at",
+            "completed_by",
+            "result",
+        ]
+        read_only_fields = ["status", "is_automatic", "created_at", "completed_at", "completed_by", "result"]
+
+    def get_missing_requirements(self, obj) -> list[str]:
+        return tasks.missing_requirements(obj) if obj.is_open else []
+
+    def _check_subject(self, subject):
+        if subject is not None and not access.can(self.context["request"].user, subject, Action.READ):
+            raise ValidationError(_("You may not see this card."))
+        return subject
+
+    def validate_lead(self, lead):
+        return self._check_subject(lead)
+
+    def validate_deal(self, deal):
+        return self._check_subject(deal)
+
+    def create(self, validated_data):
+        user = self.context["request"].user
+        if access.level_for(user, Task.access_entity, Action.EDIT) == access.Level.NONE:
+            raise PermissionDenied(_("You may not create tasks."))
+        checklist = validated_data.pop("checklist_items", [])
+        validated_data.setdefault("responsible", user)
+        return _service_call(tasks.task_create, by=user, checklist=checklist, **validated_data)
+
+    def update(self, instance, validated_data):
+        for name in ("checklist_items", "lead", "deal"):
+            validated_data.pop(name, None)
+        return _service_call(tasks.task_update, task=instance, by=self.context["request"].user, **validated_data)
+
+
+class CompleteSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class CompletionErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    missing = serializers.ListField(child=serializers.CharField())
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _RESPONSIBLE,
+            OpenApiParameter("status", OpenApiTypes.STR, description="open or done"),
+            OpenApiParameter("kind", OpenApiTypes.STR, description="Task kind"),
+            OpenApiParameter("lead", OpenApiTypes.INT, description="Lead id"),
+            OpenApiParameter("deal", OpenApiTypes.INT, description="Deal id"),
+            OpenApiParameter("overdue", OpenApiTypes.BOOL, description="true: only open tasks past their deadline"),
+            OpenApiParameter("mine", OpenApiTypes.BOOL, description="true: only the signed-in user's tasks"),
+        ]
+    )
+)
+class TaskViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+    serializer_class = TaskSerializer
+    queryset = Task.objects.select_related("lead", "deal").prefetch_related("checklist")
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        for name in ("status", "kind"):
+            if params.get(name):
+                queryset = queryset.filter(**{name: params[name]})
+        for name in ("responsible", "lead", "deal"):
+            if params.get(name, "").isdigit():
+                queryset = queryset.filter(**{f"{name}_id": params[name]})
+        if _true(params.get("overdue")):
+            queryset = queryset.filter(status=Task.Status.OPEN, deadline__lt=timezone.now())
+        if _true(params.get("mine")):
+            queryset = queryset.filter(responsible=self.request.user)
+        return queryset
+
+    def _task_action(self, request, fn, **kwargs):
+        task = self.get_object()
+        try:
+            task = _service_call(fn, task=task, by=request.user, **kwargs)
+        except tasks.TaskCompletionError as error:
+            return Response({"detail": error.message, "missing": error.missing}, status=status.HTTP_409_CONFLICT)
+        task = self.get_queryset().model.objects.prefetch_related("checklist").get(pk=task.pk)
+        return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request=CompleteSerializer,
+        responses={
+            200: TaskSerializer,
+            403: OpenApiResponse(description="Not yours to change"),
+            409: CompletionErrorSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def complete(self, request, pk=None):
+        """Complete the task; 409 names the fields of its lead/deal that must be filled in first."""
+        body = CompleteSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        return self._task_action(request, tasks.task_complete, comment=body.validated_data["comment"])
+
+    @extend_schema(
+        request=None, responses={200: TaskSerializer, 403: OpenApiResponse(description="Not yours to change")}
+    )
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._task_action(request, tasks.task_reopen)
+
+
+# --- deals (read-only until the deals issue) -------------------------------------------------
+
+
+class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "pipeline",
+            "stage",
+            "stage_label",
+            "allowed_moves",
+            "stage_changed_at",
+            "title",
+            "company",
+            "contact",
+            "responsible",
+            "source_lead",
+            "amount",
+            "currency",
+            "service_kind",
+            "computers",
+            "servers",
+            "offices",
+            "client_request",
+            "contract_date",
+            "contract_end_date",
+            "payment_received",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _RESPONSIBLE,
+            OpenApiParameter("pipeline", OpenApiTypes.STR, description="contract or regular"),
+            OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
+            OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
+        ]
+    )
+)
+class DealViewSet(CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
+    serializer_class = DealSerializer
+    queryset = Deal.objects.all()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        if params.get("pipeline"):
+            queryset = queryset.filter(pipeline=params["pipeline"])
+        if params.get("stage"):
+            queryset = queryset.filter(stage__in=[s.strip() for s in params["stage"].split(",")])
+        for name in ("responsible", "company"):
+            if params.get(name, "").isdigit():
+                queryset = queryset.filter(**{f"{name}_id": params[name]})
+        return queryset
+
+
+# --- public intake --------------------------------------------------------------------------
+
+
+class PublicLeadSerializer(serializers.Serializer):
+    """The fields of the public form (``PublicLeadForm`` validates them)."""
+
+    name = serializers.CharField()
+    company = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True)
+    email = serializers.CharField(required=False, allow_blank=True)
+    computers = serializers.IntegerField(required=False, allow_null=True)
+    servers = serializers.IntegerField(required=False, allow_null=True)
+    offices = serializers.IntegerField(required=False, allow_null=True)
+    message = serializers.CharField(required=False, allow_blank=True)
+    consent = serializers.BooleanField()
+
+
+class PublicLeadAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    detail = serializers.CharField()
+
+
+class PublicLeadViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """A request for subscription support from a company's website; no sign-in, limited per IP."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = PublicLeadSerializer
+
+    @extend_schema(
+        request=PublicLeadSerializer,
+        responses={
+            201: PublicLeadAcceptedSerializer,
+            400: OpenApiResponse(description="Field errors, as the form shows them"),
+            429: OpenApiResponse(description="Too many requests from this address"),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        if public_rate_limited(request):
+            return Response(
+                {"detail": _("Too many requests. Try again later.")}, status=status.HTTP_429_TOO_MANY_REQUESTS
+            )
+        data = request.data
+        form = PublicLeadForm(
+            data={key: data.get(key) for key in PublicLeadForm.base_fields if data.get(key) is not None}
+        )
+        if not form.is_valid():
+            return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
+        lead = leads.lead_create_from_public(data=form.cleaned_data, ip=request.META.get("REMOTE_ADDR", ""))
+        return Response(
+            {"id": lead.pk, "detail": _("Thank you! We will contact you soon.")}, status=status.HTTP_201_CREATED
+        )
+
+
+router.register("companies", CompanyViewSet, basename="company")
+router.register("contacts", ContactViewSet, basename="contact")
+router.register("leads", LeadViewSet, basename="lead")
+router.register("tasks", TaskViewSet, basename="task")
+router.register("deals", DealViewSet, basename="deal")
+router.register("public/leads", PublicLeadViewSet, basename="public-lead")

@@ -1,0 +1,126 @@
+"""The one way an entity changes stage, for every pipeline (DESIGN.md "Pipelines and robots").
+
+``move`` checks the user's rights, that the pipeline has the move and the move's guards, then in
+one transaction applies the django-fsm transition, counts the stage entry (the automation clock
+compares that token), logs the activity, cancels the old stage's timers and runs the new stage's
+robots. Any failure rolls all of it back.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm import ConcurrentTransition
+
+from admin24 import timers
+from admin24.access import Action, can
+
+from ..models import Activity
+from ..services import activity
+from .base import Pipeline, pipeline_for
+
+
+class MoveRefused(Exception):
+    """A move the pipeline does not allow now, with a message for people and where it could go."""
+
+    def __init__(self, message, *, allowed=()):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.allowed = list(allowed)
+
+
+def _state(entity, pipeline: Pipeline) -> str:
+    return getattr(entity, pipeline.field_name)
+
+
+def _transitions(entity, pipeline: Pipeline) -> dict:
+    """Target stage → name of the transition method that gets there from the current stage."""
+    available = getattr(entity, f"get_available_{pipeline.field_name}_transitions")()
+    in_pipeline = set(pipeline.slugs())
+    return {t.target: t.name for t in available if t.target in in_pipeline}
+
+
+def allowed_moves(entity, user) -> list[str]:
+    """The stages ``user`` may try to move ``entity`` to, in the pipeline's order.
+
+    A move listed here can still be refused by its guard (a required field, a reason).
+    ``user=None`` means a robot, which is not bound by access rights.
+    """
+    if user is not None and not can(user, entity, Action.EDIT):
+        return []
+    pipeline = pipeline_for(entity)
+    targets = _transitions(entity, pipeline)
+    return [slug for slug in pipeline.slugs() if slug in targets]
+
+
+def move(entity, to: str, *, by, reason: str = ""):
+    """Move ``entity`` to the stage ``to`` on behalf of ``by`` (None: a robot); returns the entity.
+
+    Raises ``PermissionDenied`` without the right to edit the entity and ``MoveRefused`` when the
+    move does not exist or a guard refuses it.
+    """
+    if by is not None and not can(by, entity, Action.EDIT):
+        raise PermissionDenied(_("You may not change this card."))
+    pipeline = pipeline_for(entity)
+    reason = (reason or "").strip()
+    current = _state(entity, pipeline)
+    transitions = _transitions(entity, pipeline)
+    allowed = [slug for slug in pipeline.slugs() if slug in transitions]
+    target = pipeline.stage(to)
+    if target is None:
+        raise MoveRefused(_("There is no stage “%(stage)s”.") % {"stage": to}, allowed=allowed)
+    if to not in transitions:
+        raise MoveRefused(
+            _("A card in «%(from)s» cannot be moved to «%(to)s».")
+            % {"from": pipeline.label_of(current), "to": target.label},
+            allowed=allowed,
+        )
+    for guard in pipeline.guards.get(to, ()):
+        refusal = guard(entity, by=by, reason=reason)
+        if refusal:
+            raise MoveRefused(refusal, allowed=allowed)
+    try:
+        with transaction.atomic():
+            getattr(entity, transitions[to])()
+            _enter(entity, pipeline, reason=reason if target.is_closed else "")
+            activity.record(
+                target=entity,
+                verb=Activity.Verb.MOVED,
+                by=by,
+                text=reason,
+                data={"from": current, "to": to},
+            )
+            timers.cancel_pending(entity)
+            _run_robots(entity, pipeline, to, by=by, from_stage=current, reason=reason)
+    except ConcurrentTransition:
+        entity.refresh_from_db()
+        raise MoveRefused(
+            _("Someone has just moved this card. Reload the page and try again."),
+            allowed=allowed_moves(entity, by),
+        ) from None
+    except BaseException:
+        # The transaction is rolled back; the caller's instance must not keep the new stage.
+        entity.refresh_from_db()
+        raise
+    return entity
+
+
+def start(entity, *, by) -> None:
+    """Run the robots of a just-created entity's first stage. Call inside the creating transaction."""
+    pipeline = pipeline_for(entity)
+    _enter(entity, pipeline, reason="")
+    _run_robots(entity, pipeline, _state(entity, pipeline), by=by, from_stage="", reason="")
+
+
+def _enter(entity, pipeline: Pipeline, *, reason: str) -> None:
+    entity.stage_entry_count += 1
+    entity.stage_changed_at = timezone.now()
+    entity.closing_reason = reason
+    entity.save(
+        update_fields=[pipeline.field_name, "stage_entry_count", "stage_changed_at", "closing_reason", "updated_at"]
+    )
+
+
+def _run_robots(entity, pipeline: Pipeline, stage: str, *, by, from_stage: str, reason: str) -> None:
+    for robot in pipeline.robots.get(stage, ()):
+        robot(entity, by=by, from_stage=from_stage, reason=reason)

@@ -1,0 +1,175 @@
+"""«Воронка классификации лида»: stages, guards and robots, including the call-back ladder.
+
+The ladder (SPEC §2): five calls counted from the receipt — at once, +30 and +60 working
+minutes, +1 and +3 calendar days moved to the next working moment. Each failed call (a move to
+«Недозвон») schedules the next call task at its slot, or at the next working moment when the
+slot has passed, and the clock brings the lead back to «В обработке» then. The fifth failure
+closes the lead as «Не выходит на связь». Leads that came by phone skip the ladder.
+"""
+
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from admin24 import timers, worktime
+from notifications.services import notify
+
+from ..links import card_link
+from ..models import Lead, LeadSource, LeadStage, Task
+from ..models.leads import CLOSED_STAGES
+from ..services import tasks as task_services
+from ..services.conversion import convert_lead
+from . import engine
+from .base import ACTIVE, LOST, WON, Pipeline, Stage
+
+CALL_ATTEMPTS = 5
+CALLBACK_RETURN = "crm.lead.callback_return"
+
+PIPELINE = Pipeline(
+    key="leads",
+    label=gettext_lazy("Lead qualification"),
+    stages=[
+        Stage(LeadStage.NEW, LeadStage.NEW.label, 10, ACTIVE),
+        Stage(LeadStage.IN_PROGRESS, LeadStage.IN_PROGRESS.label, 20, ACTIVE),
+        Stage(LeadStage.NO_ANSWER, LeadStage.NO_ANSWER.label, 30, ACTIVE),
+        Stage(LeadStage.QUALIFIED, LeadStage.QUALIFIED.label, 40, WON),
+        Stage(LeadStage.WRONG_CONTACTS, LeadStage.WRONG_CONTACTS.label, 50, LOST),
+        Stage(LeadStage.SPAM, LeadStage.SPAM.label, 60, LOST),
+        Stage(LeadStage.NOT_PROVIDED, LeadStage.NOT_PROVIDED.label, 70, LOST),
+        Stage(LeadStage.UNREACHABLE, LeadStage.UNREACHABLE.label, 80, LOST),
+        Stage(LeadStage.DUPLICATE, LeadStage.DUPLICATE.label, 90, LOST),
+    ],
+)
+
+
+def callback_slot(start: datetime.datetime, attempt: int) -> datetime.datetime:
+    """When call number ``attempt`` (0 = at receipt … 4) is planned, before the past-slot rule."""
+    if attempt == 0:
+        return start
+    if attempt == 1:
+        return worktime.add_working_time(start, datetime.timedelta(minutes=30))
+    if attempt == 2:
+        return worktime.add_working_time(start, datetime.timedelta(hours=1))
+    return worktime.add_days_then_align(start, 1 if attempt == 3 else 3)
+
+
+def callback_due(start: datetime.datetime, attempt: int, now: datetime.datetime) -> datetime.datetime:
+    """The slot, unless it is past (or outside working hours): then the next working moment from now."""
+    return worktime.next_working_moment(max(callback_slot(start, attempt), now))
+
+
+def _call_task(lead: Lead, attempt: int, due: datetime.datetime, *, by) -> Task:
+    return task_services.task_create(
+        title=_("Call %(lead)s (attempt %(number)d of %(total)d)")
+        % {"lead": lead.contact_name or lead.title, "number": attempt + 1, "total": CALL_ATTEMPTS},
+        kind=Task.Kind.CALL,
+        responsible=lead.responsible,
+        deadline=due,
+        lead=lead,
+        by=by,
+        is_automatic=True,
+    )
+
+
+def _open_call_tasks(lead: Lead):
+    return Task.objects.filter(lead=lead, kind=Task.Kind.CALL)
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+
+@PIPELINE.guard(*CLOSED_STAGES)
+def _reason_required(lead, *, by, reason):
+    if not reason:
+        return _("Say why the lead is closed.")
+    return None
+
+
+@PIPELINE.guard(LeadStage.DUPLICATE)
+def _duplicate_needs_link(lead, *, by, reason):
+    if lead.duplicate_of_id is None and lead.duplicate_contact_id is None:
+        return _("Link the lead or contact this lead duplicates first.")
+    return None
+
+
+@PIPELINE.guard(LeadStage.QUALIFIED)
+def _conversion_needs_contact_details(lead, *, by, reason):
+    if not (lead.email or lead.phone):
+        return _("To convert the lead, give the client's phone or email.")
+    return None
+
+
+# --- robots ---------------------------------------------------------------------------------
+
+
+@PIPELINE.on_enter(LeadStage.NEW)
+def _first_call(lead, *, by, from_stage, reason):
+    if lead.source != LeadSource.PHONE:
+        _call_task(lead, 0, callback_due(lead.callbacks_from, 0, timezone.now()), by=by)
+
+
+@PIPELINE.on_enter(LeadStage.IN_PROGRESS)
+def _restart_ladder_when_reopened(lead, *, by, from_stage, reason):
+    if from_stage not in CLOSED_STAGES:
+        return
+    lead.failed_calls = 0
+    lead.callbacks_from = timezone.now()
+    lead.save(update_fields=["failed_calls", "callbacks_from", "updated_at"])
+    if lead.source != LeadSource.PHONE:
+        _call_task(lead, 0, callback_due(lead.callbacks_from, 0, lead.callbacks_from), by=by)
+
+
+@PIPELINE.on_enter(LeadStage.NO_ANSWER)
+def _count_failed_call(lead, *, by, from_stage, reason):
+    lead.failed_calls += 1
+    lead.save(update_fields=["failed_calls", "updated_at"])
+    task_services.close_open_tasks(queryset=_open_call_tasks(lead), result=_("No answer."))
+    if lead.source == LeadSource.PHONE:
+        return
+    if lead.failed_calls >= CALL_ATTEMPTS:
+        engine.move(
+            lead,
+            LeadStage.UNREACHABLE,
+            by=None,
+            reason=_("The client did not answer %(count)d calls.") % {"count": lead.failed_calls},
+        )
+        return
+    due = callback_due(lead.callbacks_from, lead.failed_calls, timezone.now())
+    _call_task(lead, lead.failed_calls, due, by=None)
+    timers.schedule(lead, CALLBACK_RETURN, at=due)
+
+
+@timers.handler(CALLBACK_RETURN)
+def _return_for_next_call(lead, action):
+    if lead.stage == LeadStage.NO_ANSWER:
+        engine.move(lead, LeadStage.IN_PROGRESS, by=None, reason=_("Time for the next call."))
+
+
+@PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)
+def _close_call_tasks(lead, *, by, from_stage, reason):
+    task_services.close_open_tasks(queryset=_open_call_tasks(lead), result=_("The lead is closed."))
+
+
+@PIPELINE.on_enter(LeadStage.UNREACHABLE)
+def _tell_manager_unreachable(lead, *, by, from_stage, reason):
+    if lead.responsible is None or by == lead.responsible:
+        return
+    notify(
+        lead.responsible,
+        "reminder",
+        {
+            "title": _("Lead closed: %(title)s") % {"title": lead.title},
+            "text": _("The lead “%(title)s” is closed as «%(stage)s»: %(reason)s")
+            % {"title": lead.title, "stage": LeadStage.UNREACHABLE.label, "reason": reason},
+            "link": card_link(lead),
+        },
+        key=f"crm.lead.unreachable:{lead.pk}:{lead.stage_entry_count}",
+        target=lead,
+    )
+
+
+@PIPELINE.on_enter(LeadStage.QUALIFIED)
+def _convert(lead, *, by, from_stage, reason):
+    convert_lead(lead, by=by)

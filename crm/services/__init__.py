@@ -1,0 +1,1 @@
+"""The CRM's use cases: keyword-only functions, one transaction each (DESIGN.md)."""

@@ -1,0 +1,149 @@
+"""Companies and contacts: create, update, look up by email/phone whatever their format."""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from admin24.access import Action, Level, can, level_for
+
+from ..models import Activity, Company, Contact, ContactEmail, ContactPhone
+from ..phones import normalize_email, normalize_phone
+from . import activity
+
+COMPANY_FIELDS = {"name", "inn", "kpp", "address", "phones", "emails", "website", "responsible", "notes"}
+CONTACT_FIELDS = {"full_name", "position", "company", "telegram", "responsible", "notes"}
+
+
+def find_contacts(*, email: str | None = None, phone: str | None = None) -> QuerySet[Contact]:
+    """Contacts having this email (any case) or this phone (any format), oldest first."""
+    condition = Q()
+    if normalize_email(email):
+        condition |= Q(emails__email_normalized=normalize_email(email))
+    if normalize_phone(phone):
+        condition |= Q(phones__phone_normalized=normalize_phone(phone))
+    if not condition:
+        return Contact.objects.none()
+    ids = Contact.objects.filter(condition).values("pk")
+    return Contact.objects.filter(pk__in=ids).order_by("pk")
+
+
+def find_company(*, inn: str = "", name: str = "") -> Company | None:
+    """The company with this INN, else the one with this name in any case; the oldest if several."""
+    inn, name = (inn or "").strip(), (name or "").strip()
+    if inn:
+        found = Company.objects.filter(inn=inn).order_by("pk").first()
+        if found is not None:
+            return found
+    if name:
+        return Company.objects.filter(name__iexact=name).order_by("pk").first()
+    return None
+
+
+def _ensure_can_create(by, entity: str) -> None:
+    if by is not None and level_for(by, entity, Action.EDIT) == Level.NONE:
+        raise PermissionDenied(_("You may not create this kind of card."))
+
+
+def _ensure_can_edit(by, obj) -> None:
+    if by is not None and not can(by, obj, Action.EDIT):
+        raise PermissionDenied(_("You may not change this card."))
+
+
+def _check_fields(fields: dict, allowed: set[str], function: str) -> None:
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"{function}() got unexpected fields: {', '.join(sorted(unknown))}")
+
+
+@transaction.atomic
+def company_create(*, by, name: str, **fields) -> Company:
+    _check_fields(fields, COMPANY_FIELDS, "company_create")
+    _ensure_can_create(by, Company.access_entity)
+    fields.setdefault("responsible", by)
+    company = Company(name=name, **fields)
+    company.full_clean()
+    company.save()
+    activity.record(target=company, verb=Activity.Verb.CREATED, by=by)
+    return company
+
+
+@transaction.atomic
+def company_update(*, company: Company, by, **fields) -> Company:
+    _check_fields(fields, COMPANY_FIELDS, "company_update")
+    _ensure_can_edit(by, company)
+    for name, value in fields.items():
+        setattr(company, name, value)
+    company.full_clean()
+    company.save()
+    activity.record(target=company, verb=Activity.Verb.UPDATED, by=by, data={"fields": sorted(fields)})
+    return company
+
+
+def _set_channels(contact: Contact, *, emails: Iterable[str] | None, phones: Iterable[str] | None) -> None:
+    """Replace the contact's emails/phones with these, in this order (None leaves them alone)."""
+    if emails is not None:
+        contact.emails.all().delete()
+        for position, email in enumerate(e.strip() for e in emails if e and e.strip()):
+            row = ContactEmail(contact=contact, email=email, position=position)
+            row.full_clean(exclude=["contact"])
+            row.save()
+    if phones is not None:
+        contact.phones.all().delete()
+        for position, phone in enumerate(p.strip() for p in phones if p and p.strip()):
+            ContactPhone.objects.create(contact=contact, phone=phone, position=position)
+
+
+def _flag_duplicate(contact: Contact) -> None:
+    emails = list(contact.emails.values_list("email", flat=True))
+    phones = list(contact.phones.values_list("phone", flat=True))
+    others = Contact.objects.none()
+    for email in emails:
+        others |= find_contacts(email=email)
+    for phone in phones:
+        others |= find_contacts(phone=phone)
+    match = others.exclude(pk=contact.pk).order_by("pk").first()
+    if match is not None and contact.duplicate_of_id != match.pk:
+        contact.duplicate_of = match
+        contact.save(update_fields=["duplicate_of"])
+        activity.record(target=contact, verb=Activity.Verb.DUPLICATE_FOUND, data={"contact": match.pk})
+
+
+@transaction.atomic
+def contact_create(*, by, full_name: str, emails: Iterable[str] = (), phones: Iterable[str] = (), **fields) -> Contact:
+    """A new contact. One sharing an email or phone with another is flagged as a possible duplicate."""
+    _check_fields(fields, CONTACT_FIELDS, "contact_create")
+    _ensure_can_create(by, Contact.access_entity)
+    fields.setdefault("responsible", by)
+    contact = Contact(full_name=full_name, **fields)
+    contact.full_clean(exclude=["duplicate_of"])
+    contact.save()
+    _set_channels(contact, emails=list(emails), phones=list(phones))
+    activity.record(target=contact, verb=Activity.Verb.CREATED, by=by)
+    _flag_duplicate(contact)
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *, contact: Contact, by, emails: Iterable[str] | None = None, phones: Iterable[str] | None = None, **fields
+) -> Contact:
+    _check_fields(fields, CONTACT_FIELDS, "contact_update")
+    _ensure_can_edit(by, contact)
+    for name, value in fields.items():
+        setattr(contact, name, value)
+    contact.full_clean(exclude=["duplicate_of"])
+    contact.save()
+    _set_channels(
+        contact,
+        emails=None if emails is None else list(emails),
+        phones=None if phones is None else list(phones),
+    )
+    changed = sorted(
+        {*fields, *(["emails"] if emails is not None else []), *(["phones"] if phones is not None else [])}
+    )
+    activity.record(target=contact, verb=Activity.Verb.UPDATED, by=by, data={"fields": changed})
+    _flag_duplicate(contact)
+    return contact

@@ -1,0 +1,205 @@
+"""Tasks: create, complete (with the requirements of its kind), reopen.
+
+Two registries keyed by task kind let pipelines hook in without touching this module:
+``require(kind, subject, fields)`` — what must be filled in on the task's lead/deal before a task
+of that kind can be completed; ``on_complete(kind)`` — robots run when such a task is completed
+(e.g. the deal pipeline moves the deal on when its proposal task is done).
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from admin24.access import Action, can
+
+from ..models import Activity, ChecklistTemplate, Task, TaskChecklistItem
+from . import activity
+
+Kind = Task.Kind
+
+
+class TaskCompletionError(Exception):
+    """The task cannot be completed now; the message says why (what is missing)."""
+
+    def __init__(self, message, *, missing=()):
+        super().__init__(str(message))
+        self.message = str(message)
+        self.missing = list(missing)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    subject: str  # "deal" or "lead": the task's foreign key
+    field: str
+
+    def label(self) -> str:
+        model = Task._meta.get_field(self.subject).related_model
+        return str(model._meta.get_field(self.field).verbose_name)
+
+    def is_met(self, task: Task) -> bool:
+        subject = getattr(task, self.subject)
+        return subject is not None and bool(getattr(subject, self.field))
+
+
+_requirements: dict[str, list[Requirement]] = {}
+_effects: dict[str, list[Callable[..., None]]] = {}
+
+
+def require(kind: str, subject: str, fields: Iterable[str]) -> None:
+    """A task of ``kind`` can only be completed once these fields of its lead/deal are filled in."""
+    _requirements.setdefault(kind, []).extend(Requirement(subject, f) for f in fields)
+
+
+def on_complete(kind: str) -> Callable:
+    """Register ``fn(task, *, by)`` to run, in the completing transaction, when a ``kind`` task is done."""
+
+    def register(fn):
+        _effects.setdefault(kind, []).append(fn)
+        return fn
+
+    return register
+
+
+require(Kind.PROPOSAL, "deal", ["proposal_file"])
+require(Kind.CONTRACT, "deal", ["contract_file", "contract_date"])
+
+
+def missing_requirements(task: Task) -> list[str]:
+    """Labels of the fields that must be filled in before ``task`` can be completed."""
+    return [r.label() for r in _requirements.get(task.kind, ()) if not r.is_met(task)]
+
+
+def _ensure_can_edit(by, task: Task) -> None:
+    if by is not None and not can(by, task, Action.EDIT):
+        raise PermissionDenied(_("You may not change this task."))
+
+
+@transaction.atomic
+def task_create(
+    *,
+    title: str,
+    responsible,
+    kind: str = Kind.GENERIC,
+    deadline=None,
+    description: str = "",
+    lead=None,
+    deal=None,
+    checklist: Iterable[str] = (),
+    checklist_template: ChecklistTemplate | None = None,
+    by=None,
+    is_automatic: bool = False,
+) -> Task:
+    """A new open task; its checklist comes from ``checklist`` items, or from the template."""
+    task = Task.objects.create(
+        title=title,
+        responsible=responsible,
+        kind=kind,
+        deadline=deadline,
+        description=description,
+        lead=lead,
+        deal=deal,
+        created_by=by,
+        is_automatic=is_automatic,
+    )
+    items = list(checklist) or (checklist_template.item_list if checklist_template else [])
+    TaskChecklistItem.objects.bulk_create(
+        TaskChecklistItem(task=task, text=text, position=i) for i, text in enumerate(items)
+    )
+    subject = deal or lead
+    if subject is not None:
+        activity.record(target=subject, verb=Activity.Verb.TASK_CREATED, by=by, text=title, data={"task": task.pk})
+    return task
+
+
+@transaction.atomic
+def task_complete(*, task: Task, by, comment: str = "") -> Task:
+    """Mark the task done and run its kind's completion robots.
+
+    Raises ``TaskCompletionError`` naming what is missing when the kind's requirements are unmet.
+    """
+    _ensure_can_edit(by, task)
+    task = Task.objects.select_for_update().select_related("lead", "deal").get(pk=task.pk)
+    if not task.is_open:
+        raise TaskCompletionError(_("The task is already done."))
+    missing = missing_requirements(task)
+    if missing:
+        raise TaskCompletionError(
+            _("The task cannot be completed until you fill in: %(fields)s.") % {"fields": ", ".join(missing)},
+            missing=missing,
+        )
+    task.status = Task.Status.DONE
+    task.completed_at = timezone.now()
+    task.completed_by = by
+    task.result = comment
+    task.save(update_fields=["status", "completed_at", "completed_by", "result"])
+    subject = task.subject
+    if subject is not None:
+        activity.record(target=subject, verb=Activity.Verb.TASK_COMPLETED, by=by, text=comment, data={"task": task.pk})
+    for effect in _effects.get(task.kind, ()):
+        effect(task, by=by)
+    return task
+
+
+@transaction.atomic
+def task_reopen(*, task: Task, by) -> Task:
+    _ensure_can_edit(by, task)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    if task.is_open:
+        return task
+    task.status = Task.Status.OPEN
+    task.completed_at = None
+    task.completed_by = None
+    task.save(update_fields=["status", "completed_at", "completed_by"])
+    subject = task.subject
+    if subject is not None:
+        activity.record(
+            target=subject, verb=Activity.Verb.TASK_REOPENED, by=by, text=task.title, data={"task": task.pk}
+        )
+    return task
+
+
+@transaction.atomic
+def task_update(*, task: Task, by, **fields) -> Task:
+    """Change a task's plain fields (title, description, responsible, deadline, kind)."""
+    _ensure_can_edit(by, task)
+    allowed = {"title", "description", "responsible", "deadline", "kind"}
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"task_update() cannot change {', '.join(sorted(unknown))}")
+    for name, value in fields.items():
+        setattr(task, name, value)
+    task.full_clean(exclude=["lead", "deal"])
+    task.save(update_fields=list(fields))
+    return task
+
+
+def close_open_tasks(*, queryset, result: str) -> int:
+    """Robots close tasks that lost their purpose (e.g. the call tasks of a closed lead)."""
+    return queryset.filter(status=Task.Status.OPEN).update(
+        status=Task.Status.DONE, completed_at=timezone.now(), result=str(result)
+    )
+
+
+def checklist_set_done(*, item: TaskChecklistItem, by, done: bool) -> TaskChecklistItem:
+    _ensure_can_edit(by, item.task)
+    item.done = done
+    item.save(update_fields=["done"])
+    return item
+
+
+__all__ = [
+    "TaskCompletionError",
+    "checklist_set_done",
+    "close_open_tasks",
+    "missing_requirements",
+    "on_complete",
+    "require",
+    "task_complete",
+    "task_create",
+    "task_reopen",
+    "task_update",
+]
