@@ -1,0 +1,15 @@
+"""The Service Desk's models, one module per concern; Django finds them all through this package."""
+
+from .settings import DeskSettings, Service
+from .tickets import Attachment, Ticket, TicketComment, TicketSource, TicketStatus, next_ticket_number
+
+__all__ = [
+    "Attachment",
+    "DeskSettings",
+    "Service",
+    "Ticket",
+    "TicketComment",
+    "TicketSource",
+    "TicketStatus",
+    "next_ticket_number",
+]

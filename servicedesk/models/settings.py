@@ -1,0 +1,128 @@
+import secrets
+from datetime import timedelta
+
+from django.conf import settings as django_settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from crm.validators import validate_inn, validate_kpp
+
+
+def new_form_key() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Service(models.Model):
+    """A kind of work clients may ask for; its responsible becomes the assignee of new tickets."""
+
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active services are offered on the form.")
+    )
+    responsible = models.ForeignKey(
+        django_settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="servicedesk_services",
+    )
+    reaction_time = models.DurationField(
+        _("reaction time"), null=True, blank=True, help_text=_("Working time; empty means the global value.")
+    )
+    resolution_time = models.DurationField(
+        _("resolution time"), null=True, blank=True, help_text=_("Working time; empty means the global value.")
+    )
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        verbose_name = _("service")
+        verbose_name_plural = _("services")
+        ordering = ["order", "name", "id"]
+
+    def __str__(self):
+        return self.name
+
+
+class DeskSettings(models.Model):
+    """The Service Desk settings (one row, ``DeskSettings.load()``)."""
+
+    reaction_time = models.DurationField(
+        _("reaction time"), default=timedelta(hours=2), help_text=_("From creation to work started, working time.")
+    )
+    resolution_time = models.DurationField(
+        _("resolution time"), default=timedelta(hours=16), help_text=_("From creation to done, working time.")
+    )
+    deferred_return_time = models.DurationField(
+        _("deferred tickets return after"),
+        default=timedelta(hours=8),
+        help_text=_("A deferred ticket goes back to work after this much working time."),
+    )
+
+    legal_name = models.CharField(_("legal name"), max_length=300, blank=True)
+    inn = models.CharField(_("INN"), max_length=12, blank=True, validators=[validate_inn])
+    kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[validate_kpp])
+    ogrn = models.CharField(_("OGRN"), max_length=15, blank=True)
+    legal_address = models.TextField(_("legal address"), blank=True)
+    company_email = models.EmailField(_("email"), blank=True)
+    company_phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    phone_required = models.BooleanField(_("phone is required on the form"), default=False)
+    header_company_name = models.CharField(_("company name in the form header"), max_length=200, blank=True)
+    # Both sizes are PNGs re-encoded by servicedesk.uploads.store_favicon: never the uploaded bytes.
+    favicon_32 = models.FileField(_("favicon 32×32"), upload_to="servicedesk/favicon/", blank=True, editable=False)
+    favicon_180 = models.FileField(_("favicon 180×180"), upload_to="servicedesk/favicon/", blank=True, editable=False)
+
+    telegram_token = models.CharField(_("Telegram bot token"), max_length=100, blank=True)
+    telegram_username = models.CharField(_("Telegram bot username"), max_length=64, blank=True)
+    telegram_phone = models.CharField(_("phone the bot was registered with"), max_length=40, blank=True)
+
+    form_key = models.CharField(_("form key"), max_length=64, default=new_form_key, editable=False)
+    allowed_origins = models.TextField(
+        _("sites that may embed the form"),
+        blank=True,
+        help_text=_("One origin per line, e.g. https://example.ru. Other sites cannot show the form in a frame."),
+    )
+
+    max_files = models.PositiveSmallIntegerField(
+        _("files per ticket at most"), default=10, validators=[MinValueValidator(0), MaxValueValidator(100)]
+    )
+    max_file_mb = models.PositiveSmallIntegerField(
+        _("size of one file at most, MB"), default=20, validators=[MinValueValidator(1), MaxValueValidator(1024)]
+    )
+    max_total_mb = models.PositiveSmallIntegerField(
+        _("size of all files at most, MB"), default=50, validators=[MinValueValidator(1), MaxValueValidator(4096)]
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("Service Desk settings")
+        verbose_name_plural = _("Service Desk settings")
+
+    def __str__(self):
+        return str(_("Service Desk settings"))
+
+    @classmethod
+    def load(cls) -> "DeskSettings":
+        found = cls.objects.filter(pk=1).first()
+        return found if found is not None else cls.objects.get_or_create(pk=1)[0]
+
+    @property
+    def origins(self) -> list[str]:
+        return [line.strip().rstrip("/") for line in self.allowed_origins.splitlines() if line.strip()]
+
+    @property
+    def max_file_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
+
+    @property
+    def max_total_bytes(self) -> int:
+        return self.max_total_mb * 1024 * 1024
+
+    def reaction_time_for(self, service: Service | None) -> timedelta:
+        return (service and service.reaction_time) or self.reaction_time
+
+    def resolution_time_for(self, service: Service | None) -> timedelta:
+        return (service and service.resolution_time) or self.resolution_time

@@ -1,0 +1,296 @@
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from crm.phones import normalize_email
+
+from .settings import Service
+
+# Created by migration 0001 on PostgreSQL only.
+NUMBER_SEQUENCE = "servicedesk_ticket_number_seq"
+
+
+def next_ticket_number() -> int:
+    """The next ticket number; call inside the transaction that inserts the ticket.
+
+    PostgreSQL hands out numbers from a sequence, so concurrent intakes never wait for each
+    other (a rolled-back intake leaves a gap). SQLite runs every transaction IMMEDIATE
+    (settings.py), so the writer that reads the maximum holds the database until it commits.
+    The unique constraint on ``number`` backs both up.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
+            return cursor.fetchone()[0]
+    return (Ticket.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+
+
+def new_client_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def attachment_path(instance, filename: str) -> str:
+    # A random name without the client's extension: nothing under MEDIA_ROOT can be guessed or run.
+    return f"servicedesk/attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class TicketStatus(models.TextChoices):
+    NEW = "new", _("New")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DEFERRED = "deferred", _("Deferred")
+    DONE = "done", _("Done")
+
+
+class TicketSource(models.TextChoices):
+    FORM = "form", _("web form")
+    API = "api", _("API")
+    EMAIL = "email", _("email")
+    TELEGRAM = "telegram", _("Telegram")
+    STAFF = "staff", _("staff")
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.exclude(status=TicketStatus.DONE)
+
+    def overdue(self, now=None):
+        """Breached, or past a deadline the clock has not flagged yet."""
+        now = now or timezone.now()
+        return self.filter(self.overdue_q(now))
+
+    @staticmethod
+    def overdue_q(now) -> Q:
+        return (
+            Q(reaction_breached=True, first_reaction_at__isnull=True)
+            | Q(resolution_breached=True, resolved_at__isnull=True)
+            | Q(status=TicketStatus.NEW, reaction_due_at__lt=now)
+            | (~Q(status=TicketStatus.DONE) & Q(resolution_due_at__lt=now))
+        )
+
+
+class Ticket(ConcurrentTransitionMixin, models.Model):
+    """A client's request to the Service Desk (SPEC §1).
+
+    Status changes go through ``crm.pipelines.engine.move`` (the services in
+    ``servicedesk.services`` call it); the transition methods only declare which moves exist.
+    """
+
+    access_entity = "ticket"
+    access_owner_field = "assignee"
+    pipeline_key = "tickets"
+
+    number = models.PositiveIntegerField(_("number"), unique=True, editable=False)
+    service = models.ForeignKey(
+        Service, verbose_name=_("service"), null=True, blank=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    subject = models.CharField(_("subject"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    client_name = models.CharField(_("client name"), max_length=300, blank=True)
+    client_email = models.EmailField(_("client email"), blank=True)
+    client_email_normalized = models.CharField(max_length=254, blank=True, editable=False, db_index=True)
+    client_phone = models.CharField(_("client phone"), max_length=40, blank=True)
+    client_company = models.CharField(_("client company"), max_length=300, blank=True)
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    company = models.ForeignKey(
+        "crm.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_tickets",
+    )
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("watchers"), blank=True, related_name="watched_tickets"
+    )
+
+    status = FSMField(_("status"), max_length=16, choices=TicketStatus.choices, default=TicketStatus.NEW)
+    stage_entry_count = models.PositiveIntegerField(_("status entries"), default=0, editable=False)
+    stage_changed_at = models.DateTimeField(_("status changed at"), default=timezone.now)
+    # The pipeline engine stores a reason when a card enters a closed stage; for tickets, "done".
+    closing_reason = models.TextField(_("closing note"), blank=True)
+    deferred_until = models.DateTimeField(_("deferred until"), null=True, blank=True)
+
+    reaction_due_at = models.DateTimeField(_("reaction due"), null=True, blank=True)
+    resolution_due_at = models.DateTimeField(_("deadline"), null=True, blank=True)
+    first_reaction_at = models.DateTimeField(_("work started at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    reaction_breached = models.BooleanField(_("reaction time breached"), default=False)
+    resolution_breached = models.BooleanField(_("deadline breached"), default=False)
+
+    source = models.CharField(_("source"), max_length=16, choices=TicketSource.choices, default=TicketSource.STAFF)
+    client_token = models.CharField(max_length=64, unique=True, default=new_client_token, editable=False)
+    # The Message-ID of the first email to the client: later emails reply to it, so mail clients thread them.
+    thread_message_id = models.CharField(_("email thread Message-ID"), max_length=255, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"], name="sd_ticket_board"),
+            models.Index(fields=["assignee", "status"], name="sd_ticket_assignee_status"),
+            models.Index(fields=["company", "-created_at"], name="sd_ticket_company"),
+        ]
+
+    def __str__(self):
+        return f"{self.display_number} {self.subject}"
+
+    def save(self, *args, **kwargs):
+        self.client_email_normalized = normalize_email(self.client_email)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "client_email" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "client_email_normalized"}
+        super().save(*args, **kwargs)
+
+    @property
+    def display_number(self) -> str:
+        return f"#{self.number}"
+
+    @property
+    def stage_entry_token(self) -> str:
+        return f"{self.status}:{self.stage_entry_count}"
+
+    @property
+    def is_overdue(self) -> bool:
+        now = timezone.now()
+        if self.status == TicketStatus.DONE:
+            return False
+        if self.reaction_breached and self.first_reaction_at is None:
+            return True
+        if self.resolution_breached:
+            return True
+        if self.status == TicketStatus.NEW and self.reaction_due_at and self.reaction_due_at < now:
+            return True
+        return bool(self.resolution_due_at and self.resolution_due_at < now)
+
+    # --- the moves that exist; effects live in servicedesk.pipeline ---------------------------
+
+    @transition(field=status, source=TicketStatus.NEW, target=TicketStatus.IN_PROGRESS)
+    def start(self):
+        """«Начать выполнение»."""
+
+    @transition(field=status, source=[TicketStatus.NEW, TicketStatus.IN_PROGRESS], target=TicketStatus.DEFERRED)
+    def defer(self):
+        """«Отложить»: back in work by itself after the auto-return time."""
+
+    @transition(field=status, source=TicketStatus.DEFERRED, target=TicketStatus.IN_PROGRESS)
+    def resume(self):
+        """Back to work by hand, or by the clock when the deferral ends."""
+
+    @transition(
+        field=status,
+        source=[TicketStatus.NEW, TicketStatus.IN_PROGRESS, TicketStatus.DEFERRED],
+        target=TicketStatus.DONE,
+    )
+    def complete(self):
+        """«Завершить»."""
+
+    @transition(field=status, source=TicketStatus.DONE, target=TicketStatus.IN_PROGRESS)
+    def reopen(self):
+        """The client or staff say it is not done after all."""
+
+
+class TicketComment(models.Model):
+    """One message of a ticket's thread: staff (public or internal) or the client."""
+
+    class Source(models.TextChoices):
+        STAFF = "staff", _("staff")
+        CLIENT_PAGE = "client_page", _("client page")
+        EMAIL = "email", _("email")
+        TELEGRAM = "telegram", _("Telegram")
+        API = "api", _("API")
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="ticket_comments",
+        help_text=_("Empty when the client wrote it."),
+    )
+    from_client = models.BooleanField(_("from the client"), default=False)
+    public = models.BooleanField(
+        _("visible to the client"), default=True, help_text=_("An internal note is never shown or sent to the client.")
+    )
+    body = models.TextField(_("text"), help_text=_("Sanitised HTML."))
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STAFF)
+    # An inbound email's Message-ID, so the same email never becomes two comments.
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="sd_comment_thread")]
+
+    def __str__(self):
+        return f"{self.ticket.display_number}: {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def author_name(self) -> str:
+        if self.from_client:
+            return self.ticket.client_name or self.ticket.client_email
+        return self.author.full_name if self.author else str(_("Admin24"))
+
+
+class Attachment(models.Model):
+    """A file a client or staff attached; stored under a random name, served to staff as a download."""
+
+    ticket = models.ForeignKey(Ticket, verbose_name=_("ticket"), on_delete=models.CASCADE, related_name="attachments")
+    comment = models.ForeignKey(
+        TicketComment,
+        verbose_name=_("comment"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=255)
+    original_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size"))
+    content_type = models.CharField(_("type"), max_length=100, help_text=_("Recognised from the content."))
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name
