@@ -32,3 +32,57 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(*[Group.objects.get(name=name) for name in extracted])
         if create:
             self.save()
+
+
+# --- CRM (h_crm) ----------------------------------------------------------------------------
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.Company"
+
+    name = factory.Sequence(lambda n: f"ООО «Клиент {n}»")
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.Contact"
+        skip_postgeneration_save = True
+
+    full_name = factory.Sequence(lambda n: f"Петров Пётр {n}")
+
+    @factory.post_generation
+    def emails(self, create, extracted, **kwargs):
+        for position, email in enumerate(extracted or ()):
+            self.emails.create(email=email, position=position)
+
+    @factory.post_generation
+    def phones(self, create, extracted, **kwargs):
+        for position, phone in enumerate(extracted or ()):
+            self.phones.create(phone=phone, position=position)
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    """A lead row as it is stored; use crm.services.leads.lead_create to get the robots' effects."""
+
+    class Meta:
+        model = "crm.Lead"
+
+    title = factory.Sequence(lambda n: f"Заявка {n}")
+    contact_name = "Сидоров Сидор"
+    email = factory.Sequence(lambda n: f"client{n}@example.org")
+    source = "manual"
+
+
+class DealFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.Deal"
+
+    title = factory.Sequence(lambda n: f"Сделка {n}")
+
+
+class TaskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "crm.Task"
+
+    title = factory.Sequence(lambda n: f"Задача {n}")

@@ -1,0 +1,113 @@
+from django.contrib import admin
+
+from .models import (
+    Activity,
+    ChecklistTemplate,
+    Company,
+    Contact,
+    ContactEmail,
+    ContactPhone,
+    CrmSettings,
+    Deal,
+    Lead,
+    Task,
+    TaskChecklistItem,
+)
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "inn", "kpp", "responsible", "created_at"]
+    search_fields = ["name", "inn"]
+    list_select_related = ["responsible"]
+    autocomplete_fields = ["responsible"]
+
+
+class ContactEmailInline(admin.TabularInline):
+    model = ContactEmail
+    extra = 0
+    fields = ["email", "position"]
+
+
+class ContactPhoneInline(admin.TabularInline):
+    model = ContactPhone
+    extra = 0
+    fields = ["phone", "position"]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["full_name", "company", "responsible", "duplicate_of"]
+    search_fields = ["full_name", "emails__email_normalized", "phones__phone_normalized"]
+    list_select_related = ["company", "responsible", "duplicate_of"]
+    autocomplete_fields = ["company", "responsible", "duplicate_of"]
+    inlines = [ContactEmailInline, ContactPhoneInline]
+
+
+@admin.register(Lead)
+class LeadAdmin(admin.ModelAdmin):
+    """Stage changes happen on the board and the card (through the move service), not here."""
+
+    list_display = ["title", "stage", "source", "responsible", "failed_calls", "created_at"]
+    list_filter = ["stage", "source"]
+    search_fields = ["title", "contact_name", "company_name", "email_normalized", "phone_normalized"]
+    list_select_related = ["responsible"]
+    readonly_fields = ["stage", "stage_changed_at", "failed_calls", "callbacks_from", "closing_reason"]
+    autocomplete_fields = ["responsible", "duplicate_of", "duplicate_contact", "contact", "company", "created_by"]
+
+
+@admin.register(Deal)
+class DealAdmin(admin.ModelAdmin):
+    list_display = ["title", "pipeline", "stage", "company", "responsible", "amount", "created_at"]
+    list_filter = ["pipeline", "stage"]
+    search_fields = ["title", "company__name"]
+    list_select_related = ["company", "responsible"]
+    readonly_fields = ["stage", "stage_changed_at", "closing_reason"]
+    autocomplete_fields = ["company", "contact", "responsible", "source_lead"]
+
+
+class TaskChecklistItemInline(admin.TabularInline):
+    model = TaskChecklistItem
+    extra = 0
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "status", "responsible", "deadline", "is_automatic"]
+    list_filter = ["status", "kind", "is_automatic"]
+    search_fields = ["title"]
+    list_select_related = ["responsible"]
+    autocomplete_fields = ["responsible", "lead", "deal", "created_by", "completed_by"]
+    inlines = [TaskChecklistItemInline]
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+    search_fields = ["name", "code"]
+
+
+@admin.register(CrmSettings)
+class CrmSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "lead_distribution", "lead_fixed_responsible"]
+    autocomplete_fields = ["lead_fixed_responsible"]
+
+    def has_add_permission(self, request):
+        return not CrmSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "verb", "target_type", "target_id", "actor", "text"]
+    list_filter = ["verb", "target_type"]
+    list_select_related = ["actor", "target_type"]
+    readonly_fields = [f.name for f in Activity._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
