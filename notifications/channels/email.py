@@ -24,8 +24,9 @@ class EmailChannel(Channel):
     def address_for(self, recipient) -> str | None:
         if isinstance(recipient, str):
             return recipient.strip() or None
-        if getattr(recipient, "email", ""):
-            return recipient.email
+        for attribute in ("email", "first_email"):
+            if getattr(recipient, attribute, ""):
+                return getattr(recipient, attribute)
         emails = getattr(recipient, "emails", None)
         if emails is None:
             return None
@@ -79,7 +80,7 @@ def _read_attachment(path: str) -> tuple[str, bytes, str]:
 
 def _classify(exc: Exception) -> TemporaryError | PermanentError:
     """Whether trying the same message again later can succeed."""
-    reason = f"{type(exc).__name__}: {exc}"
+    reason = f"{type(exc).__name__}: {_describe(exc)}"
     if isinstance(
         exc, AnymailRecipientsRefused | AnymailInvalidAddress | AnymailUnsupportedFeature | AnymailSerializationError
     ):
@@ -100,3 +101,11 @@ def _classify(exc: Exception) -> TemporaryError | PermanentError:
         return PermanentError(reason) if 500 <= exc.smtp_code < 600 else TemporaryError(reason)
     # Disconnects, refused connections, timeouts, TLS trouble, misconfiguration: worth another try.
     return TemporaryError(reason)
+
+
+def _describe(exc: Exception) -> str:
+    try:
+        return str(exc)
+    except Exception:
+        # Some client errors build their text from a response that never came (a timeout).
+        return " ".join(str(arg) for arg in exc.args)

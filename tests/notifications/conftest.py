@@ -1,0 +1,33 @@
+import pytest
+
+from admin24.celery import app
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Deliveries run inline when published, as a worker would run them."""
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
+@pytest.fixture
+def broker_down():
+    """Publishing goes to a Redis port nobody listens on; yields a function that brings the broker back."""
+    saved = app.conf.broker_url, app.conf.task_always_eager
+
+    def reset_pools():
+        # Celery caches its connection pools; new ones are built from the current broker_url.
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    def bring_back():
+        app.conf.broker_url, app.conf.task_always_eager = saved
+        reset_pools()
+
+    app.conf.broker_url = "redis://127.0.0.1:9/0"
+    app.conf.task_always_eager = False
+    reset_pools()
+    yield bring_back
+    bring_back()
