@@ -45,12 +45,11 @@ class Stage:
 
 @dataclass(frozen=True)
 class Field:
-    """A column of the list view and of the CSV export."""
+    """A column of the list view and of the CSV export; the list links the first one to the card."""
 
     label: Any
     value: Any  # callable(obj) -> value shown / exported
     sort: str | None = None  # ORDER BY expression; None means not sortable
-    link: bool = False  # the list links this cell to the card
 
 
 @dataclass
@@ -117,7 +116,7 @@ class Board:
         """Related rows and annotations a card shows; must not add a query per card."""
         return queryset.select_related(self.responsible_field)
 
-    def move(self, obj, to: str, *, by) -> None:
+    def move(self, obj, to: str, *, by, reason: str = "") -> None:
         raise NotImplementedError
 
     def card_url(self, obj) -> str | None:
@@ -239,13 +238,13 @@ class Board:
         return columns
 
     # --- moving --------------------------------------------------------------------------------
-    def try_move(self, obj, to: str, *, by) -> MoveOutcome:
+    def try_move(self, obj, to: str, *, by, reason: str = "") -> MoveOutcome:
         if self.stage(to) is None:
             return MoveOutcome(400, gettext("There is no such stage on this board."))
         if not can(by, obj, Action.EDIT):
             return MoveOutcome(403, gettext("You may not change this card."))
         try:
-            self.move(obj, to, by=by)
+            self.move(obj, to, by=by, reason=reason)
         except self.refused_errors as error:
             return MoveOutcome(409, str(getattr(error, "message", error)), list(getattr(error, "allowed", None) or []))
         return MoveOutcome(200)

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal
 
-from django.utils import timezone
+from django.utils import timezone, translation
 
 BOM = "\ufeff"  # without it Excel reads UTF-8 as the ANSI code page and garbles Cyrillic
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -34,7 +34,15 @@ def safe_cell(value) -> object:
 
 
 def csv_rows(fields, queryset) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield BOM + writer.writerow([str(field.label) for field in fields])
-    for obj in queryset.iterator(chunk_size=CHUNK):
-        yield writer.writerow([safe_cell(field.value(obj)) for field in fields])
+    """The export's lines. The response streams them after the view returned, so the request's
+    time zone and language (the user's) are captured now and put back around the rows."""
+    zone, language = timezone.get_current_timezone(), translation.get_language()
+
+    def rows():
+        writer = csv.writer(_Echo())
+        with timezone.override(zone), translation.override(language):
+            yield BOM + writer.writerow([str(field.label) for field in fields])
+            for obj in queryset.iterator(chunk_size=CHUNK):
+                yield writer.writerow([safe_cell(field.value(obj)) for field in fields])
+
+    return rows()

@@ -53,7 +53,8 @@ def board_move(request, board):
     obj = board.readable(request.user).filter(pk=pk).first()
     if obj is None:
         raise Http404
-    outcome = board.try_move(obj, request.POST.get("to", ""), by=request.user)
+    to, reason = request.POST.get("to", ""), request.POST.get("reason", "")[:2000]
+    outcome = board.try_move(obj, to, by=request.user, reason=reason)
     if not outcome.ok:
         return JsonResponse({"error": outcome.message, "allowed": outcome.allowed}, status=outcome.status)
     # Counts are recomputed with the filters the user is looking at, sent along with the move.
@@ -85,7 +86,7 @@ def board_list(request, board):
     current, order = _sorting(board, request)
     queryset = board.with_card_fields(board.filtered(request.user, form)).order_by(*order)
     page = Paginator(queryset, board.list_per_page).get_page(request.GET.get("page"))
-    rows = [(obj, [field.value(obj) for field in board.list_fields]) for obj in page.object_list]
+    rows = [(obj, board.card_url(obj), [field.value(obj) for field in board.list_fields]) for obj in page.object_list]
     headers = []
     for field in board.list_fields:
         state = "asc" if current == field.sort else "desc" if field.sort and current == f"-{field.sort}" else ""

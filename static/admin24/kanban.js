@@ -39,6 +39,11 @@
     const body = new URLSearchParams(board.dataset.filters || "");
     body.set("pk", item.dataset.pk);
     body.set("to", evt.to.dataset.stage);
+    if (evt.to.hasAttribute("data-needs-reason")) {
+      const reason = window.prompt(board.dataset.reasonPrompt, "");
+      if (reason === null) { putBack(evt); return; }
+      body.set("reason", reason);
+    }
     item.classList.add("kanban-card-moving");
     let response, data = {};
     try {

@@ -1,0 +1,76 @@
+"""The CRM's boards: each a ``Board`` from the one kanban component, plugged into its pipeline."""
+
+from django.db.models import OuterRef, QuerySet, Subquery
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from admin24.access import Action, level_for
+from admin24.boards import Board, Field
+
+from .models import Lead, Task
+from .pipelines.engine import MoveRefused, move
+from .pipelines.leads import PIPELINE as LEAD_PIPELINE
+
+
+def _local(value):
+    return timezone.localtime(value) if value else None
+
+
+def next_open_task_deadline(owner_field: str) -> Subquery:
+    """The earliest deadline among the open tasks of the outer row (``lead`` or ``deal``)."""
+    tasks = Task.objects.filter(
+        **{owner_field: OuterRef("pk")}, status=Task.Status.OPEN, deadline__isnull=False
+    ).order_by("deadline")
+    return Subquery(tasks.values("deadline")[:1])
+
+
+class LeadBoard(Board):
+    slug = "leads"
+    namespace = "crm"
+    title = _("Leads")
+    model = Lead
+    source_field = "source"
+    search_fields = ("title", "contact_name", "company_name", "email", "phone", "phone_normalized")
+    card_template = "crm/leads/board_card.html"
+    csv_filename = "leads.csv"
+    create_label = _("New lead")
+    refused_errors = (MoveRefused,)
+    list_fields = [
+        Field(_("Title"), lambda lead: lead.title, sort="title"),
+        Field(_("Stage"), lambda lead: lead.get_stage_display(), sort="stage"),
+        Field(_("Company"), lambda lead: lead.company.name if lead.company else lead.company_name, sort="company_name"),
+        Field(_("Contact"), lambda lead: lead.contact_name, sort="contact_name"),
+        Field(_("Phone"), lambda lead: lead.phone),
+        Field(_("Email"), lambda lead: lead.email, sort="email"),
+        Field(_("Source"), lambda lead: lead.get_source_display(), sort="source"),
+        Field(
+            _("Responsible"),
+            lambda lead: lead.responsible.full_name if lead.responsible else "",
+            sort="responsible__last_name",
+        ),
+        Field(_("Received"), lambda lead: _local(lead.created_at), sort="created_at"),
+        Field(_("Next task"), lambda lead: _local(lead.next_task_deadline), sort="next_task_deadline"),
+    ]
+
+    def stages(self):
+        return LEAD_PIPELINE.stages
+
+    def with_card_fields(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("responsible", "company").annotate(
+            next_task_deadline=next_open_task_deadline("lead")
+        )
+
+    def move(self, obj, to, *, by, reason=""):
+        move(obj, to, by=by, reason=reason)
+
+    def card_url(self, obj):
+        return reverse("crm:lead-detail", args=[obj.pk])
+
+    def create_url(self, user):
+        if level_for(user, Lead.access_entity, Action.EDIT):
+            return reverse("crm:lead-create")
+        return None
+
+
+lead_board = LeadBoard()

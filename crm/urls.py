@@ -1,0 +1,32 @@
+from django.urls import path
+
+from .boards import lead_board
+from .views import directory, home, leads, public, tasks
+
+app_name = "crm"
+
+# Object pages are named "<model>-detail" because crm.links.card_link builds links that way.
+urlpatterns = [
+    path("", home.home, name="home"),
+    *lead_board.urlpatterns("leads/"),
+    path("leads/new/", leads.lead_create_view, name="lead-create"),
+    path("leads/<int:pk>/", leads.lead_detail, name="lead-detail"),
+    path("leads/<int:pk>/edit/", leads.lead_edit, name="lead-edit"),
+    path("leads/<int:pk>/move/", leads.lead_move, name="lead-move"),
+    path("leads/<int:pk>/qualification/", leads.lead_qualification, name="lead-qualification"),
+    path("companies/", directory.company_list, name="company-list"),
+    path("companies/new/", directory.company_form, name="company-create"),
+    path("companies/<int:pk>/", directory.company_detail, name="company-detail"),
+    path("companies/<int:pk>/edit/", directory.company_form, name="company-edit"),
+    path("contacts/", directory.contact_list, name="contact-list"),
+    path("contacts/new/", directory.contact_form, name="contact-create"),
+    path("contacts/<int:pk>/", directory.contact_detail, name="contact-detail"),
+    path("contacts/<int:pk>/edit/", directory.contact_form, name="contact-edit"),
+    path("tasks/", tasks.my_tasks, name="my_tasks"),
+    path("tasks/<int:pk>/", tasks.task_detail, name="task-detail"),
+    path("tasks/<int:pk>/complete/", tasks.task_complete_view, name="task-complete"),
+    path("tasks/<int:pk>/reopen/", tasks.task_reopen_view, name="task-reopen"),
+    path("tasks/<int:pk>/checklist/<int:item_pk>/", tasks.task_checklist_item, name="task-checklist-item"),
+    path("request/", public.lead_request, name="public-lead-form"),
+    path("request/embed/", public.lead_request_embed, name="public-lead-form-embed"),
+]

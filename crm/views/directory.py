@@ -1,0 +1,179 @@
+"""Companies and contacts: lists with search and filters, cards, forms."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, Q
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from admin24.access import Action, Level, can, filter_queryset, level_for
+
+from ..forms import CompanyForm, ContactForm
+from ..models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead
+from ..phones import normalize_phone
+from ..services import activity
+from ..services.directory import company_create, company_update, contact_create, contact_update
+from .common import ensure_can_edit, readable_or_404
+
+PER_PAGE = 50
+
+
+def _may_create(user, model) -> bool:
+    return level_for(user, model.access_entity, Action.EDIT) > Level.NONE
+
+
+def _list_context(request, queryset, *, search: Q | None):
+    query = request.GET.get("q", "").strip()[:200]
+    if query and search is not None:
+        queryset = queryset.filter(search)
+    if request.GET.get("mine"):
+        queryset = queryset.filter(responsible=request.user)
+    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return {"page": page, "q": query, "mine": bool(request.GET.get("mine")), "filter_query": params.urlencode()}
+
+
+def _text_search(query: str, *fields: str) -> Q:
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": query})
+    return condition
+
+
+@login_required
+def company_list(request):
+    query = request.GET.get("q", "").strip()[:200]
+    queryset = filter_queryset(request.user, Company.objects.select_related("responsible"), Action.READ)
+    search = _text_search(query, "name", "inn", "emails", "phones", "address") if query else None
+    context = _list_context(request, queryset, search=search)
+    context["may_create"] = _may_create(request.user, Company)
+    return render(request, "crm/companies/list.html", context)
+
+
+@login_required
+def company_detail(request, pk: int):
+    company = readable_or_404(request.user, Company.objects.select_related("responsible"), pk)
+    user = request.user
+    contacts = filter_queryset(user, company.contacts.prefetch_related("emails", "phones"), Action.READ)
+    leads = filter_queryset(user, company.leads.select_related("responsible"), Action.READ)
+    deals = filter_queryset(user, Deal.objects.filter(company=company).select_related("responsible"), Action.READ)
+    context = {
+        "company": company,
+        "can_edit": can(user, company, Action.EDIT),
+        "contacts": list(contacts[:200]),
+        "leads": list(leads.order_by("-created_at")[:200]),
+        "deals": list(deals.order_by("-created_at")[:200]),
+        "timeline": activity.timeline(company)[:100],
+    }
+    return render(request, "crm/companies/detail.html", context)
+
+
+def _save(request, form, *, create, update, obj, detail: str, extra=None):
+    if request.method == "POST" and form.is_valid():
+        try:
+            fields = {**form.service_fields(), **(extra(form) if extra else {})}
+            saved = create(by=request.user, **fields) if obj is None else update(by=request.user, **fields)
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for name, errors in error.error_dict.items():
+                    form.add_error(name if name in form.fields else None, errors)
+            else:
+                form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(detail, pk=saved.pk)
+    return None
+
+
+@login_required
+def company_form(request, pk: int | None = None):
+    company = None
+    if pk is not None:
+        company = readable_or_404(request.user, Company.objects.all(), pk)
+        ensure_can_edit(request.user, company)
+    elif not _may_create(request.user, Company):
+        raise PermissionDenied
+    form = CompanyForm(request.POST or None, instance=company)
+    saved = _save(
+        request,
+        form,
+        create=company_create,
+        update=lambda **kw: company_update(company=company, **kw),
+        obj=company,
+        detail="crm:company-detail",
+    )
+    if saved:
+        return saved
+    back = reverse("crm:company-detail", args=[pk]) if pk else reverse("crm:company-list")
+    title = company.name if company else _("New company")
+    return render(request, "crm/form.html", {"form": form, "title": title, "back_url": back})
+
+
+@login_required
+def contact_list(request):
+    query = request.GET.get("q", "").strip()[:200]
+    queryset = filter_queryset(
+        request.user,
+        Contact.objects.select_related("company", "responsible").prefetch_related("emails", "phones"),
+        Action.READ,
+    )
+    search = None
+    if query:
+        search = _text_search(query, "full_name", "position", "company__name", "emails__email_normalized")
+        if normalize_phone(query):
+            search |= Q(phones__phone_normalized=normalize_phone(query))
+        # A search across emails joins many rows per contact: keep each contact once.
+        queryset = queryset.filter(pk__in=Contact.objects.filter(search).values("pk"))
+        search = None
+    context = _list_context(request, queryset, search=search)
+    context["may_create"] = _may_create(request.user, Contact)
+    return render(request, "crm/contacts/list.html", context)
+
+
+@login_required
+def contact_detail(request, pk: int):
+    queryset = Contact.objects.select_related("company", "responsible", "duplicate_of").prefetch_related(
+        Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "pk")),
+        Prefetch("phones", queryset=ContactPhone.objects.order_by("position", "pk")),
+    )
+    contact = readable_or_404(request.user, queryset, pk)
+    user = request.user
+    leads = filter_queryset(user, Lead.objects.filter(contact=contact).select_related("responsible"), Action.READ)
+    deals = filter_queryset(user, Deal.objects.filter(contact=contact).select_related("responsible"), Action.READ)
+    context = {
+        "contact": contact,
+        "can_edit": can(user, contact, Action.EDIT),
+        "leads": list(leads.order_by("-created_at")[:200]),
+        "deals": list(deals.order_by("-created_at")[:200]),
+        "timeline": activity.timeline(contact)[:100],
+    }
+    return render(request, "crm/contacts/detail.html", context)
+
+
+@login_required
+def contact_form(request, pk: int | None = None):
+    contact = None
+    if pk is not None:
+        contact = readable_or_404(request.user, Contact.objects.all(), pk)
+        ensure_can_edit(request.user, contact)
+    elif not _may_create(request.user, Contact):
+        raise PermissionDenied
+    form = ContactForm(request.POST or None, instance=contact)
+    saved = _save(
+        request,
+        form,
+        create=contact_create,
+        update=lambda **kw: contact_update(contact=contact, **kw),
+        obj=contact,
+        detail="crm:contact-detail",
+        extra=lambda f: {"emails": f.cleaned_data["email_lines"], "phones": f.cleaned_data["phone_lines"]},
+    )
+    if saved:
+        return saved
+    back = reverse("crm:contact-detail", args=[pk]) if pk else reverse("crm:contact-list")
+    title = contact.full_name if contact else _("New contact")
+    return render(request, "crm/form.html", {"form": form, "title": title, "back_url": back})

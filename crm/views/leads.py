@@ -1,0 +1,140 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from admin24.access import Action, Level, can, level_for
+
+from ..forms import LeadForm, MoveForm, QualificationForm
+from ..models import Lead, LeadStage
+from ..pipelines.engine import MoveRefused, allowed_moves, move
+from ..pipelines.leads import PIPELINE
+from ..services import activity
+from ..services.leads import lead_convert, lead_create, lead_qualify, lead_update, qualification_questions
+from .common import ensure_can_edit, readable_or_404
+
+
+def _lead(request, pk: int) -> Lead:
+    queryset = Lead.objects.select_related(
+        "responsible", "company", "contact", "duplicate_of", "duplicate_contact", "created_by"
+    )
+    return readable_or_404(request.user, queryset, pk)
+
+
+@login_required
+def lead_detail(request, pk: int):
+    lead = _lead(request, pk)
+    questions = qualification_questions()
+    moves = [PIPELINE.stage(slug) for slug in allowed_moves(lead, request.user)]
+    context = {
+        "lead": lead,
+        "stage": PIPELINE.stage(lead.stage),
+        "moves": [stage for stage in moves if stage.slug != LeadStage.QUALIFIED],
+        "can_convert": any(stage.slug == LeadStage.QUALIFIED for stage in moves),
+        "can_edit": can(request.user, lead, Action.EDIT),
+        "qualification": QualificationForm.for_lead(lead, questions),
+        "tasks": lead.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
+        "deals": lead.deals.select_related("responsible").order_by("-pk"),
+        "timeline": activity.timeline(lead)[:100],
+    }
+    return render(request, "crm/leads/detail.html", context)
+
+
+@login_required
+def lead_create_view(request):
+    if level_for(request.user, Lead.access_entity, Action.EDIT) == Level.NONE:
+        raise PermissionDenied
+    form = LeadForm(request.POST or None, initial={"responsible": None})
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = lead_create(by=request.user, source=form.cleaned_data["source"], **form.service_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The lead is created."))
+            return redirect("crm:lead-detail", pk=lead.pk)
+    return render(
+        request, "crm/form.html", {"form": form, "title": _("New lead"), "back_url": reverse("crm:leads_board")}
+    )
+
+
+@login_required
+def lead_edit(request, pk: int):
+    lead = _lead(request, pk)
+    ensure_can_edit(request.user, lead)
+    form = LeadForm(request.POST or None, instance=Lead.objects.get(pk=lead.pk))
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead_update(lead=lead, by=request.user, **form.service_fields())
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The lead is saved."))
+            return redirect("crm:lead-detail", pk=lead.pk)
+    return render(
+        request,
+        "crm/form.html",
+        {"form": form, "title": lead.title, "back_url": reverse("crm:lead-detail", args=[lead.pk])},
+    )
+
+
+@login_required
+@require_POST
+def lead_move(request, pk: int):
+    lead = _lead(request, pk)
+    ensure_can_edit(request.user, lead)
+    form = MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose the stage to move the lead to."))
+        return redirect("crm:lead-detail", pk=lead.pk)
+    try:
+        if form.cleaned_data["to"] == LeadStage.QUALIFIED:
+            deal = lead_convert(lead=lead, by=request.user)
+        else:
+            move(lead, form.cleaned_data["to"], by=request.user, reason=form.cleaned_data["reason"])
+            deal = None
+    except MoveRefused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        if deal is not None:
+            messages.success(request, _("The lead is converted: the deal “%(title)s” is created.") % {"title": deal})
+        else:
+            messages.success(request, _("The lead is in «%(stage)s».") % {"stage": PIPELINE.label_of(lead.stage)})
+    return redirect("crm:lead-detail", pk=lead.pk)
+
+
+@login_required
+@require_POST
+def lead_qualification(request, pk: int):
+    lead = _lead(request, pk)
+    ensure_can_edit(request.user, lead)
+    form = QualificationForm(request.POST, questions=qualification_questions())
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            lead_qualify(
+                lead=lead,
+                by=request.user,
+                answers=form.answers(),
+                computers=data["computers"],
+                servers=data["servers"],
+                offices=data["offices"],
+                client_request=data["client_request"],
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The qualification is saved."))
+    else:
+        messages.error(request, _("The qualification is not saved: %(errors)s") % {"errors": _errors(form)})
+    return redirect("crm:lead-detail", pk=lead.pk)
+
+
+def _errors(form) -> str:
+    return "; ".join(
+        f"{form.fields[name].label if name in form.fields else ''}: {' '.join(errs)}".strip(": ")
+        for name, errs in form.errors.items()
+    )
