@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from .models import GlobalConstant, User
 
-__all__ = ["SEEDED", "UnknownConstant", "get", "validate_value"]
+__all__ = ["SEEDED", "UnknownConstant", "assign_demo_users", "get", "validate_value"]
 
 Type = GlobalConstant.Type
 
@@ -204,3 +204,16 @@ def _invalidate_key(identifier: str) -> None:
     cache.delete(_key(identifier))
     # Again after commit: until then another process still reads the old row and may cache it.
     transaction.on_commit(lambda: cache.delete(_key(identifier)))
+
+
+def assign_demo_users() -> list[str]:
+    """seed_demo's step: the demo clerk and IT director fill Clerk and IT_Director while they are unset."""
+    assigned = []
+    for identifier, username in (("Clerk", "clerk"), ("IT_Director", "itdirector")):
+        constant = GlobalConstant.objects.filter(identifier=identifier, user__isnull=True).first()
+        user = User.objects.filter(username=username, is_active=True).first()
+        if constant is not None and user is not None:
+            constant.user = user
+            constant.save(update_fields=["user"])
+            assigned.append(identifier)
+    return assigned

@@ -68,3 +68,12 @@ DEMO_STEPS = [("structure and users", seed_structure)]
 @transaction.atomic
 def seed_demo() -> dict[str, object]:
     return {label: step() for label, step in DEMO_STEPS}
+
+
+from .constants import assign_demo_users  # noqa: E402 - kept next to the step it adds
+
+DEMO_STEPS.append(("global constants: clerk and IT director", assign_demo_users))
+
+from .worktime import seed_work_schedule  # noqa: E402 - kept next to the step it adds
+
+DEMO_STEPS.append(("working calendar", seed_work_schedule))

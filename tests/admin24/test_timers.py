@@ -1,0 +1,442 @@
+"""The automation clock: actions fire at their moment, once, and never after their target moved on."""
+
+import datetime
+import threading
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.contrib.contenttypes.models import ContentType
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from admin24 import timers
+from admin24.models import Department, ScheduledAction
+from admin24.periodic import PERIODIC_TASKS
+from admin24.roles import Role
+from admin24.tasks import run_due_actions
+from tests.factories import UserFactory
+
+MSK = ZoneInfo("Europe/Moscow")
+CURRENT_TIME = datetime.datetime(2026, 3, 2, 10, 0, tzinfo=MSK)
+Status = ScheduledAction.Status
+
+
+class StagedDepartment(Department):
+    """A department stands in for a deal: its name plays the stage it entered."""
+
+    class Meta:
+        proxy = True
+        app_label = "admin24"
+
+    @property
+    def stage_entry_token(self) -> str:
+        return f"stage:{self.name}"
+
+
+calls: list[tuple] = []
+behaviour: dict[str, object] = {}
+
+
+@timers.handler("test.clock.remind")
+def remind(target, action):
+    calls.append(("remind", target.pk, action.pk))
+
+
+@timers.handler("test.clock.flaky")
+def flaky(target, action):
+    # Writes first, then fails: the write must not survive a failed attempt.
+    Department.objects.create(name=f"effect of attempt {action.attempts + 1}")
+    if behaviour.get("fail_times", 0) > action.attempts:
+        raise RuntimeError("mail server said no")
+    calls.append(("flaky", target.pk, action.pk))
+
+
+@timers.handler("test.clock.crash")
+def crash(target, action):
+    Department.objects.create(name="effect before the crash")
+    if behaviour.get("crash"):
+        raise KeyboardInterrupt
+    calls.append(("crash", target.pk, action.pk))
+
+
+@timers.handler("test.clock.payload")
+def record_payload(target, action):
+    calls.append(("payload", type(target), target.name, action.payload))
+
+
+@timers.handler("test.clock.concurrent")
+def concurrent(target, action):
+    # Each worker's first handler waits for the other's: both must hold claimed rows at once,
+    # which only SKIP LOCKED allows (a plain FOR UPDATE would make one wait and time out here).
+    local = behaviour["thread_local"]
+    if not getattr(local, "met", False):
+        local.met = True
+        behaviour["both_inside"].wait()
+    calls.append((threading.current_thread().name, action.pk))
+
+
+@pytest.fixture(autouse=True)
+def _clean_records():
+    # The proxy's content type is created inside each test's rolled-back transaction: forget its cached id.
+    ContentType.objects.clear_cache()
+    calls.clear()
+    behaviour.clear()
+    yield
+    ContentType.objects.clear_cache()
+    calls.clear()
+    behaviour.clear()
+
+
+@pytest.fixture
+def deal(db):
+    return StagedDepartment.objects.create(name="feedback")
+
+
+def at(**delta) -> datetime.datetime:
+    return CURRENT_TIME + datetime.timedelta(**delta)
+
+
+def refreshed(action: ScheduledAction) -> ScheduledAction:
+    action.refresh_from_db()
+    return action
+
+
+# --- Firing ----------------------------------------------------------------------------------
+
+
+def test_it_fires_exactly_at_its_moment(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(hours=1))
+    with time_machine.travel(at(hours=1, seconds=-1), tick=False):
+        assert timers.run_due() == 0
+    assert calls == []
+    assert refreshed(action).status == Status.PENDING
+    with time_machine.travel(at(hours=1), tick=False):
+        assert timers.run_due() == 1
+    assert calls == [("remind", deal.pk, action.pk)]
+    action = refreshed(action)
+    assert action.status == Status.DONE
+    assert action.finished_at == at(hours=1)
+
+
+def test_it_fires_once_however_often_the_clock_ticks(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        timers.schedule(deal, "test.clock.remind", at(minutes=5))
+    with time_machine.travel(at(minutes=10), tick=False):
+        assert timers.run_due() == 1
+        assert timers.run_due() == 0
+    assert len(calls) == 1
+
+
+def test_a_moment_already_past_is_due_at_once(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(days=-3))
+        assert action.due_at == CURRENT_TIME
+        assert timers.run_due() == 1
+    assert len(calls) == 1
+
+
+def test_the_handler_gets_the_target_as_scheduled_and_the_payload(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        timers.schedule(deal, "test.clock.payload", at(minutes=1), payload={"day": 10})
+    with time_machine.travel(at(minutes=1), tick=False):
+        timers.run_due()
+    assert calls == [("payload", StagedDepartment, "feedback", {"day": 10})]
+
+
+def test_a_batch_takes_the_earliest_first_and_leaves_the_rest_for_the_next(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        late = timers.schedule(deal, "test.clock.remind", at(minutes=3))
+        early = timers.schedule(deal, "test.clock.remind", at(minutes=1))
+    with time_machine.travel(at(minutes=5), tick=False):
+        assert timers.run_due(batch=1) == 1
+        assert [pk for _, _, pk in calls] == [early.pk]
+        assert refreshed(late).status == Status.PENDING
+        assert timers.run_due_until_idle(batch=1) == 1
+    assert [pk for _, _, pk in calls] == [early.pk, late.pk]
+
+
+# --- Registry --------------------------------------------------------------------------------
+
+
+def test_scheduling_an_unregistered_action_is_refused(deal):
+    with pytest.raises(timers.UnknownAction, match=r"test\.clock\.nobody"):
+        timers.schedule(deal, "test.clock.nobody", at(hours=1))
+    assert not ScheduledAction.objects.exists()
+
+
+def test_a_name_cannot_be_registered_twice():
+    with pytest.raises(timers.DuplicateHandler, match=r"test\.clock\.remind"):
+        timers.handler("test.clock.remind")(lambda target, action: None)
+
+
+def test_a_row_whose_handler_is_gone_fails_loudly(deal, caplog):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(minutes=1))
+        ScheduledAction.objects.filter(pk=action.pk).update(action="test.clock.renamed_away")
+    with time_machine.travel(at(minutes=1), tick=False):
+        assert timers.run_due() == 1
+    action = refreshed(action)
+    assert action.status == Status.FAILED
+    assert "test.clock.renamed_away" in action.last_error
+    assert "no registered handler" in caplog.text
+
+
+def test_naive_moments_are_refused(deal):
+    with pytest.raises(ValueError, match="aware"):
+        timers.schedule(deal, "test.clock.remind", datetime.datetime(2026, 3, 2, 10, 0))
+
+
+# --- Stale guard and cancelling --------------------------------------------------------------
+
+
+def test_an_action_is_stale_once_its_target_entered_another_stage(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(days=10))
+    deal.name = "contract"
+    deal.save()
+    with time_machine.travel(at(days=10), tick=False):
+        assert timers.run_due() == 1
+    assert calls == []
+    assert refreshed(action).status == Status.STALE
+
+
+def test_an_action_scheduled_after_re_entering_the_stage_still_fires(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        first = timers.schedule(deal, "test.clock.remind", at(days=1))
+        deal.name = "contract"
+        deal.save()
+        second = timers.schedule(deal, "test.clock.remind", at(days=2))
+    with time_machine.travel(at(days=2), tick=False):
+        assert timers.run_due() == 2
+    assert refreshed(first).status == Status.STALE
+    assert refreshed(second).status == Status.DONE
+    assert [pk for _, _, pk in calls] == [second.pk]
+
+
+def test_an_action_whose_target_is_deleted_is_stale(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(minutes=1))
+    deal.delete()
+    with time_machine.travel(at(minutes=1), tick=False):
+        timers.run_due()
+    assert calls == []
+    assert refreshed(action).status == Status.STALE
+
+
+def test_cancel_pending_cancels_only_what_it_is_asked_to(deal):
+    other = StagedDepartment.objects.create(name="other")
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        reminder = timers.schedule(deal, "test.clock.remind", at(days=1))
+        flaky_one = timers.schedule(deal, "test.clock.flaky", at(days=1))
+        elsewhere = timers.schedule(other, "test.clock.remind", at(days=1))
+        assert timers.cancel_pending(deal, "test.clock.remind") == 1
+        assert refreshed(flaky_one).status == Status.PENDING
+        assert timers.cancel_pending(deal) == 1
+        assert timers.cancel_pending(deal) == 0
+    with time_machine.travel(at(days=1), tick=False):
+        assert timers.run_due() == 1
+    assert refreshed(reminder).status == Status.CANCELLED
+    assert refreshed(flaky_one).status == Status.CANCELLED
+    assert calls == [("remind", other.pk, elsewhere.pk)]
+
+
+# --- Errors, retries and crashes -------------------------------------------------------------
+
+
+def test_a_failing_handler_is_retried_with_backoff_then_succeeds(deal):
+    behaviour["fail_times"] = 2
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.flaky", CURRENT_TIME)
+        assert timers.run_due() == 1
+    action = refreshed(action)
+    assert (action.status, action.attempts, action.due_at) == (Status.PENDING, 1, at(minutes=1))
+    assert action.last_error == "RuntimeError: mail server said no"
+    with time_machine.travel(at(seconds=59), tick=False):
+        assert timers.run_due() == 0
+    with time_machine.travel(at(minutes=1), tick=False):
+        assert timers.run_due() == 1
+    assert refreshed(action).due_at == at(minutes=3)  # the second retry waits two minutes
+    with time_machine.travel(at(minutes=3), tick=False):
+        assert timers.run_due() == 1
+    action = refreshed(action)
+    assert (action.status, action.attempts) == (Status.DONE, 2)
+    assert calls == [("flaky", deal.pk, action.pk)]
+    # Only the successful attempt left its effect behind.
+    assert list(Department.objects.filter(name__startswith="effect").values_list("name", flat=True)) == [
+        "effect of attempt 3"
+    ]
+
+
+def test_an_action_that_keeps_failing_is_failed_after_max_attempts(deal, caplog):
+    behaviour["fail_times"] = 99
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.flaky", CURRENT_TIME)
+    waits = []
+    for _ in range(timers.MAX_ATTEMPTS):
+        due = refreshed(action).due_at
+        waits.append(due - CURRENT_TIME)
+        with time_machine.travel(due, tick=False):
+            assert timers.run_due() == 1
+    action = refreshed(action)
+    assert action.status == Status.FAILED
+    assert action.attempts == timers.MAX_ATTEMPTS == 5
+    assert waits == [datetime.timedelta(minutes=m) for m in (0, 1, 3, 7, 15)]
+    assert "giving up" in caplog.text
+    with time_machine.travel(at(days=1), tick=False):
+        assert timers.run_due() == 0
+    assert not Department.objects.filter(name__startswith="effect").exists()
+
+
+def test_one_failing_handler_does_not_undo_the_others(deal):
+    behaviour["fail_times"] = 1
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        failing = timers.schedule(deal, "test.clock.flaky", CURRENT_TIME)
+        fine = timers.schedule(deal, "test.clock.remind", CURRENT_TIME)
+        assert timers.run_due() == 2
+    assert refreshed(failing).status == Status.PENDING
+    assert refreshed(fine).status == Status.DONE
+    assert calls == [("remind", deal.pk, fine.pk)]
+
+
+def test_a_crash_between_claim_and_commit_leaves_the_action_due(deal):
+    behaviour["crash"] = True
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.crash", CURRENT_TIME)
+        with pytest.raises(KeyboardInterrupt):
+            timers.run_due()
+    action = refreshed(action)
+    assert (action.status, action.attempts, action.finished_at) == (Status.PENDING, 0, None)
+    assert not Department.objects.filter(name="effect before the crash").exists()
+
+    behaviour["crash"] = False
+    with time_machine.travel(at(seconds=30), tick=False):
+        assert timers.run_due() == 1
+    assert refreshed(action).status == Status.DONE
+    assert Department.objects.filter(name="effect before the crash").count() == 1
+
+
+# --- Entry points: beat task, command, admin -------------------------------------------------
+
+
+def test_beat_runs_the_clock_every_30_seconds(deal):
+    assert any(t.task == "admin24.run_due_actions" and t.every_seconds == 30 for t in PERIODIC_TASKS)
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        timers.schedule(deal, "test.clock.remind", CURRENT_TIME)
+        assert run_due_actions() == 1
+    assert len(calls) == 1
+
+
+def test_the_command_runs_what_is_due_at_the_given_now(deal, capsys):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(days=3))
+        call_command("run_due_actions", "--now", "2026-03-05T09:59:59+03:00")
+        assert refreshed(action).status == Status.PENDING
+        call_command("run_due_actions", "--now", "2026-03-05T10:00:00")  # no offset: Moscow time
+    assert refreshed(action).status == Status.DONE
+    assert capsys.readouterr().out.splitlines() == ["0 scheduled action(s) run", "1 scheduled action(s) run"]
+
+
+def test_the_command_explains_a_bad_now():
+    with pytest.raises(CommandError, match="ISO 8601"):
+        call_command("run_due_actions", "--now", "next tuesday")
+
+
+@pytest.fixture
+def administrator(db):
+    return UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True)
+
+
+def test_an_administrator_runs_a_pending_action_now_from_the_admin(client, administrator, deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(days=20))
+        untouched = timers.schedule(deal, "test.clock.remind", at(days=20))
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/admin24/scheduledaction/",
+        {"action": "run_now", "_selected_action": [action.pk]},
+        headers={"accept-language": "en"},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "1 action was processed." in response.content.decode()
+    assert refreshed(action).status == Status.DONE
+    assert refreshed(untouched).status == Status.PENDING
+    assert calls == [("remind", deal.pk, action.pk)]
+
+
+def test_the_admin_list_filters_what_is_due_now(client, administrator, deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        due = timers.schedule(deal, "test.clock.remind", at(minutes=-5))
+        timers.schedule(deal, "test.clock.flaky", at(days=5))
+        client.force_login(administrator)
+        response = client.get("/admin/admin24/scheduledaction/?due_now=yes")
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [due]
+    assert "test.clock.remind" in response.content.decode()
+
+
+def test_the_clock_admin_is_for_administrators_only(client, deal):
+    engineer = UserFactory(roles=[Role.SUPPORT_ENGINEER], is_staff=True)
+    client.force_login(engineer)
+    assert client.get("/admin/admin24/scheduledaction/").status_code == 403
+
+
+# --- PostgreSQL: concurrency and the index ---------------------------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_claiming_at_once_run_each_action_exactly_once():
+    deal = StagedDepartment.objects.create(name="feedback")
+    actions = [timers.schedule(deal, "test.clock.concurrent", CURRENT_TIME) for _ in range(200)]
+    behaviour["both_inside"] = threading.Barrier(2, timeout=15)
+    behaviour["thread_local"] = threading.local()
+    errors = []
+
+    def worker():
+        try:
+            timers.run_due_until_idle(batch=20)
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, name=f"worker-{n}") for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert timers.run_due() == 0
+    assert sorted(pk for _, pk in calls) == sorted(a.pk for a in actions)  # every action once, none twice
+    assert {name for name, _ in calls} == {"worker-1", "worker-2"}
+    assert set(ScheduledAction.objects.values_list("status", flat=True)) == {Status.DONE}
+
+
+@pytest.mark.postgres
+def test_the_claim_query_walks_the_pending_index(deal):
+    far = CURRENT_TIME + datetime.timedelta(days=365)
+    rows = [
+        ScheduledAction(
+            target_type=ContentType.objects.get_for_model(StagedDepartment, for_concrete_model=False),
+            target_id=deal.pk,
+            action="test.clock.remind",
+            due_at=far + datetime.timedelta(seconds=n),
+            stage_token="stage:feedback",
+            status=Status.PENDING if n % 4 else Status.DONE,
+        )
+        for n in range(20_000)
+    ]
+    ScheduledAction.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE admin24_scheduledaction")
+    with CaptureQueriesContext(connection) as queries, time_machine.travel(CURRENT_TIME, tick=False):
+        timers.run_due()
+    claim = next(q["sql"] for q in queries if "SKIP LOCKED" in q["sql"])
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + claim)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "scheduled_pending_due" in plan, plan
