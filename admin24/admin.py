@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
+from . import admin_calendar  # noqa: F401 - registers the working-calendar admin
 from .models import AccessRule, Department, User
 
 
