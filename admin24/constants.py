@@ -8,18 +8,26 @@ deleted, which every process sees at once.
     constants.get("Clerk")                # -> User, or None while no active user is chosen
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django.urls import reverse
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import GlobalConstant, User
+from .roles import Role
 
-__all__ = ["SEEDED", "UnknownConstant", "assign_demo_users", "get", "validate_value"]
+__all__ = ["SEEDED", "UnknownConstant", "assign_demo_users", "get", "user_or_fallback", "validate_value"]
+
+log = logging.getLogger(__name__)
 
 Type = GlobalConstant.Type
 
@@ -154,6 +162,40 @@ def get(identifier: str) -> int | str | User | None:
     if type_ == Type.NUMBER:
         return int(value) if value.strip() else None
     return value
+
+
+def user_or_fallback(identifier: str, *, fallback: User) -> User:
+    """The user constant's user; while it is unset, ``fallback``, and every administrator is told once.
+
+    Robots use it so that an unchosen Clerk or IT director never stops a deal (SPEC §0): the task
+    goes to the fallback (the deal's responsible) and the notification is written in the robot's
+    transaction, keyed per constant so administrators hear about it once, not on every run.
+    """
+    user = get(identifier)
+    if user is not None:
+        return user
+    from notifications.services import notify  # the kernel must import without the notifications app
+
+    row = GlobalConstant.objects.get(identifier=identifier)
+    log.warning("Global constant %s is not set; falling back to %s", identifier, fallback)
+    context = {
+        "identifier": identifier,
+        "name": row.name,
+        "constant": identifier,
+        "constant_name": row.name,
+        # Lazy, so each administrator reads it in their own language.
+        "fallback": format_lazy(gettext_lazy("The work went to {name} instead."), name=str(fallback)),
+        "link": reverse("admin:admin24_globalconstant_change", args=[row.pk]),
+    }
+    administrators = (
+        User.objects.filter(is_active=True)
+        .filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR))
+        .distinct()
+        .order_by("pk")
+    )
+    for administrator in administrators:
+        notify(administrator, "constant_missing", context, key=f"constant-missing:{identifier}")
+    return fallback
 
 
 def validate_value(*, type: str, value: str, user: User | None, required: bool = False) -> str:

@@ -184,3 +184,37 @@ def test_constants_are_for_administrators_only(client):
     client.force_login(UserFactory(roles=[Role.SALES_MANAGER], is_staff=True))
     assert client.get(ADMIN_URL).status_code == 403
     assert client.get(f"{ADMIN_URL}{constant('Clerk').pk}/change/").status_code == 403
+
+
+# --- Falling back when a user constant is unset ---------------------------------------------------
+
+
+def test_an_unset_user_constant_falls_back_and_tells_each_administrator_once():
+    from notifications.models import Notification, OutboxMessage
+
+    manager = UserFactory(roles=[Role.SALES_MANAGER])
+    admin = UserFactory(roles=[Role.ADMINISTRATOR], language="en")
+    root = UserFactory(is_superuser=True)
+    UserFactory(roles=[Role.ADMINISTRATOR], is_active=False)
+
+    assert constants.user_or_fallback("Clerk", fallback=manager) == manager
+    assert constants.user_or_fallback("Clerk", fallback=manager) == manager
+
+    told = Notification.objects.filter(template="constant_missing")
+    assert sorted(told.values_list("recipient_id", flat=True)) == sorted([admin.pk, root.pk])
+    assert "Делопроизводитель" in told.get(recipient=admin).title
+    email = OutboxMessage.objects.get(recipient_user=admin, template="constant_missing")
+    assert f"The work went to {manager} instead." in email.body_text
+    assert OutboxMessage.objects.filter(template="constant_missing").count() == 2
+
+
+def test_a_chosen_user_constant_needs_no_fallback():
+    from notifications.models import Notification
+
+    clerk = UserFactory(roles=[Role.CLERK])
+    UserFactory(roles=[Role.ADMINISTRATOR])
+    row = constant("Clerk")
+    row.user = clerk
+    row.save()
+    assert constants.user_or_fallback("Clerk", fallback=UserFactory()) == clerk
+    assert not Notification.objects.exists()
