@@ -163,6 +163,8 @@ class Board:
         """The rows the user may read, narrowed by the filters (every stage)."""
         queryset = self.readable(user)
         data = getattr(form, "cleaned_data", {})
+        if not data.get("closed"):
+            queryset = queryset.filter(**{f"{self.stage_field}__in": [s.slug for s in self.visible_stages(form)]})
         owner = self.responsible_field
         scope = data.get("scope") or Scope.ALL
         if scope == Scope.MINE:
@@ -203,13 +205,9 @@ class Board:
         aggregates = {"n": Count("pk")}
         if self.amount_field:
             aggregates["total"] = Sum(self.amount_field)
-        rows = (
-            queryset.filter(**{f"{self.stage_field}__in": [s.slug for s in stages]})
-            .order_by()
-            .values(self.stage_field)
-            .annotate(**aggregates)
-        )
-        return {row[self.stage_field]: (row["n"], row.get("total")) for row in rows}
+        rows = queryset.order_by().values(self.stage_field).annotate(**aggregates)
+        wanted = {stage.slug for stage in stages}
+        return {row[self.stage_field]: (row["n"], row.get("total")) for row in rows if row[self.stage_field] in wanted}
 
     def cards(self, queryset: QuerySet, stage: Stage, offset: int = 0) -> tuple[list, int | None]:
         """One page of a column and the offset of the next page (None when this is the last)."""
@@ -232,8 +230,7 @@ class Board:
         for stage in stages:
             count, total = totals.get(stage.slug, (0, None))
             column = Column(stage=stage, count=count, total=total if self.amount_field else None)
-            if count:
-                column.cards, column.next_offset = self.cards(queryset, stage)
+            column.cards, column.next_offset = self.cards(queryset, stage)
             columns.append(column)
         return columns
 
