@@ -139,12 +139,28 @@ class CompanyViewSet(CrmAccessMixin, viewsets.ModelViewSet):
 # --- contacts -------------------------------------------------------------------------------
 
 
+class OrderedRowsField(serializers.ListField):
+    """A contact's email or phone rows shown as a plain list of strings, in their order."""
+
+    def __init__(self, *, attribute_name: str, **kwargs):
+        self.attribute_name = attribute_name
+        super().__init__(**kwargs)
+
+    def to_representation(self, data):
+        return [getattr(row, self.attribute_name) for row in data.all()]
+
+
 class ContactSerializer(serializers.ModelSerializer):
-    emails = serializers.ListField(
-        child=serializers.EmailField(), required=False, help_text="In order; the first gets invoices."
+    emails = OrderedRowsField(
+        attribute_name="email",
+        child=serializers.EmailField(),
+        required=False,
+        help_text="In order; the first gets the invoices.",
     )
-    phones = serializers.ListField(
-        child=serializers.CharField(max_length=40, validators=[validate_phone]), required=False
+    phones = OrderedRowsField(
+        attribute_name="phone",
+        child=serializers.CharField(max_length=40, validators=[validate_phone]),
+        required=False,
     )
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
     responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
@@ -166,12 +182,6 @@ class ContactSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["duplicate_of", "created_at", "updated_at"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["emails"] = [e.email for e in instance.emails.all()]
-        data["phones"] = [p.phone for p in instance.phones.all()]
-        return data
 
     def create(self, validated_data):
         return _service_call(directory.contact_create, by=self.context["request"].user, **validated_data)

@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, Level, can, level_for
+from admin24.roles import Role, role_names
 from notifications.services import notify
 
 from ..links import card_link
@@ -83,7 +84,9 @@ def lead_create(*, by, source: str = LeadSource.MANUAL, **fields) -> Lead:
     if not (lead.email or lead.phone):
         raise ValidationError(_("Give the client's phone or email."), code="no_contact_details")
     if lead.responsible is None:
-        lead.responsible = choose_lead_responsible()
+        # A manager who enters a lead himself works it; everything else is distributed.
+        own = by is not None and Role.SALES_MANAGER in role_names(by)
+        lead.responsible = by if own else choose_lead_responsible()
     lead.callbacks_from = lead.created_at
     lead.duplicate_of, lead.duplicate_contact = find_duplicate(lead)
     lead.save()

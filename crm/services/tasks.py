@@ -122,7 +122,7 @@ def task_complete(*, task: Task, by, comment: str = "") -> Task:
     Raises ``TaskCompletionError`` naming what is missing when the kind's requirements are unmet.
     """
     _ensure_can_edit(by, task)
-    task = Task.objects.select_for_update().select_related("lead", "deal").get(pk=task.pk)
+    task = Task.objects.select_for_update(of=("self",)).select_related("lead", "deal").get(pk=task.pk)
     if not task.is_open:
         raise TaskCompletionError(_("The task is already done."))
     missing = missing_requirements(task)
