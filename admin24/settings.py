@@ -253,3 +253,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Service Desk --------------------------------------------------------------------------
+# Client emails carry Reply-To "<local>+<signed ticket token>@<domain>" built from this address.
+SERVICEDESK_REPLY_TO = env.str("SERVICEDESK_REPLY_TO", default="")
+SERVICEDESK_FORM_RATE_PER_IP = env.str("SERVICEDESK_FORM_RATE_PER_IP", default="20/h")
+SERVICEDESK_FORM_RATE_PER_EMAIL = env.str("SERVICEDESK_FORM_RATE_PER_EMAIL", default="10/h")
+SERVICEDESK_FORM_MIN_SECONDS = env.int("SERVICEDESK_FORM_MIN_SECONDS", default=3)

@@ -86,3 +86,13 @@ class TaskFactory(factory.django.DjangoModelFactory):
         model = "crm.Task"
 
     title = factory.Sequence(lambda n: f"Задача {n}")
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    """A Service Desk service; pass responsible= to have new tickets assigned."""
+
+    class Meta:
+        model = "servicedesk.Service"
+
+    name = factory.Sequence(lambda n: f"Услуга {n}")
+    active = True

@@ -1,0 +1,113 @@
+"""The client's side of a ticket: the signed client-page link and the emails (DESIGN.md "Email threading").
+
+Every email to a client goes through the outbox with ``[#<number>]`` in its subject (the
+templates put it there), a Message-ID the outbox stores (the first one is kept on the ticket
+and later emails answer it, so mail clients show one thread) and a Reply-To
+``<local>+<token>@<domain>`` whose token names the ticket and is signed, so the email-intake
+issue can route a reply even when the client's mail program drops the threading headers.
+"""
+
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+from django.utils.crypto import constant_time_compare, salted_hmac
+
+from notifications.services import notify
+
+CLIENT_LINK_SALT = "servicedesk.client-page"
+REPLY_TOKEN_SALT = "servicedesk.reply-to"  # noqa: S105 - a salt, not a secret
+REPLY_TOKEN_DIGITS = 20
+
+
+# --- the client page ----------------------------------------------------------------------------
+
+
+def client_page_token(ticket) -> str:
+    return signing.Signer(salt=CLIENT_LINK_SALT).sign(ticket.client_token)
+
+
+def client_token_from(signed: str) -> str | None:
+    """The ticket's client token from a signed link, or None when the signature does not match."""
+    try:
+        return signing.Signer(salt=CLIENT_LINK_SALT).unsign(signed)
+    except signing.BadSignature:
+        return None
+
+
+def client_page_path(ticket) -> str:
+    return reverse("desk:client_ticket", args=[client_page_token(ticket)])
+
+
+def client_page_url(ticket) -> str:
+    return settings.SITE_URL + client_page_path(ticket)
+
+
+# --- Reply-To -------------------------------------------------------------------------------------
+
+
+def _reply_base() -> tuple[str, str]:
+    configured = getattr(settings, "SERVICEDESK_REPLY_TO", "") or ""
+    if "@" in configured:
+        local, domain = configured.rsplit("@", 1)
+        return local.split("+", 1)[0], domain
+    return "support", urlsplit(settings.SITE_URL).hostname or "localhost"
+
+
+def _reply_signature(ticket_id: int) -> str:
+    # Lower-case hex: some mail servers change the case of the local part.
+    return salted_hmac(REPLY_TOKEN_SALT, str(ticket_id)).hexdigest()[:REPLY_TOKEN_DIGITS]
+
+
+def reply_token(ticket) -> str:
+    return f"t{ticket.pk}-{_reply_signature(ticket.pk)}"
+
+
+def reply_address(ticket) -> str:
+    local, domain = _reply_base()
+    return f"{local}+{reply_token(ticket)}@{domain}"
+
+
+def ticket_id_from_reply_token(token: str) -> int | None:
+    """The ticket id a Reply-To token names, or None when it is malformed or its signature is wrong."""
+    token = (token or "").strip().lower()
+    if not token.startswith("t") or "-" not in token:
+        return None
+    number, signature = token[1:].split("-", 1)
+    if not number.isdigit():
+        return None
+    return int(number) if constant_time_compare(signature, _reply_signature(int(number))) else None
+
+
+# --- emails -------------------------------------------------------------------------------------
+
+
+def email_client(ticket, template: str, context: dict | None = None, *, key: str, attachments=()) -> None:
+    """Send ``template`` to the ticket's client through the outbox; nothing when there is no address."""
+    if not ticket.client_email:
+        return
+    headers = {"Reply-To": reply_address(ticket)}
+    if ticket.thread_message_id:
+        headers["In-Reply-To"] = ticket.thread_message_id
+        headers["References"] = ticket.thread_message_id
+    context = {
+        "ticket_number": ticket.number,
+        "subject": ticket.subject,
+        "client_name": ticket.client_name,
+        "status": ticket.get_status_display(),
+        "link": client_page_url(ticket),
+        **(context or {}),
+    }
+    messages = notify(
+        ticket.client_email,
+        template,
+        context,
+        key=f"{key}:{ticket.pk}",
+        attachments=attachments,
+        headers=headers,
+        target=ticket,
+    )
+    if messages and not ticket.thread_message_id:
+        ticket.thread_message_id = messages[0].message_id
+        type(ticket).objects.filter(pk=ticket.pk).update(thread_message_id=ticket.thread_message_id)

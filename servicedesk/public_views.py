@@ -1,0 +1,212 @@
+"""The pages clients see without an account: the form, the confirmation, their ticket, the consent text.
+
+The form is anonymous and often shown in a frame on another site, where browsers withhold
+our cookies; so it does not rely on CSRF cookies. What stands in for them: the unguessable form
+key in the URL, the signed render timestamp, the honeypot and the rate limits (``intake.guards``).
+"""
+
+from functools import wraps
+
+from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.clickjacking import xframe_options_exempt
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods
+from django_ratelimit.core import is_ratelimited
+
+from crm.models import ContactEmail
+from crm.phones import normalize_email
+
+from . import emails, links
+from .intake import guards, web
+from .intake.forms import PublicTicketForm
+from .models import Attachment, DeskSettings, Ticket, TicketComment
+from .services import add_comment
+
+AUTOFILL_RATE = "60/h"
+REPLY_RATE = "30/h"
+
+
+def _frame_policy(response, desk: DeskSettings):
+    """Framing only by the sites the administrator listed; none at all otherwise."""
+    origins = desk.origins
+    if origins:
+        response["Content-Security-Policy"] = "frame-ancestors 'self' " + " ".join(origins)
+        response.xframe_options_exempt = True
+    else:
+        response["Content-Security-Policy"] = "frame-ancestors 'none'"
+        response["X-Frame-Options"] = "DENY"
+    return response
+
+
+def _desk_page(view):
+    """Loads the settings, refuses a stale form key with a clear page, applies the framing policy."""
+
+    @wraps(view)
+    def wrapper(request, *args, key=None, **kwargs):
+        desk = DeskSettings.load()
+        if key is not None and key != desk.form_key:
+            response = render(request, "servicedesk/public/link_invalid.html", {"desk": desk}, status=404)
+        else:
+            response = view(request, desk, *args, **kwargs)
+        return _frame_policy(response, desk)
+
+    return xframe_options_exempt(wrapper)
+
+
+def _page(request, desk: DeskSettings, template: str, context: dict, status: int = 200):
+    context = {"desk": desk, "embed": request.GET.get("embed") == "1", **context}
+    return render(request, f"servicedesk/public/{template}", context, status=status)
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+@_desk_page
+def ticket_form(request, desk):
+    if request.method == "GET":
+        return _page(request, desk, "form.html", {"form": web.form_for(desk)})
+    refusal, status = None, 400
+    # Shown again (when refused) with the client's input and a fresh render stamp.
+    data = request.POST.copy()
+    data["rendered"] = guards.render_stamp()
+    form = PublicTicketForm(data, request.FILES, desk=desk)
+    try:
+        web.pre_checks(request, request.POST)
+        if form.is_valid():
+            ticket = web.submit(request=request, form=form)
+            target = links.thanks_path(desk, ticket)
+            return redirect(target + ("?embed=1" if request.GET.get("embed") == "1" else ""))
+    except guards.Refused as refused:
+        refusal = refused.message
+        status = 429 if refused.message == guards.TOO_MANY else 400
+    except ValidationError as error:
+        refusal = " ".join(error.messages)
+    return _page(request, desk, "form.html", {"form": form, "refusal": refusal}, status=status)
+
+
+@never_cache
+@require_GET
+@_desk_page
+def thanks(request, desk, signed):
+    ticket = _ticket_by_signed(signed)
+    return _page(request, desk, "thanks.html", {"ticket": ticket, "client_url": emails.client_page_url(ticket)})
+
+
+@never_cache
+@require_GET
+def company_autofill(request, key):
+    """HTMX: the company of the contact with exactly this email, as the form's company input; else 204."""
+    desk = DeskSettings.load()
+    if key != desk.form_key:
+        raise Http404
+    if is_ratelimited(request, group="servicedesk.autofill", key="ip", rate=AUTOFILL_RATE, increment=True):
+        return HttpResponse(status=429)
+    email = normalize_email(request.GET.get("email"))
+    name = ""
+    if email:
+        name = (
+            ContactEmail.objects.filter(email_normalized=email, contact__company__isnull=False)
+            .order_by("contact_id")
+            .values_list("contact__company__name", flat=True)
+            .first()
+        ) or ""
+    if not name:
+        return HttpResponse(status=204)
+    form = PublicTicketForm(desk=desk, initial={"company": name})
+    return HttpResponse(render_to_string("servicedesk/public/_company_input.html", {"form": form, "desk": desk}))
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+@_desk_page
+def client_ticket(request, desk, signed):
+    """The client's page of one ticket: status, the public conversation and a reply form."""
+    ticket = _ticket_by_signed(signed)
+    error = None
+    if request.method == "POST":
+        if is_ratelimited(request, group="servicedesk.client_reply", key="ip", rate=REPLY_RATE, increment=True):
+            error = guards.TOO_MANY
+        else:
+            try:
+                add_comment(
+                    ticket=ticket,
+                    client=True,
+                    body=request.POST.get("body", ""),
+                    files=request.FILES.getlist("files"),
+                    source=TicketComment.Source.CLIENT_PAGE,
+                )
+                return redirect(request.path + "#thread-end")
+            except ValidationError as exc:
+                error = " ".join(exc.messages)
+    comments = ticket.comments.filter(public=True).select_related("author").prefetch_related("attachments")
+    context = {
+        "ticket": ticket,
+        "signed": signed,
+        "comments": comments,
+        "files": ticket.attachments.filter(comment__isnull=True),
+        "error": error,
+        "body": request.POST.get("body", "") if error else "",
+    }
+    return _page(request, desk, "client_ticket.html", context, status=400 if error else 200)
+
+
+@never_cache
+@require_GET
+def client_file(request, signed, pk):
+    """A file of the ticket the client may see: theirs, or one on a public comment."""
+    ticket = _ticket_by_signed(signed)
+    attachment = get_object_or_404(Attachment, pk=pk, ticket=ticket)
+    if attachment.comment is not None and not attachment.comment.public:
+        raise Http404
+    return download(attachment)
+
+
+@require_GET
+@_desk_page
+def consent(request, desk):
+    return _page(request, desk, "consent.html", {})
+
+
+@require_GET
+def embed_js(request):
+    response = render(request, "servicedesk/public/embed.js", content_type="text/javascript; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def favicon(request, size):
+    desk = DeskSettings.load()
+    field = {32: desk.favicon_32, 180: desk.favicon_180}.get(size)
+    if not field:
+        raise Http404
+    response = FileResponse(field.open("rb"), content_type="image/png")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+def download(attachment: Attachment) -> FileResponse:
+    """The file as a download that no browser renders or sniffs."""
+    try:
+        handle = attachment.file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is missing.")) from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def _ticket_by_signed(signed: str) -> Ticket:
+    token = emails.client_token_from(signed)
+    if token is None:
+        raise Http404(_("This link is not valid."))
+    return get_object_or_404(Ticket.objects.select_related("service"), client_token=token)

@@ -1,0 +1,97 @@
+"""The ticket clock: SLA breaches and the return of deferred tickets (DESIGN.md "The automation clock").
+
+The pipeline engine cancels a ticket's pending actions whenever its status changes, so every
+status a ticket enters schedules again the deadline checks that still apply (``schedule_sla``);
+a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
+"""
+
+from django.utils.translation import gettext as _
+
+from admin24 import timers
+from admin24.structure import supervisor_of
+from crm.pipelines import engine
+from notifications.services import notify
+
+from .links import ticket_card_path
+from .models import Ticket, TicketStatus
+
+REACTION_BREACH = "servicedesk.ticket.reaction_breach"
+RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
+DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
+
+
+def schedule_sla(ticket: Ticket) -> None:
+    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
+        timers.schedule(ticket, REACTION_BREACH, at=ticket.reaction_due_at)
+    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
+        timers.schedule(ticket, RESOLUTION_BREACH, at=ticket.resolution_due_at)
+
+
+def schedule_return(ticket: Ticket) -> None:
+    timers.cancel_pending(ticket, DEFERRED_RETURN)
+    timers.schedule(ticket, DEFERRED_RETURN, at=ticket.deferred_until)
+
+
+def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
+    recipients = [ticket.assignee] if ticket.assignee is not None else []
+    if supervisor and ticket.assignee is not None:
+        head = supervisor_of(ticket.assignee)
+        if head is not None and head not in recipients:
+            recipients.append(head)
+    for user in recipients:
+        notify(
+            user,
+            "reminder",
+            {"title": title, "text": text, "due": due, "link": ticket_card_path(ticket)},
+            key=key,
+            target=ticket,
+        )
+
+
+@timers.handler(REACTION_BREACH)
+def _reaction_breached(ticket: Ticket, action) -> None:
+    if ticket.first_reaction_at is not None or ticket.reaction_breached:
+        return
+    ticket.reaction_breached = True
+    ticket.save(update_fields=["reaction_breached", "updated_at"])
+    _tell_staff(
+        ticket,
+        title=_("Reaction time breached: %(ticket)s") % {"ticket": ticket},
+        text=_("Nobody has started work on ticket %(number)s “%(subject)s” within the reaction time.")
+        % {"number": ticket.display_number, "subject": ticket.subject},
+        due=ticket.reaction_due_at,
+        key=f"servicedesk.reaction_breach:{ticket.pk}",
+        supervisor=True,
+    )
+
+
+@timers.handler(RESOLUTION_BREACH)
+def _resolution_breached(ticket: Ticket, action) -> None:
+    if ticket.status == TicketStatus.DONE or ticket.resolution_breached:
+        return
+    ticket.resolution_breached = True
+    ticket.save(update_fields=["resolution_breached", "updated_at"])
+    _tell_staff(
+        ticket,
+        title=_("Deadline breached: %(ticket)s") % {"ticket": ticket},
+        text=_("Ticket %(number)s “%(subject)s” is not done by its deadline.")
+        % {"number": ticket.display_number, "subject": ticket.subject},
+        due=ticket.resolution_due_at,
+        key=f"servicedesk.resolution_breach:{ticket.pk}",
+        supervisor=True,
+    )
+
+
+@timers.handler(DEFERRED_RETURN)
+def _deferral_over(ticket: Ticket, action) -> None:
+    if ticket.status != TicketStatus.DEFERRED:
+        return
+    engine.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The deferral is over."))
+    _tell_staff(
+        ticket,
+        title=_("Back in work: %(ticket)s") % {"ticket": ticket},
+        text=_("The deferral of ticket %(number)s “%(subject)s” is over; it is in work again.")
+        % {"number": ticket.display_number, "subject": ticket.subject},
+        key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
+        supervisor=False,
+    )

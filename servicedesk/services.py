@@ -1,0 +1,365 @@
+"""The Service Desk's use cases: keyword-only functions, one transaction each (DESIGN.md).
+
+Every intake channel (web form, API, and later email and Telegram) calls ``create_ticket``;
+the staff pages, the board, the API and the clock change a ticket's status through
+``ticket_move`` and its named shorthands, which all go through the one pipeline engine.
+"""
+
+import datetime
+import secrets
+from collections.abc import Iterable
+
+import nh3
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.html import escape, linebreaks
+from django.utils.translation import gettext as _
+
+from admin24 import worktime
+from admin24.access import Action, can
+from crm.models import Activity
+from crm.phones import normalize_phone
+from crm.pipelines import engine
+from crm.pipelines.engine import MoveRefused
+from crm.services import activity
+from crm.services.directory import company_create, contact_create, find_company, find_contacts
+from notifications.services import notify
+
+from . import pipeline, robots, uploads
+from .emails import email_client
+from .links import ticket_card_path
+from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
+from .models.tickets import next_ticket_number
+
+__all__ = [
+    "MoveRefused",
+    "add_comment",
+    "clear_favicon",
+    "create_ticket",
+    "regenerate_form_key",
+    "set_favicon",
+    "ticket_assign",
+    "ticket_complete",
+    "ticket_defer",
+    "ticket_move",
+    "ticket_reopen",
+    "ticket_resume",
+    "ticket_start",
+]
+
+# The pipeline module registers the ticket pipeline; importing it here makes sure it is loaded.
+PIPELINE = pipeline.PIPELINE
+
+
+# --- intake ---------------------------------------------------------------------------------------
+
+
+def create_ticket(
+    *,
+    subject: str,
+    description: str = "",
+    service: Service | None = None,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    files: Iterable = (),
+    source: str = TicketSource.STAFF,
+    by=None,
+    desk: DeskSettings | None = None,
+) -> Ticket:
+    """A new ticket from any channel, with its client linked, its SLA clock running and the client told.
+
+    The files are checked against the desk's limits first (``ValidationError`` lists what is
+    wrong, and nothing is stored). The assignee is the service's responsible. The client's
+    email finds their CRM contact (and its company); an unknown email creates the contact, and
+    the company when one was typed. Emails go out after commit through the outbox.
+    """
+    desk = desk or DeskSettings.load()
+    checked = uploads.check_files_for(files, desk)
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError(_("Give the ticket a subject."), code="subject")
+    now = timezone.now()
+    calendar = worktime.current_calendar()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            contact, client_company = _link_client(name=name, email=email, phone=phone, company=company)
+            ticket = Ticket(
+                number=next_ticket_number(),
+                service=service,
+                subject=subject[:300],
+                description=description or "",
+                client_name=(name or "").strip()[:300],
+                client_email=(email or "").strip(),
+                client_phone=normalize_phone(phone),
+                client_company=(company or (client_company.name if client_company else "")).strip()[:300],
+                contact=contact,
+                company=client_company,
+                assignee=service.responsible if service is not None else None,
+                source=source,
+                created_by=by,
+                created_at=now,
+                stage_changed_at=now,
+                reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
+                resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
+            )
+            ticket.save()
+            _store_files(ticket, checked, stored)
+            engine.start(ticket, by=by)
+            activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": source})
+            email_client(ticket, "servicedesk/ticket_received", key="servicedesk.received")
+    except BaseException:
+        _forget_files(stored)
+        raise
+    return ticket
+
+
+def _link_client(*, name: str, email: str, phone: str, company: str):
+    """The client's contact and company: found by email, else created (SPEC §1)."""
+    if not email:
+        return None, None
+    contact = find_contacts(email=email).select_related("company").first()
+    if contact is not None:
+        return contact, contact.company
+    company_obj = None
+    company = (company or "").strip()
+    if company:
+        company_obj = find_company(name=company) or company_create(by=None, name=company[:300])
+    contact = contact_create(
+        by=None,
+        full_name=(name or email).strip()[:300],
+        emails=[email],
+        phones=[phone] if normalize_phone(phone) else [],
+        company=company_obj,
+    )
+    return contact, company_obj
+
+
+def _store_files(
+    ticket: Ticket, checked: list[uploads.CheckedFile], stored: list[str], comment: TicketComment | None = None
+) -> None:
+    """Write the files and their rows; ``stored`` collects the storage names written so far."""
+    for item in checked:
+        item.file.seek(0)
+        attachment = Attachment(
+            ticket=ticket, comment=comment, original_name=item.name, size=item.size, content_type=item.content_type
+        )
+        attachment.file.save(item.name, item.file, save=False)
+        stored.append(attachment.file.name)
+        attachment.save()
+
+
+def _forget_files(stored: list[str]) -> None:
+    # The rows are rolled back; the files written for them must not stay behind.
+    for name in stored:
+        default_storage.delete(name)
+
+
+def _ensure_can_edit(by, ticket: Ticket) -> None:
+    if by is not None and not can(by, ticket, Action.EDIT):
+        raise PermissionDenied(_("You may not change this ticket."))
+
+
+# --- status ---------------------------------------------------------------------------------------
+
+
+def ticket_move(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
+    """Move the ticket to status ``to`` (board drags, API, buttons). Raises MoveRefused / PermissionDenied."""
+    return engine.move(ticket, to, by=by, reason=reason)
+
+
+def ticket_start(*, ticket: Ticket, by) -> Ticket:
+    """«Начать выполнение»: the client is told that work has started."""
+    return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by)
+
+
+def ticket_resume(*, ticket: Ticket, by) -> Ticket:
+    """Back to work before the deferral ends; its pending automatic return is cancelled."""
+    return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by)
+
+
+def ticket_complete(*, ticket: Ticket, by, note: str = "") -> Ticket:
+    """«Завершить»: the client is told, with the note when there is one."""
+    return engine.move(ticket, TicketStatus.DONE, by=by, reason=note)
+
+
+def ticket_reopen(*, ticket: Ticket, by, reason: str = "") -> Ticket:
+    return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by, reason=reason)
+
+
+def default_return_at(*, now: datetime.datetime | None = None, desk: DeskSettings | None = None) -> datetime.datetime:
+    """When a ticket deferred now comes back by itself."""
+    desk = desk or DeskSettings.load()
+    return worktime.add_working_time(now or timezone.now(), desk.deferred_return_time)
+
+
+def ticket_defer(*, ticket: Ticket, by, return_at: datetime.datetime | None = None, reason: str = "") -> Ticket:
+    """«Отложить» until ``return_at`` (no later than the auto-return time; that time when not given)."""
+    if return_at is not None:
+        if timezone.is_naive(return_at):
+            raise ValidationError(_("Give the return time with its time zone."), code="naive")
+        now = timezone.now()
+        latest = default_return_at(now=now)
+        if return_at <= now:
+            raise ValidationError(_("The return time must be in the future."), code="past")
+        if return_at > latest:
+            raise ValidationError(
+                _("A ticket may be deferred until %(latest)s at the latest.")
+                % {"latest": timezone.localtime(latest).strftime("%d.%m.%Y %H:%M")},
+                code="too_late",
+            )
+    with transaction.atomic():
+        engine.move(ticket, TicketStatus.DEFERRED, by=by, reason=reason)
+        if return_at is not None:
+            ticket.deferred_until = return_at
+            ticket.save(update_fields=["deferred_until", "updated_at"])
+            robots.schedule_return(ticket)
+    return ticket
+
+
+@transaction.atomic
+def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
+    """Give the ticket to ``assignee`` (None: nobody); they are told unless they did it themselves."""
+    _ensure_can_edit(by, ticket)
+    if assignee is not None and not assignee.is_active:
+        raise ValidationError(_("%(user)s is not an active user.") % {"user": assignee}, code="inactive")
+    if ticket.assignee_id == (assignee.pk if assignee else None):
+        return ticket
+    previous = ticket.assignee
+    ticket.assignee = assignee
+    ticket.save(update_fields=["assignee", "updated_at"])
+    activity.record(
+        target=ticket,
+        verb=Activity.Verb.ASSIGNED,
+        by=by,
+        text=str(assignee or ""),
+        data={"from": previous.pk if previous else None, "to": assignee.pk if assignee else None},
+    )
+    if assignee is not None and assignee != by:
+        notify(
+            assignee,
+            "reminder",
+            {
+                "title": _("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
+                "text": _("%(who)s gave you ticket %(number)s “%(subject)s”.")
+                % {"who": by or _("Admin24"), "number": ticket.display_number, "subject": ticket.subject},
+                "due": ticket.resolution_due_at,
+                "link": ticket_card_path(ticket),
+            },
+            target=ticket,
+        )
+    return ticket
+
+
+# --- comments -------------------------------------------------------------------------------------
+
+
+def comment_html(body: str, *, html: bool) -> str:
+    """Safe HTML for a comment: sanitised when it came as HTML, escaped with its line breaks otherwise."""
+    body = (body or "").strip()
+    return nh3.clean(body).strip() if html else linebreaks(escape(body))
+
+
+def add_comment(
+    *,
+    ticket: Ticket,
+    body: str,
+    author=None,
+    client: bool = False,
+    public: bool = True,
+    html: bool = False,
+    files: Iterable = (),
+    source: str | None = None,
+    message_id: str = "",
+) -> TicketComment:
+    """A comment by a staff ``author`` or by the client (``client=True``), with files.
+
+    A public staff comment is emailed to the client; an internal note (``public=False``) never
+    leaves the staff. A client's comment is always public and its assignee is told.
+    """
+    if (author is None) == (not client):
+        raise ValueError("add_comment() needs either an author or client=True")
+    if author is not None:
+        _ensure_can_edit(author, ticket)
+    text = comment_html(body, html=html)
+    if not nh3.clean(text, tags=set()).strip():
+        raise ValidationError(_("Write the text of the comment."), code="empty")
+    checked = uploads.check_files_for(files, DeskSettings.load())
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            comment = TicketComment.objects.create(
+                ticket=ticket,
+                author=author,
+                from_client=client,
+                public=public or client,
+                body=text,
+                source=source or (TicketComment.Source.CLIENT_PAGE if client else TicketComment.Source.STAFF),
+                message_id=message_id,
+            )
+            _store_files(ticket, checked, stored, comment=comment)
+            if client:
+                _tell_assignee_of_reply(ticket, comment)
+            elif comment.public:
+                email_client(
+                    ticket,
+                    "servicedesk/ticket_comment",
+                    {"author": comment.author_name, "comment": text, "files": [c.name for c in checked]},
+                    key=f"servicedesk.comment:{comment.pk}",
+                )
+    except BaseException:
+        _forget_files(stored)
+        raise
+    return comment
+
+
+def _tell_assignee_of_reply(ticket: Ticket, comment: TicketComment) -> None:
+    if ticket.assignee is None:
+        return
+    notify(
+        ticket.assignee,
+        "reminder",
+        {
+            "title": _("The client replied: %(ticket)s") % {"ticket": ticket},
+            "text": nh3.clean(comment.body, tags=set()).strip()[:2000],
+            "link": ticket_card_path(ticket),
+        },
+        key=f"servicedesk.client_reply:{comment.pk}",
+        target=ticket,
+    )
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+
+def regenerate_form_key(*, by=None) -> DeskSettings:
+    """A new form key: the old form link and embed code stop working at once."""
+    with transaction.atomic():
+        desk = DeskSettings.objects.select_for_update().get(pk=DeskSettings.load().pk)
+        desk.form_key = secrets.token_urlsafe(24)
+        desk.save(update_fields=["form_key", "updated_at"])
+    return desk
+
+
+def set_favicon(*, desk: DeskSettings, upload) -> DeskSettings:
+    """Store the icon re-encoded at every size (ValidationError when it is not a PNG, ICO or JPEG)."""
+    images = uploads.favicon_images(upload)
+    old = [f.name for f in (desk.favicon_32, desk.favicon_180) if f]
+    desk.favicon_32.save("favicon-32.png", images[32], save=False)
+    desk.favicon_180.save("favicon-180.png", images[180], save=False)
+    desk.save(update_fields=["favicon_32", "favicon_180", "updated_at"])
+    for name in old:
+        default_storage.delete(name)
+    return desk
+
+
+def clear_favicon(*, desk: DeskSettings) -> DeskSettings:
+    for field in (desk.favicon_32, desk.favicon_180):
+        if field:
+            field.delete(save=False)
+    desk.save(update_fields=["favicon_32", "favicon_180", "updated_at"])
+    return desk

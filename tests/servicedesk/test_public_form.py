@@ -1,0 +1,261 @@
+import html
+import io
+import zipfile
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from crm.models import Company, Contact
+from notifications.models import OutboxMessage
+from servicedesk.models import Attachment, DeskSettings, Ticket
+from servicedesk.services import regenerate_form_key
+from tests.factories import ContactFactory, ServiceFactory
+
+from .conftest import stamp
+
+pytestmark = pytest.mark.django_db
+
+PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def url(desk):
+    return reverse("desk:form", args=[desk.form_key])
+
+
+def post(client, desk, data, files=None, **extra):
+    payload = dict(data)
+    if files is not None:
+        payload["files"] = files
+    return client.post(url(desk), payload, **extra)
+
+
+def docx_bytes() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", "<w:document/>")
+    return buffer.getvalue()
+
+
+def test_the_form_shows_the_fields_of_the_spec_and_the_company_in_the_header(client, desk, service):
+    ServiceFactory(name="Архивная услуга", active=False)
+    response = client.get(url(desk))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for name in ("service", "name", "email", "phone", "company", "subject", "description", "files"):
+        assert f'name="{name}"' in page
+    assert 'name="consent_desk"' in page and 'name="consent_company"' in page
+    assert "Админ24" in page
+    assert "Обслуживание компьютеров" in page
+    assert "Архивная услуга" not in page
+
+
+def test_a_valid_submission_creates_the_ticket_and_shows_its_number(client, desk, form_data, engineer):
+    response = post(client, desk, form_data, files=[SimpleUploadedFile("scan.pdf", PDF)])
+    assert response.status_code == 302
+    ticket = Ticket.objects.get()
+    assert ticket.subject == "Не печатает принтер"
+    assert ticket.assignee == engineer
+    assert ticket.client_phone == "+79991234567"
+    assert ticket.source == "form"
+    page = client.get(response["Location"]).content.decode()
+    assert f"#{ticket.number}" in page
+    attachment = Attachment.objects.get()
+    assert attachment.original_name == "scan.pdf"
+    assert attachment.content_type == "application/pdf"
+    assert "scan" not in attachment.file.name
+
+
+def test_an_unknown_email_creates_the_contact_and_the_typed_company(client, desk, form_data):
+    post(client, desk, form_data)
+    ticket = Ticket.objects.get()
+    contact = Contact.objects.get()
+    assert ticket.contact == contact
+    assert contact.first_email == "petr@client.ru"
+    assert ticket.company == Company.objects.get(name="ООО «Клиент»") == contact.company
+
+
+def test_a_known_email_links_the_existing_contact_and_its_company(client, desk, form_data):
+    company = Company.objects.create(name="Ромашка")
+    known = ContactFactory(full_name="Пётр", company=company, emails=["Petr@Client.ru"])
+    post(client, desk, {**form_data, "company": ""})
+    ticket = Ticket.objects.get()
+    assert ticket.contact == known
+    assert ticket.company == company
+    assert ticket.client_company == "Ромашка"
+    assert Contact.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("service", "", "Choose a service."),
+        ("service", "999999", "Choose one of the services in the list."),
+        ("name", "   ", "Tell us your name."),
+        ("email", "", "Enter your email: we will answer there."),
+        ("email", "not-an-email", "name@example.ru"),
+        ("phone", "12345", "Enter a phone number with 10 to 15 digits."),
+        ("subject", "", "Give the request a subject."),
+        ("description", "", "Describe what happened."),
+        ("consent_desk", None, "Without this consent we cannot accept the request."),
+        ("consent_company", None, "Without this consent we cannot accept the request."),
+    ],
+)
+def test_each_field_is_validated_with_a_clear_message(client, desk, form_data, field, value, message):
+    data = {k: v for k, v in form_data.items() if not (k == field and value is None)}
+    if value is not None:
+        data[field] = value
+    response = post(client, desk, data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert Ticket.objects.count() == 0
+    assert message in html.unescape(response.content.decode())
+
+
+def test_an_inactive_service_is_refused(client, desk, form_data):
+    archived = ServiceFactory(active=False)
+    response = post(client, desk, {**form_data, "service": str(archived.pk)})
+    assert response.status_code == 400
+    assert Ticket.objects.count() == 0
+
+
+def test_the_phone_is_optional_unless_the_settings_require_it(client, desk, form_data):
+    assert post(client, desk, {**form_data, "phone": ""}).status_code == 302
+    desk.phone_required = True
+    desk.save()
+    response = post(client, desk, {**form_data, "phone": "", "email": "other@client.ru"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "Enter your phone number." in response.content.decode()
+    assert Ticket.objects.count() == 1
+
+
+def test_accepted_kinds_are_recognised_by_content(client, desk, form_data):
+    files = [
+        SimpleUploadedFile("photo.PNG", PNG),
+        SimpleUploadedFile("letter.docx", docx_bytes()),
+        SimpleUploadedFile("notes.txt", "Привет, мир\n".encode("cp1251")),
+        SimpleUploadedFile("table.csv", b"a;b\n1;2\n"),
+    ]
+    assert post(client, desk, form_data, files=files).status_code == 302
+    kinds = dict(Attachment.objects.values_list("original_name", "content_type"))
+    assert kinds == {
+        "photo.PNG": "image/png",
+        "letter.docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "notes.txt": "text/plain",
+        "table.csv": "text/csv",
+    }
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ([SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00\x03" + b"\x00" * 200)], "is not accepted"),
+        ([SimpleUploadedFile("tool.exe", b"just text")], "is not accepted"),
+        ([SimpleUploadedFile("run.pdf", b"\x7fELF\x02\x01\x01" + b"\x00" * 50)], "is not accepted"),
+        ([SimpleUploadedFile(f"f{i}.txt", b"text") for i in range(3)], "Attach at most 2 files; you attached 3."),
+        ([SimpleUploadedFile("big.pdf", PDF + b"0" * (1024 * 1024))], "one file may be at most 1.0"),
+        (
+            [SimpleUploadedFile("a.pdf", PDF + b"0" * 700_000), SimpleUploadedFile("b.pdf", PDF + b"0" * 700_000)],
+            "All files together are",
+        ),
+    ],
+)
+def test_uploads_over_the_limits_or_of_a_bad_kind_are_refused_and_nothing_is_saved(
+    client, desk, form_data, files, message, settings
+):
+    desk.max_files = 2
+    desk.max_file_mb = 1
+    desk.max_total_mb = 1
+    desk.save()
+    response = post(client, desk, form_data, files=files, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert message in html.unescape(response.content.decode())
+    assert Ticket.objects.count() == 0
+    assert Attachment.objects.count() == 0
+    assert Contact.objects.count() == 0
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not any(p.is_file() for p in media.rglob("*"))
+
+
+def test_the_honeypot_refuses_bots(client, desk, form_data):
+    response = post(client, desk, {**form_data, "website": "http://spam.example"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "looks automated" in response.content.decode()
+    assert Ticket.objects.count() == 0
+
+
+def test_a_post_right_after_the_form_was_shown_is_refused(client, desk, form_data):
+    response = post(client, desk, {**form_data, "rendered": stamp(seconds_ago=0)}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "sent too quickly" in response.content.decode()
+    assert Ticket.objects.count() == 0
+
+
+def test_a_forged_or_missing_stamp_is_refused(client, desk, form_data):
+    assert post(client, desk, {**form_data, "rendered": "123:forged"}).status_code == 400
+    assert post(client, desk, {**form_data, "rendered": ""}).status_code == 400
+    assert Ticket.objects.count() == 0
+
+
+def test_too_many_posts_from_one_ip_are_refused(client, desk, form_data, settings):
+    settings.SERVICEDESK_FORM_RATE_PER_IP = "3/h"
+    for n in range(3):
+        assert post(client, desk, {**form_data, "email": f"c{n}@client.ru"}).status_code == 302
+    response = post(client, desk, {**form_data, "email": "c9@client.ru"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+    assert Ticket.objects.count() == 3
+
+
+def test_too_many_posts_for_one_email_are_refused_from_any_ip(client, desk, form_data, settings):
+    settings.SERVICEDESK_FORM_RATE_PER_EMAIL = "2/h"
+    for n in range(2):
+        assert post(client, desk, form_data, REMOTE_ADDR=f"10.0.0.{n}").status_code == 302
+    assert post(client, desk, {**form_data, "email": "PETR@client.ru"}, REMOTE_ADDR="10.0.0.9").status_code == 429
+    assert Ticket.objects.count() == 2
+
+
+def test_a_stale_form_key_is_refused_clearly(client, desk, form_data):
+    old_url = url(desk)
+    regenerate_form_key()
+    response = client.post(old_url, form_data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 404
+    assert "no longer valid" in response.content.decode()
+    assert client.get(old_url).status_code == 404
+    assert Ticket.objects.count() == 0
+    assert client.get(url(DeskSettings.load())).status_code == 200
+
+
+def test_framing_is_denied_unless_the_site_is_listed(client, desk):
+    response = client.get(url(desk))
+    assert response["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    desk.allowed_origins = "https://client.example\nhttps://www.client.example/"
+    desk.save()
+    response = client.get(url(desk) + "?embed=1")
+    assert "X-Frame-Options" not in response
+    assert response["Content-Security-Policy"] == (
+        "frame-ancestors 'self' https://client.example https://www.client.example"
+    )
+    assert "admin24:height" in response.content.decode()
+
+
+def test_the_confirmation_email_has_the_number_in_the_subject_and_a_stored_message_id(
+    client, desk, form_data, django_capture_on_commit_callbacks, settings
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.SERVICEDESK_REPLY_TO = "support@desk.example"
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, desk, form_data)
+    ticket = Ticket.objects.get()
+    outbox = OutboxMessage.objects.get(address="petr@client.ru")
+    assert outbox.subject.startswith(f"[#{ticket.number}] ")
+    assert ticket.thread_message_id == outbox.message_id
+    assert len(mail.outbox) == 1
+    sent = mail.outbox[0]
+    assert sent.extra_headers["Message-ID"] == outbox.message_id
+    assert sent.reply_to[0].startswith(f"support+t{ticket.pk}-")
+    assert sent.reply_to[0].endswith("@desk.example")
+    assert "/desk/ticket/" in sent.body
