@@ -218,3 +218,11 @@ def test_a_chosen_user_constant_needs_no_fallback():
     row.save()
     assert constants.user_or_fallback("Clerk", fallback=UserFactory()) == clerk
     assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_every_seeded_constant_opens_in_both_languages(admin_client, language):
+    for row in GlobalConstant.objects.all():
+        response = admin_client.get(f"{ADMIN_URL}{row.pk}/change/", headers={"accept-language": language})
+        assert response.status_code == 200, row.identifier
+        assert row.name in response.content.decode()

@@ -378,6 +378,18 @@ def test_the_admin_list_filters_what_is_due_now(client, administrator, deal):
     assert "test.clock.remind" in response.content.decode()
 
 
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_an_action_opens_read_only_in_both_languages(client, administrator, deal, language):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        action = timers.schedule(deal, "test.clock.remind", at(days=1), payload={"day": 10})
+    client.force_login(administrator)
+    response = client.get(f"/admin/admin24/scheduledaction/{action.pk}/change/", headers={"accept-language": language})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "test.clock.remind" in page
+    assert 'name="_save"' not in page
+
+
 def test_the_clock_admin_is_for_administrators_only(client, deal):
     engineer = UserFactory(roles=[Role.SUPPORT_ENGINEER], is_staff=True)
     client.force_login(engineer)
