@@ -6,6 +6,7 @@ import zoneinfo
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import widgets
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -13,6 +14,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dates import MONTHS, WEEKDAYS_ABBR
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from . import worktime
@@ -43,19 +45,22 @@ SOURCE_LABELS = {
 
 class WorkScheduleForm(forms.ModelForm):
     week_days = forms.TypedMultipleChoiceField(
-        label=_("working week days"),
-        choices=WEEK_DAY_CHOICES,
-        coerce=int,
-        widget=forms.CheckboxSelectMultiple,
+        choices=WEEK_DAY_CHOICES, coerce=int, widget=forms.CheckboxSelectMultiple
     )
-    time_zone = forms.ChoiceField(label=_("time zone"))
+    time_zone = forms.ChoiceField()
 
     class Meta:
         model = WorkSchedule
         fields = ["week_days", "day_start", "day_end", "lunch_start", "lunch_end", "time_zone"]
+        widgets = {
+            name: widgets.AdminTimeWidget(format="%H:%M")
+            for name in ("day_start", "day_end", "lunch_start", "lunch_end")
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in ("week_days", "time_zone"):
+            self.fields[name].label = capfirst(WorkSchedule._meta.get_field(name).verbose_name)
         self.fields["time_zone"].choices = [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
     def clean_week_days(self):
@@ -119,7 +124,8 @@ class CalendarDayAdmin(admin.ModelAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         today = timezone.localdate()
-        year, month = year or today.year, month or today.month
+        if year is None:
+            year, month = today.year, today.month
         if not (1 <= month <= 12 and datetime.MINYEAR < year < datetime.MAXYEAR):
             raise Http404(_("There is no such month."))
         work_calendar = worktime.current_calendar()

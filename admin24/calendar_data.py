@@ -116,8 +116,15 @@ def _year(year: int) -> dict[datetime.date, ProductionDay]:
         days[day_off] = ProductionDay(
             DAY_OFF, format_lazy(_("Day off for the holiday of {date} (Labour Code art. 112)"), date=_dmy(holiday))
         )
+    moved_to = {source: day_off for day_off, source in TRANSFERS[year]}
     for day in SHORT_DAYS[year]:
-        days[day] = ProductionDay(SHORT, _("Pre-holiday day, one hour shorter (Labour Code art. 95)"))
+        note = _("Pre-holiday day, one hour shorter (Labour Code art. 95)")
+        if day.weekday() >= 5:
+            note = format_lazy(
+                _("Working day, the day off moved to {date}; one hour shorter, as that day would be"),
+                date=_dmy(moved_to[day]),
+            )
+        days[day] = ProductionDay(SHORT, note)
     return days
 
 

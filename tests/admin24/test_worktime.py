@@ -354,6 +354,21 @@ def test_the_calendar_is_loaded_once_and_reloaded_when_another_process_changes_i
 
 
 @pytest.mark.django_db
+def test_a_saved_override_tells_other_processes_again_once_committed(django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    worktime.current_calendar()
+    before = cache.get(worktime.VERSION_KEY)
+    with django_capture_on_commit_callbacks() as callbacks:
+        CalendarDay.objects.create(date=D(2026, 11, 18), kind=CalendarDay.Kind.HOLIDAY)
+        during = cache.get(worktime.VERSION_KEY)
+    assert during != before
+    assert len(callbacks) == 1
+    callbacks[0]()
+    assert cache.get(worktime.VERSION_KEY) not in (before, during)
+
+
+@pytest.mark.django_db
 def test_seed_demo_makes_sure_the_schedule_exists():
     from admin24.demo import seed_demo
 
