@@ -77,3 +77,7 @@ DEMO_STEPS.append(("global constants: clerk and IT director", assign_demo_users)
 from .worktime import seed_work_schedule  # noqa: E402 - kept next to the step it adds
 
 DEMO_STEPS.append(("working calendar", seed_work_schedule))
+
+from crm.demo import seed_crm  # noqa: E402 - kept next to the step it adds
+
+DEMO_STEPS.append(("CRM: companies, contacts, leads in every stage, tasks", seed_crm))
