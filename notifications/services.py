@@ -32,6 +32,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, models, transaction
@@ -39,7 +40,7 @@ from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone, translation
 
-from . import channels
+from . import channels as channel_registry
 from .models import Notification, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -101,6 +102,11 @@ def notify(
             validate_email(recipient)
         except ValidationError:
             raise InvalidRecipient(f"{recipient!r} is not an email address") from None
+    headers = _checked_headers(headers)
+    attachments = [str(path) for path in attachments]
+    for path in attachments:
+        if not default_storage.exists(path):
+            raise FileNotFoundError(f"attachment {path!r} is not in storage")
     language = _language_of(recipient)
     link = str(context.get("link") or "")
     rendered = render(template, {**context, "link": _absolute(link)}, language=language, recipient=recipient)
@@ -138,8 +144,8 @@ def notify(
             subject=rendered.subject[:500],
             body_text=rendered.text,
             body_html=rendered.html,
-            attachments=[str(path) for path in attachments],
-            headers=dict(headers or {}),
+            attachments=attachments,
+            headers=headers,
             message_id=make_msgid(domain=_mail_domain()),
             idempotency_key=idempotency_key,
             target_type=target_type,
@@ -200,11 +206,11 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
     message = OutboxMessage.objects.get(pk=message_id)
     try:
         provider_id = _channel(message.channel).send(message)
-    except channels.PermanentError as exc:
+    except channel_registry.PermanentError as exc:
         _finish_failed(message, str(exc))
         return None
     except Exception as exc:
-        if not isinstance(exc, channels.TemporaryError):
+        if not isinstance(exc, channel_registry.TemporaryError):
             log.exception("outbox message %s: unexpected error while sending", message.pk)
         reason = str(exc) or type(exc).__name__
         if message.attempts >= MAX_ATTEMPTS:
@@ -323,8 +329,8 @@ def _finish_failed(message: OutboxMessage, reason: str) -> None:
     log.error("outbox message %s to %s failed: %s", message.pk, message.address, reason)
 
 
-def _channel(name: str) -> channels.Channel:
-    return channels.get(name)
+def _channel(name: str) -> channel_registry.Channel:
+    return channel_registry.get(name)
 
 
 def _check_template(template: str) -> list[str]:
@@ -356,6 +362,15 @@ def _write_in_app(*, user, template, rendered: Rendered, link, key, target_type,
             )
     except IntegrityError:
         pass  # the same key committed concurrently: one notification is what we want
+
+
+def _checked_headers(headers: dict | None) -> dict[str, str]:
+    checked = {}
+    for name, value in (headers or {}).items():
+        if not isinstance(name, str) or not isinstance(value, str) or any(c in name + value for c in "\r\n"):
+            raise ValueError(f"email header {name!r} must be one line of text")
+        checked[name] = value
+    return checked
 
 
 def _language_of(recipient) -> str:

@@ -91,6 +91,9 @@ def _classify(exc: Exception) -> TemporaryError | PermanentError:
         if code is not None and 400 <= code < 500 and code not in (408, 429):
             return PermanentError(reason)
         return TemporaryError(reason)
+    if isinstance(exc, ValueError):
+        # A header or address the mail library refuses to encode: the same message fails every time.
+        return PermanentError(reason)
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         return PermanentError(reason) if codes and all(code >= 500 for code in codes) else TemporaryError(reason)

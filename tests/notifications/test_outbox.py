@@ -186,9 +186,11 @@ def test_attachments_and_threading_headers_go_with_the_email(django_capture_on_c
     assert parsed["References"] == "<a@b>"
 
 
-def test_a_missing_attachment_fails_the_message_with_the_reason(django_capture_on_commit_callbacks):
+def test_an_attachment_deleted_before_sending_fails_the_message_with_the_reason(django_capture_on_commit_callbacks):
+    path = default_storage.save("invoices/gone.pdf", ContentFile(b"%PDF"))
     with django_capture_on_commit_callbacks(execute=True):
-        reminder("client@example.ru", attachments=["invoices/gone.pdf"])
+        reminder("client@example.ru", attachments=[path])
+        default_storage.delete(path)
     message = only_message()
     assert message.status == OutboxMessage.Status.FAILED
     assert "invoices/gone.pdf" in message.last_error
@@ -216,6 +218,10 @@ def test_bad_input_is_refused_when_notify_is_called():
         notify(user, "reminder", {"title": "t", "text": "x"}, channels=("carrier_pigeon",))
     with pytest.raises(InvalidRecipient):
         notify("not an address", "reminder", {"title": "t", "text": "x"})
+    with pytest.raises(FileNotFoundError):
+        notify(user, "reminder", {"title": "t", "text": "x"}, attachments=["invoices/never-saved.pdf"])
+    with pytest.raises(ValueError, match="one line"):
+        notify(user, "reminder", {"title": "t", "text": "x"}, headers={"In-Reply-To": "<a@b>\nBcc: all@example.ru"})
     assert not OutboxMessage.objects.exists()
     assert not Notification.objects.exists()
 
