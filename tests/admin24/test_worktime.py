@@ -223,7 +223,7 @@ def test_adding_1000_working_hours_takes_milliseconds(cal):
     elapsed = time.perf_counter() - began
     assert between == 1000 * H
     assert end.date() == D(2026, 6, 23)
-    assert elapsed < 0.05, f"1,000 working hours took {elapsed * 1000:.1f} ms"
+    assert elapsed < 0.1, f"1,000 working hours took {elapsed * 1000:.1f} ms"
 
 
 def test_a_calendar_without_working_time_fails_loudly():
