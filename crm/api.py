@@ -31,6 +31,7 @@ from admin24.api.urls import router
 from admin24.models import User
 
 from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
+from .models.directory import company_name_key
 from .phones import normalize_email, normalize_phone, validate_phone
 from .pipelines import engine
 from .pipelines.base import pipeline_for
@@ -128,7 +129,7 @@ class CompanyViewSet(CrmAccessMixin, viewsets.ModelViewSet):
         params = self.request.query_params
         if params.get("q"):
             q = params["q"].strip()
-            queryset = queryset.filter(Q(name__icontains=q) | Q(inn=q) | Q(emails__icontains=q))
+            queryset = queryset.filter(Q(name_key__contains=company_name_key(q)) | Q(inn=q) | Q(emails__icontains=q))
         if params.get("inn"):
             queryset = queryset.filter(inn=params["inn"].strip())
         if params.get("responsible", "").isdigit():

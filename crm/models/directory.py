@@ -13,6 +13,8 @@ class Company(models.Model):
     access_owner_field = "responsible"
 
     name = models.CharField(_("name"), max_length=300)
+    # Case-folded in Python: SQLite's case-insensitive comparison only folds ASCII, not Cyrillic.
+    name_key = models.CharField(max_length=300, editable=False, db_index=True, default="")
     inn = models.CharField(_("INN"), max_length=12, blank=True, db_index=True, validators=[validate_inn])
     kpp = models.CharField(_("KPP"), max_length=9, blank=True, validators=[validate_kpp])
     address = models.TextField(_("address"), blank=True)
@@ -39,6 +41,17 @@ class Company(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_key = company_name_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
+
+
+def company_name_key(name: str) -> str:
+    return " ".join((name or "").casefold().split())
 
 
 class Contact(models.Model):

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from admin24.access import Action, Level, can, level_for
 
 from ..models import Activity, Company, Contact, ContactEmail, ContactPhone
+from ..models.directory import company_name_key
 from ..phones import normalize_email, normalize_phone
 from . import activity
 
@@ -38,7 +39,7 @@ def find_company(*, inn: str = "", name: str = "") -> Company | None:
         if found is not None:
             return found
     if name:
-        return Company.objects.filter(name__iexact=name).order_by("pk").first()
+        return Company.objects.filter(name_key=company_name_key(name)).order_by("pk").first()
     return None
 
 
