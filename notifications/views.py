@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -33,9 +33,11 @@ def notification_list(request):
 
 
 @never_cache
-@login_required
 @require_GET
 def bell(request):
+    if not request.user.is_authenticated:
+        # A poll from a page whose session ended: swapping the login page into the navbar helps nobody.
+        return HttpResponse(status=204)
     return render(request, "notifications/bell.html")
 
 

@@ -52,6 +52,10 @@ def test_the_bell_refreshes_itself_through_htmx(client, user):
     assert bell_count(client.get(reverse("notifications:bell"), HTTP_HX_REQUEST="true").content.decode()) == 1
 
 
+def test_the_bell_stays_quiet_once_the_session_has_ended(client):
+    assert client.get(reverse("notifications:bell"), HTTP_HX_REQUEST="true").status_code == 204
+
+
 def test_the_page_lists_my_notifications_newest_first_and_not_other_peoples(client, user):
     tell(user, title="Первое")
     tell(user, title="Второе")
