@@ -37,7 +37,7 @@ class LeadBoard(Board):
     create_label = _("New lead")
     refused_errors = (MoveRefused,)
     list_fields = [
-        Field(_("Title"), lambda lead: lead.title, sort="title"),
+        Field(_("Title"), lambda lead: lead.title, sort="title", link=True),
         Field(_("Stage"), lambda lead: lead.get_stage_display(), sort="stage"),
         Field(_("Company"), lambda lead: lead.company.name if lead.company else lead.company_name, sort="company_name"),
         Field(_("Contact"), lambda lead: lead.contact_name, sort="contact_name"),

@@ -34,8 +34,15 @@ class StaffForm(forms.ModelForm):
         bootstrap_widgets(self)
 
     def service_fields(self) -> dict:
-        """The cleaned values under the names the service takes."""
-        return {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        """The cleaned values under the names the service takes.
+
+        A new card left without a responsible is not sent one: the service then picks it (the
+        creator, or the lead distribution).
+        """
+        fields = {name: self.cleaned_data[name] for name in self.Meta.fields if name in self.cleaned_data}
+        if self.instance.pk is None and fields.get("responsible") is None:
+            fields.pop("responsible", None)
+        return fields
 
 
 class LeadForm(StaffForm):

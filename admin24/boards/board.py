@@ -45,11 +45,12 @@ class Stage:
 
 @dataclass(frozen=True)
 class Field:
-    """A column of the list view and of the CSV export; the list links the first one to the card."""
+    """A column of the list view and of the CSV export."""
 
     label: Any
     value: Any  # callable(obj) -> value shown / exported
     sort: str | None = None  # ORDER BY expression; None means not sortable
+    link: bool = False  # the list links this cell to the card
 
 
 @dataclass

@@ -86,7 +86,10 @@ def board_list(request, board):
     current, order = _sorting(board, request)
     queryset = board.with_card_fields(board.filtered(request.user, form)).order_by(*order)
     page = Paginator(queryset, board.list_per_page).get_page(request.GET.get("page"))
-    rows = [(obj, board.card_url(obj), [field.value(obj) for field in board.list_fields]) for obj in page.object_list]
+    rows = [
+        (obj, board.card_url(obj), [(field.value(obj), field.link) for field in board.list_fields])
+        for obj in page.object_list
+    ]
     headers = []
     for field in board.list_fields:
         state = "asc" if current == field.sort else "desc" if field.sort and current == f"-{field.sort}" else ""

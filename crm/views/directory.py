@@ -97,7 +97,9 @@ def company_form(request, pk: int | None = None):
         ensure_can_edit(request.user, company)
     elif not _may_create(request.user, Company):
         raise PermissionDenied
-    form = CompanyForm(request.POST or None, instance=company)
+    # The form validates a copy: the service must see the card as stored to check the rights on it.
+    copy = Company.objects.get(pk=company.pk) if company else None
+    form = CompanyForm(request.POST or None, instance=copy, initial=None if company else {"responsible": request.user})
     saved = _save(
         request,
         form,
@@ -162,7 +164,9 @@ def contact_form(request, pk: int | None = None):
         ensure_can_edit(request.user, contact)
     elif not _may_create(request.user, Contact):
         raise PermissionDenied
-    form = ContactForm(request.POST or None, instance=contact)
+    # The form validates a copy: the service must see the card as stored to check the rights on it.
+    copy = Contact.objects.get(pk=contact.pk) if contact else None
+    form = ContactForm(request.POST or None, instance=copy, initial=None if contact else {"responsible": request.user})
     saved = _save(
         request,
         form,
