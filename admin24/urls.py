@@ -23,4 +23,5 @@ urlpatterns = [
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("crm/", include("crm.urls")),
     path("desk/", include("servicedesk.public_urls")),
+    path("servicedesk/", include("servicedesk.urls")),
 ]

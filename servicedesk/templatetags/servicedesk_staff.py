@@ -1,0 +1,66 @@
+"""Template helpers of the staff pages: deadline countdowns and a CRM card's tickets."""
+
+from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from admin24.access import Action, filter_queryset
+from crm.models import Company, Contact
+
+from ..models import Ticket
+
+register = template.Library()
+
+TICKETS_ON_CARD = 20
+
+
+def _span(seconds: int) -> str:
+    minutes = max(seconds // 60, 1)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+@register.filter
+def countdown(moment) -> str:
+    """“3 h 20 min left” before a deadline, “1 d 2 h late” after it (wall-clock time)."""
+    if not moment:
+        return ""
+    seconds = int((moment - timezone.now()).total_seconds())
+    if seconds >= 0:
+        return _("%(span)s left") % {"span": _span(seconds)}
+    return _("%(span)s late") % {"span": _span(-seconds)}
+
+
+@register.filter
+def hours_minutes(value) -> str:
+    """A duration as people enter it on the settings page: “2 h 30 min”."""
+    if value is None:
+        return ""
+    minutes = int(value.total_seconds() // 60)
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+@register.filter
+def is_past(moment) -> bool:
+    return bool(moment) and moment < timezone.now()
+
+
+@register.simple_tag(takes_context=True)
+def tickets_for(context, owner) -> dict:
+    """The newest tickets of a CRM company or contact the signed-in user may read, and their count."""
+    user = context["request"].user
+    if isinstance(owner, Company):
+        scope, query = {"company": owner}, f"company={owner.pk}"
+    elif isinstance(owner, Contact):
+        scope, query = {"contact": owner}, f"contact={owner.pk}"
+    else:
+        raise TypeError(f"tickets_for() takes a company or a contact, not {type(owner).__name__}")
+    readable = filter_queryset(user, Ticket.objects.filter(**scope), Action.READ)
+    tickets = list(readable.select_related("assignee").order_by("-created_at", "-pk")[:TICKETS_ON_CARD])
+    count = len(tickets) if len(tickets) < TICKETS_ON_CARD else readable.count()
+    return {"tickets": tickets, "count": count, "list_query": f"status=all&{query}"}

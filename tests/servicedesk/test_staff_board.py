@@ -1,0 +1,219 @@
+"""The ticket board and list: columns, cards, filters, moves, access rights and a constant query count."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from admin24.roles import Role
+from notifications.models import OutboxMessage
+from servicedesk import services
+from servicedesk.models import Ticket, TicketStatus
+from servicedesk.templatetags.servicedesk_staff import countdown
+from tests.factories import CompanyFactory, ServiceFactory, UserFactory
+
+from .conftest import msk
+from .staff_helpers import bulk_tickets, new_ticket
+
+pytestmark = pytest.mark.django_db
+
+BOARD = reverse("servicedesk:board")
+LIST = reverse("servicedesk:list")
+MOVE = reverse("servicedesk:move")
+
+
+def columns(response) -> dict[str, list[int]]:
+    return {column.stage.slug: [card.number for card in column.cards] for column in response.context["columns"]}
+
+
+@pytest.fixture
+def tickets(desk, service, engineer):
+    """One ticket in every status."""
+    made = {status: new_ticket(service, subject=f"Тема {status}") for status in TicketStatus.values}
+    services.ticket_start(ticket=made[TicketStatus.IN_PROGRESS], by=engineer)
+    services.ticket_defer(ticket=made[TicketStatus.DEFERRED], by=engineer)
+    services.ticket_complete(ticket=made[TicketStatus.DONE], by=engineer)
+    return made
+
+
+def test_the_default_filter_in_work_hides_deferred_and_done(client, engineer, tickets):
+    client.force_login(engineer)
+    response = client.get(BOARD)
+    assert response.status_code == 200
+    shown = columns(response)
+    assert list(shown) == [TicketStatus.NEW, TicketStatus.IN_PROGRESS]
+    assert shown[TicketStatus.NEW] == [tickets[TicketStatus.NEW].number]
+    assert shown[TicketStatus.IN_PROGRESS] == [tickets[TicketStatus.IN_PROGRESS].number]
+    page = response.content.decode()
+    assert str(TicketStatus.NEW.label) in page and str(TicketStatus.IN_PROGRESS.label) in page
+    assert "Тема deferred" not in page and "Тема done" not in page
+
+
+def test_all_statuses_shows_four_columns_in_pipeline_order(client, engineer, tickets):
+    client.force_login(engineer)
+    response = client.get(BOARD, {"status": "all"})
+    assert list(columns(response)) == ["new", "in_progress", "deferred", "done"]
+    page = response.content.decode()
+    for label in TicketStatus.labels:
+        assert str(label) in page
+
+
+def test_a_card_shows_number_subject_company_assignee_and_countdown(client, engineer, desk, service):
+    with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
+        ticket = new_ticket(service, subject="Не печатает принтер", company="ООО «Ромашка»")
+        client.force_login(engineer)
+        page = client.get(BOARD).content.decode()
+        left = countdown(ticket.resolution_due_at)
+    assert f"#{ticket.number}" in page
+    assert "Не печатает принтер" in page
+    assert "ООО «Ромашка»" in page
+    assert engineer.initials in page
+    assert left in page  # the default resolution time is 16 working hours ahead: two days on the clock
+    assert "data-overdue" not in page
+
+
+def test_an_overdue_ticket_is_marked_on_the_board(client, engineer, desk, service):
+    with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
+        ticket = new_ticket(service)
+    with time_machine.travel(msk(2026, 11, 30, 10, 0), tick=False):
+        client.force_login(engineer)
+        response = client.get(BOARD)
+    card = next(card for column in response.context["columns"] for card in column.cards if card.pk == ticket.pk)
+    assert card.board_overdue
+    page = response.content.decode()
+    assert "kanban-card-overdue" in page and "data-overdue" in page
+
+
+def _board_queries(client, user) -> int:
+    client.force_login(user)
+    client.get(BOARD)  # warm the session and caches like a user who is already working
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(BOARD, {"status": "all"})
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_board_query_count_does_not_grow_with_the_tickets(client, desk, service, engineer):
+    company = CompanyFactory(name="ООО «Клиент»")
+    bulk_tickets(10, service=service, assignee=engineer, company=company, start=1)
+    small = _board_queries(client, engineer)
+    for offset, status in enumerate(TicketStatus.values):
+        bulk_tickets(
+            490 // 4 + 1, service=service, assignee=engineer, company=company, status=status, start=1000 * (offset + 1)
+        )
+    assert Ticket.objects.count() >= 500
+    large = _board_queries(client, engineer)
+    assert large == small
+
+
+def test_a_user_without_ticket_rights_sees_an_empty_board_and_no_card(client, desk, tickets):
+    clerk = UserFactory(roles=[Role.CLERK])
+    client.force_login(clerk)
+    response = client.get(BOARD, {"status": "all"})
+    assert response.status_code == 200
+    assert all(not cards for cards in columns(response).values())
+    assert all(column.count == 0 for column in response.context["columns"])
+    assert client.get(reverse("servicedesk:ticket", args=[tickets["new"].pk])).status_code == 404
+    assert client.get(reverse("servicedesk:list"), {"status": "all"}).context["page"].paginator.count == 0
+
+
+def test_support_engineers_see_every_ticket_whoever_is_assigned(client, desk, engineer, support_head):
+    other = UserFactory(roles=[Role.SUPPORT_ENGINEER])
+    for assignee in (engineer, other, None):
+        new_ticket(ServiceFactory(responsible=assignee))
+    client.force_login(engineer)
+    response = client.get(BOARD)
+    assert len(columns(response)[TicketStatus.NEW]) == 3
+
+
+def test_dragging_a_card_to_in_progress_starts_the_work_and_tells_the_client(client, engineer, desk, service):
+    ticket = new_ticket(service)
+    client.force_login(engineer)
+    response = client.post(MOVE, {"pk": ticket.pk, "to": "in_progress"})
+    assert response.status_code == 200
+    assert response.json()["columns"]["in_progress"]["count"] == 1
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.IN_PROGRESS
+    assert ticket.first_reaction_at is not None
+    subjects = list(OutboxMessage.objects.filter(address=ticket.client_email).values_list("subject", flat=True))
+    assert len(subjects) == 2 and all(f"[#{ticket.number}]" in subject for subject in subjects)
+
+
+def test_an_illegal_drag_is_refused_with_the_reason(client, engineer, tickets):
+    client.force_login(engineer)
+    ticket = tickets[TicketStatus.IN_PROGRESS]
+    response = client.post(MOVE, {"pk": ticket.pk, "to": "new"})
+    assert response.status_code == 409
+    assert str(TicketStatus.IN_PROGRESS.label) in response.json()["error"]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.IN_PROGRESS
+
+
+def test_who_may_only_read_tickets_cannot_move_them(client, tickets):
+    manager = UserFactory(roles=[Role.SALES_MANAGER])
+    client.force_login(manager)
+    response = client.post(MOVE, {"pk": tickets["new"].pk, "to": "in_progress"})
+    assert response.status_code == 403
+    tickets["new"].refresh_from_db()
+    assert tickets["new"].status == TicketStatus.NEW
+
+
+def test_the_list_filters_by_status_service_company_and_overdue(client, engineer, desk, service):
+    other_service = ServiceFactory(name="Сервер", responsible=engineer)
+    with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
+        old = new_ticket(service, subject="Старая", company="ООО «Ромашка»")
+    with time_machine.travel(msk(2026, 11, 30, 10, 0), tick=False):
+        fresh = new_ticket(other_service, subject="Свежая", company="АО «Лютик»", email="anna@lutik.ru")
+        client.force_login(engineer)
+
+        def numbers(**params):
+            response = client.get(LIST, params)
+            assert response.status_code == 200
+            return sorted(obj.number for obj, _url, _values in response.context["rows"])
+
+        assert numbers() == sorted([old.number, fresh.number])
+        assert numbers(overdue="1") == [old.number]
+        assert numbers(service=other_service.pk) == [fresh.number]
+        assert numbers(company_name="ромашка") == [old.number]
+        assert numbers(q=f"#{fresh.number}") == [fresh.number]
+        assert numbers(q="Свежая") == [fresh.number]
+        assert numbers(status="done") == []
+        assert numbers(created_from="2026-11-30") == [fresh.number]
+
+
+def test_bad_filter_values_are_reported_not_a_500(client, engineer, tickets):
+    client.force_login(engineer)
+    response = client.get(LIST, {"service": "nope", "created_from": "31.02.2026", "status": "lost"})
+    assert response.status_code == 200
+    assert response.context["filters"].errors
+
+
+def test_the_csv_export_has_the_filtered_tickets(client, engineer, tickets):
+    client.force_login(engineer)
+    response = client.get(reverse("servicedesk:csv"), {"status": "all"})
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    lines = text.strip().splitlines()
+    assert len(lines) == 1 + 4
+    assert "Тема done" in text and f"#{tickets['done'].number}" in text
+
+
+def test_the_list_links_each_number_to_the_card(client, engineer, tickets):
+    client.force_login(engineer)
+    page = client.get(LIST).content.decode()
+    assert reverse("servicedesk:ticket", args=[tickets["new"].pk]) in page
+
+
+def test_the_board_counts_columns_after_a_move_with_the_filters_shown(client, engineer, desk, service):
+    first, _second = new_ticket(service), new_ticket(service)
+    client.force_login(engineer)
+    response = client.post(MOVE, {"pk": first.pk, "to": "deferred", "status": "all"})
+    assert response.status_code == 200
+    counts = {slug: column["count"] for slug, column in response.json()["columns"].items()}
+    assert counts == {"new": 1, "in_progress": 0, "deferred": 1, "done": 0}
+    first.refresh_from_db()
+    assert first.deferred_until is not None
+    assert first.deferred_until > first.stage_changed_at - datetime.timedelta(seconds=1)
