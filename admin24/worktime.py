@@ -9,7 +9,9 @@ Two layers:
   (Redis in production, the file cache without it, so every process sees the same key). Saving
   or deleting either model writes a new version, once at once and again after commit, so other
   processes reload on their next call and never keep the state of an uncommitted transaction.
-  Bulk `QuerySet.update()` bypasses the signals: call `invalidate()` after one.
+  Bulk `QuerySet.update()` bypasses the signals: call `invalidate()` after one. Each module
+  function reads that key once (a cache round trip); a loop over many items can take
+  `current_calendar()` once and call the same-named methods on it.
 
 Boundaries, precisely:
 - Working time is a union of half-open intervals [start, end): the day's start and the end of
