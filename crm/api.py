@@ -77,7 +77,22 @@ class StageFieldsMixin(serializers.Serializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_moves(self, obj) -> list[str]:
-        return engine.allowed_moves(obj, self.context["request"].user)
+        editable = self.context.get("editable_ids")
+        may_edit = None if editable is None else obj.pk in editable
+        return engine.allowed_moves(obj, self.context["request"].user, may_edit=may_edit)
+
+
+class StageListMixin:
+    """Lists check the edit right of a whole page in one query instead of one per card."""
+
+    def list(self, request, *args, **kwargs):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        model = self.get_queryset().model
+        editable = access.filter_queryset(
+            request.user, model.objects.filter(pk__in=[obj.pk for obj in page]), Action.EDIT
+        )
+        context = {**self.get_serializer_context(), "editable_ids": set(editable.values_list("pk", flat=True))}
+        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=context).data)
 
 
 # --- companies ------------------------------------------------------------------------------
@@ -334,7 +349,7 @@ def _move(viewset, request, serializer_class):
         ]
     )
 )
-class LeadViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+class LeadViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
     serializer_class = LeadSerializer
     queryset = Lead.objects.all()
 
@@ -570,7 +585,7 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
         ]
     )
 )
-class DealViewSet(CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
+class DealViewSet(StageListMixin, CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = DealSerializer
     queryset = Deal.objects.all()
 

@@ -1,6 +1,8 @@
 """The CRM API: access rights in lists, moves 200/409/403, task completion, the public intake."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from admin24.models import AccessRule
@@ -186,3 +188,21 @@ def test_the_schema_documents_the_crm_endpoints_without_warnings(db):
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_the_lead_list_costs_the_same_queries_for_10_and_for_40_leads(sales):
+    client = client_for(sales["head"])
+
+    def queries_for_list():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/api/v1/leads/").status_code == 200
+        return len(captured)
+
+    for user in ("mine", "regional"):
+        for _ in range(5):
+            LeadFactory(responsible=sales[user])
+    queries_for_list()  # the user's rights are cached on first use
+    few = queries_for_list()
+    for _ in range(30):
+        LeadFactory(responsible=sales["regional"])
+    assert queries_for_list() == few
