@@ -2,6 +2,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Q
 
+from .roles import is_administrator
+
 
 class UsernameOrEmailBackend(ModelBackend):
     """Staff sign in with their username or their email, in any letter case."""
@@ -22,3 +24,15 @@ class UsernameOrEmailBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    # The Administrator role configures everything (SPEC §0): it holds every model permission,
+    # so administrators need no per-model permission rows to use the admin.
+    def has_perm(self, user_obj, perm, obj=None):
+        if user_obj.is_active and is_administrator(user_obj):
+            return True
+        return super().has_perm(user_obj, perm, obj)
+
+    def has_module_perms(self, user_obj, app_label):
+        if user_obj.is_active and is_administrator(user_obj):
+            return True
+        return super().has_module_perms(user_obj, app_label)

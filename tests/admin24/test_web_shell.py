@@ -76,3 +76,17 @@ def test_the_seeded_demo_users_can_log_in(client, settings):
     settings.DEBUG = True
     call_command("seed_demo")
     assert client.login(username="manager", password=DEMO_PASSWORD)
+
+
+def test_the_administrator_role_opens_the_admin_without_staff_flags(client):
+    admin = UserFactory(roles=[Role.ADMINISTRATOR], is_staff=False)
+    client.force_login(admin)
+    assert client.get(reverse("admin:index")).status_code == 200
+    assert client.get(reverse("admin:admin24_accessrule_changelist")).status_code == 200
+
+
+def test_other_roles_stay_out_of_the_admin(client):
+    client.force_login(UserFactory(roles=[Role.SALES_MANAGER]))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302
+    assert "login" in response.url
