@@ -58,7 +58,8 @@ def _work(ticket, *, by, from_stage, reason):
 @PIPELINE.on_enter(TicketStatus.DEFERRED)
 def _defer(ticket, *, by, from_stage, reason):
     _record_reaction(ticket)
-    ticket.deferred_until = worktime.add_working_time(timezone.now(), DeskSettings.load().deferred_return_time)
+    if ticket.deferred_until is None:
+        ticket.deferred_until = worktime.add_working_time(timezone.now(), DeskSettings.load().deferred_return_time)
     ticket.save(update_fields=["deferred_until", "updated_at"])
     robots.schedule_return(ticket)
     robots.schedule_sla(ticket)

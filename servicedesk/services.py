@@ -27,7 +27,7 @@ from crm.services import activity
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
 from notifications.services import notify
 
-from . import pipeline, robots, uploads
+from . import pipeline, uploads
 from .emails import email_client
 from .links import ticket_card_path
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
@@ -172,13 +172,21 @@ def ticket_move(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
     return engine.move(ticket, to, by=by, reason=reason)
 
 
+def _expect(ticket: Ticket, status: str, by, message) -> None:
+    """The named actions mean one move each; "reopen" on a new ticket is refused, not turned into "start"."""
+    if ticket.status != status:
+        raise MoveRefused(message, allowed=engine.allowed_moves(ticket, by))
+
+
 def ticket_start(*, ticket: Ticket, by) -> Ticket:
     """«Начать выполнение»: the client is told that work has started."""
+    _expect(ticket, TicketStatus.NEW, by, _("Only a new ticket can be started."))
     return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by)
 
 
 def ticket_resume(*, ticket: Ticket, by) -> Ticket:
     """Back to work before the deferral ends; its pending automatic return is cancelled."""
+    _expect(ticket, TicketStatus.DEFERRED, by, _("Only a deferred ticket can be resumed."))
     return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by)
 
 
@@ -188,6 +196,7 @@ def ticket_complete(*, ticket: Ticket, by, note: str = "") -> Ticket:
 
 
 def ticket_reopen(*, ticket: Ticket, by, reason: str = "") -> Ticket:
+    _expect(ticket, TicketStatus.DONE, by, _("Only a done ticket can be reopened."))
     return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by, reason=reason)
 
 
@@ -212,13 +221,9 @@ def ticket_defer(*, ticket: Ticket, by, return_at: datetime.datetime | None = No
                 % {"latest": timezone.localtime(latest).strftime("%d.%m.%Y %H:%M")},
                 code="too_late",
             )
-    with transaction.atomic():
-        engine.move(ticket, TicketStatus.DEFERRED, by=by, reason=reason)
-        if return_at is not None:
-            ticket.deferred_until = return_at
-            ticket.save(update_fields=["deferred_until", "updated_at"])
-            robots.schedule_return(ticket)
-    return ticket
+    # The pipeline's robot keeps a return time set on the instance, else it takes the default.
+    ticket.deferred_until = return_at
+    return engine.move(ticket, TicketStatus.DEFERRED, by=by, reason=reason)
 
 
 @transaction.atomic
