@@ -174,34 +174,28 @@ def _claim(now: datetime.datetime, batch: int, ids: Iterable[int] | None) -> lis
         due = due.filter(pk__in=list(ids))
     if connection.features.has_select_for_update_skip_locked:
         # Rows another worker holds are skipped, not waited for; the lock lasts until our commit.
-        rows = list(due.select_for_update(skip_locked=True)[:batch])
-    else:
-        # SQLite has no row locks. A conditional UPDATE takes the database write lock, and a row
-        # counts as ours only if it was still pending when we held it; a rollback undoes the mark.
-        rows = [
-            row
-            for row in due[:batch]
-            if ScheduledAction.objects.filter(pk=row.pk, status=Status.PENDING).update(status=Status.DONE) == 1
-        ]
-    _load_targets(rows)
+        return list(due.select_for_update(skip_locked=True)[:batch])
+    # SQLite has no row locks, only one write lock per database (taken at BEGIN in our settings).
+    # This UPDATE, which changes nothing, makes sure we hold it: it fails if another worker wrote
+    # since we read, and otherwise nobody can claim or finish these rows until we commit.
+    rows = list(due[:batch])
+    ScheduledAction.objects.filter(pk__in=[row.pk for row in rows], status=Status.PENDING).update(
+        attempts=F("attempts")
+    )
     return rows
 
 
-def _load_targets(rows: list[ScheduledAction]) -> None:
-    """One query per target type instead of one per row."""
-    by_type: dict[int, list[ScheduledAction]] = {}
-    for row in rows:
-        by_type.setdefault(row.target_type_id, []).append(row)
-    for type_id, group in by_type.items():
-        model = ContentType.objects.get_for_id(type_id).model_class()
-        found = model._base_manager.in_bulk({row.target_id for row in group}) if model else {}
-        for row in group:
-            row._clock_target = found.get(row.target_id)
+def _current_target(row: ScheduledAction) -> Model | None:
+    model = ContentType.objects.get_for_id(row.target_type_id).model_class()
+    return model._base_manager.filter(pk=row.target_id).first() if model else None
 
 
 def _fire(row: ScheduledAction, now: datetime.datetime) -> str | None:
-    """Run one claimed action; the status it ends with, or None when it was rescheduled or failed."""
-    target = row._clock_target
+    """Run one claimed action; the status it ends with, or None when that is already written."""
+    # Read both afresh: a handler earlier in this batch may have cancelled this row or moved its target.
+    if not ScheduledAction.objects.filter(pk=row.pk, status=Status.PENDING).exists():
+        return None
+    target = _current_target(row)
     if target is None or _token(target) != row.stage_token:
         return Status.STALE
     fn = _handlers.get(row.action)

@@ -77,6 +77,15 @@ def concurrent(target, action):
     calls.append((threading.current_thread().name, action.pk))
 
 
+@timers.handler("test.clock.move_on")
+def move_on(target, action):
+    # What a robot does when its wait ends: moves the target to its next stage, cancelling its timers.
+    target.name = "next stage"
+    target.save()
+    timers.cancel_pending(target, "test.clock.flaky")
+    calls.append(("move_on", target.pk, action.pk))
+
+
 @pytest.fixture(autouse=True)
 def _clean_records():
     # The proxy's content type is created inside each test's rolled-back transaction: forget its cached id.
@@ -224,6 +233,19 @@ def test_an_action_whose_target_is_deleted_is_stale(deal):
         timers.run_due()
     assert calls == []
     assert refreshed(action).status == Status.STALE
+
+
+def test_an_action_later_in_the_same_batch_sees_what_an_earlier_handler_did(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        mover = timers.schedule(deal, "test.clock.move_on", at(minutes=1))
+        reminder = timers.schedule(deal, "test.clock.remind", at(minutes=2))
+        cancelled = timers.schedule(deal, "test.clock.flaky", at(minutes=3))
+    with time_machine.travel(at(minutes=5), tick=False):
+        assert timers.run_due() == 3
+    assert calls == [("move_on", deal.pk, mover.pk)]
+    assert refreshed(mover).status == Status.DONE
+    assert refreshed(reminder).status == Status.STALE
+    assert refreshed(cancelled).status == Status.CANCELLED
 
 
 def test_cancel_pending_cancels_only_what_it_is_asked_to(deal):
