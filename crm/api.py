@@ -58,11 +58,11 @@ def _true(value: str | None) -> bool:
 
 
 class CrmAccessMixin(AccessFilteredMixin):
-    """Actions on one card (move, complete) look it up among readable cards, so a card the user
-    sees but may not change answers 403, not 404."""
+    """One card is looked up among the readable ones and its object permission decides the
+    method, so a card the user sees but may not change answers 403, not 404."""
 
     def get_queryset(self):
-        if self.request.method == "POST" and self.detail:
+        if self.detail:
             base = super(AccessFilteredMixin, self).get_queryset()
             return access.filter_queryset(self.request.user, base, Action.READ)
         return super().get_queryset()

@@ -111,6 +111,7 @@ def test_move_is_403_for_a_visible_lead_the_user_may_not_change(sales):
     assert support_with_read.get(f"/api/v1/leads/{lead.pk}/").json()["allowed_moves"] == []
     forbidden = support_with_read.post(f"/api/v1/leads/{lead.pk}/move/", {"to": "spam", "reason": "x"}, format="json")
     assert forbidden.status_code == 403
+    assert support_with_read.patch(f"/api/v1/leads/{lead.pk}/", {"title": "x"}, format="json").status_code == 403
 
 
 def test_completing_a_task_without_its_required_file_is_409_with_the_message(sales):
