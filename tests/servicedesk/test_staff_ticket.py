@@ -1,0 +1,202 @@
+"""The ticket card: actions change the status or are refused with a message, the thread, files, history."""
+
+import datetime
+
+import pytest
+import time_machine
+from django.contrib.messages import get_messages
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from admin24.roles import Role
+from notifications.models import OutboxMessage
+from servicedesk import services
+from servicedesk.emails import client_page_path
+from servicedesk.models import TicketStatus
+from tests.factories import UserFactory
+
+from .conftest import msk
+from .staff_helpers import new_ticket
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_10 = msk(2026, 11, 23, 10, 0)
+
+
+def card(ticket) -> str:
+    return reverse("servicedesk:ticket", args=[ticket.pk])
+
+
+def act(client, ticket, action, **data):
+    return client.post(reverse("servicedesk:ticket_action", args=[ticket.pk, action]), data, follow=True)
+
+
+def said(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+@pytest.fixture
+def ticket(desk, service):
+    with time_machine.travel(MONDAY_10, tick=False):
+        return new_ticket(service, subject="Не работает почта")
+
+
+def test_the_card_shows_the_ticket_its_sla_clocks_and_the_buttons_that_apply(client, engineer, ticket):
+    client.force_login(engineer)
+    with time_machine.travel(MONDAY_10 + datetime.timedelta(minutes=5), tick=False):
+        response = client.get(card(ticket))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"#{ticket.number}" in page and "Не работает почта" in page
+    assert "ООО «Клиент»" in page and "client@client.ru" in page
+    assert timezone.localtime(ticket.reaction_due_at).strftime("%d.%m.%Y %H:%M") in page
+    assert timezone.localtime(ticket.resolution_due_at).strftime("%d.%m.%Y %H:%M") in page
+    assert [action.name for action in response.context["actions"]] == ["start", "defer", "complete"]
+    assert client_page_path(ticket) in page
+
+
+def test_start_defer_resume_complete_and_reopen_follow_the_buttons(client, engineer, ticket):
+    client.force_login(engineer)
+    with time_machine.travel(MONDAY_10 + datetime.timedelta(minutes=30), tick=False):
+        act(client, ticket, "start")
+        ticket.refresh_from_db()
+        assert ticket.status == TicketStatus.IN_PROGRESS
+        assert ticket.first_reaction_at is not None
+        response = act(client, ticket, "defer", return_at="2026-11-23T15:00", reason="Ждём ответа клиента")
+        ticket.refresh_from_db()
+        assert ticket.status == TicketStatus.DEFERRED
+        assert ticket.deferred_until == msk(2026, 11, 23, 15, 0)
+        assert [a.name for a in response.context["actions"]] == ["resume", "complete"]
+        act(client, ticket, "resume")
+        ticket.refresh_from_db()
+        assert ticket.status == TicketStatus.IN_PROGRESS and ticket.deferred_until is None
+        act(client, ticket, "complete", note="Перезапустили почтовый сервер")
+        ticket.refresh_from_db()
+        assert ticket.status == TicketStatus.DONE and ticket.resolved_at is not None
+        assert ticket.closing_reason == "Перезапустили почтовый сервер"
+        act(client, ticket, "reopen")
+        ticket.refresh_from_db()
+        assert ticket.status == TicketStatus.IN_PROGRESS and ticket.resolved_at is None
+
+
+def test_the_history_lists_each_status_change(client, engineer, ticket):
+    client.force_login(engineer)
+    act(client, ticket, "start")
+    act(client, ticket, "complete")
+    history = client.get(card(ticket)).context["history"]
+    moves = [entry["text"] for entry in history if "→" in entry["text"]]
+    new, working, done = (
+        str(label) for label in (TicketStatus.NEW.label, TicketStatus.IN_PROGRESS.label, TicketStatus.DONE.label)
+    )
+    assert moves == [f"{working} → {done}", f"{new} → {working}"]
+    assert all(entry["who"] == engineer for entry in history if "→" in entry["text"])
+
+
+def test_an_action_that_does_not_apply_is_refused_with_a_message(client, engineer, ticket):
+    client.force_login(engineer)
+    act(client, ticket, "complete")
+    response = act(client, ticket, "start")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.DONE
+    assert any(str(TicketStatus.DONE.label) in text for text in said(response))
+    response = act(client, ticket, "complete")
+    assert ticket.status == TicketStatus.DONE
+    messages = said(response)
+    assert len(messages) == 1 and str(TicketStatus.DONE.label) in messages[0]
+
+
+def test_a_deferral_past_the_auto_return_time_is_refused_with_the_latest_time(client, engineer, ticket):
+    client.force_login(engineer)
+    with time_machine.travel(MONDAY_10, tick=False):
+        response = act(client, ticket, "defer", return_at="2026-12-20T10:00")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+    latest = timezone.localtime(services.default_return_at(now=MONDAY_10)).strftime("%d.%m.%Y %H:%M")
+    assert any(latest in text for text in said(response))
+
+
+def test_an_unknown_action_or_garbage_time_is_a_message_not_a_500(client, engineer, ticket):
+    client.force_login(engineer)
+    response = act(client, ticket, "explode")
+    assert response.status_code == 200 and said(response)
+    response = act(client, ticket, "defer", return_at="завтра")
+    assert response.status_code == 200 and said(response)
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW
+
+
+def test_reassigning_changes_the_assignee_and_tells_them(client, engineer, ticket):
+    colleague = UserFactory(roles=[Role.SUPPORT_ENGINEER])
+    client.force_login(engineer)
+    client.post(reverse("servicedesk:ticket_assign", args=[ticket.pk]), {"assignee": colleague.pk})
+    ticket.refresh_from_db()
+    assert ticket.assignee == colleague
+    assert colleague.notifications.count() == 1
+
+
+def test_who_may_only_read_sees_the_card_without_actions_and_cannot_post(client, ticket):
+    manager = UserFactory(roles=[Role.SALES_MANAGER])
+    client.force_login(manager)
+    response = client.get(card(ticket))
+    assert response.status_code == 200
+    assert b'id="actions"' not in response.content and b'id="comment-form"' not in response.content
+    assert client.post(reverse("servicedesk:ticket_action", args=[ticket.pk, "start"])).status_code == 403
+    assert client.post(reverse("servicedesk:ticket_comment", args=[ticket.pk]), {"body": "x"}).status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW and not ticket.comments.exists()
+
+
+def test_a_public_comment_reaches_the_client_page_and_an_internal_note_never_does(client, engineer, ticket):
+    client.force_login(engineer)
+    comment_url = reverse("servicedesk:ticket_comment", args=[ticket.pk])
+    client.post(comment_url, {"body": "Перезагрузите, пожалуйста, роутер.", "visibility": "public"})
+    client.post(comment_url, {"body": "Похоже, у клиента пиратский Windows.", "visibility": "internal"})
+    staff_page = client.get(card(ticket)).content.decode()
+    assert "Перезагрузите, пожалуйста, роутер." in staff_page
+    assert "Похоже, у клиента пиратский Windows." in staff_page
+    client.logout()
+    client_page = client.get(client_page_path(ticket)).content.decode()
+    assert "Перезагрузите, пожалуйста, роутер." in client_page
+    assert "пиратский" not in client_page
+    bodies = " ".join(OutboxMessage.objects.filter(address=ticket.client_email).values_list("body_text", flat=True))
+    assert "роутер" in bodies and "пиратский" not in bodies
+
+
+def test_a_comment_with_a_file_lists_it_with_a_staff_download_link(client, engineer, ticket):
+    client.force_login(engineer)
+    upload = SimpleUploadedFile("акт.pdf", b"%PDF-1.4 test", content_type="application/pdf")
+    client.post(
+        reverse("servicedesk:ticket_comment", args=[ticket.pk]),
+        {"body": "Акт во вложении", "visibility": "internal", "files": [upload]},
+    )
+    attachment = ticket.attachments.get()
+    page = client.get(card(ticket)).content.decode()
+    assert reverse("desk:attachment", args=[attachment.pk]) in page and "акт.pdf" in page
+    download = client.get(reverse("desk:attachment", args=[attachment.pk]))
+    assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
+
+
+def test_a_forbidden_file_or_an_empty_comment_is_refused_and_nothing_is_saved(client, engineer, ticket):
+    client.force_login(engineer)
+    comment_url = reverse("servicedesk:ticket_comment", args=[ticket.pk])
+    program = SimpleUploadedFile("invoice.pdf", b"MZ\x90\x00" + b"\x00" * 100)
+    response = client.post(comment_url, {"body": "Счёт", "visibility": "public", "files": [program]}, follow=True)
+    assert any("invoice.pdf" in text for text in said(response))
+    response = client.post(comment_url, {"body": "   ", "visibility": "public"}, follow=True)
+    assert said(response)
+    assert not ticket.comments.exists() and not ticket.attachments.exists()
+
+
+def test_my_tickets_lists_only_the_open_tickets_assigned_to_me(client, engineer, desk, service):
+    colleague = UserFactory(roles=[Role.SUPPORT_ENGINEER])
+    mine = new_ticket(service, subject="Моя заявка")
+    done = new_ticket(service, subject="Сделанная заявка")
+    services.ticket_complete(ticket=done, by=engineer)
+    theirs = new_ticket(service, subject="Чужая заявка")
+    services.ticket_assign(ticket=theirs, assignee=colleague, by=engineer)
+    client.force_login(engineer)
+    response = client.get(reverse("servicedesk:my"))
+    assert [t.pk for t in response.context["open_tickets"]] == [mine.pk]
+    assert [t.pk for t in response.context["done"]] == [done.pk]
+    assert "Чужая заявка" not in response.content.decode()
