@@ -4,7 +4,7 @@ from django import template
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin24.access import Action, filter_queryset
+from admin24.access import Action, Level, filter_queryset, level_for
 from crm.models import Company, Contact
 
 from ..models import Ticket
@@ -51,9 +51,14 @@ def is_past(moment) -> bool:
 
 
 @register.simple_tag(takes_context=True)
-def tickets_for(context, owner) -> dict:
-    """The newest tickets of a CRM company or contact the signed-in user may read, and their count."""
+def tickets_for(context, owner) -> dict | None:
+    """The newest tickets of a CRM company or contact the signed-in user may read, and their count.
+
+    None for a user who may read no tickets at all: the card then says nothing about tickets.
+    """
     user = context["request"].user
+    if level_for(user, Ticket.access_entity, Action.READ) == Level.NONE:
+        return None
     if isinstance(owner, Company):
         scope, query = {"company": owner}, f"company={owner.pk}"
     elif isinstance(owner, Contact):
