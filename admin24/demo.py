@@ -81,3 +81,7 @@ DEMO_STEPS.append(("working calendar", seed_work_schedule))
 from crm.demo import seed_crm  # noqa: E402 - kept next to the step it adds
 
 DEMO_STEPS.append(("CRM: companies, contacts, leads in every stage, tasks", seed_crm))
+
+from servicedesk.demo import seed_servicedesk  # noqa: E402 - kept next to the step it adds
+
+DEMO_STEPS.append(("Service Desk: services, settings, tickets in every status", seed_servicedesk))

@@ -47,6 +47,7 @@ __all__ = [
     "ticket_reopen",
     "ticket_resume",
     "ticket_start",
+    "ticket_update",
 ]
 
 # The pipeline module registers the ticket pipeline; importing it here makes sure it is loaded.
@@ -68,12 +69,13 @@ def create_ticket(
     files: Iterable = (),
     source: str = TicketSource.STAFF,
     by=None,
+    assignee=None,
     desk: DeskSettings | None = None,
 ) -> Ticket:
     """A new ticket from any channel, with its client linked, its SLA clock running and the client told.
 
     The files are checked against the desk's limits first (``ValidationError`` lists what is
-    wrong, and nothing is stored). The assignee is the service's responsible. The client's
+    wrong, and nothing is stored). The assignee is ``assignee``, else the service's responsible. The client's
     email finds their CRM contact (and its company); an unknown email creates the contact, and
     the company when one was typed. Emails go out after commit through the outbox.
     """
@@ -99,7 +101,7 @@ def create_ticket(
                 client_company=(company or (client_company.name if client_company else "")).strip()[:300],
                 contact=contact,
                 company=client_company,
-                assignee=service.responsible if service is not None else None,
+                assignee=assignee or (service.responsible if service is not None else None),
                 source=source,
                 created_by=by,
                 created_at=now,
@@ -224,6 +226,28 @@ def ticket_defer(*, ticket: Ticket, by, return_at: datetime.datetime | None = No
     # The pipeline's robot keeps a return time set on the instance, else it takes the default.
     ticket.deferred_until = return_at
     return engine.move(ticket, TicketStatus.DEFERRED, by=by, reason=reason)
+
+
+TICKET_FIELDS = {"subject", "description", "service", "client_name", "client_email", "client_phone", "client_company"}
+
+
+@transaction.atomic
+def ticket_update(*, ticket: Ticket, by, **fields) -> Ticket:
+    """Change the ticket's own fields (not its status or assignee: those have their services)."""
+    unknown = set(fields) - TICKET_FIELDS
+    if unknown:
+        raise TypeError(f"ticket_update() got unexpected fields: {', '.join(sorted(unknown))}")
+    _ensure_can_edit(by, ticket)
+    if "client_phone" in fields:
+        fields["client_phone"] = normalize_phone(fields["client_phone"])
+    for name, value in fields.items():
+        setattr(ticket, name, value)
+    ticket.full_clean(exclude=["contact", "company", "assignee", "created_by", "number", "client_token"])
+    if not ticket.subject.strip():
+        raise ValidationError({"subject": _("Give the ticket a subject.")})
+    ticket.save()
+    activity.record(target=ticket, verb=Activity.Verb.UPDATED, by=by, data={"fields": sorted(fields)})
+    return ticket
 
 
 @transaction.atomic

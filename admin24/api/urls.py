@@ -11,3 +11,4 @@ urlpatterns = [
 ]
 import notifications.api  # noqa: E402, F401  registers /api/v1/notifications/
 import crm.api  # noqa: E402, F401  registers /api/v1/companies|contacts|leads|tasks|deals/ and public/leads/
+import servicedesk.api  # noqa: E402, F401  registers /api/v1/tickets|services/ and public/tickets/

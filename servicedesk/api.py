@@ -1,0 +1,428 @@
+"""/api/v1/ tickets, their comments, services, and the public ticket intake (DESIGN.md "API").
+
+Serializers check the shape of the input; ``servicedesk.services`` decides. Lists hold only the
+tickets the user may read; changing a readable ticket without the right to edit it is a 403.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
+from rest_framework.response import Response
+
+from admin24.access import Action, Level, level_for
+from admin24.api.urls import router
+from admin24.models import User
+from admin24.roles import is_administrator
+from crm.api import CrmAccessMixin, StageListMixin
+from crm.phones import normalize_email, normalize_phone
+from crm.pipelines import engine
+
+from . import services
+from .emails import client_page_url
+from .intake import guards, web
+from .intake.forms import PublicTicketForm
+from .models import DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
+from .public_views import download
+
+
+def _call(fn, **kwargs):
+    """Run a service, turning Django's errors into the API's 400 and 403."""
+    try:
+        return fn(**kwargs)
+    except DjangoValidationError as exc:
+        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
+    except DjangoPermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from None
+
+
+def _users():
+    return User.objects.filter(is_active=True)
+
+
+# --- services -------------------------------------------------------------------------------------
+
+
+class AdministratorsWrite(BasePermission):
+    """Everyone signed in reads the services; administrators change them."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated and user.is_active):
+            return False
+        return request.method in SAFE_METHODS or is_administrator(user)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+
+    class Meta:
+        model = Service
+        fields = ["id", "name", "description", "active", "responsible", "reaction_time", "resolution_time", "order"]
+
+
+class ServiceViewSet(viewsets.ModelViewSet):
+    serializer_class = ServiceSerializer
+    permission_classes = [AdministratorsWrite]
+    queryset = Service.objects.all()
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if self.request.query_params.get("active") in ("1", "true"):
+            queryset = queryset.filter(active=True)
+        return queryset
+
+
+# --- tickets --------------------------------------------------------------------------------------
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    display_number = serializers.CharField(read_only=True)
+    status_label = serializers.CharField(source="get_status_display", read_only=True)
+    is_overdue = serializers.BooleanField(read_only=True)
+    client_url = serializers.SerializerMethodField()
+    allowed_moves = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "number",
+            "display_number",
+            "service",
+            "subject",
+            "description",
+            "client_name",
+            "client_email",
+            "client_phone",
+            "client_company",
+            "contact",
+            "company",
+            "assignee",
+            "status",
+            "status_label",
+            "deferred_until",
+            "reaction_due_at",
+            "resolution_due_at",
+            "first_reaction_at",
+            "resolved_at",
+            "reaction_breached",
+            "resolution_breached",
+            "is_overdue",
+            "source",
+            "client_url",
+            "allowed_moves",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "number",
+            "contact",
+            "company",
+            "status",
+            "deferred_until",
+            "reaction_due_at",
+            "resolution_due_at",
+            "first_reaction_at",
+            "resolved_at",
+            "reaction_breached",
+            "resolution_breached",
+            "source",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_client_url(self, obj) -> str:
+        return client_page_url(obj)
+
+    def get_allowed_moves(self, obj) -> list[str]:
+        editable = self.context.get("editable_ids")
+        may_edit = None if editable is None else obj.pk in editable
+        return engine.allowed_moves(obj, self.context["request"].user, may_edit=may_edit)
+
+    def create(self, validated_data):
+        user = self.context["request"].user
+        if level_for(user, Ticket.access_entity, Action.EDIT) == Level.NONE:
+            raise PermissionDenied(_("You may not create tickets."))
+        return _call(
+            services.create_ticket,
+            subject=validated_data.get("subject", ""),
+            description=validated_data.get("description", ""),
+            service=validated_data.get("service"),
+            name=validated_data.get("client_name", ""),
+            email=validated_data.get("client_email", ""),
+            phone=validated_data.get("client_phone", ""),
+            company=validated_data.get("client_company", ""),
+            assignee=validated_data.get("assignee"),
+            source=TicketSource.API,
+            by=user,
+        )
+
+    def update(self, instance, validated_data):
+        user = self.context["request"].user
+        assignee_given = "assignee" in validated_data
+        assignee = validated_data.pop("assignee", None)
+        if validated_data:
+            _call(services.ticket_update, ticket=instance, by=user, **validated_data)
+        if assignee_given:
+            _call(services.ticket_assign, ticket=instance, assignee=assignee, by=user)
+        return instance
+
+
+class MoveSerializer(serializers.Serializer):
+    to = serializers.ChoiceField(choices=TicketStatus.choices)
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    return_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Only when deferring")
+
+
+class MoveRefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    allowed_moves = serializers.ListField(child=serializers.CharField())
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(read_only=True)
+    attachments = serializers.SerializerMethodField()
+    public = serializers.BooleanField(required=False, default=True)
+    html = serializers.BooleanField(write_only=True, required=False, default=False)
+
+    class Meta:
+        model = TicketComment
+        fields = ["id", "author", "author_name", "from_client", "public", "body", "html", "source", "attachments"]
+        fields += ["created_at"]
+        read_only_fields = ["author", "from_client", "source", "created_at"]
+
+    def get_attachments(self, obj) -> list[dict]:
+        request = self.context["request"]
+        return [
+            {
+                "id": a.pk,
+                "name": a.original_name,
+                "size": a.size,
+                "content_type": a.content_type,
+                "url": request.build_absolute_uri(reverse("desk:attachment", args=[a.pk])),
+            }
+            for a in obj.attachments.all()
+        ]
+
+
+def _date_param(params, name):
+    if not params.get(name):
+        return None
+    day = parse_date(params[name])
+    if day is None:
+        raise ValidationError({name: _("Use the YYYY-MM-DD format.")})
+    return day
+
+
+_LIST_PARAMS = [
+    OpenApiParameter("status", OpenApiTypes.STR, description="Status slugs, comma-separated"),
+    OpenApiParameter("service", OpenApiTypes.INT),
+    OpenApiParameter("assignee", OpenApiTypes.INT),
+    OpenApiParameter("company", OpenApiTypes.INT, description="CRM company id"),
+    OpenApiParameter("overdue", OpenApiTypes.BOOL),
+    OpenApiParameter("q", OpenApiTypes.STR, description="Number, subject, client name, email, phone or company"),
+    OpenApiParameter("created_from", OpenApiTypes.DATE),
+    OpenApiParameter("created_to", OpenApiTypes.DATE),
+]
+
+
+@extend_schema_view(list=extend_schema(parameters=_LIST_PARAMS))
+class TicketViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
+    serializer_class = TicketSerializer
+    queryset = Ticket.objects.select_related("service", "assignee")
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        if params.get("status"):
+            queryset = queryset.filter(status__in=[s.strip() for s in params["status"].split(",")])
+        for name in ("service", "assignee", "company"):
+            if params.get(name, "").isdigit():
+                queryset = queryset.filter(**{f"{name}_id": params[name]})
+        if params.get("overdue") in ("1", "true"):
+            queryset = queryset.filter(Ticket.objects.overdue_q(timezone.now()))
+        for name, lookup in (("created_from", "gte"), ("created_to", "lte")):
+            day = _date_param(params, name)
+            if day is not None:
+                queryset = queryset.filter(**{f"created_at__date__{lookup}": day})
+        if params.get("q"):
+            queryset = queryset.filter(_search(params["q"].strip()))
+        return queryset
+
+    @extend_schema(
+        request=MoveSerializer,
+        responses={
+            200: TicketSerializer,
+            403: OpenApiResponse(description="Access rights forbid changing this ticket"),
+            409: MoveRefusedSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Change the status: {"to": "in_progress"}; deferring takes an optional "return_at"."""
+        ticket = self.get_object()
+        move = MoveSerializer(data=request.data)
+        move.is_valid(raise_exception=True)
+        to, reason = move.validated_data["to"], move.validated_data["reason"]
+        try:
+            if to == TicketStatus.DEFERRED:
+                _call(
+                    services.ticket_defer,
+                    ticket=ticket,
+                    by=request.user,
+                    return_at=move.validated_data.get("return_at"),
+                    reason=reason,
+                )
+            else:
+                _call(services.ticket_move, ticket=ticket, to=to, by=request.user, reason=reason)
+        except engine.MoveRefused as refused:
+            return Response(
+                {"detail": refused.message, "allowed_moves": refused.allowed}, status=status.HTTP_409_CONFLICT
+            )
+        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
+
+    @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
+    @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
+    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
+    def comments(self, request, pk=None):
+        """The thread, internal notes included; POST adds a comment ("public": false for an internal note)."""
+        if request.method == "GET":
+            ticket = self.get_object()
+            comments = ticket.comments.select_related("author", "ticket").prefetch_related("attachments")
+            return Response(CommentSerializer(comments, many=True, context=self.get_serializer_context()).data)
+        # Commenting changes the ticket: a readable ticket without the edit right answers 403.
+        ticket = self.get_object()
+        serializer = CommentSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        comment = _call(
+            services.add_comment,
+            ticket=ticket,
+            author=request.user,
+            body=serializer.validated_data["body"],
+            public=serializer.validated_data.get("public", True),
+            html=serializer.validated_data.get("html", False),
+            files=request.FILES.getlist("files"),
+            source=TicketComment.Source.API,
+        )
+        return Response(CommentSerializer(comment, context=self.get_serializer_context()).data, status=201)
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"], url_path=r"attachments/(?P<attachment_id>\d+)")
+    def attachment(self, request, pk=None, attachment_id=None):
+        """Download one of the ticket's files."""
+        ticket = self.get_object()
+        found = ticket.attachments.filter(pk=attachment_id).first()
+        if found is None:
+            return Response(status=status.HTTP_404_NOT_FOUND)
+        return download(found)
+
+
+def _search(q: str) -> Q:
+    condition = (
+        Q(subject__icontains=q)
+        | Q(client_name__icontains=q)
+        | Q(client_company__icontains=q)
+        | Q(client_email_normalized__icontains=normalize_email(q))
+    )
+    digits = q.lstrip("#")
+    if digits.isdigit():
+        condition |= Q(number=int(digits))
+    if normalize_phone(q) and len(normalize_phone(q)) >= 11:
+        condition |= Q(client_phone=normalize_phone(q))
+    return condition
+
+
+# --- public intake --------------------------------------------------------------------------------
+
+
+class PublicTicketSerializer(serializers.Serializer):
+    """The fields of the public form (the same validation runs behind it)."""
+
+    form_key = serializers.CharField(help_text="The form key from the form link in the Service Desk settings")
+    service = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField(required=False, allow_blank=True)
+    company = serializers.CharField(required=False, allow_blank=True)
+    subject = serializers.CharField()
+    description = serializers.CharField()
+    consent_desk = serializers.BooleanField()
+    consent_company = serializers.BooleanField()
+    files = serializers.ListField(child=serializers.FileField(), required=False)
+
+
+class PublicTicketAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    number = serializers.IntegerField()
+    display_number = serializers.CharField()
+    client_url = serializers.URLField()
+    detail = serializers.CharField()
+
+
+class PublicTicketViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """A ticket from a company's own form: no sign-in; the form key, rate limits and the form's checks."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    serializer_class = PublicTicketSerializer
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"application/json": PublicTicketSerializer, "multipart/form-data": PublicTicketSerializer},
+        responses={
+            201: PublicTicketAcceptedSerializer,
+            400: OpenApiResponse(description="Field errors, as the form shows them"),
+            403: OpenApiResponse(description="The form key is not (or no longer) valid"),
+            429: OpenApiResponse(description="Too many requests from this address or for this email"),
+        },
+    )
+    def create(self, request, *args, **kwargs):
+        desk = DeskSettings.load()
+        data = request.data
+        try:
+            guards.check_rate_ip(request)
+            if data.get("form_key") != desk.form_key:
+                return Response(
+                    {"detail": _("The form key is not valid. Take the current one from the Service Desk settings.")},
+                    status=status.HTTP_403_FORBIDDEN,
+                )
+            guards.check_honeypot(data.get("website"))
+            values = {name: data.get(name) for name in PublicTicketForm.base_fields if data.get(name) is not None}
+            form = PublicTicketForm(values, request.FILES, desk=desk)
+            if not form.is_valid():
+                return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
+            ticket = web.submit(request=request, form=form, source=TicketSource.API)
+        except guards.Refused as refused:
+            code = status.HTTP_429_TOO_MANY_REQUESTS if refused.message == guards.TOO_MANY else 400
+            return Response({"detail": str(refused.message)}, status=code)
+        except DjangoValidationError as error:
+            return Response({"detail": " ".join(error.messages)}, status=status.HTTP_400_BAD_REQUEST)
+        return Response(
+            {
+                "id": ticket.pk,
+                "number": ticket.number,
+                "display_number": ticket.display_number,
+                "client_url": client_page_url(ticket),
+                "detail": _("Your request is received: ticket %(number)s.") % {"number": ticket.display_number},
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+router.register("tickets", TicketViewSet, basename="ticket")
+router.register("services", ServiceViewSet, basename="service")
+router.register("public/tickets", PublicTicketViewSet, basename="public-ticket")

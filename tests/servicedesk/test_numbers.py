@@ -1,0 +1,42 @@
+"""Ticket numbers stay unique and gapless when many intakes run at once (real PostgreSQL connections)."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from servicedesk import services
+from servicedesk.models import Ticket
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+WORKERS = 8
+PER_WORKER = 5
+
+
+def test_concurrent_intakes_get_unique_sequential_numbers(desk, service):
+    start = threading.Barrier(WORKERS)
+    errors = []
+
+    def intake(worker: int):
+        try:
+            start.wait()
+            for n in range(PER_WORKER):
+                services.create_ticket(
+                    service=service, subject=f"Заявка {worker}-{n}", email=f"c{worker}@client.ru", source="api"
+                )
+        except Exception as exc:  # reported below: a thread's exception would be lost otherwise
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=intake, args=(w,)) for w in range(WORKERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    numbers = sorted(Ticket.objects.values_list("number", flat=True))
+    assert len(numbers) == WORKERS * PER_WORKER
+    assert numbers == list(range(numbers[0], numbers[0] + WORKERS * PER_WORKER))
