@@ -219,6 +219,10 @@ class Board:
         )
         for card in page:
             card.board_overdue = self.is_overdue(card)
+            deadline = getattr(card, "next_task_deadline", None)
+            # Formatted here rather than with |date, which costs ~0.3 ms a card: a third of a
+            # full board's render time.
+            card.board_deadline = timezone.localtime(deadline).strftime("%d.%m %H:%M") if deadline else ""
         if len(page) > self.per_column:
             return page[: self.per_column], offset + self.per_column
         return page, None
