@@ -260,3 +260,5 @@ SERVICEDESK_REPLY_TO = env.str("SERVICEDESK_REPLY_TO", default="")
 SERVICEDESK_FORM_RATE_PER_IP = env.str("SERVICEDESK_FORM_RATE_PER_IP", default="20/h")
 SERVICEDESK_FORM_RATE_PER_EMAIL = env.str("SERVICEDESK_FORM_RATE_PER_EMAIL", default="10/h")
 SERVICEDESK_FORM_MIN_SECONDS = env.int("SERVICEDESK_FORM_MIN_SECONDS", default=3)
+# The commercial proposal task is due at the end of this many working days after the deal enters «Формирование КП».
+CRM_PROPOSAL_DEADLINE_WORKING_DAYS = env.int("CRM_PROPOSAL_DEADLINE_WORKING_DAYS", default=1)

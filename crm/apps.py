@@ -8,4 +8,4 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         # Pipelines register their stages, guards, robots and clock handlers on import.
-        from .pipelines import contract, leads  # noqa: F401
+        from .pipelines import contract, leads, regular  # noqa: F401

@@ -1,7 +1,7 @@
 """The CRM's models, one module per concern; Django finds them all through this package."""
 
 from .activity import Activity
-from .deals import ContractStage, Deal, DealPipeline
+from .deals import Contract, ContractStage, Deal, DealPipeline, LostReason, RegularStage
 from .directory import Company, Contact, ContactEmail, ContactPhone
 from .leads import Lead, LeadSource, LeadStage
 from .settings import CrmSettings
@@ -14,6 +14,7 @@ __all__ = [
     "Contact",
     "ContactEmail",
     "ContactPhone",
+    "Contract",
     "ContractStage",
     "CrmSettings",
     "Deal",
@@ -21,6 +22,8 @@ __all__ = [
     "Lead",
     "LeadSource",
     "LeadStage",
+    "LostReason",
+    "RegularStage",
     "Task",
     "TaskChecklistItem",
 ]

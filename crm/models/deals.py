@@ -24,6 +24,14 @@ class ContractStage(models.TextChoices):
     SUSPENDED = "suspended", _("Processing suspended")
 
 
+class RegularStage(models.TextChoices):
+    INVOICE_FORMING = "invoice_forming", _("Invoice forming")
+    INVOICE_SENT = "invoice_sent", _("Invoice sent")
+    INVOICE_PAID = "invoice_paid", _("Invoice paid")
+    CLOSING_DOCS = "closing_docs", _("Closing documents")
+    FAILED = "failed", _("Deal failed")
+
+
 CONTRACT_ACTIVE = [
     ContractStage.PROPOSAL,
     ContractStage.FEEDBACK,
@@ -35,11 +43,99 @@ CONTRACT_ACTIVE = [
 ]
 
 
+def _earlier_than(stage: str) -> list[str]:
+    return CONTRACT_ACTIVE[: CONTRACT_ACTIVE.index(stage)]
+
+
+def _later_than(stage: str) -> list[str]:
+    return CONTRACT_ACTIVE[CONTRACT_ACTIVE.index(stage) + 1 :]
+
+
+def _held_at(stage: str):
+    """A suspended deal may only go back to the stage it was suspended at."""
+
+    def condition(deal) -> bool:
+        return deal.stage != ContractStage.SUSPENDED or deal.suspended_from == stage
+
+    condition.__name__ = f"held_at_{stage}"
+    return condition
+
+
+class LostReason(models.Model):
+    """Why deals are not signed: the list administrators keep and managers choose from."""
+
+    name = models.CharField(_("reason"), max_length=200, unique=True)
+    active = models.BooleanField(_("offered"), default=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        verbose_name = _("reason a deal is lost")
+        verbose_name_plural = _("reasons deals are lost")
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Contract(models.Model):
+    """What a client signed; created when a «Заключение договора» deal is won (SPEC §2)."""
+
+    access_entity = "deal"
+    access_owner_field = "responsible"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("active")
+        ENDED = "ended", _("ended")
+
+    number = models.CharField(_("number"), max_length=50, unique=True)
+    company = models.ForeignKey(
+        "crm.Company",
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="contracts",
+    )
+    contact = models.ForeignKey(
+        "crm.Contact",
+        verbose_name=_("contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="contracts",
+    )
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("responsible"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="crm_contracts",
+    )
+    signed_on = models.DateField(_("signed on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    monthly_amount = models.DecimalField(_("monthly amount"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    currency = models.CharField(_("currency"), max_length=3, default="RUB")
+    contract_file = models.FileField(_("contract"), blank=True)
+    proposal_file = models.FileField(_("commercial proposal"), blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        ordering = ["-signed_on", "-id"]
+
+    def __str__(self):
+        return str(_("Contract No. %(number)s of %(date)s") % {"number": self.number, "date": self.signed_on})
+
+
 class Deal(ConcurrentTransitionMixin, models.Model):
-    """A sale in one of the deal pipelines (SPEC §2). Minimal for now: the deals issue extends it.
+    """A sale in one of the deal pipelines (SPEC §2).
 
     The stage field holds the slug of a stage of ``pipeline``; the pipeline modules in
-    ``crm.pipelines`` know the labels and robots.
+    ``crm.pipelines`` know the labels and robots. A won «Заключение договора» deal continues in
+    «Регулярные платежи» (``won_at`` set, ``contract`` linked).
     """
 
     access_entity = "deal"
@@ -87,6 +183,34 @@ class Deal(ConcurrentTransitionMixin, models.Model):
     contract_end_date = models.DateField(_("contract end date"), null=True, blank=True)
     payment_received = models.BooleanField(_("payment received"), default=False)
 
+    renews = models.ForeignKey(
+        "self",
+        verbose_name=_("renews the deal"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="renewals",
+    )
+    contract = models.ForeignKey(
+        Contract,
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deals",
+    )
+    lost_reason = models.ForeignKey(
+        LostReason,
+        verbose_name=_("reason the deal is lost"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="deals",
+    )
+    # Where a suspended deal returns to when it is resumed.
+    suspended_from = models.CharField(_("suspended at stage"), max_length=32, blank=True, editable=False)
+    won_at = models.DateTimeField(_("won at"), null=True, blank=True, editable=False)
+
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -110,35 +234,72 @@ class Deal(ConcurrentTransitionMixin, models.Model):
     def stage_entry_token(self) -> str:
         return f"{self.pipeline}:{self.stage}:{self.stage_entry_count}"
 
-    # --- «Заключение договора»: the moves that exist; guards and robots in crm.pipelines.contract
+    # --- «Заключение договора»: the moves that exist; guards and robots in crm.pipelines.contract.
+    # Every active stage can be moved back to by hand (the pipeline's guard says who may); a
+    # suspended deal resumes only at the stage it was suspended at.
 
-    @transition(field=stage, source=[ContractStage.PROPOSAL, ContractStage.SUSPENDED], target=ContractStage.FEEDBACK)
+    @transition(
+        field=stage,
+        source=[*_later_than(ContractStage.PROPOSAL), ContractStage.LOST, ContractStage.SUSPENDED],
+        target=ContractStage.PROPOSAL,
+        conditions=[_held_at(ContractStage.PROPOSAL)],
+    )
+    def to_proposal(self):
+        """Start over with a new proposal."""
+
+    @transition(
+        field=stage,
+        source=[ContractStage.PROPOSAL, *_later_than(ContractStage.FEEDBACK), ContractStage.SUSPENDED],
+        target=ContractStage.FEEDBACK,
+        conditions=[_held_at(ContractStage.FEEDBACK)],
+    )
     def to_feedback(self):
         """The proposal is sent; waiting for the client's answer."""
 
-    @transition(field=stage, source=[ContractStage.FEEDBACK, ContractStage.SUSPENDED], target=ContractStage.CONTRACT)
+    @transition(
+        field=stage,
+        source=[ContractStage.FEEDBACK, *_later_than(ContractStage.CONTRACT), ContractStage.SUSPENDED],
+        target=ContractStage.CONTRACT,
+        conditions=[_held_at(ContractStage.CONTRACT)],
+    )
     def to_contract(self):
         """The client agreed: the contract is drafted."""
 
-    @transition(field=stage, source=[ContractStage.CONTRACT], target=ContractStage.AWAITING_PAYMENT)
+    @transition(
+        field=stage,
+        source=[ContractStage.CONTRACT, *_later_than(ContractStage.AWAITING_PAYMENT), ContractStage.SUSPENDED],
+        target=ContractStage.AWAITING_PAYMENT,
+        conditions=[_held_at(ContractStage.AWAITING_PAYMENT)],
+    )
     def to_awaiting_payment(self):
         """The contract is signed; waiting for the first payment."""
 
-    @transition(field=stage, source=[ContractStage.AWAITING_PAYMENT], target=ContractStage.PAID)
+    @transition(
+        field=stage,
+        source=[ContractStage.AWAITING_PAYMENT, *_later_than(ContractStage.PAID), ContractStage.SUSPENDED],
+        target=ContractStage.PAID,
+        conditions=[_held_at(ContractStage.PAID)],
+    )
     def to_paid(self):
         """The first payment arrived."""
 
-    @transition(field=stage, source=[ContractStage.PAID], target=ContractStage.AUDIT)
+    @transition(
+        field=stage,
+        source=[ContractStage.PAID, ContractStage.CLOSING_DOCS, ContractStage.SUSPENDED],
+        target=ContractStage.AUDIT,
+        conditions=[_held_at(ContractStage.AUDIT)],
+    )
     def to_audit(self):
         """The client's IT needs an audit first."""
 
-    @transition(field=stage, source=[ContractStage.PAID, ContractStage.AUDIT], target=ContractStage.CLOSING_DOCS)
+    @transition(
+        field=stage,
+        source=[ContractStage.PAID, ContractStage.AUDIT, ContractStage.SUSPENDED],
+        target=ContractStage.CLOSING_DOCS,
+        conditions=[_held_at(ContractStage.CLOSING_DOCS)],
+    )
     def to_closing_docs(self):
         """Waiting for the closing documents."""
-
-    @transition(field=stage, source=[ContractStage.LOST, ContractStage.SUSPENDED], target=ContractStage.PROPOSAL)
-    def to_proposal(self):
-        """Start over with a new proposal."""
 
     @transition(field=stage, source=CONTRACT_ACTIVE, target=ContractStage.LOST)
     def to_lost(self):
@@ -147,3 +308,13 @@ class Deal(ConcurrentTransitionMixin, models.Model):
     @transition(field=stage, source=CONTRACT_ACTIVE, target=ContractStage.SUSPENDED)
     def to_suspended(self):
         """On hold."""
+
+    @transition(
+        field=stage,
+        source=[ContractStage.CLOSING_DOCS],
+        target=RegularStage.INVOICE_FORMING,
+        conditions=[lambda deal: deal.contract_id is None],
+    )
+    def to_invoice_forming(self):
+        """Won: the deal goes on as «Регулярные платежи». Only once, before its contract exists —
+        a regular deal's own «Закрывающие документы» stage shares the slug."""

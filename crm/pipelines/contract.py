@@ -1,15 +1,61 @@
-"""«Заключение договора»: the deal pipeline a converted lead starts in (SPEC §2).
+"""«Заключение договора»: the deal pipeline a converted lead starts in (SPEC §2), with its robots.
 
-For now its stages, the moves' guards and the proposal task; the deals issue adds the rest of
-its robots here.
+Stage by stage: «Формирование КП» gives the responsible a proposal task whose completion (with
+the file attached) moves the deal to «Обратная связь»; there the responsible is reminded after
+10 days and the supervisor after 20; «Заключение договора» gives the Clerk a task whose
+completion (file and date) moves on to «Ожидание оплаты», which reminds the responsible every 2
+days until the payment flag moves the deal to «Оплата получена»; «Проведение аудита» gives the
+IT director the audit checklist; «Получение закрывающих документов» waits until the next month's
+payment date and then wins the deal into «Регулярные платежи».
+
+Every entry first closes the open tasks robots created for the stage that was left, so a deal
+moved on (or back) by hand keeps no task that lost its purpose; the engine has already cancelled
+that stage's clock actions.
 """
 
+import calendar
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import ContractStage, Task
+from admin24 import constants, timers, worktime
+from admin24.roles import Role, has_role
+from admin24.structure import supervisor_of
+from notifications.services import notify
+
+from ..links import card_link
+from ..models import Activity, ChecklistTemplate, ContractStage, Deal, LostReason, Task
+from ..models.deals import CONTRACT_ACTIVE
+from ..services import activity
 from ..services import tasks as task_services
+from . import engine
 from .base import ACTIVE, HOLD, LOST, Pipeline, Stage
+
+FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
+PAYMENT_REMINDER = "crm.deal.payment_reminder"
+CLOSING_DOCS_PAUSE = "crm.deal.closing_docs_pause"
+
+FEEDBACK_MANAGER_DAYS = 10
+FEEDBACK_SUPERVISOR_DAYS = 20
+PAYMENT_REMINDER_EVERY_DAYS = 2
+
+AUDIT_CHECKLIST = "deal-audit"
+# What the audit checklist starts from when administrators have deleted its template (SPEC §2).
+AUDIT_ITEMS = [
+    gettext_lazy("Contacts of the client's staff"),
+    gettext_lazy("Hardware and software of every computer and server"),
+    gettext_lazy("Administrator access to computers, servers and network equipment"),
+    gettext_lazy("Internet and telephony contracts"),
+    gettext_lazy("Access to the hosting, the mail administration and the CRM"),
+    gettext_lazy("Survey of the users' problems"),
+    gettext_lazy("Printers, MFPs and plotters"),
+    gettext_lazy("PBX and phones"),
+    gettext_lazy("Licences of all software"),
+    gettext_lazy("Documents attached to the task"),
+]
 
 PIPELINE = Pipeline(
     key="contract",
@@ -28,10 +74,75 @@ PIPELINE = Pipeline(
 )
 
 
+# --- moments --------------------------------------------------------------------------------
+
+
+def end_of_working_day_after(moment: datetime.datetime, working_days: int = 1) -> datetime.datetime:
+    """The end of the ``working_days``-th working day after the day of ``moment``."""
+    work = worktime.current_calendar()
+    day = timezone.localtime(moment, work.tz).date()
+    remaining = max(working_days, 1)
+    while remaining:
+        day += datetime.timedelta(days=1)
+        if work.intervals(day):
+            remaining -= 1
+    return work.intervals(day)[-1][1].astimezone(work.tz)
+
+
+def proposal_deadline(moment: datetime.datetime) -> datetime.datetime:
+    return end_of_working_day_after(moment, settings.CRM_PROPOSAL_DEADLINE_WORKING_DAYS)
+
+
+def next_payment_date(contract_date: datetime.date) -> datetime.date:
+    """One month after the contract date, the same day of the month or the month's last day."""
+    year, month = (
+        (contract_date.year + 1, 1) if contract_date.month == 12 else (contract_date.year, contract_date.month + 1)
+    )
+    return datetime.date(year, month, min(contract_date.day, calendar.monthrange(year, month)[1]))
+
+
+def start_of_working_day(day: datetime.date) -> datetime.datetime:
+    """The beginning of work on ``day``, or of the next working day when ``day`` is a day off."""
+    work = worktime.current_calendar()
+    return work.next_working_moment(datetime.datetime.combine(day, datetime.time(0), tzinfo=work.tz))
+
+
+def _due(moment: datetime.datetime) -> datetime.datetime:
+    """SPEC §0: a moment already past is due at the next working moment from now."""
+    return worktime.next_working_moment(max(moment, timezone.now()))
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+
+def _offered_reasons() -> list[str]:
+    return list(LostReason.objects.filter(active=True).values_list("name", flat=True))
+
+
+def lost_reason_for(text: str) -> LostReason | None:
+    """The listed reason a free text starts with («Дорого: выбрали конкурента» → «Дорого»)."""
+    folded = text.casefold()
+    for reason in LostReason.objects.filter(active=True).order_by("-position"):
+        name = reason.name.casefold()
+        if folded == name or folded.startswith(name + ":"):
+            return reason
+    return None
+
+
 @PIPELINE.guard(ContractStage.LOST, ContractStage.SUSPENDED)
 def _reason_required(deal, *, by, reason):
     if not reason:
         return _("Say why the deal stops here.")
+    return None
+
+
+@PIPELINE.guard(ContractStage.LOST)
+def _reason_from_the_list(deal, *, by, reason):
+    offered = _offered_reasons()
+    if reason and offered and lost_reason_for(reason) is None:
+        return _("Choose a reason from the list: %(reasons)s. A comment may follow after a colon.") % {
+            "reasons": ", ".join(f"«{name}»" for name in offered)
+        }
     return None
 
 
@@ -42,13 +153,220 @@ def _contract_date_required(deal, *, by, reason):
     return None
 
 
+def is_backwards(deal: Deal, to: str) -> bool:
+    return deal.stage in CONTRACT_ACTIVE and CONTRACT_ACTIVE.index(to) < CONTRACT_ACTIVE.index(deal.stage)
+
+
+def may_move_backwards(user) -> bool:
+    return user is None or has_role(user, Role.SUPERVISOR) or has_role(user, Role.ADMINISTRATOR)
+
+
+def _backwards_guard(to: str):
+    def guard(deal, *, by, reason):
+        if is_backwards(deal, to) and not may_move_backwards(by):
+            return _("Only a supervisor or an administrator may move a deal back to «%(stage)s».") % {
+                "stage": PIPELINE.label_of(to)
+            }
+        return None
+
+    return guard
+
+
+for _stage in CONTRACT_ACTIVE:
+    PIPELINE.guard(_stage)(_backwards_guard(_stage))
+
+
+# --- robots ---------------------------------------------------------------------------------
+
+
+def _open_automatic_tasks(deal: Deal):
+    return Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN)
+
+
+@PIPELINE.on_enter(*PIPELINE.slugs())
+def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
+    if from_stage:
+        task_services.close_open_tasks(
+            queryset=_open_automatic_tasks(deal),
+            result=_("The deal moved from «%(from)s» to «%(to)s».")
+            % {"from": PIPELINE.label_of(from_stage), "to": PIPELINE.label_of(deal.stage)},
+        )
+
+
 @PIPELINE.on_enter(ContractStage.PROPOSAL)
 def _proposal_task(deal, *, by, from_stage, reason):
     task_services.task_create(
         title=_("Prepare the commercial proposal: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.PROPOSAL,
         responsible=deal.responsible,
+        deadline=proposal_deadline(timezone.now()),
+        description=_("Attach the proposal file to the deal; completing the task moves the deal to «%(stage)s».")
+        % {"stage": ContractStage.FEEDBACK.label},
         deal=deal,
         by=by,
         is_automatic=True,
     )
+
+
+@PIPELINE.on_enter(ContractStage.FEEDBACK)
+def _feedback_reminders(deal, *, by, from_stage, reason):
+    entered = deal.stage_changed_at
+    for days, whom in ((FEEDBACK_MANAGER_DAYS, "responsible"), (FEEDBACK_SUPERVISOR_DAYS, "supervisor")):
+        timers.schedule(
+            deal, FEEDBACK_REMINDER, at=_due(worktime.add_days_then_align(entered, days)), payload={"to": whom}
+        )
+
+
+@PIPELINE.on_enter(ContractStage.CONTRACT)
+def _contract_task(deal, *, by, from_stage, reason):
+    clerk = constants.user_or_fallback("Clerk", fallback=deal.responsible)
+    task_services.task_create(
+        title=_("Draft the contract: %(deal)s") % {"deal": deal.title},
+        kind=Task.Kind.CONTRACT,
+        responsible=clerk,
+        deadline=end_of_working_day_after(timezone.now()),
+        description=_(
+            "Attach the contract file and fill in the contract date on the deal; completing the task "
+            "moves the deal to «%(stage)s»."
+        )
+        % {"stage": ContractStage.AWAITING_PAYMENT.label},
+        deal=deal,
+        by=by,
+        is_automatic=True,
+    )
+
+
+def _payment_reminder_at(deal: Deal, number: int) -> datetime.datetime:
+    return _due(worktime.add_days_then_align(deal.stage_changed_at, PAYMENT_REMINDER_EVERY_DAYS * number))
+
+
+@PIPELINE.on_enter(ContractStage.AWAITING_PAYMENT)
+def _first_payment_reminder(deal, *, by, from_stage, reason):
+    timers.schedule(deal, PAYMENT_REMINDER, at=_payment_reminder_at(deal, 1), payload={"number": 1})
+
+
+@PIPELINE.on_enter(ContractStage.PAID)
+def _payment_is_received(deal, *, by, from_stage, reason):
+    if not deal.payment_received:
+        deal.payment_received = True
+        deal.save(update_fields=["payment_received", "updated_at"])
+
+
+@PIPELINE.on_enter(ContractStage.AUDIT)
+def _audit_task(deal, *, by, from_stage, reason):
+    director = constants.user_or_fallback("IT_Director", fallback=deal.responsible)
+    template = ChecklistTemplate.objects.filter(code=AUDIT_CHECKLIST).first()
+    task_services.task_create(
+        title=_("IT infrastructure audit: %(deal)s") % {"deal": deal.title},
+        kind=Task.Kind.AUDIT,
+        responsible=director,
+        deadline=end_of_working_day_after(timezone.now(), 5),
+        description=_("Go through the checklist; completing the task moves the deal to «%(stage)s».")
+        % {"stage": ContractStage.CLOSING_DOCS.label},
+        deal=deal,
+        checklist=[] if template else [str(item) for item in AUDIT_ITEMS],
+        checklist_template=template,
+        by=by,
+        is_automatic=True,
+    )
+
+
+def pause_end(deal: Deal) -> datetime.datetime:
+    """When «Получение закрывающих документов» ends: the next month's payment date, start of work."""
+    return start_of_working_day(next_payment_date(deal.contract_date or timezone.localdate(deal.stage_changed_at)))
+
+
+@PIPELINE.on_enter(ContractStage.CLOSING_DOCS)
+def _closing_documents(deal, *, by, from_stage, reason):
+    ends = _due(pause_end(deal))
+    task_services.task_create(
+        title=_("Obtain the closing documents: %(deal)s") % {"deal": deal.title},
+        kind=Task.Kind.CLOSING_DOCS,
+        responsible=deal.responsible,
+        deadline=ends,
+        deal=deal,
+        by=by,
+        is_automatic=True,
+    )
+    timers.schedule(deal, CLOSING_DOCS_PAUSE, at=ends)
+
+
+@PIPELINE.on_enter(ContractStage.LOST)
+def _record_lost_reason(deal, *, by, from_stage, reason):
+    deal.lost_reason = lost_reason_for(reason)
+    deal.save(update_fields=["lost_reason", "updated_at"])
+
+
+@PIPELINE.on_enter(ContractStage.SUSPENDED)
+def _remember_where_it_was(deal, *, by, from_stage, reason):
+    deal.suspended_from = from_stage
+    deal.save(update_fields=["suspended_from", "updated_at"])
+
+
+# --- task completion ------------------------------------------------------------------------
+
+
+def _move_on_completion(task_kind: str, stage: str, to: str):
+    @task_services.on_complete(task_kind)
+    def effect(task, *, by):
+        deal = task.deal
+        if deal is not None and deal.pipeline == PIPELINE.key and deal.stage == stage:
+            engine.move(deal, to, by=None, reason=_("The task “%(task)s” is done.") % {"task": task.title})
+
+    return effect
+
+
+_move_on_completion(Task.Kind.PROPOSAL, ContractStage.PROPOSAL, ContractStage.FEEDBACK)
+_move_on_completion(Task.Kind.CONTRACT, ContractStage.CONTRACT, ContractStage.AWAITING_PAYMENT)
+_move_on_completion(Task.Kind.AUDIT, ContractStage.AUDIT, ContractStage.CLOSING_DOCS)
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+def _remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> None:
+    if recipient is None:
+        return
+    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
+    activity.record(
+        target=deal,
+        verb=Activity.Verb.REMINDER_SENT,
+        text=_("%(title)s (to %(whom)s)") % {"title": title, "whom": recipient},
+        data={"to": recipient.pk},
+    )
+
+
+@timers.handler(FEEDBACK_REMINDER)
+def _remind_about_feedback(deal, action):
+    to_supervisor = action.payload.get("to") == "supervisor"
+    recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
+    days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
+    _remind(
+        deal,
+        recipient,
+        key=f"{FEEDBACK_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
+        title=_("No answer on the deal for %(days)d days: %(deal)s") % {"days": days, "deal": deal.title},
+        text=_("The deal “%(deal)s” (%(manager)s) has been in «%(stage)s» for %(days)d days. Move it on or close it.")
+        % {"deal": deal.title, "manager": deal.responsible or "—", "stage": ContractStage.FEEDBACK.label, "days": days},
+    )
+
+
+@timers.handler(PAYMENT_REMINDER)
+def _remind_about_payment(deal, action):
+    number = int(action.payload.get("number", 1))
+    _remind(
+        deal,
+        deal.responsible,
+        key=f"{PAYMENT_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{number}",
+        title=_("Has the client paid? %(deal)s") % {"deal": deal.title},
+        text=_("The deal “%(deal)s” is waiting for payment. Update «%(field)s» when the payment arrives.")
+        % {"deal": deal.title, "field": Deal._meta.get_field("payment_received").verbose_name},
+    )
+    timers.schedule(deal, PAYMENT_REMINDER, at=_payment_reminder_at(deal, number + 1), payload={"number": number + 1})
+
+
+@timers.handler(CLOSING_DOCS_PAUSE)
+def _win_at_the_payment_date(deal, action):
+    from ..services.contracts import deal_win
+
+    deal_win(deal=deal, by=None)

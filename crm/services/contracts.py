@@ -1,0 +1,56 @@
+"""Winning a «Заключение договора» deal: its Contract, and the move into «Регулярные платежи»."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Activity, Contract, Deal, DealPipeline, RegularStage
+from ..pipelines import engine
+from . import activity
+
+
+def contract_number(deal: Deal) -> str:
+    signed = deal.contract_date or timezone.localdate()
+    return f"{signed:%Y}-{deal.pk:05d}"
+
+
+@transaction.atomic
+def deal_win(*, deal: Deal, by) -> Contract:
+    """Create the deal's contract and continue the deal at «Формирование счёта» (SPEC §2).
+
+    The move goes through the engine under the regular pipeline, so that pipeline's guards and
+    robots for its first stage run as for any other entry; a refusal rolls everything back.
+    """
+    deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
+    contract = Contract.objects.create(
+        number=contract_number(deal),
+        company=deal.company,
+        contact=deal.contact,
+        responsible=deal.responsible,
+        signed_on=deal.contract_date or timezone.localdate(),
+        ends_on=deal.contract_end_date,
+        monthly_amount=deal.amount,
+        currency=deal.currency,
+        contract_file=deal.contract_file.name,
+        proposal_file=deal.proposal_file.name,
+    )
+    # Saved first, so the regular pipeline's robots see the deal where it is going.
+    deal.pipeline = DealPipeline.REGULAR
+    deal.save(update_fields=["pipeline", "updated_at"])
+    engine.move(
+        deal,
+        RegularStage.INVOICE_FORMING,
+        by=by,
+        reason=_("The first month is paid and the closing documents are due: the deal is won."),
+    )
+    deal.contract = contract
+    deal.won_at = timezone.now()
+    deal.save(update_fields=["contract", "won_at", "updated_at"])
+    activity.record(
+        target=deal,
+        verb=Activity.Verb.NOTE,
+        by=by,
+        text=_("Contract %(number)s is recorded.") % {"number": contract.number},
+        data={"contract": contract.pk},
+    )
+    return contract

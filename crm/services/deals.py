@@ -1,0 +1,159 @@
+"""Deal use cases: edit the card, attach the proposal and contract files, record the payment."""
+
+from collections.abc import Iterable
+from pathlib import PurePath
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
+
+from admin24.access import Action, can
+from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
+
+from ..models import Activity, ContractStage, Deal, DealPipeline, Task
+from ..pipelines import engine
+from . import activity
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+# What a proposal or a contract may be: PDF, Word (old and new), OpenDocument text, or a scan.
+DOCUMENT_TYPES = {
+    "application/pdf",
+    "application/x-ole-storage",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.oasis.opendocument.text",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+}
+FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file"}
+EDITABLE_FIELDS = {
+    "title",
+    "company",
+    "contact",
+    "responsible",
+    "amount",
+    "currency",
+    "service_kind",
+    "computers",
+    "servers",
+    "offices",
+    "client_request",
+    "contract_date",
+    "contract_end_date",
+    "payment_received",
+}
+
+
+def check_document(upload) -> None:
+    """Refuse anything but a PDF, Word, OpenDocument text or image file of at most 20 MB.
+
+    The type is read from the content (``servicedesk.uploads.sniff``), never from the name.
+    """
+    name = PurePath(getattr(upload, "name", "") or "file").name
+    if upload.size > MAX_DOCUMENT_BYTES:
+        raise ValidationError(
+            _("The file “%(name)s” is %(size)s; at most %(limit)s are accepted.")
+            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(MAX_DOCUMENT_BYTES)},
+            code="file_too_big",
+        )
+    upload.seek(0)
+    head = upload.read(HEAD)
+    upload.seek(0)
+    extension = PurePath(name).suffix.lower().lstrip(".")
+    kind = None if extension in EXECUTABLE_EXTENSIONS else sniff(head, upload)
+    if kind not in DOCUMENT_TYPES:
+        raise ValidationError(
+            _("The file “%(name)s” is not accepted. Attach a PDF, Word (DOC, DOCX), OpenDocument (ODT) or image file.")
+            % {"name": name},
+            code="file_type",
+        )
+
+
+# The Clerk drafting the contract may not edit deals, but must attach the contract and its dates.
+TASK_HOLDER_FIELDS = {"contract_file", "contract_date", "contract_end_date"}
+
+
+def holds_open_task(user, deal: Deal) -> bool:
+    return Task.objects.filter(deal=deal, responsible=user, status=Task.Status.OPEN).exists()
+
+
+def _ensure_can_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
+    if by is None or can(by, deal, Action.EDIT):
+        return
+    if set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal):
+        return
+    raise PermissionDenied(_("You may not change this card."))
+
+
+def _pay_if_flagged(deal: Deal, *, by) -> None:
+    """Payment received = yes moves a deal waiting for payment to «Оплата получена» at once."""
+    if (
+        deal.payment_received
+        and deal.pipeline == DealPipeline.CONTRACT
+        and deal.stage == ContractStage.AWAITING_PAYMENT
+    ):
+        engine.move(deal, ContractStage.PAID, by=by, reason=_("The payment is received."))
+
+
+@transaction.atomic
+def deal_update(*, deal: Deal, by, **fields) -> Deal:
+    """Change the deal's plain fields; setting payment received moves it to «Оплата получена»."""
+    _ensure_can_edit(by, deal, fields)
+    unknown = set(fields) - EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
+    deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
+    changed = [name for name, value in fields.items() if getattr(deal, name) != value]
+    for name in changed:
+        setattr(deal, name, fields[name])
+    deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(EDITABLE_FIELDS) - set(fields))])
+    if changed:
+        deal.save(update_fields=[*changed, "updated_at"])
+        activity.record(
+            target=deal,
+            verb=Activity.Verb.UPDATED,
+            by=by,
+            text=", ".join(str(Deal._meta.get_field(name).verbose_name) for name in changed),
+        )
+    if "payment_received" in changed:
+        _pay_if_flagged(deal, by=by)
+    return deal
+
+
+@transaction.atomic
+def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
+    """Attach (or replace) the deal's commercial proposal (``kind="proposal"``) or contract."""
+    try:
+        field = FILE_FIELDS[kind]
+    except KeyError:
+        raise ValidationError(_("Unknown kind of file: %(kind)s.") % {"kind": kind}) from None
+    _ensure_can_edit(by, deal, {field})
+    check_document(upload)
+    deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
+    replaced = bool(getattr(deal, field))
+    getattr(deal, field).save(PurePath(upload.name).name, upload, save=False)
+    deal.save(update_fields=[field, "updated_at"])
+    activity.record(
+        target=deal,
+        verb=Activity.Verb.UPDATED,
+        by=by,
+        text=(_("%(file)s replaced: %(name)s") if replaced else _("%(file)s attached: %(name)s"))
+        % {"file": Deal._meta.get_field(field).verbose_name, "name": PurePath(upload.name).name},
+    )
+    return deal
+
+
+def deal_set_payment_received(*, deal: Deal, by, received: bool = True) -> Deal:
+    return deal_update(deal=deal, by=by, payment_received=received)
+
+
+def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:
+    """The bulk action: payment received on every given deal the user may change; how many changed."""
+    count = 0
+    for deal in deals:
+        if not deal.payment_received and (by is None or can(by, deal, Action.EDIT)):
+            deal_update(deal=deal, by=by, payment_received=True)
+            count += 1
+    return count
