@@ -71,7 +71,7 @@ def test_one_deal_walks_from_the_lead_to_regular_payments(team):
         assert proposal.responsible == manager
         assert proposal.deadline == msk(2028, 1, 11, 18)  # the end of the next working day
 
-        with pytest.raises(TaskCompletionError, match="commercial proposal|коммерческое предложение"):
+        with pytest.raises(TaskCompletionError, match=r"commercial proposal|коммерческое предложение"):
             task_complete(task=proposal, by=manager)
 
     # Friday evening, after hours: the proposal is attached and the task done.
@@ -258,7 +258,7 @@ def test_only_supervisors_and_administrators_move_a_deal_back(team):
     manager, head = team["manager"], team["head"]
     deal = deal_at(ContractStage.AWAITING_PAYMENT, manager, contract_date=datetime.date(2028, 2, 7))
 
-    with pytest.raises(MoveRefused, match="supervisor|руководитель"):
+    with pytest.raises(MoveRefused, match=r"supervisor|руководитель"):
         move(deal, ContractStage.CONTRACT, by=manager)
     move(deal, ContractStage.CONTRACT, by=head)
 
@@ -269,5 +269,5 @@ def test_only_supervisors_and_administrators_move_a_deal_back(team):
 def test_awaiting_payment_needs_the_contract_date(team):
     deal = deal_at(ContractStage.CONTRACT, team["manager"])
 
-    with pytest.raises(MoveRefused, match="contract date|дата договора"):
+    with pytest.raises(MoveRefused, match=r"contract date|дата договора"):
         move(deal, ContractStage.AWAITING_PAYMENT, by=team["manager"])
