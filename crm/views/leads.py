@@ -38,9 +38,20 @@ def lead_detail(request, pk: int):
         "qualification": QualificationForm.for_lead(lead, questions),
         "tasks": lead.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
         "deals": lead.deals.select_related("responsible").order_by("-pk"),
-        "timeline": activity.timeline(lead)[:100],
+        "timeline": _with_stage_labels(activity.timeline(lead)[:100]),
     }
     return render(request, "crm/leads/detail.html", context)
+
+
+def _with_stage_labels(entries) -> list:
+    """Moves in the timeline read «from → to» with the stages' names, not their slugs."""
+    entries = list(entries)
+    for entry in entries:
+        if entry.data.get("to"):
+            entry.stage_change = (
+                f"{PIPELINE.label_of(entry.data.get('from', ''))} → {PIPELINE.label_of(entry.data['to'])}"
+            )
+    return entries
 
 
 @login_required

@@ -69,7 +69,9 @@ def test_moving_from_the_card_records_the_reason_in_the_timeline(client, manager
 
     lead.refresh_from_db()
     assert lead.stage == LeadStage.NOT_PROVIDED
-    assert "Нужен только 1С" in response.content.decode()  # in the timeline and the closing reason
+    body = response.content.decode()
+    assert "Нужен только 1С" in body  # in the timeline and the closing reason
+    assert f"{LeadStage.IN_PROGRESS.label} → {LeadStage.NOT_PROVIDED.label}" in body
 
 
 def test_a_refused_move_from_the_card_shows_the_reason(client, manager):
