@@ -42,7 +42,7 @@ class TicketBoard(Board):
         Field(_("Assignee"), lambda t: t.assignee.full_name if t.assignee else "", sort="assignee__last_name"),
         Field(_("Created"), lambda t: _local(t.created_at), sort="created_at"),
         Field(_("Deadline"), lambda t: _local(t.resolution_due_at), sort="resolution_due_at"),
-        Field(_("Overdue"), lambda t: _("yes") if t.is_overdue else ""),
+        Field(_("Past deadline"), lambda t: _("yes") if t.is_overdue else ""),
     ]
     csv_fields = [
         *list_fields[:-1],
@@ -51,7 +51,7 @@ class TicketBoard(Board):
         Field(_("Reaction due"), lambda t: _local(t.reaction_due_at)),
         Field(_("Work started at"), lambda t: _local(t.first_reaction_at)),
         Field(_("Done at"), lambda t: _local(t.resolved_at)),
-        Field(_("Overdue"), lambda t: t.is_overdue),
+        Field(_("Past deadline"), lambda t: t.is_overdue),
     ]
 
     # The project's links name the pages plainly: servicedesk:board, servicedesk:list …
