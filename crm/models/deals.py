@@ -43,6 +43,19 @@ CONTRACT_ACTIVE = [
 ]
 
 
+REGULAR_ACTIVE = [
+    RegularStage.INVOICE_FORMING,
+    RegularStage.INVOICE_SENT,
+    RegularStage.INVOICE_PAID,
+    RegularStage.CLOSING_DOCS,
+]
+
+
+def _in_regular(deal) -> bool:
+    # «Закрывающие документы» shares its slug with the contract pipeline's stage.
+    return deal.pipeline == DealPipeline.REGULAR
+
+
 def _earlier_than(stage: str) -> list[str]:
     return CONTRACT_ACTIVE[: CONTRACT_ACTIVE.index(stage)]
 
@@ -211,6 +224,15 @@ class Deal(ConcurrentTransitionMixin, models.Model):
     suspended_from = models.CharField(_("suspended at stage"), max_length=32, blank=True, editable=False)
     won_at = models.DateTimeField(_("won at"), null=True, blank=True, editable=False)
 
+    # «Регулярные платежи»: one deal per paid period of a contract.
+    period_start = models.DateField(_("paid period from"), null=True, blank=True)
+    period_end = models.DateField(_("paid period to"), null=True, blank=True)
+    invoice_number = models.CharField(_("invoice number"), max_length=50, blank=True)
+    invoice_file = models.FileField(_("invoice"), upload_to="crm/deals/invoices/%Y/%m/", blank=True)
+    invoice_paid = models.BooleanField(_("invoice paid"), default=False)
+    closing_docs_received = models.BooleanField(_("closing documents received"), default=False)
+    renewal_contract_file = models.FileField(_("renewal contract"), upload_to="crm/deals/contracts/%Y/%m/", blank=True)
+
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -221,6 +243,11 @@ class Deal(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["pipeline", "stage", "-created_at"], name="crm_deal_board"),
             models.Index(fields=["responsible", "pipeline", "stage"], name="crm_deal_resp_stage"),
+            models.Index(fields=["pipeline", "period_start"], name="crm_deal_period"),
+        ]
+        constraints = [
+            # The next period's deal is created once, however often «Счёт оплачен» is entered.
+            models.UniqueConstraint(fields=["contract", "period_start"], name="crm_deal_one_per_period"),
         ]
 
     def __str__(self):
@@ -318,3 +345,39 @@ class Deal(ConcurrentTransitionMixin, models.Model):
     def to_invoice_forming(self):
         """Won: the deal goes on as «Регулярные платежи». Only once, before its contract exists —
         a regular deal's own «Закрывающие документы» stage shares the slug."""
+
+    # --- «Регулярные платежи»: guards and robots in crm.pipelines.regular.
+
+    @transition(
+        field=stage, source=[RegularStage.INVOICE_SENT], target=RegularStage.INVOICE_FORMING, conditions=[_in_regular]
+    )
+    def back_to_invoice_forming(self):
+        """The invoice is to be formed again."""
+
+    @transition(
+        field=stage,
+        source=[RegularStage.INVOICE_FORMING, RegularStage.INVOICE_PAID],
+        target=RegularStage.INVOICE_SENT,
+        conditions=[_in_regular],
+    )
+    def to_invoice_sent(self):
+        """The invoice went to the client."""
+
+    @transition(
+        field=stage,
+        source=[RegularStage.INVOICE_SENT, RegularStage.CLOSING_DOCS],
+        target=RegularStage.INVOICE_PAID,
+        conditions=[_in_regular],
+    )
+    def to_invoice_paid(self):
+        """The client paid the invoice."""
+
+    @transition(
+        field=stage, source=[RegularStage.INVOICE_PAID], target=RegularStage.CLOSING_DOCS, conditions=[_in_regular]
+    )
+    def to_period_closing_docs(self):
+        """The paid period is ending: its closing documents are due."""
+
+    @transition(field=stage, source=REGULAR_ACTIVE, target=RegularStage.FAILED, conditions=[_in_regular])
+    def to_failed(self):
+        """Closed: the client stopped paying."""
