@@ -542,66 +542,6 @@ class TaskViewSet(CrmAccessMixin, viewsets.ModelViewSet):
         return self._task_action(request, tasks.task_reopen)
 
 
-# --- deals (read-only until the deals issue) -------------------------------------------------
-
-
-class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
-    class Meta:
-        model = Deal
-        fields = [
-            "id",
-            "pipeline",
-            "stage",
-            "stage_label",
-            "allowed_moves",
-            "stage_changed_at",
-            "title",
-            "company",
-            "contact",
-            "responsible",
-            "source_lead",
-            "amount",
-            "currency",
-            "service_kind",
-            "computers",
-            "servers",
-            "offices",
-            "client_request",
-            "contract_date",
-            "contract_end_date",
-            "payment_received",
-            "created_at",
-        ]
-        read_only_fields = fields
-
-
-@extend_schema_view(
-    list=extend_schema(
-        parameters=[
-            _RESPONSIBLE,
-            OpenApiParameter("pipeline", OpenApiTypes.STR, description="contract or regular"),
-            OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
-            OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
-        ]
-    )
-)
-class DealViewSet(StageListMixin, CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
-    serializer_class = DealSerializer
-    queryset = Deal.objects.all()
-
-    def get_queryset(self):
-        queryset = super().get_queryset()
-        params = self.request.query_params
-        if params.get("pipeline"):
-            queryset = queryset.filter(pipeline=params["pipeline"])
-        if params.get("stage"):
-            queryset = queryset.filter(stage__in=[s.strip() for s in params["stage"].split(",")])
-        for name in ("responsible", "company"):
-            if params.get(name, "").isdigit():
-                queryset = queryset.filter(**{f"{name}_id": params[name]})
-        return queryset
-
-
 # --- public intake --------------------------------------------------------------------------
 
 
@@ -660,5 +600,7 @@ router.register("companies", CompanyViewSet, basename="company")
 router.register("contacts", ContactViewSet, basename="contact")
 router.register("leads", LeadViewSet, basename="lead")
 router.register("tasks", TaskViewSet, basename="task")
-router.register("deals", DealViewSet, basename="deal")
 router.register("public/leads", PublicLeadViewSet, basename="public-lead")
+
+# Deals and contracts live in their own module, which uses the helpers above.
+from . import api_deals  # noqa: E402, F401

@@ -140,15 +140,16 @@ def test_a_generic_task_is_completed_and_reopened_through_the_api(sales):
     assert client.post(f"/api/v1/tasks/{task_id}/reopen/").json()["status"] == "open"
 
 
-def test_deals_are_listed_read_only_with_their_allowed_moves(sales):
+def test_deals_are_listed_with_their_allowed_moves_and_can_be_edited_but_not_deleted(sales):
     deal = DealFactory(responsible=sales["mine"])
     client = client_for(sales["mine"])
 
     body = client.get(f"/api/v1/deals/{deal.pk}/").json()
 
     assert body["stage"] == "proposal" and "feedback" in body["allowed_moves"]
-    assert client.patch(f"/api/v1/deals/{deal.pk}/", {"title": "x"}, format="json").status_code == 405
-    assert Deal.objects.get(pk=deal.pk).title == deal.title
+    assert client.patch(f"/api/v1/deals/{deal.pk}/", {"title": "x"}, format="json").status_code == 200
+    assert client.delete(f"/api/v1/deals/{deal.pk}/").status_code == 405
+    assert Deal.objects.get(pk=deal.pk).title == "x"
 
 
 def test_contacts_are_found_by_any_phone_format_and_keep_email_order(sales):

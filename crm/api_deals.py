@@ -1,0 +1,242 @@
+"""/api/v1/deals/ and /api/v1/contracts/ (DESIGN.md "API"; issue 6 §3).
+
+Imported at the end of ``crm.api``, whose helpers it shares. A deal's stage changes only through
+``move``; setting ``payment_received`` to true moves a deal waiting for payment to «Оплата
+получена»; the proposal and contract files have upload endpoints of their own.
+"""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+
+from admin24.api.urls import router
+
+from .api import (
+    _RESPONSIBLE,
+    CrmAccessMixin,
+    MoveRefusedSerializer,
+    MoveSerializer,
+    StageFieldsMixin,
+    StageListMixin,
+    _move,
+    _service_call,
+    _users,
+)
+from .models import Company, Contact, Contract, Deal, LostReason
+from .services import deals as deal_services
+
+
+class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
+    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
+    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    lost_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
+
+    class Meta:
+        model = Deal
+        fields = [
+            "id",
+            "pipeline",
+            "stage",
+            "stage_label",
+            "allowed_moves",
+            "stage_changed_at",
+            "closing_reason",
+            "lost_reason",
+            "title",
+            "company",
+            "contact",
+            "responsible",
+            "source_lead",
+            "renews",
+            "contract",
+            "amount",
+            "currency",
+            "service_kind",
+            "computers",
+            "servers",
+            "offices",
+            "client_request",
+            "proposal_file",
+            "contract_file",
+            "contract_date",
+            "contract_end_date",
+            "payment_received",
+            "won_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "pipeline",
+            "stage",
+            "stage_changed_at",
+            "closing_reason",
+            "source_lead",
+            "renews",
+            "contract",
+            "proposal_file",
+            "contract_file",
+            "won_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def update(self, instance, validated_data):
+        return _service_call(
+            deal_services.deal_update, deal=instance, by=self.context["request"].user, **validated_data
+        )
+
+
+class DealFileSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, DOC, DOCX, ODT or an image; at most 20 MB")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _RESPONSIBLE,
+            OpenApiParameter("pipeline", OpenApiTypes.STR, description="contract or regular"),
+            OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
+            OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
+        ]
+    )
+)
+class DealViewSet(
+    StageListMixin,
+    CrmAccessMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Deals come from converted leads (and renewals), so the API reads, edits and moves them."""
+
+    serializer_class = DealSerializer
+    queryset = Deal.objects.select_related("lost_reason")
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        if params.get("pipeline"):
+            queryset = queryset.filter(pipeline=params["pipeline"])
+        if params.get("stage"):
+            queryset = queryset.filter(stage__in=[s.strip() for s in params["stage"].split(",")])
+        for name in ("responsible", "company"):
+            if params.get(name, "").isdigit():
+                queryset = queryset.filter(**{f"{name}_id": params[name]})
+        return queryset
+
+    @extend_schema(
+        request=MoveSerializer,
+        responses={
+            200: DealSerializer,
+            403: OpenApiResponse(description="Access rights forbid changing this deal"),
+            409: MoveRefusedSerializer,
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Move the deal to ``to``; 409 says why not and where it may go. ``lost`` and ``suspended``
+        need a ``reason`` (for ``lost``, one of /api/v1/deals/lost_reasons/)."""
+        return _move(self, request, DealSerializer)
+
+    def _attach(self, request, kind):
+        # The service decides who may attach: the Clerk drafting the contract may, without the
+        # right to edit deals, so the object permission is not checked here.
+        deal = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+        body = DealFileSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            deal = _service_call(
+                deal_services.deal_attach_file,
+                deal=deal,
+                by=request.user,
+                kind=kind,
+                upload=body.validated_data["file"],
+            )
+        except ValidationError as error:
+            raise ValidationError({"file": error.detail}) from None
+        return Response(DealSerializer(deal, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        request={"multipart/form-data": DealFileSerializer},
+        responses={200: DealSerializer, 400: OpenApiResponse(description="The file is refused, with the reason")},
+    )
+    @action(detail=True, methods=["post"], url_path="proposal-file", parser_classes=[MultiPartParser, FormParser])
+    def proposal_file(self, request, pk=None):
+        """Attach or replace the commercial proposal."""
+        return self._attach(request, "proposal")
+
+    @extend_schema(
+        request={"multipart/form-data": DealFileSerializer},
+        responses={200: DealSerializer, 400: OpenApiResponse(description="The file is refused, with the reason")},
+    )
+    @action(detail=True, methods=["post"], url_path="contract-file", parser_classes=[MultiPartParser, FormParser])
+    def contract_file(self, request, pk=None):
+        """Attach or replace the contract."""
+        return self._attach(request, "contract")
+
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "string"}}})
+    @action(detail=False, methods=["get"], url_path="lost-reasons")
+    def lost_reasons(self, request):
+        """The reasons a deal may be lost for, as administrators keep them."""
+        return Response(list(LostReason.objects.filter(active=True).values_list("name", flat=True)))
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    deals = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id",
+            "number",
+            "company",
+            "contact",
+            "responsible",
+            "signed_on",
+            "ends_on",
+            "monthly_amount",
+            "currency",
+            "contract_file",
+            "proposal_file",
+            "status",
+            "deals",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=[
+            _RESPONSIBLE,
+            OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
+            OpenApiParameter("status", OpenApiTypes.STR, description="active or ended"),
+        ]
+    )
+)
+class ContractViewSet(CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
+    """Contracts signed in won deals; whoever may read a deal may read its contracts."""
+
+    serializer_class = ContractSerializer
+    queryset = Contract.objects.prefetch_related("deals")
+
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        params = self.request.query_params
+        for name in ("responsible", "company"):
+            if params.get(name, "").isdigit():
+                queryset = queryset.filter(**{f"{name}_id": params[name]})
+        if params.get("status"):
+            queryset = queryset.filter(status=params["status"])
+        return queryset
+
+
+router.register("deals", DealViewSet, basename="deal")
+router.register("contracts", ContractViewSet, basename="contract")
