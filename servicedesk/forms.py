@@ -287,8 +287,9 @@ class ServiceForm(DurationsMixin, forms.ModelForm):
         name = self.cleaned_data["name"].strip()
         if not name:
             raise ValidationError(_("Give the service a name."))
-        taken = Service.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
-        if taken.exists():
+        # Compared in Python: SQLite folds the case of Latin letters only, and services are few.
+        others = Service.objects.exclude(pk=self.instance.pk).values_list("name", flat=True)
+        if any(other.casefold() == name.casefold() for other in others):
             raise ValidationError(_("There is already a service with this name."))
         return name
 
