@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
+from . import constants
 from .constants import SEEDED_IDENTIFIERS, validate_value
 from .models import GlobalConstant, User
 from .roles import is_administrator
@@ -84,6 +85,10 @@ class GlobalConstantAdmin(admin.ModelAdmin):
                 return _("— not set —")
             return obj.user.full_name if obj.user.is_active else _("%(name)s (inactive)") % {"name": obj.user}
         return Truncator(obj.value).chars(80) or _("— not set —")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        constants.changed(obj.identifier)
 
     def get_actions(self, request):
         # Deleting a seeded constant would break the robots that read it; single deletes are checked below.

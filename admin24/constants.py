@@ -25,7 +25,16 @@ from django.utils.translation import gettext_lazy
 from .models import GlobalConstant, User
 from .roles import Role
 
-__all__ = ["SEEDED", "UnknownConstant", "assign_demo_users", "get", "user_or_fallback", "validate_value"]
+__all__ = [
+    "SEEDED",
+    "UnknownConstant",
+    "assign_demo_users",
+    "changed",
+    "get",
+    "on_change",
+    "user_or_fallback",
+    "validate_value",
+]
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +205,24 @@ def user_or_fallback(identifier: str, *, fallback: User) -> User:
     for administrator in administrators:
         notify(administrator, "constant_missing", context, key=f"constant-missing:{identifier}")
     return fallback
+
+
+_change_listeners: list = []
+
+
+def on_change(fn):
+    """Register ``fn(identifier)`` to run after a constant is saved by an administrator.
+
+    For robots whose pending waits were computed from a constant (renewal lead times): the save
+    path calls ``changed`` explicitly, so the re-plan is visible there rather than in a signal.
+    """
+    _change_listeners.append(fn)
+    return fn
+
+
+def changed(identifier: str) -> None:
+    for fn in _change_listeners:
+        fn(identifier)
 
 
 def validate_value(*, type: str, value: str, user: User | None, required: bool = False) -> str:

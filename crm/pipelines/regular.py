@@ -1,12 +1,44 @@
 """«Регулярные платежи»: the monthly billing pipeline a won contract deal continues in (SPEC §2).
 
-Its stages only, for now: the regular-payments issue adds the guards and robots here.
+One deal is one paid period. «Формирование счёта» asks the responsible for the invoice, whose
+attachment emails it to the client and moves on (``crm.services.billing.invoice_attach``);
+«Счёт отправлен» sets a call task for day 3 and reminds on days 10, 15, 20 and 25 while unpaid;
+«Счёт оплачен» creates the next period's deal and pauses until ActFormingDate days before the
+period's end; «Закрывающие документы» sets the documents task and reminds 3, 5, 10 and 15 days
+after the period's end (the supervisor on day 20) until they are received; «Сделка провалена»
+closes the deal with a reason. The company is required at every stage.
+
+Every entry first closes the open tasks robots created for the stage that was left; the engine
+has already cancelled that stage's clock actions.
 """
 
+import datetime
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..models import RegularStage
+from admin24 import constants, timers, worktime
+from admin24.structure import supervisor_of
+from notifications.services import notify
+
+from ..links import card_link
+from ..models import Activity, Deal, RegularStage, Task
+from ..services import activity, billing
+from ..services import renewal as _renewal  # noqa: F401  registers the contract-end clock handler
+from ..services import tasks as task_services
+from . import engine
 from .base import ACTIVE, LOST, Pipeline, Stage
+from .contract import end_of_working_day_after, start_of_working_day
+
+UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
+ACT_FORMING_PAUSE = "crm.deal.act_forming_pause"
+CLOSING_DOCS_REMINDER = "crm.deal.closing_docs_reminder"
+
+CALL_AFTER_DAYS = 3
+UNPAID_REMINDER_DAYS = (10, 15, 20, 25)
+CLOSING_DOCS_REMINDER_DAYS = (3, 5, 10, 15)
+CLOSING_DOCS_SUPERVISOR_DAYS = 20
 
 PIPELINE = Pipeline(
     key="regular",
@@ -19,3 +51,208 @@ PIPELINE = Pipeline(
         Stage(RegularStage.FAILED, RegularStage.FAILED.label, 50, LOST),
     ],
 )
+
+
+def _due(moment: datetime.datetime) -> datetime.datetime:
+    """SPEC §0: a moment already past is due at the next working moment from now."""
+    return worktime.next_working_moment(max(moment, timezone.now()))
+
+
+def act_forming_moment(deal: Deal) -> datetime.datetime:
+    """Start of work on the day ActFormingDate days before the paid period's end (aligned to work)."""
+    days = constants.get("ActFormingDate") or 0
+    return start_of_working_day(deal.period_end - datetime.timedelta(days=days))
+
+
+def after_period_end(deal: Deal, days: int) -> datetime.datetime:
+    return start_of_working_day(deal.period_end + datetime.timedelta(days=days))
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+
+@PIPELINE.guard(*PIPELINE.slugs())
+def _company_required(deal, *, by, reason):
+    if deal.company_id is None:
+        return _("A «%(pipeline)s» deal needs the client's company: fill it in first.") % {"pipeline": PIPELINE.label}
+    return None
+
+
+@PIPELINE.guard(RegularStage.INVOICE_SENT)
+def _invoice_required(deal, *, by, reason):
+    if not deal.invoice_file:
+        return _("Attach the invoice file first: «%(stage)s» needs it.") % {"stage": RegularStage.INVOICE_SENT.label}
+    return None
+
+
+@PIPELINE.guard(RegularStage.FAILED)
+def _reason_required(deal, *, by, reason):
+    if not reason:
+        return _("Say why the deal failed.")
+    return None
+
+
+# --- robots ---------------------------------------------------------------------------------
+
+
+@PIPELINE.on_enter(*PIPELINE.slugs())
+def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
+    if from_stage:
+        task_services.close_open_tasks(
+            queryset=Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN),
+            result=_("The deal moved from «%(from)s» to «%(to)s».")
+            % {"from": PIPELINE.label_of(from_stage), "to": PIPELINE.label_of(deal.stage)},
+        )
+
+
+@PIPELINE.on_enter(RegularStage.INVOICE_FORMING)
+def _invoice_wanted(deal, *, by, from_stage, reason):
+    if deal.period_start is None or deal.period_end is None:
+        deal.period_start, deal.period_end = billing.first_period(deal)
+        deal.save(update_fields=["period_start", "period_end", "updated_at"])
+    title = _("Attach the invoice: %(deal)s") % {"deal": deal.title}
+    text = _(
+        "Attach the invoice for %(period)s to the deal: it goes to the client by email at once and the deal "
+        "moves to «%(stage)s»."
+    ) % {"period": billing.period_label(deal), "stage": RegularStage.INVOICE_SENT.label}
+    task_services.task_create(
+        title=title,
+        responsible=deal.responsible,
+        deadline=end_of_working_day_after(timezone.now()),
+        description=text,
+        deal=deal,
+        by=by,
+        is_automatic=True,
+    )
+    _remind(deal, deal.responsible, key=f"invoice-wanted:{deal.pk}:{deal.stage_entry_count}", title=title, text=text)
+
+
+@PIPELINE.on_enter(RegularStage.INVOICE_SENT)
+def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
+    entered = deal.stage_changed_at
+    task_services.task_create(
+        title=_("Call the client about the invoice: %(deal)s") % {"deal": deal.title},
+        kind=Task.Kind.CALL,
+        responsible=deal.responsible,
+        deadline=_due(worktime.add_days_then_align(entered, CALL_AFTER_DAYS)),
+        description=_("Make sure the client has received the invoice and knows when it will be paid."),
+        deal=deal,
+        by=by,
+        is_automatic=True,
+    )
+    for days in UNPAID_REMINDER_DAYS:
+        timers.schedule(
+            deal, UNPAID_REMINDER, at=_due(worktime.add_days_then_align(entered, days)), payload={"days": days}
+        )
+
+
+@PIPELINE.on_enter(RegularStage.INVOICE_PAID)
+def _next_period_and_pause(deal, *, by, from_stage, reason):
+    if not deal.invoice_paid:
+        deal.invoice_paid = True
+        deal.save(update_fields=["invoice_paid", "updated_at"])
+    billing.next_period_deal(deal)
+    moment = act_forming_moment(deal)
+    if moment <= timezone.now():
+        engine.move(
+            deal,
+            RegularStage.CLOSING_DOCS,
+            by=None,
+            reason=_("The paid period ends within %(days)d days.") % {"days": constants.get("ActFormingDate") or 0},
+        )
+    else:
+        timers.schedule(deal, ACT_FORMING_PAUSE, at=moment)
+
+
+@PIPELINE.on_enter(RegularStage.CLOSING_DOCS)
+def _closing_documents(deal, *, by, from_stage, reason):
+    task_services.task_create(
+        title=_("Prepare and send the closing documents: %(deal)s") % {"deal": deal.title},
+        kind=Task.Kind.CLOSING_DOCS,
+        responsible=deal.responsible,
+        deadline=_due(after_period_end(deal, 1)),
+        description=_("The paid period is %(period)s. Mark «%(field)s» on the deal once the client has them.")
+        % {
+            "period": billing.period_label(deal),
+            "field": Deal._meta.get_field("closing_docs_received").verbose_name,
+        },
+        deal=deal,
+        by=by,
+        is_automatic=True,
+    )
+    for days in CLOSING_DOCS_REMINDER_DAYS:
+        timers.schedule(deal, CLOSING_DOCS_REMINDER, at=_due(after_period_end(deal, days)), payload={"days": days})
+    timers.schedule(
+        deal,
+        CLOSING_DOCS_REMINDER,
+        at=_due(after_period_end(deal, CLOSING_DOCS_SUPERVISOR_DAYS)),
+        payload={"days": CLOSING_DOCS_SUPERVISOR_DAYS, "to": "supervisor"},
+    )
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+def _remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> None:
+    if recipient is None:
+        return
+    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
+    activity.record(
+        target=deal,
+        verb=Activity.Verb.REMINDER_SENT,
+        text=_("%(title)s (to %(whom)s)") % {"title": title, "whom": recipient},
+        data={"to": recipient.pk},
+    )
+
+
+@timers.handler(UNPAID_REMINDER)
+def _remind_about_the_unpaid_invoice(deal, action):
+    if deal.invoice_paid:
+        return
+    days = int(action.payload.get("days", 0))
+    _remind(
+        deal,
+        deal.responsible,
+        key=f"{UNPAID_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
+        title=_("The invoice is unpaid for %(days)d days: %(deal)s") % {"days": days, "deal": deal.title},
+        text=_(
+            "The invoice for %(period)s was sent %(days)d days ago. Ask the client; move the deal to "
+            "«%(stage)s» when it is paid."
+        )
+        % {"period": billing.period_label(deal), "days": days, "stage": RegularStage.INVOICE_PAID.label},
+    )
+
+
+@timers.handler(ACT_FORMING_PAUSE)
+def _closing_documents_are_due(deal, action):
+    engine.move(
+        deal,
+        RegularStage.CLOSING_DOCS,
+        by=None,
+        reason=_("The paid period ends on %(date)s.") % {"date": deal.period_end.strftime("%d.%m.%Y")},
+    )
+
+
+@timers.handler(CLOSING_DOCS_REMINDER)
+def _remind_about_closing_documents(deal, action):
+    if deal.closing_docs_received:
+        return
+    days = int(action.payload.get("days", 0))
+    to_supervisor = action.payload.get("to") == "supervisor"
+    recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
+    _remind(
+        deal,
+        recipient,
+        key=f"{CLOSING_DOCS_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
+        title=_("No closing documents %(days)d days after the period: %(deal)s") % {"days": days, "deal": deal.title},
+        text=_(
+            "The period %(period)s of “%(deal)s” (%(manager)s) ended %(days)d days ago and the client has "
+            "no closing documents yet."
+        )
+        % {
+            "period": billing.period_label(deal),
+            "deal": deal.title,
+            "manager": deal.responsible or "—",
+            "days": days,
+        },
+    )

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from ..models import Activity, Contract, Deal, DealPipeline, RegularStage
 from ..pipelines import engine
-from . import activity
+from . import activity, renewal
 
 
 def contract_number(deal: Deal) -> str:
@@ -46,6 +46,7 @@ def deal_win(*, deal: Deal, by) -> Contract:
     deal.contract = contract
     deal.won_at = timezone.now()
     deal.save(update_fields=["contract", "won_at", "updated_at"])
+    renewal.renewal_track(contract)
     activity.record(
         target=deal,
         verb=Activity.Verb.NOTE,

@@ -1,0 +1,186 @@
+"""Contract-end tracking («Отслеживание срока окончания договора», SPEC §2).
+
+A won contract waits, as one clock row targeting the contract, until its end date minus the
+lead time: LessReminderPeriod days for a contract shorter than NotificationStep months, else
+LargeReminderPeriod days. Then the end date is read again: unchanged, a renewal deal starts in
+«Заключение договора» at «Формирование КП» (linked to the contract's deal through ``renews``)
+and the responsible is told; changed, the wait is computed again. Changing the end date
+(``contract_set_end_date``) or one of the three constants (admin save → ``constants.changed``)
+re-plans every pending wait at once.
+"""
+
+import datetime
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from admin24 import constants, timers, worktime
+from admin24.access import Action, can
+from admin24.models import ScheduledAction
+from notifications.services import notify
+
+from ..links import card_link
+from ..models import Activity, Contract, ContractStage, Deal, DealPipeline
+from ..pipelines import engine
+from . import activity
+from .billing import add_months
+
+RENEWAL_DUE = "crm.contract.renewal_due"
+LEAD_TIME_CONSTANTS = frozenset({"LessReminderPeriod", "LargeReminderPeriod", "NotificationStep"})
+
+
+def lead_days(contract: Contract) -> int:
+    """How many days before the end the renewal starts (SPEC §2)."""
+    step = constants.get("NotificationStep") or 0
+    runs_less = contract.ends_on + datetime.timedelta(days=1) < add_months(contract.signed_on, step)
+    return (constants.get("LessReminderPeriod") if runs_less else constants.get("LargeReminderPeriod")) or 0
+
+
+def renewal_moment(contract: Contract) -> datetime.datetime:
+    """Start of work on the day ``lead_days`` before the end (the next working day when that is a day off)."""
+    from ..pipelines.contract import start_of_working_day
+
+    return start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract)))
+
+
+def _old_deal(contract: Contract) -> Deal | None:
+    return contract.deals.order_by("won_at", "pk").first()
+
+
+def renewal_deal(contract: Contract) -> Deal | None:
+    return Deal.objects.filter(renews__contract=contract).order_by("pk").first()
+
+
+def _pending(contract: Contract):
+    return ScheduledAction.objects.filter(
+        target_type=ContentType.objects.get_for_model(Contract),
+        target_id=contract.pk,
+        action=RENEWAL_DUE,
+        status=ScheduledAction.Status.PENDING,
+    )
+
+
+def renewal_due_at(contract: Contract) -> datetime.datetime | None:
+    """When the renewal deal will be created, while that is still ahead: for the contract's card."""
+    return _pending(contract).order_by("due_at").values_list("due_at", flat=True).first()
+
+
+def _schedule(contract: Contract) -> ScheduledAction | None:
+    if contract.ends_on is None or contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
+        return None
+    at = worktime.next_working_moment(max(renewal_moment(contract), timezone.now()))
+    return timers.schedule(contract, RENEWAL_DUE, at=at, payload={"ends_on": contract.ends_on.isoformat()})
+
+
+@transaction.atomic
+def renewal_track(contract: Contract) -> ScheduledAction | None:
+    """Start (or re-plan) waiting for the contract's end; None when there is nothing to wait for."""
+    timers.cancel_pending(contract, RENEWAL_DUE)
+    return _schedule(contract)
+
+
+@transaction.atomic
+def renewal_replan_all() -> int:
+    """Re-plan every pending renewal wait, after a lead-time constant changed; returns how many."""
+    pending = ScheduledAction.objects.filter(
+        target_type=ContentType.objects.get_for_model(Contract),
+        action=RENEWAL_DUE,
+        status=ScheduledAction.Status.PENDING,
+    ).values_list("target_id", flat=True)
+    contracts = Contract.objects.filter(pk__in=list(pending))
+    for contract in contracts:
+        renewal_track(contract)
+    return len(contracts)
+
+
+@constants.on_change
+def _replan_after_a_constant_changed(identifier: str) -> None:
+    if identifier in LEAD_TIME_CONSTANTS:
+        renewal_replan_all()
+
+
+@transaction.atomic
+def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | None) -> Contract:
+    """Extend (or shorten) the contract; its deals show the new date and the renewal wait is re-planned."""
+    if by is not None and not can(by, contract, Action.EDIT):
+        raise PermissionDenied(_("You may not change this contract."))
+    contract = Contract.objects.select_for_update().get(pk=contract.pk)
+    if ends_on is not None and ends_on <= contract.signed_on:
+        raise ValidationError(
+            _("The contract cannot end before it is signed (%(date)s).")
+            % {"date": contract.signed_on.strftime("%d.%m.%Y")}
+        )
+    if contract.ends_on == ends_on:
+        return contract
+    before = contract.ends_on
+    contract.ends_on = ends_on
+    contract.save(update_fields=["ends_on"])
+    contract.deals.exclude(stage=ContractStage.LOST).update(contract_end_date=ends_on)
+    old = _old_deal(contract)
+    if old is not None:
+        activity.record(
+            target=old,
+            verb=Activity.Verb.UPDATED,
+            by=by,
+            text=_("Contract %(number)s now ends on %(date)s (was %(before)s).")
+            % {
+                "number": contract.number,
+                "date": ends_on.strftime("%d.%m.%Y") if ends_on else "—",
+                "before": before.strftime("%d.%m.%Y") if before else "—",
+            },
+        )
+    renewal_track(contract)
+    return contract
+
+
+@timers.handler(RENEWAL_DUE)
+def _renew_when_due(contract, action):
+    if contract.ends_on is None or action.payload.get("ends_on") != contract.ends_on.isoformat():
+        # Extended (or shortened) without a re-plan: wait for the new end instead.
+        _schedule(contract)
+        return
+    if contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
+        return
+    renewal_create(contract=contract)
+
+
+def renewal_create(*, contract: Contract) -> Deal:
+    """The renewal deal: «Заключение договора» at «Формирование КП», with its robots, and the responsible told."""
+    old = _old_deal(contract)
+    deal = Deal.objects.create(
+        pipeline=DealPipeline.CONTRACT,
+        stage=ContractStage.PROPOSAL,
+        title=_("Renewal of contract %(number)s: %(company)s")
+        % {"number": contract.number, "company": contract.company.name if contract.company_id else "—"},
+        company=contract.company,
+        contact=contract.contact,
+        responsible=contract.responsible,
+        amount=contract.monthly_amount,
+        currency=contract.currency,
+        service_kind=old.service_kind if old else "",
+        computers=old.computers if old else 0,
+        servers=old.servers if old else 0,
+        offices=old.offices if old else 0,
+        client_request=old.client_request if old else "",
+        renews=old,
+    )
+    text = _("Contract %(number)s ends on %(date)s: the renewal deal is created.") % {
+        "number": contract.number,
+        "date": contract.ends_on.strftime("%d.%m.%Y"),
+    }
+    activity.record(target=deal, verb=Activity.Verb.CREATED, text=text, data={"contract": contract.pk})
+    if old is not None:
+        activity.record(target=old, verb=Activity.Verb.NOTE, text=text, data={"renewal": deal.pk})
+    engine.start(deal, by=None)
+    if contract.responsible is not None:
+        notify(
+            contract.responsible,
+            "reminder",
+            {"title": _("Renew the contract: %(deal)s") % {"deal": deal.title}, "text": text, "link": card_link(deal)},
+            key=f"renewal:{contract.pk}:{deal.pk}",
+            target=deal,
+        )
+    return deal
