@@ -1,7 +1,8 @@
 from django.urls import path
 
 from .boards import lead_board
-from .views import directory, home, leads, public, tasks
+from .deal_boards import deal_board, regular_deal_board
+from .views import deals, directory, home, leads, public, tasks
 
 app_name = "crm"
 
@@ -14,6 +15,11 @@ urlpatterns = [
     path("leads/<int:pk>/edit/", leads.lead_edit, name="lead-edit"),
     path("leads/<int:pk>/move/", leads.lead_move, name="lead-move"),
     path("leads/<int:pk>/qualification/", leads.lead_qualification, name="lead-qualification"),
+    *deal_board.urlpatterns("deals/"),
+    *regular_deal_board.urlpatterns("deals/regular/"),
+    path("deals/<int:pk>/", deals.deal_detail, name="deal-detail"),
+    path("deals/<int:pk>/save/", deals.deal_save, name="deal-save"),
+    path("deals/<int:pk>/move/", deals.deal_move, name="deal-move"),
     path("companies/", directory.company_list, name="company-list"),
     path("companies/new/", directory.company_form, name="company-create"),
     path("companies/<int:pk>/", directory.company_detail, name="company-detail"),

@@ -100,12 +100,12 @@ def _pay_if_flagged(deal: Deal, *, by) -> None:
 @transaction.atomic
 def deal_update(*, deal: Deal, by, **fields) -> Deal:
     """Change the deal's plain fields; setting payment received moves it to «Оплата получена»."""
-    _ensure_can_edit(by, deal, fields)
     unknown = set(fields) - EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     changed = [name for name, value in fields.items() if getattr(deal, name) != value]
+    _ensure_can_edit(by, deal, changed)
     for name in changed:
         setattr(deal, name, fields[name])
     deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(EDITABLE_FIELDS) - set(fields))])
@@ -143,6 +143,16 @@ def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
         % {"file": Deal._meta.get_field(field).verbose_name, "name": PurePath(upload.name).name},
     )
     return deal
+
+
+@transaction.atomic
+def deal_save_card(*, deal: Deal, by, fields: dict, files: dict) -> Deal:
+    """The card's one form: the files given (``{"proposal": upload, ...}``), then its fields —
+    in that order, so handing the deal to someone else does not take the right to attach them."""
+    for kind, upload in files.items():
+        if upload is not None:
+            deal = deal_attach_file(deal=deal, by=by, kind=kind, upload=upload)
+    return deal_update(deal=deal, by=by, **fields)
 
 
 def deal_set_payment_received(*, deal: Deal, by, received: bool = True) -> Deal:

@@ -1,0 +1,81 @@
+"""The deal boards: one per deal pipeline, on the one kanban component, with a switcher between them."""
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from admin24.boards import Board, Field
+from admin24.boards.board import format_amount
+
+from .boards import next_open_task_deadline
+from .models import Deal, DealPipeline
+from .pipelines import contract, regular
+from .pipelines.engine import MoveRefused, move
+
+
+def _local(value):
+    return timezone.localtime(value) if value else None
+
+
+class DealBoard(Board):
+    slug = "deals"
+    namespace = "crm"
+    title = _("Deals: contract signing")
+    model = Deal
+    pipeline = contract.PIPELINE
+    amount_field = "amount"
+    search_fields = ("title", "company__name", "contact__full_name", "client_request")
+    card_template = "crm/deals/board_card.html"
+    switcher_template = "crm/deals/_pipeline_switcher.html"
+    csv_filename = "deals.csv"
+    refused_errors = (MoveRefused,)
+    list_fields = [
+        Field(_("Title"), lambda deal: deal.title, sort="title", link=True),
+        Field(_("Stage"), lambda deal: DealBoard.pipeline_of(deal).label_of(deal.stage), sort="stage"),
+        Field(_("Company"), lambda deal: deal.company.name if deal.company else "", sort="company__name"),
+        Field(_("Contact"), lambda deal: deal.contact.full_name if deal.contact else "", sort="contact__full_name"),
+        Field(_("Amount"), lambda deal: format_amount(deal.amount), sort="amount"),
+        Field(
+            _("Responsible"),
+            lambda deal: deal.responsible.full_name if deal.responsible else "",
+            sort="responsible__last_name",
+        ),
+        Field(_("Contract date"), lambda deal: deal.contract_date, sort="contract_date"),
+        Field(_("Contract end date"), lambda deal: deal.contract_end_date, sort="contract_end_date"),
+        Field(_("Created"), lambda deal: _local(deal.created_at), sort="created_at"),
+        Field(_("Next task"), lambda deal: _local(deal.next_task_deadline), sort="next_task_deadline"),
+    ]
+
+    @staticmethod
+    def pipeline_of(deal):
+        return regular.PIPELINE if deal.pipeline == DealPipeline.REGULAR else contract.PIPELINE
+
+    def stages(self):
+        return self.pipeline.stages
+
+    def get_queryset(self) -> QuerySet:
+        return Deal.objects.filter(pipeline=self.pipeline.key)
+
+    def with_card_fields(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("responsible", "company", "contact").annotate(
+            next_task_deadline=next_open_task_deadline("deal")
+        )
+
+    def move(self, obj, to, *, by, reason=""):
+        move(obj, to, by=by, reason=reason)
+
+    def card_url(self, obj):
+        return reverse("crm:deal-detail", args=[obj.pk])
+
+
+class RegularDealBoard(DealBoard):
+    slug = "regular_deals"
+    title = _("Deals: regular payments")
+    pipeline = regular.PIPELINE
+    csv_filename = "regular-deals.csv"
+
+
+deal_board = DealBoard()
+regular_deal_board = RegularDealBoard()
+DEAL_BOARDS = [deal_board, regular_deal_board]

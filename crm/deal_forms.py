@@ -1,0 +1,81 @@
+"""The deal card's forms. They validate input; ``crm.services.deals`` acts on it."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .forms import StaffForm, bootstrap_widgets
+from .models import Company, Contact, Deal, LostReason
+
+# The card's sections: which fields, and from which stage of «Заключение договора» they matter.
+SECTIONS = [
+    (
+        _("Client and terms"),
+        "proposal",
+        [
+            "title",
+            "company",
+            "contact",
+            "responsible",
+            "amount",
+            "currency",
+            "service_kind",
+            "computers",
+            "servers",
+            "offices",
+            "client_request",
+        ],
+    ),
+    (_("Commercial proposal"), "proposal", ["proposal_upload"]),
+    (_("Contract"), "contract", ["contract_upload", "contract_date", "contract_end_date"]),
+    (_("Payment"), "awaiting_payment", ["payment_received"]),
+]
+FILE_INPUTS = {"proposal_upload": "proposal", "contract_upload": "contract"}
+
+
+class DealForm(StaffForm):
+    proposal_upload = forms.FileField(
+        label=_("Commercial proposal"), required=False, help_text=_("PDF, DOC, DOCX, ODT or an image; up to 20 MB.")
+    )
+    contract_upload = forms.FileField(
+        label=_("Contract"), required=False, help_text=_("PDF, DOC, DOCX, ODT or an image; up to 20 MB.")
+    )
+
+    class Meta:
+        model = Deal
+        fields = [name for _label, _stage, names in SECTIONS for name in names if name not in FILE_INPUTS]
+        widgets = {
+            "contract_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "contract_end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = Company.objects.order_by("name")
+        self.fields["contact"].queryset = Contact.objects.order_by("full_name")
+
+    def service_fields(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def uploads(self) -> dict:
+        return {kind: self.cleaned_data.get(name) for name, kind in FILE_INPUTS.items()}
+
+    def sections(self, *, collapsed_before):
+        """(label, bound fields, collapsed) per section; ``collapsed_before(stage)`` says which wait."""
+        return [(label, [self[name] for name in names], collapsed_before(stage)) for label, stage, names in SECTIONS]
+
+
+class DealMoveForm(forms.Form):
+    to = forms.CharField(max_length=32)
+    reason = forms.CharField(max_length=2000, required=False)
+    lost_reason = forms.ModelChoiceField(queryset=LostReason.objects.filter(active=True), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        bootstrap_widgets(self)
+
+    def reason_text(self) -> str:
+        """The listed reason first, then the comment: the text the pipeline's guard reads."""
+        listed, comment = self.cleaned_data.get("lost_reason"), self.cleaned_data.get("reason", "").strip()
+        if listed is None:
+            return comment
+        return f"{listed.name}: {comment}" if comment else listed.name
