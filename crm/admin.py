@@ -1,4 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .models import (
     Activity,
@@ -7,12 +9,16 @@ from .models import (
     Contact,
     ContactEmail,
     ContactPhone,
+    Contract,
     CrmSettings,
     Deal,
     Lead,
+    LostReason,
     Task,
     TaskChecklistItem,
 )
+from .pipelines.engine import MoveRefused
+from .services.deals import deals_mark_payment_received
 
 
 @admin.register(Company)
@@ -62,8 +68,27 @@ class DealAdmin(admin.ModelAdmin):
     list_filter = ["pipeline", "stage"]
     search_fields = ["title", "company__name"]
     list_select_related = ["company", "responsible"]
-    readonly_fields = ["stage", "stage_changed_at", "closing_reason"]
-    autocomplete_fields = ["company", "contact", "responsible", "source_lead"]
+    # The stage, and the payment flag that moves it, change only through the services.
+    readonly_fields = [
+        "stage",
+        "stage_changed_at",
+        "closing_reason",
+        "lost_reason",
+        "payment_received",
+        "contract",
+        "won_at",
+    ]
+    autocomplete_fields = ["company", "contact", "responsible", "source_lead", "renews"]
+    actions = ["mark_payment_received"]
+
+    @admin.action(description=gettext_lazy("Mark the payment received (deals awaiting payment move on)"))
+    def mark_payment_received(self, request, queryset):
+        try:
+            count = deals_mark_payment_received(deals=queryset, by=request.user)
+        except MoveRefused as refusal:
+            self.message_user(request, refusal.message, messages.ERROR)
+        else:
+            self.message_user(request, _("Payment received on %(count)d deals.") % {"count": count})
 
 
 class TaskChecklistItemInline(admin.TabularInline):
@@ -111,3 +136,18 @@ class ActivityAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LostReason)
+class LostReasonAdmin(admin.ModelAdmin):
+    list_display = ["name", "active", "position"]
+    list_editable = ["active", "position"]
+
+
+@admin.register(Contract)
+class ContractAdmin(admin.ModelAdmin):
+    list_display = ["number", "company", "signed_on", "ends_on", "monthly_amount", "status", "responsible"]
+    list_filter = ["status"]
+    search_fields = ["number", "company__name"]
+    list_select_related = ["company", "responsible"]
+    autocomplete_fields = ["company", "contact", "responsible"]

@@ -160,3 +160,21 @@ def test_the_company_card_lists_its_contracts_with_end_dates(signed_in, manager)
     page = signed_in.get(reverse("crm:company-detail", args=[company.pk])).content.decode()
 
     assert "2026-00042" in page and "14.01.2027" in page
+
+
+def test_the_bulk_action_marks_payments_and_moves_the_deals_waiting_for_them(client):
+    admin = UserFactory(roles=[Role.ADMINISTRATOR])
+    client.force_login(admin)
+    waiting = DealFactory(stage=ContractStage.AWAITING_PAYMENT, contract_date=datetime.date(2026, 11, 1))
+    earlier = DealFactory(stage=ContractStage.FEEDBACK)
+
+    response = client.post(
+        reverse("admin:crm_deal_changelist"),
+        {"action": "mark_payment_received", "_selected_action": [waiting.pk, earlier.pk]},
+    )
+
+    assert response.status_code == 302
+    waiting.refresh_from_db()
+    earlier.refresh_from_db()
+    assert (waiting.stage, waiting.payment_received) == (ContractStage.PAID, True)
+    assert (earlier.stage, earlier.payment_received) == (ContractStage.FEEDBACK, True)
