@@ -223,6 +223,8 @@ class TelegramForm(forms.ModelForm):
         model = DeskSettings
         fields = ["telegram_username", "telegram_phone"]
 
+    field_order = ["token", "forget_token", "telegram_username", "telegram_phone"]
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         if not self.instance.telegram_token:
@@ -401,7 +403,7 @@ class CommentForm(forms.Form):
             (Visibility.INTERNAL, _("Staff only (internal note)")),
         ],
         initial=Visibility.PUBLIC,
-        widget=forms.RadioSelect,
+        widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
     )
     files = MultipleFileField(label=_("Files"), required=False)
 
