@@ -85,3 +85,7 @@ DEMO_STEPS.append(("CRM: companies, contacts, leads in every stage, tasks", seed
 from servicedesk.demo import seed_servicedesk  # noqa: E402 - kept next to the step it adds
 
 DEMO_STEPS.append(("Service Desk: services, settings, tickets in every status", seed_servicedesk))
+
+from crm.demo_deals import seed_deals  # noqa: E402 - kept next to the step it adds
+
+DEMO_STEPS.append(("CRM: deals in every stage of «Заключение договора», with their tasks", seed_deals))
