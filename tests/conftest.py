@@ -25,8 +25,22 @@ def _test_environment(settings, tmp_path):
     cache.clear()
 
 
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    wants_transaction = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))
+    return wants_transaction or {"transactional_db", "live_server"} & set(item.fixturenames)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Skip tests that need services this run does not have, saying why."""
+    """Skip tests that need services this run does not have, saying why.
+
+    A transactional test ends by emptying every table, which would take the data that migrations
+    seed (roles, access rights, constants, checklists) away from the tests after it; serialized
+    rollback restores that data before each of them.
+    """
+    for item in items:
+        if _is_transactional(item) and "django_db_serialized_rollback" not in item.fixturenames:
+            item.fixturenames.append("django_db_serialized_rollback")
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
     redis_url = os.environ.get("REDIS_URL", "")
     for item in items:
