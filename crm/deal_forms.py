@@ -34,10 +34,10 @@ FILE_INPUTS = {"proposal_upload": "proposal", "contract_upload": "contract"}
 
 class DealForm(StaffForm):
     proposal_upload = forms.FileField(
-        label=_("Commercial proposal"), required=False, help_text=_("PDF, DOC, DOCX, ODT or an image; up to 20 MB.")
+        label=_("Proposal file"), required=False, help_text=_("PDF, DOC, DOCX, ODT or an image; up to 20 MB.")
     )
     contract_upload = forms.FileField(
-        label=_("Contract"), required=False, help_text=_("PDF, DOC, DOCX, ODT or an image; up to 20 MB.")
+        label=_("Contract file"), required=False, help_text=_("PDF, DOC, DOCX, ODT or an image; up to 20 MB.")
     )
 
     class Meta:

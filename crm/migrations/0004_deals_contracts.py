@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("name", models.CharField(max_length=200, unique=True, verbose_name="reason")),
                 ("active", models.BooleanField(default=True, verbose_name="offered")),
-                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="sort order")),
             ],
             options={
                 "verbose_name": "reason a deal is lost",
@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
             name="Contract",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("number", models.CharField(max_length=50, unique=True, verbose_name="number")),
+                ("number", models.CharField(max_length=50, unique=True, verbose_name="contract number")),
                 ("signed_on", models.DateField(verbose_name="signed on")),
                 ("ends_on", models.DateField(blank=True, null=True, verbose_name="ends on")),
                 (
@@ -101,7 +101,7 @@ class Migration(migrations.Migration):
                 (
                     "status",
                     models.CharField(
-                        choices=[("active", "active"), ("ended", "ended")],
+                        choices=[("active", "in force"), ("ended", "ended")],
                         default="active",
                         max_length=8,
                         verbose_name="status",

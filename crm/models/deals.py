@@ -79,7 +79,7 @@ class LostReason(models.Model):
 
     name = models.CharField(_("reason"), max_length=200, unique=True)
     active = models.BooleanField(_("offered"), default=True)
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    position = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
     class Meta:
         verbose_name = _("reason a deal is lost")
@@ -97,10 +97,10 @@ class Contract(models.Model):
     access_owner_field = "responsible"
 
     class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
+        ACTIVE = "active", _("in force")
         ENDED = "ended", _("ended")
 
-    number = models.CharField(_("number"), max_length=50, unique=True)
+    number = models.CharField(_("contract number"), max_length=50, unique=True)
     company = models.ForeignKey(
         "crm.Company",
         verbose_name=_("company"),
