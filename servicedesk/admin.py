@@ -83,7 +83,6 @@ class TicketAdmin(admin.ModelAdmin):
         "resolved_at",
         "reaction_breached",
         "resolution_breached",
-        "thread_message_id",
         "created_by",
         "created_at",
         "updated_at",

@@ -1,8 +1,8 @@
 """The client's side of a ticket: the signed client-page link and the emails (DESIGN.md "Email threading").
 
 Every email to a client goes through the outbox with ``[#<number>]`` in its subject (the
-templates put it there), a Message-ID the outbox stores (the first one is kept on the ticket
-and later emails answer it, so mail clients show one thread) and a Reply-To
+templates put it there), a Message-ID the outbox stores (later emails answer the first one,
+``thread_root``, so mail clients show one thread) and a Reply-To
 ``<local>+<token>@<domain>`` whose token names the ticket and is signed, so the email-intake
 issue can route a reply even when the client's mail program drops the threading headers.
 """
@@ -10,6 +10,7 @@ issue can route a reply even when the client's mail program drops the threading 
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -83,14 +84,32 @@ def ticket_id_from_reply_token(token: str) -> int | None:
 # --- emails -------------------------------------------------------------------------------------
 
 
-def email_client(ticket, template: str, context: dict | None = None, *, key: str, attachments=()) -> None:
-    """Send ``template`` to the ticket's client through the outbox; nothing when there is no address."""
+def thread_root(ticket) -> str:
+    """The Message-ID of the first email the client got about the ticket ("" before there is one)."""
+    from notifications.models import OutboxMessage
+
+    first = (
+        OutboxMessage.objects.filter(target_type=ContentType.objects.get_for_model(ticket), target_id=ticket.pk)
+        .order_by("pk")
+        .values_list("message_id", flat=True)
+        .first()
+    )
+    return first or ""
+
+
+def email_client(ticket, template: str, context: dict | None = None, *, key: str | None, first: bool = False) -> None:
+    """Send ``template`` to the ticket's client through the outbox; nothing when there is no address.
+
+    ``key`` (with the ticket's id) makes a repeated call send nothing new; ``first`` says this is
+    the ticket's first email, so there is no thread to answer yet (one query less at intake).
+    """
     if not ticket.client_email:
         return
     headers = {"Reply-To": reply_address(ticket)}
-    if ticket.thread_message_id:
-        headers["In-Reply-To"] = ticket.thread_message_id
-        headers["References"] = ticket.thread_message_id
+    root = "" if first else thread_root(ticket)
+    if root:
+        headers["In-Reply-To"] = root
+        headers["References"] = root
     context = {
         "ticket_number": ticket.number,
         "subject": ticket.subject,
@@ -99,15 +118,11 @@ def email_client(ticket, template: str, context: dict | None = None, *, key: str
         "link": client_page_url(ticket),
         **(context or {}),
     }
-    messages = notify(
+    notify(
         ticket.client_email,
         template,
         context,
-        key=f"{key}:{ticket.pk}",
-        attachments=attachments,
+        key=f"{key}:{ticket.pk}" if key else None,
         headers=headers,
         target=ticket,
     )
-    if messages and not ticket.thread_message_id:
-        ticket.thread_message_id = messages[0].message_id
-        type(ticket).objects.filter(pk=ticket.pk).update(thread_message_id=ticket.thread_message_id)

@@ -101,7 +101,7 @@ def create_ticket(
                 client_company=(company or (client_company.name if client_company else "")).strip()[:300],
                 contact=contact,
                 company=client_company,
-                assignee=assignee or (service.responsible if service is not None else None),
+                assignee_id=assignee.pk if assignee else (service.responsible_id if service is not None else None),
                 source=source,
                 created_by=by,
                 created_at=now,
@@ -113,7 +113,8 @@ def create_ticket(
             _store_files(ticket, checked, stored)
             engine.start(ticket, by=by)
             activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": source})
-            email_client(ticket, "servicedesk/ticket_received", key="servicedesk.received")
+            # A new ticket has no email yet: no idempotency key to look up, no thread to answer.
+            email_client(ticket, "servicedesk/ticket_received", key=None, first=True)
     except BaseException:
         _forget_files(stored)
         raise

@@ -140,8 +140,6 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
 
     source = models.CharField(_("source"), max_length=16, choices=TicketSource.choices, default=TicketSource.STAFF)
     client_token = models.CharField(max_length=64, unique=True, default=new_client_token, editable=False)
-    # The Message-ID of the first email to the client: later emails reply to it, so mail clients thread them.
-    thread_message_id = models.CharField(_("email thread Message-ID"), max_length=255, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("created by"),

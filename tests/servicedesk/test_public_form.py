@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
+from servicedesk.emails import thread_root
 from servicedesk.models import Attachment, DeskSettings, Ticket
 from servicedesk.services import regenerate_form_key
 from tests.factories import ContactFactory, ServiceFactory
@@ -252,7 +253,7 @@ def test_the_confirmation_email_has_the_number_in_the_subject_and_a_stored_messa
     ticket = Ticket.objects.get()
     outbox = OutboxMessage.objects.get(address="petr@client.ru")
     assert outbox.subject.startswith(f"[#{ticket.number}] ")
-    assert ticket.thread_message_id == outbox.message_id
+    assert thread_root(ticket) == outbox.message_id
     assert len(mail.outbox) == 1
     sent = mail.outbox[0]
     assert sent.extra_headers["Message-ID"] == outbox.message_id

@@ -16,6 +16,7 @@ from admin24.roles import Role
 from crm.pipelines.engine import MoveRefused
 from notifications.models import Notification, OutboxMessage
 from servicedesk import services
+from servicedesk.emails import thread_root
 from servicedesk.models import TicketComment, TicketStatus
 from tests.factories import ServiceFactory, UserFactory
 
@@ -188,7 +189,7 @@ def test_the_client_gets_the_right_emails_at_the_right_moments(desk, service, en
     received = client_emails(ticket)
     assert len(received) == 1
     assert received[0].subject.startswith(f"[#{ticket.number}] ")
-    assert ticket.thread_message_id == received[0].message_id
+    assert thread_root(ticket) == received[0].message_id
     assert received[0].headers["Reply-To"].startswith(f"support+t{ticket.pk}-")
 
     services.ticket_start(ticket=ticket, by=engineer)
@@ -209,7 +210,7 @@ def test_the_client_gets_the_right_emails_at_the_right_moments(desk, service, en
         assert email.subject.startswith(f"[#{ticket.number}] ")
         assert email.message_id
     for email in emails[1:]:
-        assert email.headers["In-Reply-To"] == ticket.thread_message_id
+        assert email.headers["In-Reply-To"] == email.headers["References"] == received[0].message_id
     assert "Проверяем сервер." in emails[2].body_text
     assert "Перезапустили службу." in emails[3].body_text
     assert not any("пароль" in e.body_text or "пароль" in e.body_html for e in emails)
