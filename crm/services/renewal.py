@@ -47,7 +47,9 @@ def renewal_moment(contract: Contract) -> datetime.datetime:
 
 
 def _old_deal(contract: Contract) -> Deal | None:
-    return contract.deals.order_by("won_at", "pk").first()
+    """The deal that won the contract (its later periods' deals share the contract)."""
+    won = contract.deals.filter(won_at__isnull=False).order_by("won_at", "pk").first()
+    return won or contract.deals.order_by("pk").first()
 
 
 def renewal_deal(contract: Contract) -> Deal | None:
