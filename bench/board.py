@@ -124,12 +124,16 @@ def fill(total: int, managers, companies) -> None:
         cursor.execute("ANALYZE")
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[float, int]:
+def measure(client: Client, url: str, runs: int) -> tuple[float, int, float, str]:
+    """p50 ms, the number of queries, their total ms, and the slowest one (for --explain)."""
     for _ in range(2):
         assert client.get(url).status_code == 200, url
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
-    query_count = len(queries)  # read now: the next request clears the connection's log
+    # Read now: the next request clears the connection's log.
+    query_count = len(queries)
+    sql_ms = sum(float(q["time"]) for q in queries) * 1000
+    slowest = max(queries, key=lambda q: float(q["time"]))["sql"]
     times = []
     for _ in range(runs):
         start = time.perf_counter()
@@ -137,7 +141,7 @@ def measure(client: Client, url: str, runs: int) -> tuple[float, int]:
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000, query_count
+    return statistics.median(times) * 1000, query_count, sql_ms, slowest
 
 
 def count_ms(runs: int) -> float:
@@ -155,6 +159,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--explain", action="store_true", help="print the plan of each page's slowest query")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL server: this benchmark measures the production database.")
@@ -186,8 +191,16 @@ def main() -> None:
                 client.force_login(user)
                 results = [(label, *measure(client, url, args.runs)) for label, url in pages]
                 floor = results[0][1]
-                for label, ms, queries in results:
-                    print(f"  {role:13} {label:24} {ms:8.1f} ms  ×{ms / floor:5.1f}  ({queries} queries)")
+                for label, ms, queries, sql_ms, slowest in results:
+                    print(
+                        f"  {role:13} {label:24} {ms:8.1f} ms  ×{ms / floor:5.1f}  "
+                        f"({queries} queries, {sql_ms:.1f} ms in SQL)"
+                    )
+                    if args.explain:
+                        with connection.cursor() as cursor:
+                            cursor.execute("EXPLAIN ANALYZE " + slowest)
+                            plan = "\n      ".join(row[0] for row in cursor.fetchall())
+                        print(f"    slowest query: {slowest[:300]}…\n      {plan}")
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

@@ -14,6 +14,8 @@ from crm.boards import lead_board
 from crm.models import Lead, LeadSource, LeadStage, Task
 from tests.factories import DepartmentFactory, LeadFactory, TaskFactory, UserFactory
 
+from .conftest import msk
+
 pytestmark = pytest.mark.django_db
 
 BOARD = reverse("crm:leads_board")
@@ -340,3 +342,18 @@ def test_the_csv_follows_the_filters(client, admin):
 def test_pages_need_a_login(client):
     assert client.get(BOARD).status_code == 302
     assert client.post(MOVE, {"pk": 1, "to": "new"}).status_code == 302
+
+
+def test_the_created_date_range_counts_days_in_the_users_time_zone(client, admin):
+    late = LeadFactory(title="Поздняя", responsible=admin)
+    # 23:30 in Moscow on 6 April is already 7 April in UTC+5 and still 6 April in UTC.
+    Lead.objects.filter(pk=late.pk).update(created_at=msk(2026, 4, 6, 23, 30))
+    client.force_login(admin)
+
+    assert cards_in(client.get(BOARD, {"created_from": "2026-04-06", "created_to": "2026-04-06"}), "new") == ["Поздняя"]
+    assert cards_in(client.get(BOARD, {"created_from": "2026-04-07"}), "new") == []
+    admin.time_zone = "Asia/Yekaterinburg"
+    admin.save()
+    assert cards_in(client.get(BOARD, {"created_from": "2026-04-07", "created_to": "2026-04-07"}), "new") == ["Поздняя"]
+    bad = client.get(BOARD, {"created_from": "2026-04-08", "created_to": "2026-04-07"})
+    assert bad.context["filters"].errors["created_to"]
