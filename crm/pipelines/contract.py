@@ -146,6 +146,16 @@ def _reason_from_the_list(deal, *, by, reason):
     return None
 
 
+@PIPELINE.guard(ContractStage.CLOSING_DOCS)
+def _company_required(deal, *, by, reason):
+    # From here the deal goes on into «Регулярные платежи», which bills a company.
+    if deal.company_id is None:
+        return _("Fill in the client's company first: «%(stage)s» leads to regular payments.") % {
+            "stage": ContractStage.CLOSING_DOCS.label
+        }
+    return None
+
+
 @PIPELINE.guard(ContractStage.AWAITING_PAYMENT)
 def _contract_date_required(deal, *, by, reason):
     if deal.contract_date is None:
@@ -369,4 +379,17 @@ def _remind_about_payment(deal, action):
 def _win_at_the_payment_date(deal, action):
     from ..services.contracts import deal_win
 
-    deal_win(deal=deal, by=None)
+    try:
+        deal_win(deal=deal, by=None)
+    except engine.MoveRefused as refusal:
+        # Someone emptied a field «Регулярные платежи» needs: the responsible hears why, and
+        # the deal tries again at the start of the next working day.
+        today = timezone.localdate()
+        _remind(
+            deal,
+            deal.responsible,
+            key=f"{CLOSING_DOCS_PAUSE}:{deal.pk}:{deal.stage_entry_count}:{today}",
+            title=_("The deal cannot move on: %(deal)s") % {"deal": deal.title},
+            text=refusal.message,
+        )
+        timers.schedule(deal, CLOSING_DOCS_PAUSE, at=start_of_working_day(today + datetime.timedelta(days=1)))

@@ -17,7 +17,7 @@ from crm.services.leads import lead_convert, lead_create
 from crm.services.tasks import TaskCompletionError, task_complete
 from notifications.models import Notification
 from tests.crm.conftest import msk
-from tests.factories import DepartmentFactory, UserFactory
+from tests.factories import CompanyFactory, DepartmentFactory, UserFactory
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -64,7 +64,9 @@ def test_one_deal_walks_from_the_lead_to_regular_payments(team):
 
     # Monday 10 January 2028: the lead is qualified and converted.
     with time_machine.travel(msk(2028, 1, 10, 10), tick=False):
-        lead = lead_create(by=manager, title="Абонентка для «Ромашки»", email="olga@romashka.example")
+        lead = lead_create(
+            by=manager, title="Абонентка для «Ромашки»", email="olga@romashka.example", company_name="ООО «Ромашка»"
+        )
         deal = lead_convert(lead=lead, by=manager)
         proposal = open_task(deal, Task.Kind.PROPOSAL)
         assert deal.stage == ContractStage.PROPOSAL
@@ -271,3 +273,28 @@ def test_awaiting_payment_needs_the_contract_date(team):
 
     with pytest.raises(MoveRefused, match=r"contract date|дата договора"):
         move(deal, ContractStage.AWAITING_PAYMENT, by=team["manager"])
+
+
+def test_a_deal_whose_company_was_emptied_waits_and_its_manager_hears_why(team):
+    manager = team["manager"]
+    with time_machine.travel(msk(2028, 2, 15, 10), tick=False):
+        deal = deal_at(ContractStage.PAID, manager, contract_date=datetime.date(2028, 1, 31), company=CompanyFactory())
+        move(deal, ContractStage.CLOSING_DOCS, by=manager)
+        Deal.objects.filter(pk=deal.pk).update(company=None)
+
+    tick(msk(2028, 2, 29, 9))
+    deal.refresh_from_db()
+    assert (deal.pipeline, deal.stage) == ("contract", ContractStage.CLOSING_DOCS)
+    assert len(reminders(manager)) == 1
+
+    Deal.objects.filter(pk=deal.pk).update(company=CompanyFactory())
+    tick(msk(2028, 3, 1, 9))
+    deal.refresh_from_db()
+    assert (deal.pipeline, deal.stage) == ("regular", RegularStage.INVOICE_FORMING)
+
+
+def test_closing_documents_need_the_company(team):
+    deal = deal_at(ContractStage.PAID, team["manager"], contract_date=datetime.date(2028, 1, 31))
+
+    with pytest.raises(MoveRefused):
+        move(deal, ContractStage.CLOSING_DOCS, by=team["manager"])
