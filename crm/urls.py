@@ -15,6 +15,7 @@ urlpatterns = [
     path("leads/<int:pk>/edit/", leads.lead_edit, name="lead-edit"),
     path("leads/<int:pk>/move/", leads.lead_move, name="lead-move"),
     path("leads/<int:pk>/qualification/", leads.lead_qualification, name="lead-qualification"),
+    path("leads/<int:pk>/duplicate/", leads.lead_duplicate_link, name="lead-duplicate"),
     *deal_board.urlpatterns("deals/"),
     *regular_deal_board.urlpatterns("deals/regular/"),
     path("deals/<int:pk>/", deals.deal_detail, name="deal-detail"),

@@ -6,14 +6,21 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from admin24.access import Action, Level, can, level_for
+from admin24.access import Action, Level, can, filter_queryset, level_for
 
 from ..forms import LeadForm, MoveForm, QualificationForm
 from ..models import Lead, LeadStage
 from ..pipelines.engine import MoveRefused, allowed_moves, move
 from ..pipelines.leads import PIPELINE
 from ..services import activity
-from ..services.leads import lead_convert, lead_create, lead_qualify, lead_update, qualification_questions
+from ..services.leads import (
+    lead_convert,
+    lead_create,
+    lead_mark_duplicate_of,
+    lead_qualify,
+    lead_update,
+    qualification_questions,
+)
 from .common import ensure_can_edit, readable_or_404
 
 
@@ -34,6 +41,8 @@ def lead_detail(request, pk: int):
         "stage": PIPELINE.stage(lead.stage),
         "moves": [stage for stage in moves if stage.slug != LeadStage.QUALIFIED],
         "can_convert": any(stage.slug == LeadStage.QUALIFIED for stage in moves),
+        "can_link_duplicate": not lead.is_possible_duplicate
+        and any(stage.slug == LeadStage.DUPLICATE for stage in moves),
         "can_edit": can(request.user, lead, Action.EDIT),
         "qualification": QualificationForm.for_lead(lead, questions),
         "tasks": lead.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
@@ -149,3 +158,26 @@ def _errors(form) -> str:
         f"{form.fields[name].label if name in form.fields else ''}: {' '.join(errs)}".strip(": ")
         for name, errs in form.errors.items()
     )
+
+
+@login_required
+@require_POST
+def lead_duplicate_link(request, pk: int):
+    """Link the lead to the one it duplicates, so that it can be closed as a duplicate."""
+    lead = _lead(request, pk)
+    ensure_can_edit(request.user, lead)
+    try:
+        original_pk = int(request.POST.get("original", ""))
+    except ValueError:
+        original_pk = None
+    original = filter_queryset(request.user, Lead.objects.all(), Action.READ).filter(pk=original_pk).first()
+    if original is None:
+        messages.error(request, _("There is no lead with this number that you can see."))
+        return redirect("crm:lead-detail", pk=lead.pk)
+    try:
+        lead_mark_duplicate_of(lead=lead, by=request.user, original=original)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The lead is linked to “%(title)s”.") % {"title": original.title})
+    return redirect("crm:lead-detail", pk=lead.pk)

@@ -195,3 +195,21 @@ def test_crm_home_opens_the_lead_board(client, manager):
     client.force_login(manager)
     response = client.get(reverse("crm:home"))
     assert response.status_code == 302 and response.url == reverse("crm:leads_board")
+
+
+def test_linking_a_duplicate_by_number_then_closing_it(client, manager):
+    original = LeadFactory(responsible=manager, stage=LeadStage.IN_PROGRESS, title="Первая")
+    copy = LeadFactory(responsible=manager, stage=LeadStage.IN_PROGRESS, title="Вторая")
+    stranger = LeadFactory(responsible=UserFactory(roles=[Role.SALES_MANAGER]))
+    client.force_login(manager)
+    link = reverse("crm:lead-duplicate", args=[copy.pk])
+
+    assert client.get(detail(copy)).context["can_link_duplicate"]
+    unseen = client.post(link, {"original": stranger.pk}, follow=True)
+    client.post(link, {"original": original.pk})
+    client.post(reverse("crm:lead-move", args=[copy.pk]), {"to": "duplicate", "reason": "Тот же клиент"})
+
+    assert "alert-danger" in unseen.content.decode()
+    copy.refresh_from_db()
+    assert copy.duplicate_of == original
+    assert copy.stage == LeadStage.DUPLICATE
