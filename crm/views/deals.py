@@ -11,6 +11,7 @@ from ..deal_boards import DealBoard
 from ..deal_forms import DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
+from ..pipelines import contract, regular
 from ..pipelines.engine import MoveRefused, allowed_moves, move
 from ..services import activity
 from ..services.deals import deal_save_card, holds_open_task
@@ -35,6 +36,20 @@ def _collapsed_before(deal: Deal):
     return lambda stage: CONTRACT_ACTIVE.index(stage) > reached
 
 
+def _stage_label(slug: str) -> str:
+    stage = contract.PIPELINE.stage(slug) or regular.PIPELINE.stage(slug)
+    return str(stage.label) if stage else slug
+
+
+def _with_stage_labels(entries) -> list:
+    """Moves in the timeline read «from → to» with the stages' names (of either pipeline)."""
+    entries = list(entries)
+    for entry in entries:
+        if entry.data.get("to"):
+            entry.stage_change = f"{_stage_label(entry.data.get('from', ''))} → {_stage_label(entry.data['to'])}"
+    return entries
+
+
 def _card(request, deal: Deal, form: DealForm | None = None):
     pipeline = DealBoard.pipeline_of(deal)
     may_edit = can(request.user, deal, Action.EDIT)
@@ -51,7 +66,7 @@ def _card(request, deal: Deal, form: DealForm | None = None):
         "form": form,
         "lost_reasons": LostReason.objects.filter(active=True),
         "tasks": deal.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
-        "timeline": activity.timeline(deal)[:100],
+        "timeline": _with_stage_labels(activity.timeline(deal)[:100]),
         "board_url": ("crm:regular_deals_board" if deal.pipeline == DealPipeline.REGULAR else "crm:deals_board"),
     }
     return render(request, "crm/deals/detail.html", context)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from admin24.roles import Role
 from crm.models import Contract, ContractStage, Deal, LostReason, Task
+from crm.pipelines.engine import move
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -92,11 +93,13 @@ def test_someone_elses_card_is_not_found(signed_in):
     assert signed_in.post(MOVE, {"pk": deal.pk, "to": "feedback"}).status_code == 404
 
 
-def test_the_card_collapses_the_sections_of_later_stages(signed_in, manager):
-    deal = DealFactory(responsible=manager, stage=ContractStage.FEEDBACK)
+def test_the_card_collapses_the_sections_of_later_stages_and_names_the_stages_of_moves(signed_in, manager):
+    deal = DealFactory(responsible=manager, stage=ContractStage.PROPOSAL)
+    move(deal, ContractStage.FEEDBACK, by=manager)
 
     page = signed_in.get(reverse("crm:deal-detail", args=[deal.pk])).content.decode()
 
+    assert "Формирование КП → Обратная связь" in page
     sections = page.split('<details class="bg-white border rounded p-3 mb-2 deal-section"')[1:]
     assert [section.startswith(" open") for section in sections] == [True, True, False, False]
 
