@@ -27,6 +27,7 @@ from .api import (
     _service_call,
     _users,
 )
+from .api_billing import REGULAR_FIELDS, ContractRenewalActions, ContractRenewalFields, DealBillingActions
 from .models import Company, Contact, Contract, Deal, LostReason
 from .services import deals as deal_services
 
@@ -70,8 +71,10 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
             "won_at",
             "created_at",
             "updated_at",
+            *REGULAR_FIELDS,
         ]
         read_only_fields = [
+            *REGULAR_FIELDS,
             "pipeline",
             "stage",
             "stage_changed_at",
@@ -107,6 +110,7 @@ class DealFileSerializer(serializers.Serializer):
     )
 )
 class DealViewSet(
+    DealBillingActions,
     StageListMixin,
     CrmAccessMixin,
     mixins.ListModelMixin,
@@ -188,7 +192,7 @@ class DealViewSet(
         return Response(list(LostReason.objects.filter(active=True).values_list("name", flat=True)))
 
 
-class ContractSerializer(serializers.ModelSerializer):
+class ContractSerializer(ContractRenewalFields, serializers.ModelSerializer):
     deals = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
 
     class Meta:
@@ -208,6 +212,8 @@ class ContractSerializer(serializers.ModelSerializer):
             "status",
             "deals",
             "created_at",
+            "renewal_due_at",
+            "renewal_deal",
         ]
         read_only_fields = fields
 
@@ -221,7 +227,7 @@ class ContractSerializer(serializers.ModelSerializer):
         ]
     )
 )
-class ContractViewSet(CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(ContractRenewalActions, CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
     """Contracts signed in won deals; whoever may read a deal may read its contracts."""
 
     serializer_class = ContractSerializer

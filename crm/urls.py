@@ -2,7 +2,7 @@ from django.urls import path
 
 from .boards import lead_board
 from .deal_boards import deal_board, regular_deal_board
-from .views import deals, directory, home, leads, public, tasks
+from .views import billing, deals, directory, home, leads, public, tasks
 
 app_name = "crm"
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("deals/<int:pk>/", deals.deal_detail, name="deal-detail"),
     path("deals/<int:pk>/save/", deals.deal_save, name="deal-save"),
     path("deals/<int:pk>/move/", deals.deal_move, name="deal-move"),
+    path("deals/billing/", billing.billing_list, name="billing"),
+    path("deals/<int:pk>/invoice/", billing.invoice_upload, name="deal-invoice"),
+    path("deals/<int:pk>/invoice/send/", billing.invoice_send_again, name="deal-invoice-send"),
+    path("deals/<int:pk>/invoice/paid/", billing.invoice_paid, name="deal-invoice-paid"),
+    path("deals/<int:pk>/closing-docs/received/", billing.closing_docs_received, name="deal-closing-docs-received"),
+    path("contracts/<int:pk>/end-date/", billing.contract_end_date, name="contract-end-date"),
     path("companies/", directory.company_list, name="company-list"),
     path("companies/new/", directory.company_form, name="company-create"),
     path("companies/<int:pk>/", directory.company_detail, name="company-detail"),

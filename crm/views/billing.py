@@ -1,0 +1,161 @@
+"""Regular payments on the web: the billing list by month and the deal card's invoice actions."""
+
+import datetime
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from admin24.access import Action, filter_queryset
+
+from ..models import Contract, Deal
+from ..services import billing, renewal
+from .common import ensure_can_edit, readable_or_404
+
+PAGE_SIZE = 100
+
+
+class InvoiceForm(forms.Form):
+    invoice = forms.FileField(label=gettext_lazy("Invoice file"))
+    number = forms.CharField(label=gettext_lazy("Invoice number"), max_length=50, required=False)
+
+
+class ContractEndForm(forms.Form):
+    ends_on = forms.DateField(label=gettext_lazy("Contract end date"), required=False)
+
+
+def _month(value: str | None) -> datetime.date | None:
+    try:
+        return datetime.datetime.strptime(value or "", "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def _shift(month: datetime.date, by: int) -> datetime.date:
+    return billing.add_months(month, by)
+
+
+@login_required
+def billing_list(request):
+    """Deals by paid period with their billing status, one month at a time (this month by default)."""
+    asked = request.GET.get("month", "")
+    month = _month(asked)
+    if asked and month is None:
+        messages.error(request, _("Give the month as YYYY-MM, e.g. 2027-03."))
+    month = month or timezone.localdate().replace(day=1)
+    deals = filter_queryset(request.user, billing.billing_deals(month=month), Action.READ)
+    page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(deal, billing.billing_status(deal)) for deal in page]
+    context = {
+        "section": "billing",
+        "month": month,
+        "previous_month": _shift(month, -1),
+        "next_month": _shift(month, 1),
+        "page": page,
+        "rows": rows,
+        "labels": billing.BillingStatus.LABELS,
+    }
+    return render(request, "crm/billing/list.html", context)
+
+
+def _deal(request, pk: int) -> Deal:
+    deal = readable_or_404(request.user, Deal.objects.select_related("contact", "company"), pk)
+    ensure_can_edit(request.user, deal)
+    return deal
+
+
+def _report(request, outcome: billing.InvoiceOutcome) -> None:
+    if outcome.sent:
+        messages.success(
+            request, _("The invoice is sent to %(address)s.") % {"address": outcome.deal.contact.first_email}
+        )
+    else:
+        messages.warning(request, _("The invoice is not sent: %(why)s") % {"why": outcome.problem})
+
+
+def _back(pk: int):
+    return redirect("crm:deal-detail", pk=pk)
+
+
+@login_required
+@require_POST
+def invoice_upload(request, pk: int):
+    deal = _deal(request, pk)
+    form = InvoiceForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the invoice file to attach."))
+        return _back(pk)
+    try:
+        outcome = billing.invoice_attach(
+            deal=deal, by=request.user, upload=form.cleaned_data["invoice"], number=form.cleaned_data["number"]
+        )
+    except (ValidationError, billing.BillingError) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        _report(request, outcome)
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def invoice_send_again(request, pk: int):
+    try:
+        _report(request, billing.invoice_send(deal=_deal(request, pk), by=request.user))
+    except billing.BillingError as error:
+        messages.error(request, error.message)
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def invoice_paid(request, pk: int):
+    try:
+        billing.invoice_mark_paid(deal=_deal(request, pk), by=request.user)
+    except billing.BillingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The invoice is paid."))
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def closing_docs_received(request, pk: int):
+    try:
+        billing.closing_docs_mark_received(deal=_deal(request, pk), by=request.user)
+    except billing.BillingError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("The closing documents are received."))
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def contract_end_date(request, pk: int):
+    """Extend the contract from the deal card; back to the deal the form was on."""
+    contract = readable_or_404(request.user, Contract.objects.all(), pk)
+    ensure_can_edit(request.user, contract)
+    form = ContractEndForm(request.POST)
+    back = request.POST.get("deal", "")
+    if not form.is_valid():
+        messages.error(request, _("Enter the end date as a date."))
+    else:
+        try:
+            contract = renewal.contract_set_end_date(
+                contract=contract, by=request.user, ends_on=form.cleaned_data["ends_on"]
+            )
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, _("The contract end date is saved."))
+    if back.isdigit():
+        return _back(int(back))
+    return redirect("crm:billing")

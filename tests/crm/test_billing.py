@@ -1,0 +1,220 @@
+"""Regular payments on the web and in the API: the card's invoice actions, the billing list, the contract's renewal."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
+from rest_framework.test import APIClient
+
+from admin24.roles import Role
+from crm.models import Contract, Deal, DealPipeline, RegularStage
+from crm.pipelines import engine
+from crm.services.renewal import renewal_track
+from notifications.models import OutboxMessage
+from tests.crm.conftest import msk
+from tests.factories import CompanyFactory, ContactFactory, UserFactory
+
+PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+NOW = msk(2027, 3, 1, 10)
+
+
+def pdf(name="schet.pdf"):
+    return SimpleUploadedFile(name, PDF, content_type="application/pdf")
+
+
+@pytest.fixture(autouse=True)
+def march():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="walker", roles=[Role.SALES_MANAGER])
+
+
+def regular_deal(manager, *, start=datetime.date(2027, 3, 1), emails=("buh@romashka.example",), company=None):
+    company = company or CompanyFactory(name="ООО «Ромашка»")
+    contract = Contract.objects.filter(company=company).first() or Contract.objects.create(
+        number=f"2027-{company.pk:05d}",
+        company=company,
+        contact=ContactFactory(full_name="Ольга", emails=list(emails)),
+        responsible=manager,
+        signed_on=datetime.date(2027, 1, 1),
+        ends_on=datetime.date(2027, 12, 31),
+        monthly_amount=Decimal("15000"),
+    )
+    deal = Deal.objects.create(
+        pipeline=DealPipeline.REGULAR,
+        stage=RegularStage.INVOICE_FORMING,
+        title=f"{company.name}: {start:%m.%Y}",
+        company=company,
+        contact=contract.contact,
+        responsible=manager,
+        contract=contract,
+        amount=Decimal("15000"),
+        period_start=start,
+        period_end=billing_end(start),
+    )
+    engine.start(deal, by=None)
+    return deal
+
+
+def billing_end(start):
+    from crm.services.billing import period_from
+
+    return period_from(start, anchor=datetime.date(2027, 1, 1))[1]
+
+
+# --- the card -------------------------------------------------------------------------------
+
+
+def test_the_card_attaches_and_sends_the_invoice(client, manager):
+    deal = regular_deal(manager)
+    client.force_login(manager)
+    page = client.get(f"/crm/deals/{deal.pk}/").content.decode()
+    assert "01.03.2027 – 31.03.2027" in page
+    assert f"/crm/deals/{deal.pk}/invoice/" in page
+
+    response = client.post(f"/crm/deals/{deal.pk}/invoice/", {"invoice": pdf(), "number": "17"}, follow=True)
+    page = response.content.decode()
+    assert "buh@romashka.example" in page
+    deal.refresh_from_db()
+    assert deal.stage == RegularStage.INVOICE_SENT
+    assert "invoice-email-pending" in page  # the delivery status is on the card
+    assert f"/crm/deals/{deal.pk}/invoice/paid/" in page
+
+    client.post(f"/crm/deals/{deal.pk}/invoice/paid/")
+    deal.refresh_from_db()
+    assert deal.stage == RegularStage.INVOICE_PAID
+
+
+def test_the_card_says_why_the_invoice_was_not_sent(client, manager):
+    deal = regular_deal(manager, emails=())
+    client.force_login(manager)
+    page = client.post(f"/crm/deals/{deal.pk}/invoice/", {"invoice": pdf()}, follow=True).content.decode()
+    assert "Ольга" in page
+    assert f"/crm/deals/{deal.pk}/invoice/send/" in page  # once an address is added
+    assert not OutboxMessage.objects.filter(template="invoice").exists()
+
+
+def test_the_card_refuses_an_executable_as_the_invoice(client, manager):
+    deal = regular_deal(manager)
+    client.force_login(manager)
+    upload = SimpleUploadedFile("schet.exe", b"MZ\x90\x00" + b"\x00" * 100)
+    response = client.post(f"/crm/deals/{deal.pk}/invoice/", {"invoice": upload}, follow=True)
+    assert response.status_code == 200
+    deal.refresh_from_db()
+    assert not deal.invoice_file and deal.stage == RegularStage.INVOICE_FORMING
+
+
+def test_someone_without_edit_rights_cannot_send_invoices(client, manager):
+    deal = regular_deal(manager)
+    client.force_login(UserFactory(roles=[Role.SALES_MANAGER]))
+    response = client.post(f"/crm/deals/{deal.pk}/invoice/", {"invoice": pdf()})
+    assert response.status_code in (403, 404)
+    assert not OutboxMessage.objects.filter(template="invoice").exists()
+
+
+def test_the_card_shows_when_the_renewal_will_be_created(client, manager):
+    deal = regular_deal(manager)
+    renewal_track(deal.contract)
+    client.force_login(manager)
+    page = client.get(f"/crm/deals/{deal.pk}/").content.decode()
+    assert "01.12.2027 09:00" in page
+
+    response = client.post(
+        f"/crm/contracts/{deal.contract.pk}/end-date/", {"ends_on": "2028-03-31", "deal": deal.pk}, follow=True
+    )
+    assert "01.03.2028 09:00" in response.content.decode()
+    company_page = client.get(f"/crm/companies/{deal.company.pk}/").content.decode()
+    assert "01.03.2028 09:00" in company_page
+
+
+# --- the billing list -----------------------------------------------------------------------
+
+
+def test_the_billing_list_shows_a_months_periods_with_their_status(client, manager):
+    march = regular_deal(manager)
+    regular_deal(manager, start=datetime.date(2027, 4, 1), company=march.company)
+    other = regular_deal(manager, company=CompanyFactory(name="ООО «Лютик»"))
+    with time_machine.travel(NOW, tick=False):
+        from crm.services.billing import invoice_attach
+
+        invoice_attach(deal=other, by=manager, upload=pdf())
+    client.force_login(manager)
+
+    page = client.get("/crm/deals/billing/?month=2027-03").content.decode()
+    assert page.count('data-status="not_attached"') == 1
+    assert page.count('data-status="sent"') == 1
+    assert "ООО «Лютик»" in page and "01.04.2027" not in page
+
+    april = client.get("/crm/deals/billing/?month=2027-04").content.decode()
+    assert april.count("<tr data-status") == 1 and "01.04.2027" in april
+
+    assert client.get("/crm/deals/billing/?month=март").status_code == 200
+
+
+def test_the_billing_list_shows_only_readable_deals(client, manager):
+    regular_deal(manager)
+    client.force_login(UserFactory(roles=[Role.SALES_MANAGER]))
+    page = client.get("/crm/deals/billing/?month=2027-03").content.decode()
+    assert "ООО «Ромашка»" not in page
+
+
+# --- the API --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(manager):
+    client = APIClient()
+    client.force_authenticate(manager)
+    return client
+
+
+def test_the_api_uploads_the_invoice_and_sends_it(api, manager):
+    deal = regular_deal(manager)
+    response = api.post(f"/api/v1/deals/{deal.pk}/invoice/", {"file": pdf(), "number": "17"}, format="multipart")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["stage"], body["invoice_number"], body["period_start"]) == ("invoice_sent", "17", "2027-03-01")
+    assert body["invoice_file"]
+    assert OutboxMessage.objects.filter(template="invoice", target_id=deal.pk).count() == 1
+
+    assert api.post(f"/api/v1/deals/{deal.pk}/invoice-paid/").json()["stage"] == "invoice_paid"
+    response = api.post(f"/api/v1/deals/{deal.pk}/closing-docs-received/")
+    assert response.status_code == 409 and "«" in response.json()["detail"]
+
+
+def test_the_api_says_why_the_invoice_was_not_sent(api, manager):
+    deal = regular_deal(manager, emails=())
+    response = api.post(f"/api/v1/deals/{deal.pk}/invoice/", {"file": pdf()}, format="multipart")
+    assert response.status_code == 409
+    assert "Ольга" in response.json()["detail"]
+    assert api.get(f"/api/v1/deals/{deal.pk}/").json()["invoice_file"]
+
+
+def test_the_api_refuses_a_missing_file(api, manager):
+    deal = regular_deal(manager)
+    response = api.post(f"/api/v1/deals/{deal.pk}/invoice/", {}, format="multipart")
+    assert response.status_code == 400 and "file" in response.json()
+
+
+def test_the_api_lists_billing_by_month(api, manager):
+    regular_deal(manager)
+    rows = api.get("/api/v1/deals/billing/?month=2027-03").json()["results"]
+    assert [(r["period_start"], r["billing_status"]) for r in rows] == [("2027-03-01", "not_attached")]
+    assert api.get("/api/v1/deals/billing/?month=2027-13").status_code == 400
+
+
+def test_the_api_extends_a_contract_and_shows_the_renewal_moment(api, manager):
+    deal = regular_deal(manager)
+    renewal_track(deal.contract)
+    body = api.get(f"/api/v1/contracts/{deal.contract.pk}/").json()
+    assert body["renewal_due_at"] == "2027-12-01T06:00:00Z"  # 09:00 in Moscow
+    body = api.post(f"/api/v1/contracts/{deal.contract.pk}/end-date/", {"ends_on": "2028-03-31"}, format="json").json()
+    assert (body["ends_on"], body["renewal_due_at"][:16]) == ("2028-03-31", "2028-03-01T06:00")
+    response = api.post(f"/api/v1/contracts/{deal.contract.pk}/end-date/", {"ends_on": "2026-01-01"}, format="json")
+    assert response.status_code == 400
