@@ -89,3 +89,7 @@ DEMO_STEPS.append(("Service Desk: services, settings, tickets in every status", 
 from crm.demo_deals import seed_deals  # noqa: E402 - kept next to the step it adds
 
 DEMO_STEPS.append(("CRM: deals in every stage of «Заключение договора», with their tasks", seed_deals))
+
+from crm.demo_regular import seed_regular_payments  # noqa: E402 - kept next to the step it adds
+
+DEMO_STEPS.append(("CRM: regular payments at every stage, invoices sent, a renewal due soon", seed_regular_payments))
