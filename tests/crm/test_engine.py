@@ -18,7 +18,7 @@ def test_two_people_moving_the_same_card_cannot_both_win(manager):
     mine, theirs = Lead.objects.get(pk=lead.pk), Lead.objects.get(pk=lead.pk)
 
     move(mine, LeadStage.NO_ANSWER, by=manager)
-    with pytest.raises(MoveRefused, match="Someone has just moved"):
+    with pytest.raises(MoveRefused, match="только что переместил кто-то другой"):
         move(theirs, LeadStage.SPAM, by=manager, reason="спам")
 
     assert Lead.objects.get(pk=lead.pk).stage == LeadStage.NO_ANSWER

@@ -71,7 +71,7 @@ def test_a_flagged_lead_can_be_closed_as_duplicate_with_its_link(manager):
 
 def test_closing_as_duplicate_needs_the_link(manager):
     lead = lead_create(by=manager, email="unique@example.org")
-    with pytest.raises(MoveRefused, match="duplicates"):
+    with pytest.raises(MoveRefused, match="дублирует"):
         move(lead, LeadStage.DUPLICATE, by=manager, reason="дубль")
 
     lead_mark_duplicate_of(lead=lead, by=manager, original=LeadFactory(responsible=manager))
