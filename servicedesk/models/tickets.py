@@ -42,7 +42,7 @@ def attachment_path(instance, filename: str) -> str:
 
 class TicketStatus(models.TextChoices):
     NEW = "new", _("New")
-    IN_PROGRESS = "in_progress", _("In progress")
+    IN_PROGRESS = "in_progress", _("Work in progress")
     DEFERRED = "deferred", _("Deferred")
     DONE = "done", _("Done")
 

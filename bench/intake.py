@@ -1,0 +1,304 @@
+"""Public form intake throughput against a bare-Django floor, through gunicorn on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/intake.py [--seconds 10] [--connections 8] [--rounds 2]
+
+It creates a throw-away database ``bench_intake`` on the server of DATABASE_URL (dropped at the
+end), migrates it, and starts gunicorn (4 sync workers, the app's settings plus
+``bench/intake_settings.py``: the floor view's URL and rate limits raised). ``wrk`` then posts
+for --seconds at a time, alternately:
+
+* the floor: ``/bench/floor/``, a view that validates a 4-field Django form and inserts one row;
+* the intake: the real public form (``/desk/form/<key>/``), every request a complete valid
+  submission — service, name, email, phone, company, subject, description, both consents, the
+  empty honeypot and a signed render stamp taken before the run (older than the minimum fill
+  time, so it passes the too-fast check). Emails cycle through a pool of 50 clients: the first
+  50 create CRM contacts, later ones find them, as returning clients do.
+
+Every posted request must be answered 201 (floor) or 302 to the confirmation (intake), and
+the rows in the database must match the number of answers, or the script fails. It prints the
+requests per second of each (the best of --rounds), their ratio, and the SQL queries of one
+intake request (captured in-process through Django's test client on the same database).
+"""
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "bench_intake"
+PORT = 8765
+WORKERS = 4
+EMAIL_POOL = 50
+
+LUA = """
+counter = 0
+request = function()
+  counter = counter + 1
+  local n = counter %% %(pool)d
+  local body = "%(prefix)s" .. "&email=client" .. n .. "%%40bench.example" .. "&name=Client+" .. n
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/x-www-form-urlencoded"}, body)
+end
+"""
+
+
+def database_url(base: str, name: str) -> str:
+    parts = urlsplit(base)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+def admin_sql(base: str, statement: str) -> None:
+    import psycopg
+
+    with psycopg.connect(database_url(base, "postgres").replace("postgres://", "postgresql://"), autocommit=True) as c:
+        c.execute(statement)
+
+
+def wait_until_up(url: str, timeout: float = 60) -> None:
+    deadline, last = time.monotonic() + timeout, None
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own local server
+                if response.status == 200:
+                    return
+        except OSError as exc:
+            last = exc
+            time.sleep(0.3)
+    raise SystemExit(f"gunicorn did not answer {url} within {timeout} s: {last}")
+
+
+def run_wrk(url: str, lua: str, *, seconds: int, connections: int) -> tuple[float, int, int]:
+    """Requests/second, requests answered, non-2xx/3xx answers."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(lua)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script.name, url],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    finally:
+        os.unlink(script.name)
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    p50 = re.search(r"50%\s+(\S+)", out)
+    print(f"    {rate:8.1f} req/s, {total} requests, p50 {p50.group(1) if p50 else '?'}")
+    return rate, total, int(bad.group(1)) if bad else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+
+    var_dir = tempfile.mkdtemp(prefix="bench-intake-")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(base, BENCH_DB),
+        "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
+        "VAR_DIR": var_dir,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-intake-" + os.urandom(16).hex(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    }
+    admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+    admin_sql(base, f"CREATE DATABASE {BENCH_DB}")
+    server = None
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        form_path, prefix = prepare()
+        print_query_count(form_path, prefix)
+
+        server = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "admin24.wsgi:application",
+                f"--workers={WORKERS}",
+                f"--bind=127.0.0.1:{PORT}",
+                "--log-level=warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+        )
+        origin = f"http://127.0.0.1:{PORT}"
+        wait_until_up(origin + form_path)
+        # The stamp must be older than the minimum fill time before the first post.
+        time.sleep(min_fill_seconds() + 1)
+
+        floor_lua = LUA % {
+            "pool": EMAIL_POOL,
+            "prefix": "subject=Printer&description=Does+not+print",
+            "path": "/bench/floor/",
+        }
+        intake_lua = LUA % {"pool": EMAIL_POOL, "prefix": prefix, "path": form_path}
+        floor_rates, intake_rates, answered = [], [], {"floor": 0, "intake": 0}
+        print(f"gunicorn {WORKERS} workers, wrk {args.connections} connections, {args.seconds} s per run")
+        # Every worker loads templates, the working calendar and its connections on its first requests.
+        for kind, url, lua in (
+            ("floor", origin + "/bench/floor/", floor_lua),
+            ("intake", origin + form_path, intake_lua),
+        ):
+            print(f"  warm-up, {kind}:")
+            _rate, total, _bad = run_wrk(url, lua, seconds=args.seconds, connections=args.connections)
+            answered[kind] += total
+        for round_number in range(1, args.rounds + 1):
+            for kind, url, lua, rates in (
+                ("floor", origin + "/bench/floor/", floor_lua, floor_rates),
+                ("intake", origin + form_path, intake_lua, intake_rates),
+            ):
+                print(f"  round {round_number}, {kind}:")
+                rate, total, bad = run_wrk(url, lua, seconds=args.seconds, connections=args.connections)
+                if bad:
+                    raise SystemExit(f"{bad} {kind} requests were not accepted: the run is not valid")
+                rates.append(rate)
+                answered[kind] += total
+        check_rows(answered, in_flight=args.connections * (args.rounds + 1))
+        best_floor, best_intake = max(floor_rates), max(intake_rates)
+        print()
+        print(f"floor (validate 4 fields + INSERT): {best_floor:8.1f} req/s")
+        print(f"public form intake (ticket):        {best_intake:8.1f} req/s")
+        print(f"ratio intake / floor:               {best_intake / best_floor:8.2f}")
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+        from django.db import connections
+
+        connections.close_all()
+        purge_broker()
+        admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def min_fill_seconds() -> int:
+    from django.conf import settings
+
+    return settings.SERVICEDESK_FORM_MIN_SECONDS
+
+
+def prepare() -> tuple[str, str]:
+    """The desk, a service with its responsible, the floor's table; the form path and the fixed fields."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+
+    from admin24.models import User
+    from admin24.roles import Role
+    from bench.intake_urls import FLOOR_TABLE
+    from servicedesk.intake import guards
+    from servicedesk.links import form_path
+    from servicedesk.models import DeskSettings, Service
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TABLE {FLOOR_TABLE} (id bigserial PRIMARY KEY, name varchar(300), email varchar(254), "
+            "subject varchar(300), description text, created_at timestamptz)"
+        )
+    engineer = User.objects.create(username="bench-support", last_name="Поддержкин", first_name="Сергей")
+    engineer.groups.add(Group.objects.get(name=Role.SUPPORT_ENGINEER))
+    service = Service.objects.create(name="Обслуживание компьютеров", responsible=engineer)
+    desk = DeskSettings.load()
+    fields = {
+        "service": str(service.pk),
+        "phone": "+7 999 123-45-67",
+        "company": "ООО Бенчмарк",
+        "subject": "Не печатает принтер",
+        "description": "Принтер в бухгалтерии не печатает с утра.",
+        "consent_desk": "on",
+        "consent_company": "on",
+        "website": "",
+        "rendered": guards.render_stamp(),
+    }
+    prefix = "&".join(f"{key}={quote(value)}" for key, value in fields.items())
+    return form_path(desk), prefix
+
+
+def print_query_count(path: str, prefix: str) -> None:
+    """The SQL queries of one intake request for a new client and for a returning one."""
+    from urllib.parse import parse_qsl
+
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    data = dict(parse_qsl(prefix))
+    data["rendered"] = _old_stamp()
+    client = Client()
+    for label, email in (("a new client", "first@bench.example"), ("a returning client", "first@bench.example")):
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            response = client.post(path, {**data, "email": email, "name": "Client"})
+            elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 302:
+            raise SystemExit(f"the in-process intake answered {response.status_code}: {response.content[:500]!r}")
+        print(f"SQL queries per intake request, {label}: {len(queries)} ({elapsed:.1f} ms in-process)")
+        for query in queries.captured_queries:
+            print("    " + query["sql"][:110])
+
+
+def _old_stamp() -> str:
+    from django.core import signing
+
+    from servicedesk.intake import guards
+
+    return signing.Signer(salt=guards.STAMP_SALT).sign(str(int(time.time()) - 3600))
+
+
+def check_rows(answered: dict[str, int], *, in_flight: int) -> None:
+    """Every answered request made its row; requests cut off when a run ended may have too."""
+    from django.db import connection
+
+    from bench.intake_urls import FLOOR_TABLE
+    from servicedesk.models import Ticket
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM {FLOOR_TABLE}")  # noqa: S608
+        floor_rows = cursor.fetchone()[0]
+    tickets = Ticket.objects.filter(client_email__endswith="@bench.example").exclude(client_email="first@bench.example")
+    tickets_made = tickets.count()
+    if not (
+        answered["floor"] <= floor_rows <= answered["floor"] + in_flight
+        and answered["intake"] <= tickets_made <= answered["intake"] + in_flight
+    ):
+        raise SystemExit(
+            f"rows do not match answers: floor {floor_rows} rows / {answered['floor']} answers, "
+            f"tickets {tickets_made} / {answered['intake']}"
+        )
+    print(f"checked: {floor_rows} floor rows and {tickets_made} tickets for {answered} answered requests")
+
+
+def purge_broker() -> None:
+    """Drop the delivery tasks the intakes queued (no worker ran during the bench)."""
+    try:
+        from admin24.celery import app
+
+        app.control.purge()
+    except Exception as exc:  # the bench's figures are already printed; a leftover queue is only noise
+        print(f"(could not purge the broker: {exc})")
+
+
+if __name__ == "__main__":
+    main()
