@@ -43,6 +43,10 @@ class InvoiceUploadSerializer(serializers.Serializer):
     number = serializers.CharField(required=False, allow_blank=True, max_length=50)
 
 
+class RenewalContractUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="PDF, DOC, DOCX, ODT or an image; at most 20 MB")
+
+
 class InvoiceRefusedSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
@@ -134,6 +138,17 @@ class DealBillingActions:
         except ValidationError as error:
             raise ValidationError({"file": error.detail}) from None
         return self._invoice_outcome(outcome)
+
+    @extend_schema(
+        request={"multipart/form-data": RenewalContractUploadSerializer},
+        responses={200: OpenApiResponse(), 400: OpenApiResponse(description="The file is refused, with the reason")},
+    )
+    @action(
+        detail=True, methods=["post"], url_path="renewal-contract-file", parser_classes=[MultiPartParser, FormParser]
+    )
+    def renewal_contract_file(self, request, pk=None):
+        """Attach or replace the renewal contract (field ``file``)."""
+        return self._attach(request, "renewal_contract")
 
     @extend_schema(request=None, responses={200: OpenApiResponse(), 409: InvoiceRefusedSerializer})
     @action(detail=True, methods=["post"], url_path="send-invoice")

@@ -26,6 +26,7 @@ urlpatterns = [
     path("deals/<int:pk>/invoice/send/", billing.invoice_send_again, name="deal-invoice-send"),
     path("deals/<int:pk>/invoice/paid/", billing.invoice_paid, name="deal-invoice-paid"),
     path("deals/<int:pk>/closing-docs/received/", billing.closing_docs_received, name="deal-closing-docs-received"),
+    path("deals/<int:pk>/renewal-contract/", billing.renewal_contract_upload, name="deal-renewal-contract"),
     path("contracts/<int:pk>/end-date/", billing.contract_end_date, name="contract-end-date"),
     path("companies/", directory.company_list, name="company-list"),
     path("companies/new/", directory.company_form, name="company-create"),

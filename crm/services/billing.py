@@ -30,7 +30,7 @@ from ..links import card_link
 from ..models import Activity, Deal, DealPipeline, RegularStage, Task
 from ..pipelines import engine
 from . import activity
-from .deals import check_document
+from . import deals as deal_services
 
 INVOICE_TEMPLATE = "invoice"
 NBSP = "\u00a0"
@@ -158,7 +158,7 @@ def invoice_attach(*, deal: Deal, by, upload, number: str = "") -> InvoiceOutcom
     _ensure_can_edit(by, deal)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
-    check_document(upload)
+    deal_services.check_document(upload)
     number = (number or "").strip()
     if len(number) > Deal._meta.get_field("invoice_number").max_length:
         raise ValidationError(_("The invoice number is too long."))

@@ -13,7 +13,7 @@ from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
 from ..models import Activity, ContractStage, Deal, DealPipeline, Task
 from ..pipelines import engine
-from . import activity
+from . import activity, renewal
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 # What a proposal or a contract may be: PDF, Word (old and new), OpenDocument text, or a scan.
@@ -27,7 +27,7 @@ DOCUMENT_TYPES = {
     "image/gif",
     "image/webp",
 }
-FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file"}
+FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file", "renewal_contract": "renewal_contract_file"}
 EDITABLE_FIELDS = {
     "title",
     "company",
@@ -117,6 +117,9 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
             by=by,
             text=", ".join(str(Deal._meta.get_field(name).verbose_name) for name in changed),
         )
+    if "contract_end_date" in changed and deal.contract_id is not None:
+        # A won deal's end date is its contract's: the renewal wait is re-planned (SPEC §2).
+        renewal.contract_set_end_date(contract=deal.contract, by=None, ends_on=deal.contract_end_date)
     if "payment_received" in changed:
         _pay_if_flagged(deal, by=by)
     return deal

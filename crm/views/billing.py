@@ -17,6 +17,7 @@ from admin24.access import Action, filter_queryset
 
 from ..models import Contract, Deal
 from ..services import billing, renewal
+from ..services.deals import deal_attach_file
 from .common import ensure_can_edit, readable_or_404
 
 PAGE_SIZE = 100
@@ -25,6 +26,10 @@ PAGE_SIZE = 100
 class InvoiceForm(forms.Form):
     invoice = forms.FileField(label=gettext_lazy("Invoice file"))
     number = forms.CharField(label=gettext_lazy("Invoice number"), max_length=50, required=False)
+
+
+class RenewalContractForm(forms.Form):
+    renewal_contract = forms.FileField(label=gettext_lazy("Renewal contract"))
 
 
 class ContractEndForm(forms.Form):
@@ -134,6 +139,25 @@ def closing_docs_received(request, pk: int):
         messages.error(request, error.message)
     else:
         messages.success(request, _("The closing documents are received."))
+    return _back(pk)
+
+
+@login_required
+@require_POST
+def renewal_contract_upload(request, pk: int):
+    deal = _deal(request, pk)
+    form = RenewalContractForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose the renewal contract file to attach."))
+        return _back(pk)
+    try:
+        deal_attach_file(
+            deal=deal, by=request.user, kind="renewal_contract", upload=form.cleaned_data["renewal_contract"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The renewal contract is attached."))
     return _back(pk)
 
 

@@ -218,3 +218,17 @@ def test_the_api_extends_a_contract_and_shows_the_renewal_moment(api, manager):
     assert (body["ends_on"], body["renewal_due_at"][:16]) == ("2028-03-31", "2028-03-01T06:00")
     response = api.post(f"/api/v1/contracts/{deal.contract.pk}/end-date/", {"ends_on": "2026-01-01"}, format="json")
     assert response.status_code == 400
+
+
+def test_the_renewal_contract_is_attached_on_the_card_and_in_the_api(client, api, manager):
+    deal = regular_deal(manager)
+    client.force_login(manager)
+    client.post(f"/crm/deals/{deal.pk}/renewal-contract/", {"renewal_contract": pdf("dop-soglashenie.pdf")})
+    deal.refresh_from_db()
+    assert "dop-soglashenie" in deal.renewal_contract_file.name
+    assert "dop-soglashenie" in client.get(f"/crm/deals/{deal.pk}/").content.decode()
+
+    response = api.post(
+        f"/api/v1/deals/{deal.pk}/renewal-contract-file/", {"file": pdf("dogovor-2028.pdf")}, format="multipart"
+    )
+    assert response.status_code == 200 and "dogovor-2028" in response.json()["renewal_contract_file"]

@@ -109,6 +109,17 @@ def test_an_extended_contract_is_not_renewed_at_the_old_moment_but_at_the_new(ma
     assert renewals().count() == 1
 
 
+def test_editing_the_won_deals_end_date_extends_its_contract(manager):
+    from crm.services.deals import deal_update
+
+    contract = won(manager, signed=datetime.date(2027, 1, 1), ends=datetime.date(2027, 12, 31), on=msk(2027, 2, 1, 10))
+    with time_machine.travel(msk(2027, 11, 15, 12), tick=False):
+        deal_update(deal=contract.deals.get(), by=manager, contract_end_date=datetime.date(2028, 3, 31))
+    contract.refresh_from_db()
+    assert contract.ends_on == datetime.date(2028, 3, 31)
+    assert renewal_due_at(contract) == msk(2028, 3, 1, 9)
+
+
 def test_an_end_date_changed_behind_the_trackers_back_is_read_again_when_due(manager):
     contract = won(manager, signed=datetime.date(2027, 1, 1), ends=datetime.date(2027, 12, 31), on=msk(2027, 2, 1, 10))
     Contract.objects.filter(pk=contract.pk).update(ends_on=datetime.date(2028, 3, 31))
