@@ -51,3 +51,21 @@ def test_a_manager_drags_a_lead_to_no_answer_and_an_illegal_move_snaps_back(live
     expect(page.locator("#cards-new .kanban-card")).to_have_count(0)
     expect(in_progress).to_have_text("1")
     assert Lead.objects.get(pk=stuck.pk).stage == LeadStage.IN_PROGRESS
+
+
+def test_show_more_loads_the_rest_of_a_column_and_those_cards_drag_too(live_server, browser_page):
+    page = browser_page
+    manager = UserFactory(username="browser-manager", roles=[Role.SALES_MANAGER])
+    leads = LeadFactory.create_batch(55, stage=LeadStage.IN_PROGRESS, responsible=manager)
+    log_in(page, live_server, manager.username)
+    column = page.locator("#cards-in_progress .kanban-card")
+    expect(column).to_have_count(50)
+
+    page.locator("#more-in_progress button").click()
+
+    expect(column).to_have_count(55)
+    expect(page.locator("#more-in_progress button")).to_have_count(0)
+    oldest = leads[0]  # the column shows the newest first, so the first one created came last
+    card(page, oldest).drag_to(page.locator("#cards-no_answer"))
+    expect(page.locator('[data-count-for="no_answer"]')).to_have_text("1")
+    assert Lead.objects.get(pk=oldest.pk).stage == LeadStage.NO_ANSWER
