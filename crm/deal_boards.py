@@ -74,6 +74,12 @@ class RegularDealBoard(DealBoard):
     title = _("Deals: regular payments")
     pipeline = regular.PIPELINE
     csv_filename = "regular-deals.csv"
+    list_fields = [
+        *DealBoard.list_fields[:2],
+        Field(_("Paid period from"), lambda deal: deal.period_start, sort="period_start"),
+        Field(_("Paid period to"), lambda deal: deal.period_end, sort="period_end"),
+        *DealBoard.list_fields[2:],
+    ]
 
 
 deal_board = DealBoard()

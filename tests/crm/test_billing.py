@@ -232,3 +232,42 @@ def test_the_renewal_contract_is_attached_on_the_card_and_in_the_api(client, api
         f"/api/v1/deals/{deal.pk}/renewal-contract-file/", {"file": pdf("dogovor-2028.pdf")}, format="multipart"
     )
     assert response.status_code == 200 and "dogovor-2028" in response.json()["renewal_contract_file"]
+
+
+# --- the board ------------------------------------------------------------------------------
+
+
+def test_the_regular_board_shows_the_periods_and_refuses_a_drag_without_the_invoice(client, manager):
+    from django.urls import reverse
+
+    deal = regular_deal(manager)
+    client.force_login(manager)
+    board = client.get(reverse("crm:regular_deals_board")).content.decode()
+    assert "01.03.2027 – 31.03.2027" in board
+
+    response = client.post(reverse("crm:regular_deals_move"), {"pk": deal.pk, "to": "invoice_sent"})
+    assert response.status_code == 409
+    deal.refresh_from_db()
+    assert deal.stage == RegularStage.INVOICE_FORMING
+
+    csv = b"".join(client.get(reverse("crm:regular_deals_csv")).streaming_content).decode()
+    assert "01.03.2027" in csv or "2027-03-01" in csv
+
+
+def test_the_regular_board_needs_a_constant_number_of_queries(client, manager):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client.force_login(manager)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("crm:regular_deals_board")).status_code == 200
+        return len(captured)
+
+    regular_deal(manager)
+    few = queries()
+    for month in range(4, 12):
+        regular_deal(manager, start=datetime.date(2027, month, 1), company=CompanyFactory())
+    assert queries() == few

@@ -184,3 +184,26 @@ def test_saving_the_smaller_lead_time_re_plans_short_contracts(manager, admin_cl
     contract = won(manager, signed=datetime.date(2027, 3, 1), ends=datetime.date(2027, 5, 31), on=msk(2027, 4, 1, 10))
     save_in_admin(admin_client, "LessReminderPeriod", "7")
     assert renewal_due_at(contract) == msk(2027, 5, 24, 9)
+
+
+def test_past_the_end_billing_goes_on_until_the_renewal_is_won(manager):
+    from django.utils import timezone
+
+    from crm.services.billing import next_period_deal
+
+    contract = won(manager, signed=datetime.date(2027, 3, 1), ends=datetime.date(2027, 5, 31), on=msk(2027, 4, 1, 10))
+    april = contract.deals.get()
+    assert (april.period_start, april.period_end) == (datetime.date(2027, 4, 1), datetime.date(2027, 4, 30))
+    with time_machine.travel(msk(2027, 4, 10, 10), tick=False):
+        may = next_period_deal(april)
+    tick(msk(2027, 5, 17, 9))
+    renewal = renewals().get()
+
+    with time_machine.travel(msk(2027, 5, 20, 10), tick=False):
+        june = next_period_deal(may)
+    assert june.period_start == datetime.date(2027, 6, 1)  # the renewal is not signed yet: keep billing
+
+    june.delete()
+    Deal.objects.filter(pk=renewal.pk).update(won_at=timezone.now())
+    with time_machine.travel(msk(2027, 5, 20, 10), tick=False):
+        assert next_period_deal(may) is None  # the renewal's own contract bills from now on
