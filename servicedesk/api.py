@@ -24,7 +24,7 @@ from admin24.access import Action, Level, level_for
 from admin24.api.urls import router
 from admin24.models import User
 from admin24.roles import is_administrator
-from crm.api import CrmAccessMixin, StageListMixin
+from crm.api import CrmAccessMixin, MoveRefusedSerializer, StageListMixin
 from crm.phones import normalize_email, normalize_phone
 from crm.pipelines import engine
 
@@ -90,6 +90,7 @@ class TicketSerializer(serializers.ModelSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
     display_number = serializers.CharField(read_only=True)
+    status = serializers.CharField(read_only=True, help_text="new, in_progress, deferred or done")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     client_url = serializers.SerializerMethodField()
@@ -181,15 +182,10 @@ class TicketSerializer(serializers.ModelSerializer):
         return instance
 
 
-class MoveSerializer(serializers.Serializer):
-    to = serializers.ChoiceField(choices=TicketStatus.choices)
+class TicketMoveSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=32, help_text="new, in_progress, deferred or done")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     return_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Only when deferring")
-
-
-class MoveRefusedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    allowed_moves = serializers.ListField(child=serializers.CharField())
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -264,7 +260,7 @@ class TicketViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
         return queryset
 
     @extend_schema(
-        request=MoveSerializer,
+        request=TicketMoveSerializer,
         responses={
             200: TicketSerializer,
             403: OpenApiResponse(description="Access rights forbid changing this ticket"),
@@ -275,7 +271,7 @@ class TicketViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
     def move(self, request, pk=None):
         """Change the status: {"to": "in_progress"}; deferring takes an optional "return_at"."""
         ticket = self.get_object()
-        move = MoveSerializer(data=request.data)
+        move = TicketMoveSerializer(data=request.data)
         move.is_valid(raise_exception=True)
         to, reason = move.validated_data["to"], move.validated_data["reason"]
         try:
