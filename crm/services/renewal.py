@@ -140,8 +140,12 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
 
 @timers.handler(RENEWAL_DUE)
 def _renew_when_due(contract, action):
-    if contract.ends_on is None or action.payload.get("ends_on") != contract.ends_on.isoformat():
-        # Extended (or shortened) without a re-plan: wait for the new end instead.
+    if (
+        contract.ends_on is None
+        or action.payload.get("ends_on") != contract.ends_on.isoformat()
+        or renewal_moment(contract) > timezone.now()
+    ):
+        # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
         _schedule(contract)
         return
     if contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:

@@ -207,3 +207,12 @@ def test_past_the_end_billing_goes_on_until_the_renewal_is_won(manager):
     Deal.objects.filter(pk=renewal.pk).update(won_at=timezone.now())
     with time_machine.travel(msk(2027, 5, 20, 10), tick=False):
         assert next_period_deal(may) is None  # the renewal's own contract bills from now on
+
+
+def test_a_lead_time_changed_behind_the_trackers_back_is_read_again_when_due(manager):
+    contract = won(manager, signed=datetime.date(2027, 1, 1), ends=datetime.date(2027, 12, 31), on=msk(2027, 2, 1, 10))
+    GlobalConstant.objects.filter(identifier="LargeReminderPeriod").update(value="10")
+
+    tick(msk(2027, 12, 1, 9))
+    assert not renewals().exists()
+    assert renewal_due_at(contract) == msk(2027, 12, 21, 9)
