@@ -9,6 +9,6 @@ router = DefaultRouter()
 urlpatterns = [
     path("auth/token/", obtain_auth_token, name="api-token"),
 ]
-import notifications.api  # noqa: E402, F401  registers /api/v1/notifications/
 import crm.api  # noqa: E402, F401  registers /api/v1/companies|contacts|leads|tasks|deals/ and public/leads/
+import notifications.api  # noqa: E402, F401  registers /api/v1/notifications/
 import servicedesk.api  # noqa: E402, F401  registers /api/v1/tickets|services/ and public/tickets/
