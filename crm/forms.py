@@ -18,8 +18,8 @@ def bootstrap_widgets(form: forms.BaseForm) -> None:
             widget.attrs.setdefault("class", "form-select")
         else:
             widget.attrs.setdefault("class", "form-control")
-        if isinstance(widget, forms.Textarea):
-            widget.attrs.setdefault("rows", 3)
+        if isinstance(widget, forms.Textarea) and widget.attrs.get("rows") == "10":
+            widget.attrs["rows"] = 3  # Django's default of 10 rows dwarfs the rest of a card
 
 
 def _staff():
@@ -95,6 +95,8 @@ class QualificationForm(forms.Form):
             self.fields[f"answer_{index}"] = forms.CharField(
                 label=question, required=False, widget=forms.Textarea(attrs={"rows": 2})
             )
+        # The questions come first: counts and the request are filled in from the answers.
+        self.order_fields([*(f"answer_{i}" for i in range(len(questions))), "computers", "servers", "offices"])
         bootstrap_widgets(self)
 
     @classmethod
