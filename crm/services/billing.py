@@ -190,7 +190,7 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
         _explain_unsent(deal, problem, by=by)
         return InvoiceOutcome(deal=deal, sent=False, problem=problem)
     address = deal.contact.first_email
-    notify(
+    [message] = notify(
         address,
         INVOICE_TEMPLATE,
         {
@@ -206,7 +206,8 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
         verb=Activity.Verb.NOTE,
         by=by,
         text=_("The invoice is sent to %(address)s.") % {"address": address},
-        data={"invoice_to": address},
+        # The card's timeline reads the delivery status of this outbox row.
+        data={"invoice_to": address, "outbox": message.pk},
     )
     if deal.stage == RegularStage.INVOICE_FORMING:
         engine.move(deal, RegularStage.INVOICE_SENT, by=by, reason=_("The invoice is sent to the client."))

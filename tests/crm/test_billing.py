@@ -271,3 +271,25 @@ def test_the_regular_board_needs_a_constant_number_of_queries(client, manager):
     for month in range(4, 12):
         regular_deal(manager, start=datetime.date(2027, month, 1), company=CompanyFactory())
     assert queries() == few
+
+
+def test_the_timeline_shows_whether_the_invoice_email_was_delivered(client, manager):
+    from django.core.files.storage import default_storage
+
+    from crm.services.billing import invoice_attach
+    from notifications.services import outbox_deliver
+
+    sent, lost = regular_deal(manager), regular_deal(manager, company=CompanyFactory(name="ООО «Лютик»"))
+    invoice_attach(deal=sent, by=manager, upload=pdf())
+    invoice_attach(deal=lost, by=manager, upload=pdf())
+    for deal in (sent, lost):
+        message = OutboxMessage.objects.get(target_id=deal.pk, template="invoice")
+        if deal is lost:
+            default_storage.delete(message.attachments[0])
+        outbox_deliver(message_id=message.pk)
+    client.force_login(manager)
+
+    timeline = client.get(f"/crm/deals/{sent.pk}/").content.decode().split('class="list-unstyled small timeline"')[1]
+    assert "delivery-sent" in timeline
+    timeline = client.get(f"/crm/deals/{lost.pk}/").content.decode().split('class="list-unstyled small timeline"')[1]
+    assert "delivery-failed" in timeline and "missing from storage" in timeline
