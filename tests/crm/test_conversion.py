@@ -89,7 +89,7 @@ def test_a_lead_without_phone_or_email_cannot_be_converted(manager):
     lead.email = ""
     lead.save()
 
-    with pytest.raises(MoveRefused, match="телефон или эл. почту"):
+    with pytest.raises(MoveRefused, match=r"телефон или эл\. почту"):
         move(lead, LeadStage.QUALIFIED, by=manager)
     assert not Deal.objects.exists()
 
