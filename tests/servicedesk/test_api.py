@@ -75,6 +75,7 @@ def test_deferring_through_the_api_takes_a_return_time(engineer, ticket):
         f"/api/v1/tickets/{ticket.pk}/move/",
         {"to": "deferred", "return_at": "2000-01-01T10:00:00+03:00"},
         format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert "future" in str(response.json())
@@ -196,7 +197,7 @@ def test_the_public_api_refuses_a_stale_key_and_limits_the_rate(desk, service, s
     settings.SERVICEDESK_FORM_RATE_PER_IP = "2/h"
     payload = public_payload(desk, service)
     regenerate_form_key()
-    client = APIClient()
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
     response = client.post("/api/v1/public/tickets/", payload, format="json")
     assert response.status_code == 403
     assert "form key" in response.json()["detail"]
