@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from admin24.boards.search import SearchText
+
 
 class DealPipeline(models.TextChoices):
     CONTRACT = "contract", _("Contract signing")
@@ -143,7 +145,7 @@ class Contract(models.Model):
         return str(_("Contract No. %(number)s of %(date)s") % {"number": self.number, "date": self.signed_on})
 
 
-class Deal(ConcurrentTransitionMixin, models.Model):
+class Deal(ConcurrentTransitionMixin, SearchText):
     """A sale in one of the deal pipelines (SPEC §2).
 
     The stage field holds the slug of a stage of ``pipeline``; the pipeline modules in
@@ -153,6 +155,7 @@ class Deal(ConcurrentTransitionMixin, models.Model):
 
     access_entity = "deal"
     access_owner_field = "responsible"
+    search_source = ("title", "client_request", "company", "contact")
 
     pipeline = models.CharField(
         _("pipeline"), max_length=16, choices=DealPipeline.choices, default=DealPipeline.CONTRACT
@@ -252,6 +255,15 @@ class Deal(ConcurrentTransitionMixin, models.Model):
 
     def __str__(self):
         return self.title
+
+    def search_values(self):
+        # The names as they were when the deal was saved: renaming a company does not re-save its deals.
+        return (
+            self.title,
+            self.client_request,
+            self.company.name if self.company_id else "",
+            self.contact.full_name if self.contact_id else "",
+        )
 
     @property
     def pipeline_key(self) -> str:

@@ -4,6 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from admin24.boards.search import SearchText
+
 from ..phones import normalize_email, normalize_phone
 
 
@@ -38,7 +40,7 @@ class LeadSource(models.TextChoices):
     MANUAL = "manual", _("manual")
 
 
-class Lead(ConcurrentTransitionMixin, models.Model):
+class Lead(ConcurrentTransitionMixin, SearchText):
     """A request from a possible client, qualified through the lead pipeline (SPEC §2).
 
     Stage changes go through ``crm.pipelines.engine.move``; the transition methods below only
@@ -47,6 +49,7 @@ class Lead(ConcurrentTransitionMixin, models.Model):
 
     access_entity = "lead"
     access_owner_field = "responsible"
+    search_source = ("title", "contact_name", "company_name", "email", "phone", "phone_normalized")
     pipeline_key = "leads"
 
     title = models.CharField(_("title"), max_length=300)

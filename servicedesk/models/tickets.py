@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from admin24.boards.search import SearchText
 from crm.phones import normalize_email
 
 from .settings import Service
@@ -74,7 +75,7 @@ class TicketQuerySet(models.QuerySet):
         )
 
 
-class Ticket(ConcurrentTransitionMixin, models.Model):
+class Ticket(ConcurrentTransitionMixin, SearchText):
     """A client's request to the Service Desk (SPEC §1).
 
     Status changes go through ``crm.pipelines.engine.move`` (the services in
@@ -84,6 +85,7 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
     access_entity = "ticket"
     access_owner_field = "assignee"
     pipeline_key = "tickets"
+    search_source = ("subject", "client_name", "client_email", "client_company", "number")
 
     number = models.PositiveIntegerField(_("number"), unique=True, editable=False)
     service = models.ForeignKey(
@@ -172,6 +174,9 @@ class Ticket(ConcurrentTransitionMixin, models.Model):
         if update_fields is not None and "client_email" in update_fields:
             kwargs["update_fields"] = {*update_fields, "client_email_normalized"}
         super().save(*args, **kwargs)
+
+    def search_values(self):
+        return (self.display_number, self.subject, self.client_name, self.client_email, self.client_company)
 
     @property
     def display_number(self) -> str:
