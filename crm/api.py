@@ -4,20 +4,11 @@ Serializers validate the shape of the input; the services decide. Lists only eve
 user may read; writing to a visible card without the right to edit it is a 403.
 """
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch, Q
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-    extend_schema_view,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -26,80 +17,35 @@ from rest_framework.response import Response
 
 from admin24 import access
 from admin24.access import Action
+from admin24.api.errors import service_call
+from admin24.api.fields import AllowedMovesField, user_field
+from admin24.api.forms import form_values
+from admin24.api.moves import MoveActionMixin, StageListMixin
+from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.api.urls import router
-from admin24.models import User
 
 from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
 from .models.directory import company_name_key
 from .phones import normalize_email, normalize_phone, validate_phone
-from .pipelines import engine
 from .pipelines.base import pipeline_for
 from .public_forms import PublicLeadForm, public_rate_limited
 from .services import directory, leads, tasks
 
 
-def _service_call(fn, **kwargs):
-    """Run a service, turning Django's errors into the API's 400 and 403."""
-    try:
-        return fn(**kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from None
-
-
-def _users():
-    return User.objects.filter(is_active=True)
-
-
-def _true(value: str | None) -> bool:
-    return (value or "").lower() in ("1", "true", "yes")
-
-
-class CrmAccessMixin(AccessFilteredMixin):
-    """One card is looked up among the readable ones and its object permission decides the
-    method, so a card the user sees but may not change answers 403, not 404."""
-
-    def get_queryset(self):
-        if self.detail:
-            base = super(AccessFilteredMixin, self).get_queryset()
-            return access.filter_queryset(self.request.user, base, Action.READ)
-        return super().get_queryset()
-
-
 class StageFieldsMixin(serializers.Serializer):
     stage_label = serializers.SerializerMethodField()
-    allowed_moves = serializers.SerializerMethodField()
+    allowed_moves = AllowedMovesField()
 
     def get_stage_label(self, obj) -> str:
         return pipeline_for(obj).label_of(obj.stage)
-
-    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
-    def get_allowed_moves(self, obj) -> list[str]:
-        editable = self.context.get("editable_ids")
-        may_edit = None if editable is None else obj.pk in editable
-        return engine.allowed_moves(obj, self.context["request"].user, may_edit=may_edit)
-
-
-class StageListMixin:
-    """Lists check the edit right of a whole page in one query instead of one per card."""
-
-    def list(self, request, *args, **kwargs):
-        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        model = self.get_queryset().model
-        editable = access.filter_queryset(
-            request.user, model.objects.filter(pk__in=[obj.pk for obj in page]), Action.EDIT
-        )
-        context = {**self.get_serializer_context(), "editable_ids": set(editable.values_list("pk", flat=True))}
-        return self.get_paginated_response(self.get_serializer_class()(page, many=True, context=context).data)
 
 
 # --- companies ------------------------------------------------------------------------------
 
 
 class CompanySerializer(serializers.ModelSerializer):
-    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    responsible = user_field()
 
     class Meta:
         model = Company
@@ -120,10 +66,10 @@ class CompanySerializer(serializers.ModelSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
     def create(self, validated_data):
-        return _service_call(directory.company_create, by=self.context["request"].user, **validated_data)
+        return service_call(directory.company_create, by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
-        return _service_call(
+        return service_call(
             directory.company_update, company=instance, by=self.context["request"].user, **validated_data
         )
 
@@ -135,20 +81,19 @@ _RESPONSIBLE = OpenApiParameter("responsible", OpenApiTypes.INT, description="Re
 @extend_schema_view(
     list=extend_schema(parameters=[_Q, _RESPONSIBLE, OpenApiParameter("inn", OpenApiTypes.STR, description="INN")])
 )
-class CompanyViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+class CompanyViewSet(AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = CompanySerializer
     queryset = Company.objects.all()
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
-        if params.get("q"):
-            q = params["q"].strip()
+        params = QueryParams(self.request.query_params)
+        if q := params.text("q"):
             queryset = queryset.filter(Q(name_key__contains=company_name_key(q)) | Q(inn=q) | Q(emails__icontains=q))
-        if params.get("inn"):
-            queryset = queryset.filter(inn=params["inn"].strip())
-        if params.get("responsible", "").isdigit():
-            queryset = queryset.filter(responsible_id=params["responsible"])
+        if inn := params.text("inn"):
+            queryset = queryset.filter(inn=inn)
+        if (responsible := params.id("responsible")) is not None:
+            queryset = queryset.filter(responsible_id=responsible)
         return queryset
 
 
@@ -179,7 +124,7 @@ class ContactSerializer(serializers.ModelSerializer):
         required=False,
     )
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
-    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    responsible = user_field()
 
     class Meta:
         model = Contact
@@ -200,10 +145,10 @@ class ContactSerializer(serializers.ModelSerializer):
         read_only_fields = ["duplicate_of", "created_at", "updated_at"]
 
     def create(self, validated_data):
-        return _service_call(directory.contact_create, by=self.context["request"].user, **validated_data)
+        return service_call(directory.contact_create, by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
-        return _service_call(
+        return service_call(
             directory.contact_update, contact=instance, by=self.context["request"].user, **validated_data
         )
 
@@ -219,7 +164,7 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
     )
 )
-class ContactViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+class ContactViewSet(AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     queryset = Contact.objects.prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "id")),
@@ -228,20 +173,19 @@ class ContactViewSet(CrmAccessMixin, viewsets.ModelViewSet):
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
-        if params.get("email") or params.get("phone"):
-            found = directory.find_contacts(email=params.get("email"), phone=params.get("phone"))
+        params = QueryParams(self.request.query_params)
+        email, phone = params.text("email"), params.text("phone")
+        if email or phone:
+            found = directory.find_contacts(email=email or None, phone=phone or None)
             queryset = queryset.filter(pk__in=found.values("pk"))
-        if params.get("q"):
-            q = params["q"].strip()
+        if q := params.text("q"):
             condition = Q(full_name__icontains=q) | Q(emails__email_normalized__icontains=normalize_email(q))
             if normalize_phone(q):
                 condition |= Q(phones__phone_normalized=normalize_phone(q))
             queryset = queryset.filter(pk__in=Contact.objects.filter(condition).values("pk"))
-        if params.get("company", "").isdigit():
-            queryset = queryset.filter(company_id=params["company"])
-        if params.get("responsible", "").isdigit():
-            queryset = queryset.filter(responsible_id=params["responsible"])
+        for name in ("company", "responsible"):
+            if (pk := params.id(name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": pk})
         return queryset
 
 
@@ -250,7 +194,7 @@ class ContactViewSet(CrmAccessMixin, viewsets.ModelViewSet):
 
 class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
     source = serializers.ChoiceField(choices=LeadSource.choices, default=LeadSource.API)
-    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    responsible = user_field()
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[validate_phone])
     is_possible_duplicate = serializers.BooleanField(read_only=True)
 
@@ -302,38 +246,11 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
         extra_kwargs = {"title": {"required": False, "allow_blank": True}}
 
     def create(self, validated_data):
-        return _service_call(leads.lead_create, by=self.context["request"].user, **validated_data)
+        return service_call(leads.lead_create, by=self.context["request"].user, **validated_data)
 
     def update(self, instance, validated_data):
         validated_data.pop("source", None)
-        return _service_call(leads.lead_update, lead=instance, by=self.context["request"].user, **validated_data)
-
-
-class MoveSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=32)
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-
-
-class MoveRefusedSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    allowed_moves = serializers.ListField(child=serializers.CharField())
-
-
-def _move(viewset, request, serializer_class):
-    entity = viewset.get_object()
-    move = MoveSerializer(data=request.data)
-    move.is_valid(raise_exception=True)
-    try:
-        _service_call(
-            engine.move,
-            entity=entity,
-            to=move.validated_data["to"],
-            by=request.user,
-            reason=move.validated_data["reason"],
-        )
-    except engine.MoveRefused as refused:
-        return Response({"detail": refused.message, "allowed_moves": refused.allowed}, status=status.HTTP_409_CONFLICT)
-    return Response(serializer_class(entity, context=viewset.get_serializer_context()).data)
+        return service_call(leads.lead_update, lead=instance, by=self.context["request"].user, **validated_data)
 
 
 @extend_schema_view(
@@ -349,29 +266,25 @@ def _move(viewset, request, serializer_class):
         ]
     )
 )
-class LeadViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
+class LeadViewSet(MoveActionMixin, StageListMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = LeadSerializer
     queryset = Lead.objects.all()
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
-        if params.get("stage"):
-            queryset = queryset.filter(stage__in=[s.strip() for s in params["stage"].split(",")])
-        if params.get("source"):
-            queryset = queryset.filter(source=params["source"])
-        if params.get("responsible", "").isdigit():
-            queryset = queryset.filter(responsible_id=params["responsible"])
-        if _true(params.get("duplicates")):
+        params = QueryParams(self.request.query_params)
+        if stages := params.slugs("stage"):
+            queryset = queryset.filter(stage__in=stages)
+        if source := params.text("source"):
+            queryset = queryset.filter(source=source)
+        if (responsible := params.id("responsible")) is not None:
+            queryset = queryset.filter(responsible_id=responsible)
+        if params.flag("duplicates"):
             queryset = queryset.filter(Q(duplicate_of__isnull=False) | Q(duplicate_contact__isnull=False))
         for name, lookup in (("created_from", "gte"), ("created_to", "lte")):
-            day = parse_date(params.get(name) or "") if params.get(name) else None
-            if params.get(name) and day is None:
-                raise ValidationError({name: _("Use the YYYY-MM-DD format.")})
-            if day is not None:
+            if (day := params.date(name)) is not None:
                 queryset = queryset.filter(**{f"created_at__date__{lookup}": day})
-        if params.get("q"):
-            q = params["q"].strip()
+        if q := params.text("q"):
             condition = (
                 Q(title__icontains=q)
                 | Q(contact_name__icontains=q)
@@ -382,19 +295,6 @@ class LeadViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
                 condition |= Q(phone_normalized=normalize_phone(q))
             queryset = queryset.filter(condition)
         return queryset
-
-    @extend_schema(
-        request=MoveSerializer,
-        responses={
-            200: LeadSerializer,
-            403: OpenApiResponse(description="Access rights forbid changing this lead"),
-            409: MoveRefusedSerializer,
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        """Move the lead to another stage: {"to": "<stage slug>", "reason": "..."}."""
-        return _move(self, request, LeadSerializer)
 
 
 # --- tasks ----------------------------------------------------------------------------------
@@ -407,7 +307,7 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 
 class TaskSerializer(serializers.ModelSerializer):
-    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    responsible = user_field()
     lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all(), required=False, allow_null=True)
     deal = serializers.PrimaryKeyRelatedField(queryset=Deal.objects.all(), required=False, allow_null=True)
     checklist = ChecklistItemSerializer(many=True, read_only=True)
@@ -461,12 +361,12 @@ class TaskSerializer(serializers.ModelSerializer):
             raise PermissionDenied(_("You may not create tasks."))
         checklist = validated_data.pop("checklist_items", [])
         validated_data.setdefault("responsible", user)
-        return _service_call(tasks.task_create, by=user, checklist=checklist, **validated_data)
+        return service_call(tasks.task_create, by=user, checklist=checklist, **validated_data)
 
     def update(self, instance, validated_data):
         for name in ("checklist_items", "lead", "deal"):
             validated_data.pop(name, None)
-        return _service_call(tasks.task_update, task=instance, by=self.context["request"].user, **validated_data)
+        return service_call(tasks.task_update, task=instance, by=self.context["request"].user, **validated_data)
 
 
 class CompleteSerializer(serializers.Serializer):
@@ -491,29 +391,29 @@ class CompletionErrorSerializer(serializers.Serializer):
         ]
     )
 )
-class TaskViewSet(CrmAccessMixin, viewsets.ModelViewSet):
+class TaskViewSet(AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     queryset = Task.objects.select_related("lead", "deal").prefetch_related("checklist")
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
+        params = QueryParams(self.request.query_params)
         for name in ("status", "kind"):
-            if params.get(name):
-                queryset = queryset.filter(**{name: params[name]})
+            if value := params.text(name):
+                queryset = queryset.filter(**{name: value})
         for name in ("responsible", "lead", "deal"):
-            if params.get(name, "").isdigit():
-                queryset = queryset.filter(**{f"{name}_id": params[name]})
-        if _true(params.get("overdue")):
+            if (pk := params.id(name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": pk})
+        if params.flag("overdue"):
             queryset = queryset.filter(status=Task.Status.OPEN, deadline__lt=timezone.now())
-        if _true(params.get("mine")):
+        if params.flag("mine"):
             queryset = queryset.filter(responsible=self.request.user)
         return queryset
 
     def _task_action(self, request, fn, **kwargs):
         task = self.get_object()
         try:
-            task = _service_call(fn, task=task, by=request.user, **kwargs)
+            task = service_call(fn, task=task, by=request.user, **kwargs)
         except tasks.TaskCompletionError as error:
             return Response({"detail": error.message, "missing": error.missing}, status=status.HTTP_409_CONFLICT)
         task = self.get_queryset().model.objects.prefetch_related("checklist").get(pk=task.pk)
@@ -584,10 +484,7 @@ class PublicLeadViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
             return Response(
                 {"detail": _("Too many requests. Try again later.")}, status=status.HTTP_429_TOO_MANY_REQUESTS
             )
-        data = request.data
-        form = PublicLeadForm(
-            data={key: data.get(key) for key in PublicLeadForm.base_fields if data.get(key) is not None}
-        )
+        form = PublicLeadForm(data=form_values(request.data, PublicLeadForm))
         if not form.is_valid():
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
         lead = leads.lead_create_from_public(data=form.cleaned_data, ip=request.META.get("REMOTE_ADDR", ""))

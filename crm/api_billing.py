@@ -7,18 +7,19 @@ date with the moment its renewal deal will be created.
 
 import datetime
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from admin24 import access
 from admin24.access import Action
+from admin24.api.errors import service_call
+from admin24.api.uploads import FileUploadSerializer, upload_action
 
-from .api import _service_call
 from .models import Deal
 from .services import billing, renewal
 
@@ -38,13 +39,8 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
-class InvoiceUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="The invoice: PDF, DOC, DOCX, ODT or an image; at most 20 MB")
+class InvoiceUploadSerializer(FileUploadSerializer):
     number = serializers.CharField(required=False, allow_blank=True, max_length=50)
-
-
-class RenewalContractUploadSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="PDF, DOC, DOCX, ODT or an image; at most 20 MB")
 
 
 class InvoiceRefusedSerializer(serializers.Serializer):
@@ -89,7 +85,7 @@ def parse_month(value: str | None) -> datetime.date | None:
     try:
         return datetime.datetime.strptime(value, "%Y-%m").date()
     except ValueError:
-        raise ValidationError({"month": "Give the month as YYYY-MM, e.g. 2027-03."}) from None
+        raise ValidationError({"month": _("Give the month as YYYY-MM, e.g. 2027-03.")}) from None
 
 
 class DealBillingActions:
@@ -106,12 +102,13 @@ class DealBillingActions:
 
     def _billing_call(self, fn, **kwargs):
         try:
-            return _service_call(fn, **kwargs)
+            return service_call(fn, **kwargs)
         except billing.BillingError as error:
             raise Conflict(error.message) from None
 
-    @extend_schema(
-        request={"multipart/form-data": InvoiceUploadSerializer},
+    @upload_action(
+        "invoice",
+        body=InvoiceUploadSerializer,
         responses={
             200: OpenApiResponse(description="The invoice is attached, emailed and the deal is «Счёт отправлен»"),
             400: OpenApiResponse(description="The file is refused, with the reason"),
@@ -121,34 +118,21 @@ class DealBillingActions:
             ),
         },
     )
-    @action(detail=True, methods=["post"], url_path="invoice", parser_classes=[MultiPartParser, FormParser])
-    def invoice(self, request, pk=None):
+    def invoice(self, request, data):
         """Attach (or replace) the period's invoice: it is emailed to the contact's first address at once."""
-        deal = self.get_object()
-        body = InvoiceUploadSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            outcome = self._billing_call(
-                billing.invoice_attach,
-                deal=deal,
-                by=request.user,
-                upload=body.validated_data["file"],
-                number=body.validated_data.get("number", ""),
-            )
-        except ValidationError as error:
-            raise ValidationError({"file": error.detail}) from None
+        outcome = self._billing_call(
+            billing.invoice_attach,
+            deal=self.get_object(),
+            by=request.user,
+            upload=data["file"],
+            number=data.get("number", ""),
+        )
         return self._invoice_outcome(outcome)
 
-    @extend_schema(
-        request={"multipart/form-data": RenewalContractUploadSerializer},
-        responses={200: OpenApiResponse(), 400: OpenApiResponse(description="The file is refused, with the reason")},
-    )
-    @action(
-        detail=True, methods=["post"], url_path="renewal-contract-file", parser_classes=[MultiPartParser, FormParser]
-    )
-    def renewal_contract_file(self, request, pk=None):
-        """Attach or replace the renewal contract (field ``file``)."""
-        return self._attach(request, "renewal_contract")
+    @upload_action("renewal-contract-file")
+    def renewal_contract_file(self, request, data):
+        """Attach or replace the renewal contract."""
+        return self._attach(request, data["file"], "renewal_contract")
 
     @extend_schema(request=None, responses={200: OpenApiResponse(), 409: InvoiceRefusedSerializer})
     @action(detail=True, methods=["post"], url_path="send-invoice")
@@ -208,7 +192,7 @@ class ContractRenewalActions:
         contract = self.get_object()
         body = ContractEndSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        contract = _service_call(
+        contract = service_call(
             renewal.contract_set_end_date, contract=contract, by=request.user, ends_on=body.validated_data["ends_on"]
         )
         return Response(self.get_serializer_class()(contract, context=self.get_serializer_context()).data)

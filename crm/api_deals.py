@@ -5,28 +5,22 @@ Imported at the end of ``crm.api``, whose helpers it shares. A deal's stage chan
 получена»; the proposal and contract files have upload endpoints of their own.
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
+from admin24.api.errors import service_call
+from admin24.api.fields import user_field
+from admin24.api.moves import MoveActionMixin, StageListMixin
+from admin24.api.params import QueryParams
+from admin24.api.permissions import AccessFilteredMixin
+from admin24.api.uploads import upload_action
 from admin24.api.urls import router
 
-from .api import (
-    _RESPONSIBLE,
-    CrmAccessMixin,
-    MoveRefusedSerializer,
-    MoveSerializer,
-    StageFieldsMixin,
-    StageListMixin,
-    _move,
-    _service_call,
-    _users,
-)
+from .api import _RESPONSIBLE, StageFieldsMixin
 from .api_billing import REGULAR_FIELDS, ContractRenewalActions, ContractRenewalFields, DealBillingActions
 from .models import Company, Contact, Contract, Deal, LostReason
 from .services import deals as deal_services
@@ -35,7 +29,7 @@ from .services import deals as deal_services
 class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
-    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    responsible = user_field()
     lost_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
 
     class Meta:
@@ -90,13 +84,7 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
         ]
 
     def update(self, instance, validated_data):
-        return _service_call(
-            deal_services.deal_update, deal=instance, by=self.context["request"].user, **validated_data
-        )
-
-
-class DealFileSerializer(serializers.Serializer):
-    file = serializers.FileField(help_text="PDF, DOC, DOCX, ODT or an image; at most 20 MB")
+        return service_call(deal_services.deal_update, deal=instance, by=self.context["request"].user, **validated_data)
 
 
 @extend_schema_view(
@@ -111,8 +99,9 @@ class DealFileSerializer(serializers.Serializer):
 )
 class DealViewSet(
     DealBillingActions,
+    MoveActionMixin,
     StageListMixin,
-    CrmAccessMixin,
+    AccessFilteredMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.UpdateModelMixin,
@@ -125,65 +114,32 @@ class DealViewSet(
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
-        if params.get("pipeline"):
-            queryset = queryset.filter(pipeline=params["pipeline"])
-        if params.get("stage"):
-            queryset = queryset.filter(stage__in=[s.strip() for s in params["stage"].split(",")])
+        params = QueryParams(self.request.query_params)
+        if pipeline := params.text("pipeline"):
+            queryset = queryset.filter(pipeline=pipeline)
+        if stages := params.slugs("stage"):
+            queryset = queryset.filter(stage__in=stages)
         for name in ("responsible", "company"):
-            if params.get(name, "").isdigit():
-                queryset = queryset.filter(**{f"{name}_id": params[name]})
+            if (pk := params.id(name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": pk})
         return queryset
 
-    @extend_schema(
-        request=MoveSerializer,
-        responses={
-            200: DealSerializer,
-            403: OpenApiResponse(description="Access rights forbid changing this deal"),
-            409: MoveRefusedSerializer,
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        """Move the deal to ``to``; 409 says why not and where it may go. ``lost`` and ``suspended``
-        need a ``reason`` (for ``lost``, one of /api/v1/deals/lost_reasons/)."""
-        return _move(self, request, DealSerializer)
-
-    def _attach(self, request, kind):
+    def _attach(self, request, upload, kind):
         # The service decides who may attach: the Clerk drafting the contract may, without the
         # right to edit deals, so the object permission is not checked here.
         deal = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
-        body = DealFileSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        try:
-            deal = _service_call(
-                deal_services.deal_attach_file,
-                deal=deal,
-                by=request.user,
-                kind=kind,
-                upload=body.validated_data["file"],
-            )
-        except ValidationError as error:
-            raise ValidationError({"file": error.detail}) from None
-        return Response(DealSerializer(deal, context=self.get_serializer_context()).data)
+        deal = service_call(deal_services.deal_attach_file, deal=deal, by=request.user, kind=kind, upload=upload)
+        return Response(self.get_serializer(deal).data)
 
-    @extend_schema(
-        request={"multipart/form-data": DealFileSerializer},
-        responses={200: DealSerializer, 400: OpenApiResponse(description="The file is refused, with the reason")},
-    )
-    @action(detail=True, methods=["post"], url_path="proposal-file", parser_classes=[MultiPartParser, FormParser])
-    def proposal_file(self, request, pk=None):
+    @upload_action("proposal-file")
+    def proposal_file(self, request, data):
         """Attach or replace the commercial proposal."""
-        return self._attach(request, "proposal")
+        return self._attach(request, data["file"], "proposal")
 
-    @extend_schema(
-        request={"multipart/form-data": DealFileSerializer},
-        responses={200: DealSerializer, 400: OpenApiResponse(description="The file is refused, with the reason")},
-    )
-    @action(detail=True, methods=["post"], url_path="contract-file", parser_classes=[MultiPartParser, FormParser])
-    def contract_file(self, request, pk=None):
+    @upload_action("contract-file")
+    def contract_file(self, request, data):
         """Attach or replace the contract."""
-        return self._attach(request, "contract")
+        return self._attach(request, data["file"], "contract")
 
     @extend_schema(responses={200: {"type": "array", "items": {"type": "string"}}})
     @action(detail=False, methods=["get"], url_path="lost-reasons")
@@ -227,7 +183,7 @@ class ContractSerializer(ContractRenewalFields, serializers.ModelSerializer):
         ]
     )
 )
-class ContractViewSet(ContractRenewalActions, CrmAccessMixin, viewsets.ReadOnlyModelViewSet):
+class ContractViewSet(ContractRenewalActions, AccessFilteredMixin, viewsets.ReadOnlyModelViewSet):
     """Contracts signed in won deals; whoever may read a deal may read its contracts."""
 
     serializer_class = ContractSerializer
@@ -235,12 +191,12 @@ class ContractViewSet(ContractRenewalActions, CrmAccessMixin, viewsets.ReadOnlyM
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
+        params = QueryParams(self.request.query_params)
         for name in ("responsible", "company"):
-            if params.get(name, "").isdigit():
-                queryset = queryset.filter(**{f"{name}_id": params[name]})
-        if params.get("status"):
-            queryset = queryset.filter(status=params["status"])
+            if (pk := params.id(name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": pk})
+        if contract_status := params.text("status"):
+            queryset = queryset.filter(status=contract_status)
         return queryset
 
 

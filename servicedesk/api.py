@@ -4,29 +4,30 @@ Serializers check the shape of the input; ``servicedesk.services`` decides. List
 tickets the user may read; changing a readable ticket without the right to edit it is a 403.
 """
 
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 
 from admin24.access import Action, Level, level_for
+from admin24.api.errors import service_call
+from admin24.api.fields import AllowedMovesField, user_field
+from admin24.api.forms import form_values
+from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
+from admin24.api.params import QueryParams
+from admin24.api.permissions import AccessFilteredMixin
 from admin24.api.urls import router
-from admin24.models import User
 from admin24.roles import is_administrator
-from crm.api import CrmAccessMixin, MoveRefusedSerializer, StageListMixin
 from crm.phones import normalize_email, normalize_phone
-from crm.pipelines import engine
 
 from . import services
 from .emails import client_page_url
@@ -34,21 +35,6 @@ from .intake import guards, web
 from .intake.forms import PublicTicketForm
 from .models import DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
 from .public_views import download
-
-
-def _call(fn, **kwargs):
-    """Run a service, turning Django's errors into the API's 400 and 403."""
-    try:
-        return fn(**kwargs)
-    except DjangoValidationError as exc:
-        raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
-    except DjangoPermissionDenied as exc:
-        raise PermissionDenied(str(exc)) from None
-
-
-def _users():
-    return User.objects.filter(is_active=True)
-
 
 # --- services -------------------------------------------------------------------------------------
 
@@ -64,7 +50,7 @@ class AdministratorsWrite(BasePermission):
 
 
 class ServiceSerializer(serializers.ModelSerializer):
-    responsible = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    responsible = user_field()
 
     class Meta:
         model = Service
@@ -88,13 +74,13 @@ class ServiceViewSet(viewsets.ModelViewSet):
 
 class TicketSerializer(serializers.ModelSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
-    assignee = serializers.PrimaryKeyRelatedField(queryset=_users(), required=False, allow_null=True)
+    assignee = user_field()
     display_number = serializers.CharField(read_only=True)
     status = serializers.CharField(read_only=True, help_text="new, in_progress, deferred or done")
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     client_url = serializers.SerializerMethodField()
-    allowed_moves = serializers.SerializerMethodField()
+    allowed_moves = AllowedMovesField()
 
     class Meta:
         model = Ticket
@@ -148,16 +134,11 @@ class TicketSerializer(serializers.ModelSerializer):
     def get_client_url(self, obj) -> str:
         return client_page_url(obj)
 
-    def get_allowed_moves(self, obj) -> list[str]:
-        editable = self.context.get("editable_ids")
-        may_edit = None if editable is None else obj.pk in editable
-        return engine.allowed_moves(obj, self.context["request"].user, may_edit=may_edit)
-
     def create(self, validated_data):
         user = self.context["request"].user
         if level_for(user, Ticket.access_entity, Action.EDIT) == Level.NONE:
             raise PermissionDenied(_("You may not create tickets."))
-        return _call(
+        return service_call(
             services.create_ticket,
             subject=validated_data.get("subject", ""),
             description=validated_data.get("description", ""),
@@ -176,15 +157,14 @@ class TicketSerializer(serializers.ModelSerializer):
         assignee_given = "assignee" in validated_data
         assignee = validated_data.pop("assignee", None)
         if validated_data:
-            _call(services.ticket_update, ticket=instance, by=user, **validated_data)
+            service_call(services.ticket_update, ticket=instance, by=user, **validated_data)
         if assignee_given:
-            _call(services.ticket_assign, ticket=instance, assignee=assignee, by=user)
+            service_call(services.ticket_assign, ticket=instance, assignee=assignee, by=user)
         return instance
 
 
-class TicketMoveSerializer(serializers.Serializer):
+class TicketMoveSerializer(MoveSerializer):
     to = serializers.CharField(max_length=32, help_text="new, in_progress, deferred or done")
-    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
     return_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Only when deferring")
 
 
@@ -214,15 +194,6 @@ class CommentSerializer(serializers.ModelSerializer):
         ]
 
 
-def _date_param(params, name):
-    if not params.get(name):
-        return None
-    day = parse_date(params[name])
-    if day is None:
-        raise ValidationError({name: _("Use the YYYY-MM-DD format.")})
-    return day
-
-
 _LIST_PARAMS = [
     OpenApiParameter("status", OpenApiTypes.STR, description="Status slugs, comma-separated"),
     OpenApiParameter("service", OpenApiTypes.INT),
@@ -236,60 +207,33 @@ _LIST_PARAMS = [
 
 
 @extend_schema_view(list=extend_schema(parameters=_LIST_PARAMS))
-class TicketViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
+class TicketViewSet(MoveActionMixin, StageListMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = TicketSerializer
+    move_serializer_class = TicketMoveSerializer
     queryset = Ticket.objects.select_related("service", "assignee")
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
 
     def get_queryset(self):
         queryset = super().get_queryset()
-        params = self.request.query_params
-        if params.get("status"):
-            queryset = queryset.filter(status__in=[s.strip() for s in params["status"].split(",")])
+        params = QueryParams(self.request.query_params)
+        if statuses := params.slugs("status"):
+            queryset = queryset.filter(status__in=statuses)
         for name in ("service", "assignee", "company"):
-            if params.get(name, "").isdigit():
-                queryset = queryset.filter(**{f"{name}_id": params[name]})
-        if params.get("overdue") in ("1", "true"):
+            if (pk := params.id(name)) is not None:
+                queryset = queryset.filter(**{f"{name}_id": pk})
+        if params.flag("overdue"):
             queryset = queryset.filter(Ticket.objects.overdue_q(timezone.now()))
         for name, lookup in (("created_from", "gte"), ("created_to", "lte")):
-            day = _date_param(params, name)
-            if day is not None:
+            if (day := params.date(name)) is not None:
                 queryset = queryset.filter(**{f"created_at__date__{lookup}": day})
-        if params.get("q"):
-            queryset = queryset.filter(_search(params["q"].strip()))
+        if q := params.text("q"):
+            queryset = queryset.filter(_search(q))
         return queryset
 
-    @extend_schema(
-        request=TicketMoveSerializer,
-        responses={
-            200: TicketSerializer,
-            403: OpenApiResponse(description="Access rights forbid changing this ticket"),
-            409: MoveRefusedSerializer,
-        },
-    )
-    @action(detail=True, methods=["post"])
-    def move(self, request, pk=None):
-        """Change the status: {"to": "in_progress"}; deferring takes an optional "return_at"."""
-        ticket = self.get_object()
-        move = TicketMoveSerializer(data=request.data)
-        move.is_valid(raise_exception=True)
-        to, reason = move.validated_data["to"], move.validated_data["reason"]
-        try:
-            if to == TicketStatus.DEFERRED:
-                _call(
-                    services.ticket_defer,
-                    ticket=ticket,
-                    by=request.user,
-                    return_at=move.validated_data.get("return_at"),
-                    reason=reason,
-                )
-            else:
-                _call(services.ticket_move, ticket=ticket, to=to, by=request.user, reason=reason)
-        except engine.MoveRefused as refused:
-            return Response(
-                {"detail": refused.message, "allowed_moves": refused.allowed}, status=status.HTTP_409_CONFLICT
-            )
-        return Response(TicketSerializer(ticket, context=self.get_serializer_context()).data)
+    def perform_move(self, *, entity, by, to, reason, return_at=None):
+        if to == TicketStatus.DEFERRED:
+            return services.ticket_defer(ticket=entity, by=by, return_at=return_at, reason=reason)
+        return services.ticket_move(ticket=entity, to=to, by=by, reason=reason)
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
@@ -304,7 +248,7 @@ class TicketViewSet(StageListMixin, CrmAccessMixin, viewsets.ModelViewSet):
         ticket = self.get_object()
         serializer = CommentSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        comment = _call(
+        comment = service_call(
             services.add_comment,
             ticket=ticket,
             author=request.user,
@@ -388,16 +332,15 @@ class PublicTicketViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     )
     def create(self, request, *args, **kwargs):
         desk = DeskSettings.load()
-        data = request.data
+        values = form_values(request.data, PublicTicketForm)
         try:
             guards.check_rate_ip(request)
-            if data.get("form_key") != desk.form_key:
+            if request.data.get("form_key") != desk.form_key:
                 return Response(
                     {"detail": _("The form key is not valid. Take the current one from the Service Desk settings.")},
                     status=status.HTTP_403_FORBIDDEN,
                 )
-            guards.check_honeypot(data.get("website"))
-            values = {name: data.get(name) for name in PublicTicketForm.base_fields if data.get(name) is not None}
+            guards.check_honeypot(request.data.get("website"))
             form = PublicTicketForm(values, request.FILES, desk=desk)
             if not form.is_valid():
                 return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)

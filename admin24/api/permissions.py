@@ -29,9 +29,12 @@ class AccessRightsPermission(BasePermission):
         return access.can(request.user, obj, action_for_method(request.method))
 
 
+# A viewset whose lists only ever hold what the user may read. One card is looked up among the
+# readable ones and its object permission decides the method, so a card the user sees but may not
+# change answers 403, and one they may not see answers 404. (Comments, not a docstring: the API
+# docs show a viewset's inherited docstring as the description of its operations.)
 class AccessFilteredMixin:
-    """A viewset whose queryset only ever holds what the user may read (or edit/delete)."""
 
     def get_queryset(self):
-        queryset = super().get_queryset()
-        return access.filter_queryset(self.request.user, queryset, action_for_method(self.request.method))
+        action = access.Action.READ if self.detail else action_for_method(self.request.method)
+        return access.filter_queryset(self.request.user, super().get_queryset(), action)
