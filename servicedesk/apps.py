@@ -7,5 +7,7 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service Desk")
 
     def ready(self):
-        # The ticket pipeline and its clock handlers register themselves on import.
+        # The ticket pipeline and its clock handlers register themselves on import; so do the
+        # signals that keep every process's copy of the public form's settings current.
         from . import pipeline, robots  # noqa: F401
+        from .intake import snapshot  # noqa: F401

@@ -22,7 +22,7 @@ from crm.models import ContactEmail
 from crm.phones import normalize_email
 
 from . import emails, links
-from .intake import guards, web
+from .intake import guards, snapshot, web
 from .intake.forms import PublicTicketForm
 from .models import Attachment, DeskSettings, Ticket, TicketComment
 from .services import add_comment
@@ -48,7 +48,7 @@ def _desk_page(view):
 
     @wraps(view)
     def wrapper(request, *args, key=None, **kwargs):
-        desk = DeskSettings.load()
+        desk = snapshot.desk()
         if key is not None and key != desk.form_key:
             response = render(request, "servicedesk/public/link_invalid.html", {"desk": desk}, status=404)
         else:
@@ -70,23 +70,12 @@ def _page(request, desk: DeskSettings, template: str, context: dict, status: int
 def ticket_form(request, desk):
     if request.method == "GET":
         return _page(request, desk, "form.html", {"form": web.form_for(desk)})
-    refusal, status = None, 400
-    # Shown again (when refused) with the client's input and a fresh render stamp.
-    data = request.POST.copy()
-    data["rendered"] = guards.render_stamp()
-    form = PublicTicketForm(data, request.FILES, desk=desk)
-    try:
-        web.pre_checks(request, request.POST)
-        if form.is_valid():
-            ticket = web.submit(request=request, form=form)
-            target = links.thanks_path(desk, ticket)
-            return redirect(target + ("?embed=1" if request.GET.get("embed") == "1" else ""))
-    except guards.Refused as refused:
-        refusal = refused.message
-        status = 429 if refused.message == guards.TOO_MANY else 400
-    except ValidationError as error:
-        refusal = " ".join(error.messages)
-    return _page(request, desk, "form.html", {"form": form, "refusal": refusal}, status=status)
+    outcome = web.submit_form(request, desk)
+    if outcome.ticket is not None:
+        target = links.thanks_path(desk, outcome.ticket)
+        return redirect(target + ("?embed=1" if request.GET.get("embed") == "1" else ""))
+    context = {"form": outcome.form, "refusal": outcome.refusal}
+    return _page(request, desk, "form.html", context, status=outcome.status)
 
 
 @never_cache

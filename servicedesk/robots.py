@@ -5,6 +5,8 @@ status a ticket enters schedules again the deadline checks that still apply (``s
 a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
+import logging
+
 from django.utils.translation import gettext as _
 
 from admin24 import timers
@@ -13,8 +15,12 @@ from crm.pipelines import engine
 from notifications.services import notify
 
 from .links import ticket_card_path
-from .models import Ticket, TicketStatus
+from .models import Ticket, TicketIntake, TicketStatus
+from .tasks import follow_up
 
+log = logging.getLogger(__name__)
+
+FOLLOW_UP = "servicedesk.ticket.follow_up"
 REACTION_BREACH = "servicedesk.ticket.reaction_breach"
 RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
 DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
@@ -95,3 +101,21 @@ def _deferral_over(ticket: Ticket, action) -> None:
         key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
         supervisor=False,
     )
+
+
+@timers.handler(FOLLOW_UP)
+def _follow_up(intake: TicketIntake, action) -> None:
+    from .services import ticket_follow_up  # services imports this module to schedule the action
+
+    # The ticket itself, locked: the timers its robots schedule must be cancelled by its moves,
+    # which those aimed at the proxy would not be.
+    ticket = Ticket.objects.select_for_update().get(pk=intake.pk)
+    ticket_follow_up(ticket=ticket)
+
+
+def kick_follow_up(action_id: int) -> None:
+    """Run the follow-up now on a worker; with the broker down, the clock's beat runs it shortly."""
+    try:
+        follow_up.delay(action_id)
+    except Exception:
+        log.warning("could not queue the follow-up action %s; the clock will run it", action_id, exc_info=True)

@@ -1,6 +1,8 @@
 """The Service Desk's use cases: keyword-only functions, one transaction each (DESIGN.md).
 
-Every intake channel (web form, API, and later email and Telegram) calls ``create_ticket``;
+Clients' channels (web form, public API) call ``accept_ticket``, which stores the ticket and
+leaves the rest to one clock action right after commit; staff and the staff API call
+``create_ticket``, which does everything at once;
 the staff pages, the board, the API and the clock change a ticket's status through
 ``ticket_move`` and its named shorthands, which all go through the one pipeline engine.
 """
@@ -8,6 +10,7 @@ the staff pages, the board, the API and the clock change a ticket's status throu
 import datetime
 import secrets
 from collections.abc import Iterable
+from functools import partial
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from admin24 import worktime
+from admin24 import timers, worktime
 from admin24.access import Action, can
 from crm.models import Activity
 from crm.phones import normalize_phone
@@ -27,14 +30,15 @@ from crm.services import activity
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
 from notifications.services import notify
 
-from . import pipeline, uploads
+from . import pipeline, robots, uploads
 from .emails import email_client
 from .links import ticket_card_path
-from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
+from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number
 
 __all__ = [
     "MoveRefused",
+    "accept_ticket",
     "add_comment",
     "clear_favicon",
     "create_ticket",
@@ -43,6 +47,7 @@ __all__ = [
     "ticket_assign",
     "ticket_complete",
     "ticket_defer",
+    "ticket_follow_up",
     "ticket_move",
     "ticket_reopen",
     "ticket_resume",
@@ -72,13 +77,68 @@ def create_ticket(
     assignee=None,
     desk: DeskSettings | None = None,
 ) -> Ticket:
-    """A new ticket from any channel, with its client linked, its SLA clock running and the client told.
+    """A new ticket with all its consequences at once: the staff pages and the staff API read them back.
 
-    The files are checked against the desk's limits first (``ValidationError`` lists what is
-    wrong, and nothing is stored). The assignee is ``assignee``, else the service's responsible. The client's
-    email finds their CRM contact (and its company); an unknown email creates the contact, and
-    the company when one was typed. Emails go out after commit through the outbox.
+    What ``accept_ticket`` does, and then ``ticket_follow_up`` in the same transaction.
     """
+    return _create(
+        subject=subject,
+        description=description,
+        service=service,
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
+        files=files,
+        source=source,
+        by=by,
+        assignee=assignee,
+        desk=desk,
+        later=False,
+    )
+
+
+def accept_ticket(
+    *,
+    subject: str,
+    description: str = "",
+    service: Service | None = None,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    files: Iterable = (),
+    source: str = TicketSource.FORM,
+    desk: DeskSettings | None = None,
+) -> Ticket:
+    """A ticket from a client (public form, public API): what the client waits for, and no more.
+
+    The ticket is stored with its number, assignee, SLA deadlines and files, together with one
+    clock action due at once that does the rest (``ticket_follow_up``: link the CRM contact,
+    start the SLA clock, log the activity, email the confirmation). After commit a Celery task
+    runs that action straight away; if the broker is down, the clock's beat runs it within a
+    minute. Either way it runs once: the clock claims the row before running it.
+    """
+    return _create(
+        subject=subject,
+        description=description,
+        service=service,
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
+        files=files,
+        source=source,
+        by=None,
+        assignee=None,
+        desk=desk,
+        later=True,
+    )
+
+
+def _create(*, subject, description, service, name, email, phone, company, files, source, by, assignee, desk, later):
+    """The files are checked against the desk's limits first (``ValidationError`` lists what is
+    wrong, and nothing is stored). The assignee is ``assignee``, else the service's responsible."""
     desk = desk or DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
     subject = (subject or "").strip()
@@ -89,7 +149,6 @@ def create_ticket(
     stored: list[str] = []
     try:
         with transaction.atomic():
-            contact, client_company = _link_client(name=name, email=email, phone=phone, company=company)
             ticket = Ticket(
                 number=next_ticket_number(),
                 service=service,
@@ -98,26 +157,53 @@ def create_ticket(
                 client_name=(name or "").strip()[:300],
                 client_email=(email or "").strip(),
                 client_phone=normalize_phone(phone),
-                client_company=(company or (client_company.name if client_company else "")).strip()[:300],
-                contact=contact,
-                company=client_company,
+                client_company=(company or "").strip()[:300],
                 assignee_id=assignee.pk if assignee else (service.responsible_id if service is not None else None),
                 source=source,
                 created_by=by,
                 created_at=now,
+                # Born in «Новая»: the entry the pipeline engine would count (its robots run in the follow-up).
+                status=TicketStatus.NEW,
+                stage_entry_count=1,
                 stage_changed_at=now,
                 reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
                 resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
             )
-            ticket.save()
+            ticket.save(force_insert=True)
             _store_files(ticket, checked, stored)
-            engine.start(ticket, by=by)
-            activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": source})
-            # A new ticket has no email yet: no idempotency key to look up, no thread to answer.
-            email_client(ticket, "servicedesk/ticket_received", key=None, first=True)
+            if later:
+                action = timers.schedule(TicketIntake(pk=ticket.pk), robots.FOLLOW_UP, at=now)
+                transaction.on_commit(partial(robots.kick_follow_up, action.pk))
+            else:
+                ticket_follow_up(ticket=ticket, by=by)
     except BaseException:
         _forget_files(stored)
         raise
+    return ticket
+
+
+def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
+    """What follows a ticket's creation: the client's CRM contact, the SLA clock, the log, the email.
+
+    Call inside a transaction, on a ticket nobody else changes meanwhile (the clock's handler
+    locks its row; ``create_ticket`` has just inserted it). The clock runs it once for an
+    accepted ticket, which staff may have started, deferred or edited by then: the robots of
+    «Новая» run only while the ticket is still in its first stage (a move has scheduled its own
+    clock since), and the confirmation email has an idempotency key.
+    """
+    if ticket.contact_id is None:
+        contact, company = _link_client(
+            name=ticket.client_name, email=ticket.client_email, phone=ticket.client_phone, company=ticket.client_company
+        )
+        if contact is not None:
+            ticket.contact, ticket.company = contact, company
+            ticket.client_company = ticket.client_company or (company.name if company else "")
+            ticket.save(update_fields=["contact", "company", "client_company", "updated_at"])
+    if ticket.stage_entry_token == f"{TicketStatus.NEW}:1":
+        for robot in PIPELINE.robots.get(TicketStatus.NEW, ()):
+            robot(ticket, by=by, from_stage="", reason="")
+    activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": ticket.source})
+    email_client(ticket, "servicedesk/ticket_received", key="servicedesk.received")
     return ticket
 
 

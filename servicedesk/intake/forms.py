@@ -8,6 +8,7 @@ from crm.phones import normalize_phone, validate_phone
 
 from .. import uploads
 from ..models import DeskSettings, Service
+from . import snapshot
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -22,11 +23,39 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(item, initial) for item in files]
 
 
+class ServiceChoiceField(forms.ChoiceField):
+    """One of the active services, chosen from the process's snapshot instead of a query per post."""
+
+    def __init__(self, *, services: dict[int, Service] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.services = services or {}
+
+    @property
+    def services(self) -> dict[int, Service]:
+        return self._services
+
+    @services.setter
+    def services(self, services: dict[int, Service]) -> None:
+        self._services = services
+        self.choices = [("", _("Choose a service")), *((pk, s.name) for pk, s in services.items())]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return self.services[int(value)]
+        except (KeyError, TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice") from None
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+
 class PublicTicketForm(forms.Form):
-    service = forms.ModelChoiceField(
+    service = ServiceChoiceField(
         label=_("Service"),
-        queryset=Service.objects.none(),
-        empty_label=_("Choose a service"),
         error_messages={"invalid_choice": _("Choose one of the services in the list.")},
     )
     name = forms.CharField(label=_("Your name"), max_length=300)
@@ -50,10 +79,11 @@ class PublicTicketForm(forms.Form):
     website = forms.CharField(required=False, label=_("Leave this field empty"))
     rendered = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, desk: DeskSettings, **kwargs):
+    def __init__(self, *args, desk: DeskSettings, services: dict[int, Service] | None = None, **kwargs):
+        """``services``: the active services by id (the process's snapshot when not given)."""
         super().__init__(*args, **kwargs)
         self.desk = desk
-        self.fields["service"].queryset = Service.objects.filter(active=True)
+        self.fields["service"].services = snapshot.services_for(desk) if services is None else services
         self.fields["phone"].required = desk.phone_required
         self.fields["files"].widget.attrs["multiple"] = True
         for name in ("name", "email", "phone", "company", "subject", "description", "files"):

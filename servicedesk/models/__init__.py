@@ -1,7 +1,15 @@
 """The Service Desk's models, one module per concern; Django finds them all through this package."""
 
 from .settings import DeskSettings, Service
-from .tickets import Attachment, Ticket, TicketComment, TicketSource, TicketStatus, next_ticket_number
+from .tickets import (
+    Attachment,
+    Ticket,
+    TicketComment,
+    TicketIntake,
+    TicketSource,
+    TicketStatus,
+    next_ticket_number,
+)
 
 __all__ = [
     "Attachment",
@@ -9,6 +17,7 @@ __all__ = [
     "Service",
     "Ticket",
     "TicketComment",
+    "TicketIntake",
     "TicketSource",
     "TicketStatus",
     "next_ticket_number",

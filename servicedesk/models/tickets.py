@@ -297,3 +297,19 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+class TicketIntake(Ticket):
+    """A ticket as the target of the clock action that follows its acceptance (``accept_ticket``).
+
+    That action must run whatever happens to the ticket first, but the pipeline engine cancels a
+    ticket's pending actions on every move and the clock drops those whose target changed stage.
+    Aimed at this proxy (its own content type, no stage token) it is neither cancelled nor stale.
+    """
+
+    stage_entry_token = ""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("accepted ticket")
+        verbose_name_plural = _("accepted tickets")

@@ -7,8 +7,11 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from admin24 import timers
+from admin24.models import ScheduledAction
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
+from servicedesk import services, tasks
 from servicedesk.emails import thread_root
 from servicedesk.models import Attachment, DeskSettings, Ticket
 from servicedesk.services import regenerate_form_key
@@ -72,6 +75,7 @@ def test_a_valid_submission_creates_the_ticket_and_shows_its_number(client, desk
 
 def test_an_unknown_email_creates_the_contact_and_the_typed_company(client, desk, form_data):
     post(client, desk, form_data)
+    timers.run_due()
     ticket = Ticket.objects.get()
     contact = Contact.objects.get()
     assert ticket.contact == contact
@@ -83,6 +87,7 @@ def test_a_known_email_links_the_existing_contact_and_its_company(client, desk, 
     company = Company.objects.create(name="Ромашка")
     known = ContactFactory(full_name="Пётр", company=company, emails=["Petr@Client.ru"])
     post(client, desk, {**form_data, "company": ""})
+    timers.run_due()
     ticket = Ticket.objects.get()
     assert ticket.contact == known
     assert ticket.company == company
@@ -260,3 +265,74 @@ def test_the_confirmation_email_has_the_number_in_the_subject_and_a_stored_messa
     assert sent.reply_to[0].startswith(f"support+t{ticket.pk}-")
     assert sent.reply_to[0].endswith("@desk.example")
     assert "/desk/ticket/" in sent.body
+
+
+def test_the_client_waits_only_for_the_ticket_and_the_rest_follows_once(client, desk, form_data, engineer):
+    response = post(client, desk, form_data)
+    ticket = Ticket.objects.get()
+    assert f"#{ticket.number}" in client.get(response["Location"]).content.decode()
+    assert ticket.reaction_due_at and ticket.resolution_due_at
+    assert ticket.contact is None
+    assert not OutboxMessage.objects.exists()
+
+    assert timers.run_due() == 1
+    ticket.refresh_from_db()
+    assert ticket.contact == Contact.objects.get()
+    confirmation = OutboxMessage.objects.get(address="petr@client.ru")
+    assert confirmation.template == "servicedesk/ticket_received"
+    assert sorted(
+        ScheduledAction.objects.filter(status="pending", target_id=ticket.pk).values_list("action", flat=True)
+    ) == ["servicedesk.ticket.reaction_breach", "servicedesk.ticket.resolution_breach"]
+
+    assert timers.run_due() == 0
+    assert OutboxMessage.objects.count() == 1
+    assert Contact.objects.count() == 1
+
+
+def test_the_follow_up_happens_even_when_the_broker_is_down(
+    client, desk, form_data, monkeypatch, caplog, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("the broker is down")
+
+    monkeypatch.setattr(tasks.follow_up, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post(client, desk, form_data)
+    assert response.status_code == 302
+    assert "the clock will run it" in caplog.text
+    assert timers.run_due() == 1
+    assert OutboxMessage.objects.filter(template="servicedesk/ticket_received").count() == 1
+
+
+def test_the_follow_up_runs_once_right_after_commit_when_a_worker_is_there(
+    client, desk, form_data, settings, django_capture_on_commit_callbacks
+):
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client, desk, form_data)
+    assert Ticket.objects.get().contact is not None
+    assert OutboxMessage.objects.filter(template="servicedesk/ticket_received").count() == 1
+    assert timers.run_due() == 0
+
+
+def test_a_ticket_started_before_its_follow_up_still_gets_it_and_no_reaction_breach(client, desk, form_data, engineer):
+    post(client, desk, form_data)
+    ticket = Ticket.objects.get()
+    services.ticket_start(ticket=ticket, by=engineer)
+    timers.run_due()
+    ticket.refresh_from_db()
+    assert ticket.status == "in_progress"
+    assert ticket.contact is not None
+    templates = list(OutboxMessage.objects.order_by("pk").values_list("template", flat=True))
+    assert templates == ["servicedesk/ticket_started", "servicedesk/ticket_received"]
+    pending = ScheduledAction.objects.filter(status="pending", target_id=ticket.pk)
+    assert list(pending.values_list("action", flat=True)) == ["servicedesk.ticket.resolution_breach"]
+
+
+def test_a_changed_service_or_form_key_is_seen_by_the_next_post(client, desk, form_data, service):
+    assert post(client, desk, form_data).status_code == 302
+    service.active = False
+    service.save()
+    response = post(client, desk, {**form_data, "email": "other@client.ru"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "Choose one of the services in the list." in html.unescape(response.content.decode())
