@@ -118,11 +118,12 @@ class DealBillingActions:
             ),
         },
     )
-    def invoice(self, request, data):
+    def invoice(self, request, deal, data):
         """Attach (or replace) the period's invoice: it is emailed to the contact's first address at once."""
+        self.check_object_permissions(request, deal)
         outcome = self._billing_call(
             billing.invoice_attach,
-            deal=self.get_object(),
+            deal=deal,
             by=request.user,
             upload=data["file"],
             number=data.get("number", ""),
@@ -130,9 +131,9 @@ class DealBillingActions:
         return self._invoice_outcome(outcome)
 
     @upload_action("renewal-contract-file")
-    def renewal_contract_file(self, request, data):
+    def renewal_contract_file(self, request, deal, data):
         """Attach or replace the renewal contract."""
-        return self._attach(request, data["file"], "renewal_contract")
+        return self._attach(request, deal, data["file"], "renewal_contract")
 
     @extend_schema(request=None, responses={200: OpenApiResponse(), 409: InvoiceRefusedSerializer})
     @action(detail=True, methods=["post"], url_path="send-invoice")

@@ -9,7 +9,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from admin24.api.errors import service_call
@@ -124,22 +123,21 @@ class DealViewSet(
                 queryset = queryset.filter(**{f"{name}_id": pk})
         return queryset
 
-    def _attach(self, request, upload, kind):
+    def _attach(self, request, deal, upload, kind):
         # The service decides who may attach: the Clerk drafting the contract may, without the
         # right to edit deals, so the object permission is not checked here.
-        deal = get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
         deal = service_call(deal_services.deal_attach_file, deal=deal, by=request.user, kind=kind, upload=upload)
         return Response(self.get_serializer(deal).data)
 
     @upload_action("proposal-file")
-    def proposal_file(self, request, data):
+    def proposal_file(self, request, deal, data):
         """Attach or replace the commercial proposal."""
-        return self._attach(request, data["file"], "proposal")
+        return self._attach(request, deal, data["file"], "proposal")
 
     @upload_action("contract-file")
-    def contract_file(self, request, data):
+    def contract_file(self, request, deal, data):
         """Attach or replace the contract."""
-        return self._attach(request, data["file"], "contract")
+        return self._attach(request, deal, data["file"], "contract")
 
     @extend_schema(responses={200: {"type": "array", "items": {"type": "string"}}})
     @action(detail=False, methods=["get"], url_path="lost-reasons")

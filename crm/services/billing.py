@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import formats, timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -291,8 +292,10 @@ def next_period_deal(deal: Deal) -> Deal | None:
             created = Deal.objects.create(
                 pipeline=DealPipeline.REGULAR,
                 stage=RegularStage.INVOICE_FORMING,
-                title=_("%(company)s: %(period)s")
-                % {"company": deal.company.name if deal.company_id else deal.title, "period": _month_label(start)},
+                title=Truncator(
+                    _("%(company)s: %(period)s")
+                    % {"company": deal.company.name if deal.company_id else deal.title, "period": _month_label(start)}
+                ).chars(Deal._meta.get_field("title").max_length),
                 company=deal.company,
                 contact=deal.contact,
                 responsible=deal.responsible,

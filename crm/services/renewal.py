@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from admin24 import constants, timers, worktime
@@ -159,8 +160,10 @@ def renewal_create(*, contract: Contract) -> Deal:
     deal = Deal.objects.create(
         pipeline=DealPipeline.CONTRACT,
         stage=ContractStage.PROPOSAL,
-        title=_("Renewal of contract %(number)s: %(company)s")
-        % {"number": contract.number, "company": contract.company.name if contract.company_id else "—"},
+        title=Truncator(
+            _("Renewal of contract %(number)s: %(company)s")
+            % {"number": contract.number, "company": contract.company.name if contract.company_id else "—"}
+        ).chars(Deal._meta.get_field("title").max_length),
         company=contract.company,
         contact=contract.contact,
         responsible=contract.responsible,

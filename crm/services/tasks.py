@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, can
@@ -95,7 +96,8 @@ def task_create(
 ) -> Task:
     """A new open task; its checklist comes from ``checklist`` items, or from the template."""
     task = Task.objects.create(
-        title=title,
+        # Robots build titles around a card's title, which may already fill the column.
+        title=Truncator(title).chars(Task._meta.get_field("title").max_length),
         responsible=responsible,
         kind=kind,
         deadline=deadline,
