@@ -1,62 +1,26 @@
-"""Lead board latency and query count at 10,000 and 100,000 leads (DESIGN.md "Benchmarks").
+"""Lead and deal board latency and query count at 10,000 and 100,000 cards (DESIGN.md "Benchmarks").
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/admin24 .venv/bin/python bench/board.py [--sizes 10000 100000]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/admin24 .venv/bin/python bench/board.py \
+        [--sizes 10000 100000] [--runs 20] [--explain] [--keepdb]
 
-It creates a throw-away test database next to the one named (``test_<name>``, dropped at the
-end), fills it with bulk_create, and renders pages through Django's test client as a sales
-manager (access "own") and as an administrator (access "all"). Figures are p50 over --runs
-requests after two warm-up ones, and the number of SQL queries. The baseline, measured in the
-same run, is a minimal signed-in view rendering a 50-row table of leads, so the board's cost
-reads as a ratio that does not depend on the machine.
+Fills ``size`` leads and ``size`` deals with bulk_create and renders the lead board and the deal
+board («Заключение договора») as a sales manager (access "own") and as an administrator (access
+"all"). See bench/boardkit.py for how the figures are taken.
 """
 
-import argparse
 import datetime
-import os
 import random
-import statistics
-import sys
-import time
-from pathlib import Path
+from decimal import Decimal
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "admin24.settings")
+import boardkit
+from django.utils import timezone
 
-import django
-
-django.setup()
-
-from django.conf import settings  # noqa: E402
-from django.contrib.auth.decorators import login_required  # noqa: E402
-from django.contrib.auth.models import Group  # noqa: E402
-from django.db import connection  # noqa: E402
-from django.http import HttpResponse  # noqa: E402
-from django.template import engines  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-from django.urls import include, path  # noqa: E402
-from django.utils import timezone  # noqa: E402
-
-from admin24.models import Department, User  # noqa: E402
-from admin24.roles import Role  # noqa: E402
-from crm.models import Company, Lead, LeadSource, LeadStage, Task  # noqa: E402
-
-TABLE = engines["django"].from_string(
-    "<table>{% for lead in leads %}<tr><td>{{ lead.title }}</td><td>{{ lead.get_stage_display }}</td>"
-    "<td>{{ lead.responsible }}</td><td>{{ lead.created_at }}</td></tr>{% endfor %}</table>"
-)
-
-
-@login_required
-def baseline(request):
-    leads = Lead.objects.select_related("responsible").order_by("-created_at")[:50]
-    return HttpResponse(TABLE.render({"leads": leads}, request))
-
-
-urlpatterns = [path("bench/baseline/", baseline), path("", include("admin24.urls"))]
+from admin24.roles import Role
+from crm.models import Company, Contact, Deal, DealPipeline, Lead, LeadSource, LeadStage, Task
+from crm.models.deals import ContractStage, RegularStage
 
 # Stage mix of a lead pipeline after a year: most leads closed, a few hundred in work.
-STAGE_WEIGHTS = {
+LEAD_STAGES = {
     LeadStage.NEW: 2,
     LeadStage.IN_PROGRESS: 4,
     LeadStage.NO_ANSWER: 2,
@@ -67,47 +31,51 @@ STAGE_WEIGHTS = {
     LeadStage.UNREACHABLE: 25,
     LeadStage.DUPLICATE: 10,
 }
-ACTIVE = {LeadStage.NEW, LeadStage.IN_PROGRESS, LeadStage.NO_ANSWER}
-MANAGERS = 20
+ACTIVE_LEADS = {LeadStage.NEW, LeadStage.IN_PROGRESS, LeadStage.NO_ANSWER}
+# Deals: the signing pipeline mostly lost or moved on; the regular one mostly closed periods.
+DEAL_STAGES = {
+    (DealPipeline.CONTRACT, ContractStage.PROPOSAL): 2,
+    (DealPipeline.CONTRACT, ContractStage.FEEDBACK): 2,
+    (DealPipeline.CONTRACT, ContractStage.CONTRACT): 1,
+    (DealPipeline.CONTRACT, ContractStage.AWAITING_PAYMENT): 1,
+    (DealPipeline.CONTRACT, ContractStage.PAID): 1,
+    (DealPipeline.CONTRACT, ContractStage.CLOSING_DOCS): 1,
+    (DealPipeline.CONTRACT, ContractStage.LOST): 30,
+    (DealPipeline.CONTRACT, ContractStage.SUSPENDED): 2,
+    (DealPipeline.REGULAR, RegularStage.INVOICE_FORMING): 2,
+    (DealPipeline.REGULAR, RegularStage.INVOICE_SENT): 2,
+    (DealPipeline.REGULAR, RegularStage.CLOSING_DOCS): 50,
+    (DealPipeline.REGULAR, RegularStage.FAILED): 6,
+}
+CLOSED_DEAL_STAGES = {ContractStage.LOST, ContractStage.SUSPENDED, RegularStage.CLOSING_DOCS, RegularStage.FAILED}
 BATCH = 5000
+SEARCH = "%D0%BA%D0%BB%D0%98%D0%B5%D0%BD%D1%82%201"  # "клИент 1": lower/upper case mixed on purpose
 
 
-def make_people():
-    department = Department.objects.create(name="Отдел продаж (бенчмарк)")
-    admin = User.objects.create(username="bench-admin", last_name="Админов", first_name="Андрей")
-    admin.groups.add(Group.objects.get(name=Role.ADMINISTRATOR))
-    managers = []
-    for i in range(MANAGERS):
-        user = User.objects.create(
-            username=f"bench-manager{i}", last_name=f"Менеджеров{i}", first_name="Михаил", department=department
-        )
-        user.groups.add(Group.objects.get(name=Role.SALES_MANAGER))
-        managers.append(user)
-    return admin, managers
-
-
-def fill(total: int, managers, companies) -> None:
+def fill_leads(total: int, managers, companies) -> None:
     """Add leads (and an open call task for each lead in work) until there are ``total``."""
     rng = random.Random(total)
-    stages, weights = zip(*STAGE_WEIGHTS.items(), strict=True)
+    stages, weights = zip(*LEAD_STAGES.items(), strict=True)
     now = timezone.now()
     have = Lead.objects.count()
     while have < total:
         size = min(BATCH, total - have)
-        leads = Lead.objects.bulk_create(
-            Lead(
-                title=f"Заявка №{have + i}",
+        leads = []
+        for i in range(have, have + size):
+            lead = Lead(
+                title=f"Заявка №{i}",
                 stage=rng.choices(stages, weights)[0],
                 source=rng.choice(LeadSource.values),
                 responsible=rng.choice(managers),
                 company=rng.choice(companies) if i % 3 == 0 else None,
-                company_name=f"ООО «Клиент {have + i}»",
+                company_name=f"ООО «Клиент {i}»",
                 contact_name="Клиентов Кирилл",
-                email=f"client{have + i}@example.org",
-                created_at=now - datetime.timedelta(minutes=have + i),
+                email=f"client{i}@example.org",
+                created_at=now - datetime.timedelta(minutes=i),
             )
-            for i in range(size)
-        )
+            lead.refresh_search_text()  # what save() does; bulk_create skips save()
+            leads.append(lead)
+        Lead.objects.bulk_create(leads)
         Task.objects.bulk_create(
             Task(
                 title="Позвонить клиенту",
@@ -117,93 +85,100 @@ def fill(total: int, managers, companies) -> None:
                 deadline=now + datetime.timedelta(hours=rng.randint(-48, 96)),
             )
             for lead in leads
-            if lead.stage in ACTIVE
+            if lead.stage in ACTIVE_LEADS
         )
         have += size
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
 
 
-def measure(client: Client, url: str, runs: int) -> tuple[float, int, float, str]:
-    """p50 ms, the number of queries, their total ms, and the slowest one (for --explain)."""
-    for _ in range(2):
-        assert client.get(url).status_code == 200, url
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    # Read now: the next request clears the connection's log.
-    query_count = len(queries)
-    sql_ms = sum(float(q["time"]) for q in queries) * 1000
-    slowest = max(queries, key=lambda q: float(q["time"]))["sql"]
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        response = client.get(url)
-        if hasattr(response, "streaming_content"):
-            b"".join(response.streaming_content)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000, query_count, sql_ms, slowest
+def fill_deals(total: int, managers, companies, contacts) -> None:
+    """Add deals (an open task for each deal in work) until there are ``total``."""
+    rng = random.Random(-total)
+    stages, weights = zip(*DEAL_STAGES.items(), strict=True)
+    now = timezone.now()
+    have = Deal.objects.count()
+    while have < total:
+        size = min(BATCH, total - have)
+        deals = []
+        for i in range(have, have + size):
+            pipeline, stage = rng.choices(stages, weights)[0]
+            company = companies[i % len(companies)]
+            deal = Deal(
+                pipeline=pipeline,
+                stage=stage,
+                title=f"Абонентское обслуживание, клиент {i}",
+                company=company,
+                contact=contacts[i % len(contacts)],
+                responsible=rng.choice(managers),
+                amount=Decimal(rng.randrange(20_000, 300_000, 1000)),
+                client_request="Не работает почта, нужен аудит",
+                created_at=now - datetime.timedelta(minutes=i),
+            )
+            deal.refresh_search_text()  # what save() does; bulk_create skips save()
+            deals.append(deal)
+        Deal.objects.bulk_create(deals)
+        Task.objects.bulk_create(
+            Task(
+                title="Связаться с клиентом",
+                deal=deal,
+                responsible=deal.responsible,
+                deadline=now + datetime.timedelta(hours=rng.randint(-48, 96)),
+            )
+            for deal in deals
+            if deal.stage not in CLOSED_DEAL_STAGES
+        )
+        have += size
 
 
-def count_ms(runs: int) -> float:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM crm_lead")
-            cursor.fetchone()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1000
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--explain", action="store_true", help="print the plan of each page's slowest query")
-    args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        sys.exit("Set DATABASE_URL to a PostgreSQL server: this benchmark measures the production database.")
-
-    settings.ROOT_URLCONF = __name__
-    settings.DEBUG = False
-    # Pages render {% static %}; the manifest storage would need a collectstatic first.
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
-    try:
-        admin, managers = make_people()
-        companies = Company.objects.bulk_create(Company(name=f"ООО «Компания {i}»") for i in range(500))
-        pages = [
-            ("baseline: 50-row table", "/bench/baseline/"),
+def body(args) -> None:
+    admin = boardkit.staff(
+        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
+    )[0]
+    managers = boardkit.staff(
+        Role.SALES_MANAGER,
+        20,
+        username="bench-manager",
+        last_name="Менеджеров",
+        first_name="Михаил",
+        department="Отдел продаж (бенчмарк)",
+    )
+    companies = list(Company.objects.all()[:500]) or Company.objects.bulk_create(
+        Company(name=f"ООО «Компания {i}»") for i in range(500)
+    )
+    contacts = list(Contact.objects.all()[:500]) or Contact.objects.bulk_create(
+        Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
+    )
+    boards = {
+        "lead board": [
             ("board (in work)", "/crm/leads/"),
             ("board (all stages)", "/crm/leads/?closed=1"),
-            ("board, search", "/crm/leads/?closed=1&q=%D0%9A%D0%BB%D0%B8%D0%B5%D0%BD%D1%82%201"),
+            ("board, search", f"/crm/leads/?closed=1&q={SEARCH}"),
             ("list, page 1", "/crm/leads/list/?closed=1"),
-        ]
-        print(f"PostgreSQL {connection.pg_version}, {args.runs} requests per figure, p50 in ms (queries)")
-        for size in sorted(args.sizes):
-            fill(size, managers, companies)
-            print(f"\n{size:,} leads; SELECT count(*) p50 {count_ms(args.runs):.2f} ms")
-            for role, user in (("manager", managers[0]), ("administrator", admin)):
-                client = Client()
-                client.force_login(user)
-                results = [(label, *measure(client, url, args.runs)) for label, url in pages]
-                floor = results[0][1]
-                for label, ms, queries, sql_ms, slowest in results:
-                    print(
-                        f"  {role:13} {label:24} {ms:8.1f} ms  ×{ms / floor:5.1f}  "
-                        f"({queries} queries, {sql_ms:.1f} ms in SQL)"
-                    )
-                    if args.explain:
-                        with connection.cursor() as cursor:
-                            cursor.execute("EXPLAIN ANALYZE " + slowest)
-                            plan = "\n      ".join(row[0] for row in cursor.fetchall())
-                        print(f"    slowest query: {slowest[:300]}…\n      {plan}")
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
+            ("list, search", f"/crm/leads/list/?closed=1&q={SEARCH}"),
+        ],
+        "deal board": [
+            ("board (in work)", "/crm/deals/"),
+            ("board (all stages)", "/crm/deals/?closed=1"),
+            ("board, search", f"/crm/deals/?closed=1&q={SEARCH}"),
+            ("list, page 1", "/crm/deals/list/?closed=1"),
+            ("regular, all stages", "/crm/deals/regular/?closed=1"),
+        ],
+    }
+    for size in sorted(args.sizes):
+        fill_leads(size, managers, companies)
+        fill_deals(size, managers, companies, contacts)
+        boardkit.analyze()
+        for name, pages in boards.items():
+            print(f"\n{size:,} leads and {size:,} deals: {name}")
+            for who, user in (("manager", managers[0]), ("administrator", admin)):
+                boardkit.report(args, who, user, [("baseline: 50-row table", "/bench/baseline/"), *pages])
+
+
+def baseline_rows():
+    leads = Lead.objects.select_related("responsible").order_by("-created_at")[:50]
+    return [(lead.title, lead.get_stage_display(), lead.responsible, lead.created_at) for lead in leads]
 
 
 if __name__ == "__main__":
-    main()
+    arguments = boardkit.arguments(__doc__)
+    boardkit.baseline_rows = baseline_rows
+    boardkit.run(arguments, lambda: body(arguments))

@@ -3,10 +3,12 @@
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, level_for
 from admin24.boards import Board, Field
+from admin24.boards.board import card_url, person_fields
 
 from .models import Lead, Task
 from .pipelines.engine import MoveRefused, move
@@ -31,8 +33,6 @@ class LeadBoard(Board):
     title = _("Leads")
     model = Lead
     source_field = "source"
-    search_fields = ("title", "contact_name", "company_name", "email", "phone", "phone_normalized")
-    card_template = "crm/leads/board_card.html"
     csv_filename = "leads.csv"
     create_label = _("New lead")
     refused_errors = (MoveRefused,)
@@ -61,11 +61,35 @@ class LeadBoard(Board):
             next_task_deadline=next_open_task_deadline("lead")
         )
 
+    def card_rows(self, queryset: QuerySet) -> QuerySet:
+        return (
+            queryset.select_related("responsible", "company")
+            .only(
+                "title",
+                "stage",
+                "company_name",
+                "duplicate_of_id",
+                "duplicate_contact_id",
+                "company__name",
+                *person_fields("responsible"),
+            )
+            .annotate(next_task_deadline=next_open_task_deadline("lead"))
+        )
+
     def move(self, obj, to, *, by, reason=""):
         move(obj, to, by=by, reason=reason)
 
     def card_url(self, obj):
-        return reverse("crm:lead-detail", args=[obj.pk])
+        return card_url("crm:lead-detail", obj.pk)
+
+    def card(self, obj, now):
+        card = super().card(obj, now)
+        company = obj.company.name if obj.company else obj.company_name
+        if company:
+            card.lines.append(("", company))
+        if obj.is_possible_duplicate:
+            card.badge = gettext("possible duplicate")
+        return card
 
     def create_url(self, user):
         if level_for(user, Lead.access_entity, Action.EDIT):

@@ -1,12 +1,11 @@
 """The deal boards: one per deal pipeline, on the one kanban component, with a switcher between them."""
 
 from django.db.models import QuerySet
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Field
-from admin24.boards.board import format_amount
+from admin24.boards.board import card_url, format_amount, person_fields
 
 from .boards import next_open_task_deadline
 from .models import Deal, DealPipeline
@@ -25,8 +24,6 @@ class DealBoard(Board):
     model = Deal
     pipeline = contract.PIPELINE
     amount_field = "amount"
-    search_fields = ("title", "company__name", "contact__full_name", "client_request")
-    card_template = "crm/deals/board_card.html"
     switcher_template = "crm/deals/_pipeline_switcher.html"
     csv_filename = "deals.csv"
     refused_errors = (MoveRefused,)
@@ -62,11 +59,38 @@ class DealBoard(Board):
             next_task_deadline=next_open_task_deadline("deal")
         )
 
+    def card_rows(self, queryset: QuerySet) -> QuerySet:
+        return (
+            queryset.select_related("responsible", "company")
+            .only(
+                "title",
+                "stage",
+                "amount",
+                "currency",
+                "period_start",
+                "period_end",
+                "company__name",
+                *person_fields("responsible"),
+            )
+            .annotate(next_task_deadline=next_open_task_deadline("deal"))
+        )
+
     def move(self, obj, to, *, by, reason=""):
         move(obj, to, by=by, reason=reason)
 
     def card_url(self, obj):
-        return reverse("crm:deal-detail", args=[obj.pk])
+        return card_url("crm:deal-detail", obj.pk)
+
+    def card(self, obj, now):
+        card = super().card(obj, now)
+        if obj.company:
+            card.lines.append(("", obj.company.name))
+        if obj.period_start:
+            end = f"{obj.period_end:%d.%m.%Y}" if obj.period_end else ""
+            card.lines.append(("text-body-secondary kanban-card-period", f"{obj.period_start:%d.%m.%Y} – {end}"))
+        if obj.amount:
+            card.lines.append(("fw-semibold", f"{format_amount(obj.amount)} {obj.currency}"))
+        return card
 
 
 class RegularDealBoard(DealBoard):

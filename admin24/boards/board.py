@@ -1,14 +1,13 @@
 """The one kanban board every pipeline plugs into (DESIGN.md "UI").
 
-A pipeline subclasses ``Board`` and says which model, which stages, how a card looks and which
-service moves an entity; the board does the rest: filters, columns with counts and sums, bounded
-pages of cards, the move endpoint, the list and the CSV export — all within access rights.
+A pipeline subclasses ``Board`` and says which model, which stages, how a card looks (``card``)
+and which service moves an entity; the board does the rest: filters, columns with counts and
+sums, bounded pages of cards, the move endpoint, the list and the CSV export — all within access
+rights. The model keeps a ``search_text`` (``admin24.boards.search.SearchText``) for the search.
 
-Query budget of a board page, whatever the number of cards: one aggregate query for every
-column's count and sum, then one LIMITed query per visible column (cards come with their
-related rows and annotations in that same query). A per-column LIMIT lets PostgreSQL walk an
-index and evaluate expensive card annotations only for the rows it returns, which a single
-window-function query over every card cannot do.
+Query budget of a board page, whatever the number of cards and columns: one aggregate query
+for every column's count and sum, and one query for the first page of every column (see
+``first_pages``); a column's "show more" is one more query.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.db.models import Count, Model, Q, QuerySet, Sum
@@ -27,6 +27,7 @@ from admin24.access import Action, can, filter_queryset
 from admin24.structure import department_subtree_ids
 
 from .filters import BoardFilterForm, Scope
+from .search import normalise
 
 ACTIVE = "active"
 
@@ -67,6 +68,28 @@ class Column:
         return format_amount(self.total)
 
 
+@dataclass(slots=True)
+class Card:
+    """A card as the board template shows it: plain values, no lookups left for the template."""
+
+    pk: int
+    url: str
+    title: str
+    prefix: str = ""  # shown dimmed before the title (a ticket's number)
+    lines: list[tuple[str, str]] = field(default_factory=list)  # (extra CSS class, text) under the title
+    badge: str = ""
+    initials: str = ""
+    person: str = ""
+    nobody: str = ""  # said instead of the initials when no one is responsible
+    when: str = ""
+    when_title: str = ""
+    overdue: bool = False
+
+    def set_person(self, user) -> None:
+        if user is not None:
+            self.initials, self.person = user.initials, user.full_name
+
+
 @dataclass
 class MoveOutcome:
     status: int  # HTTP status the move endpoint answers with
@@ -80,6 +103,25 @@ class MoveOutcome:
 
 def _day_start(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def person_fields(relation: str) -> tuple[str, ...]:
+    """The user columns a card's avatar needs (``initials``, ``full_name``), for ``only()``."""
+    return tuple(f"{relation}__{name}" for name in ("username", "first_name", "last_name", "patronymic"))
+
+
+_PK_MARK = 2_147_483_647  # a pk no row has, replaced by the real one
+
+
+@lru_cache(maxsize=64)
+def _url_pattern(name: str) -> str:
+    return reverse(name, args=[_PK_MARK])
+
+
+def card_url(name: str, pk: int) -> str:
+    """``reverse(name, args=[pk])`` for a page whose only argument is a pk, reversed once per
+    URL name: reversing costs as much as rendering the rest of a card."""
+    return _url_pattern(name).replace(str(_PK_MARK), str(pk), 1)
 
 
 def format_amount(value) -> str:
@@ -100,8 +142,6 @@ class Board:
     created_field: ClassVar[str] = "created_at"
     amount_field: ClassVar[str | None] = None
     source_field: ClassVar[str | None] = None
-    search_fields: ClassVar[tuple[str, ...]] = ("title",)
-    card_template: ClassVar[str] = "boards/card.html"
     per_column: ClassVar[int] = 50
     list_per_page: ClassVar[int] = 50
     list_fields: ClassVar[list[Field]] = []
@@ -119,18 +159,19 @@ class Board:
         return self.model._default_manager.all()
 
     def with_card_fields(self, queryset: QuerySet) -> QuerySet:
-        """Related rows and annotations a card shows; must not add a query per card."""
+        """Related rows and annotations a list row and a CSV line show; no query per row."""
         return queryset.select_related(self.responsible_field)
+
+    def card_rows(self, queryset: QuerySet) -> QuerySet:
+        """The rows ``card`` reads, ideally narrowed with ``only()``: building a model instance
+        costs per column, and a board builds hundreds."""
+        return self.with_card_fields(queryset)
 
     def move(self, obj, to: str, *, by, reason: str = "") -> None:
         raise NotImplementedError
 
     def card_url(self, obj) -> str | None:
         return obj.get_absolute_url() if hasattr(obj, "get_absolute_url") else None
-
-    def is_overdue(self, card) -> bool:
-        deadline = getattr(card, "next_task_deadline", None)
-        return deadline is not None and deadline < timezone.now()
 
     def create_url(self, user) -> str | None:
         """Where the board's "new" button leads, or None to show no button."""
@@ -191,10 +232,7 @@ class Board:
             end = _day_start(data["created_to"] + datetime.timedelta(days=1))
             queryset = queryset.filter(**{f"{self.created_field}__lt": end})
         if data.get("q"):
-            text = Q()
-            for name in self.search_fields:
-                text |= Q(**{f"{name}__icontains": data["q"]})
-            queryset = queryset.filter(text)
+            queryset = queryset.filter(search_text__contains=normalise(data["q"]))
         return queryset
 
     def visible_stages(self, form: BoardFilterForm) -> list[Stage]:
@@ -217,32 +255,62 @@ class Board:
         wanted = {stage.slug for stage in stages}
         return {row[self.stage_field]: (row["n"], row.get("total")) for row in rows if row[self.stage_field] in wanted}
 
-    def cards(self, queryset: QuerySet, stage: Stage, offset: int = 0) -> tuple[list, int | None]:
+    def cards(self, queryset: QuerySet, stage: Stage, offset: int = 0) -> tuple[list[Card], int | None]:
         """One page of a column and the offset of the next page (None when this is the last)."""
-        page = list(
-            self.with_card_fields(self.ordered(queryset.filter(**{self.stage_field: stage.slug})))[
-                offset : offset + self.per_column + 1
-            ]
-        )
-        for card in page:
-            card.board_overdue = self.is_overdue(card)
-            deadline = getattr(card, "next_task_deadline", None)
-            # Formatted here rather than with |date, which costs ~0.3 ms a card: a third of a
-            # full board's render time.
-            card.board_deadline = timezone.localtime(deadline).strftime("%d.%m %H:%M") if deadline else ""
-        if len(page) > self.per_column:
-            return page[: self.per_column], offset + self.per_column
-        return page, None
+        rows = self.card_rows(self.ordered(queryset.filter(**{self.stage_field: stage.slug})))
+        return self._page(list(rows[offset : offset + self.per_column + 1]), offset)
+
+    def first_pages(self, queryset: QuerySet, stages: list[Stage]) -> dict[str, list]:
+        """The first page (and one row more) of every column, in one query.
+
+        Each column's rows are picked by its own LIMITed subquery, which walks the
+        ``(stage, created)`` index and stops; the card annotations are computed in the outer
+        query for those few rows only. (A ROW_NUMBER() window over the stages would number
+        every row of every visible stage first: 100,000 rows for an all-stages view.)
+        """
+        if not stages:
+            return {}
+        size = self.per_column + 1
+        heads = [
+            self.model._default_manager.filter(
+                pk__in=self.ordered(queryset.filter(**{self.stage_field: stage.slug})).values("pk")[:size]
+            ).values("pk")
+            for stage in stages
+        ]
+        chosen = heads[0].union(*heads[1:], all=True) if len(heads) > 1 else heads[0]
+        rows = self.card_rows(self.ordered(self.model._default_manager.filter(pk__in=chosen)))
+        pages = {stage.slug: [] for stage in stages}
+        for row in rows:
+            pages[getattr(row, self.stage_field)].append(row)
+        return pages
+
+    def _page(self, rows: list, offset: int) -> tuple[list[Card], int | None]:
+        now = timezone.now()
+        cards = [self.card(row, now) for row in rows[: self.per_column]]
+        return cards, offset + self.per_column if len(rows) > self.per_column else None
+
+    def card(self, obj, now: datetime.datetime) -> Card:
+        """What a card shows, computed here: a template filter or {% url %} per card costs more
+        than the whole query of a column."""
+        card = Card(pk=obj.pk, url=self.card_url(obj) or "", title=str(obj))
+        card.set_person(getattr(obj, self.responsible_field, None))
+        deadline = getattr(obj, "next_task_deadline", None)
+        if deadline is not None:
+            card.overdue = deadline < now
+            card.when = timezone.localtime(deadline).strftime("%d.%m %H:%M")
+            card.when_title = gettext("Next task deadline")
+        return card
 
     def columns(self, user, form: BoardFilterForm) -> list[Column]:
         queryset = self.filtered(user, form)
         stages = self.visible_stages(form)
         totals = self.stage_totals(queryset, stages)
+        pages = self.first_pages(queryset, stages)
         columns = []
         for stage in stages:
             count, total = totals.get(stage.slug, (0, None))
             column = Column(stage=stage, count=count, total=total if self.amount_field else None)
-            column.cards, column.next_offset = self.cards(queryset, stage)
+            column.cards, column.next_offset = self._page(pages[stage.slug], 0)
             columns.append(column)
         return columns
 

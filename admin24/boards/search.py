@@ -27,12 +27,6 @@ class SearchText(models.Model):
     class Meta:
         abstract = True
 
-    def search_values(self) -> Iterable:
-        return (getattr(self, name) for name in self.search_source)
-
-    def refresh_search_text(self) -> None:
-        self.search_text = normalise(" ".join(str(value) for value in self.search_values() if value))
-
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
         if update_fields is None or set(update_fields) & set(self.search_source):
@@ -40,6 +34,12 @@ class SearchText(models.Model):
             if update_fields is not None:
                 kwargs["update_fields"] = {*update_fields, "search_text"}
         super().save(*args, **kwargs)
+
+    def search_values(self) -> Iterable:
+        return (getattr(self, name) for name in self.search_source)
+
+    def refresh_search_text(self) -> None:
+        self.search_text = normalise(" ".join(str(value) for value in self.search_values() if value))
 
 
 def backfill(queryset, values, *, batch: int = 2000) -> None:

@@ -1,5 +1,6 @@
 """Board search: a lowercase ``search_text`` on leads and deals, filled for existing rows, and a
-pg_trgm GIN index on it where the database is PostgreSQL (admin24.boards.search)."""
+pg_trgm GIN index on it where the database is PostgreSQL (admin24.boards.search); the deal
+board's column sums from an index."""
 
 from django.db import migrations, models
 
@@ -53,6 +54,10 @@ class Migration(migrations.Migration):
             model_name="deal",
             name="search_text",
             field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.AddIndex(
+            model_name="deal",
+            index=models.Index(fields=["pipeline", "stage"], include=["amount"], name="crm_deal_stage_amount"),
         ),
         migrations.RunPython(fill_search_text, migrations.RunPython.noop),
         migrations.RunPython(create_trigram_indexes, drop_trigram_indexes),

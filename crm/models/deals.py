@@ -247,6 +247,8 @@ class Deal(ConcurrentTransitionMixin, SearchText):
             models.Index(fields=["pipeline", "stage", "-created_at"], name="crm_deal_board"),
             models.Index(fields=["responsible", "pipeline", "stage"], name="crm_deal_resp_stage"),
             models.Index(fields=["pipeline", "period_start"], name="crm_deal_period"),
+            # Column sums of the deal board, read from the index alone.
+            models.Index(fields=["pipeline", "stage"], include=["amount"], name="crm_deal_stage_amount"),
         ]
         constraints = [
             # The next period's deal is created once, however often «Счёт оплачен» is entered.

@@ -3,21 +3,28 @@
 from django.db.models import Q, QuerySet
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from admin24.boards import Board, Field, Stage
+from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
+from admin24.boards.board import card_url, person_fields
 from crm.pipelines.engine import MoveRefused
 
 from .. import services
 from ..forms import TicketFilterForm
-from ..models import Ticket
+from ..models import Ticket, TicketStatus
 from ..models.tickets import TicketQuerySet
 from ..pipeline import PIPELINE
+from ..templatetags.servicedesk_staff import countdown
 
 
 def _local(value):
     return timezone.localtime(value) if value else None
+
+
+def _short(moment) -> str:
+    return timezone.localtime(moment).strftime("%d.%m %H:%M")
 
 
 class TicketBoard(Board):
@@ -28,8 +35,6 @@ class TicketBoard(Board):
     stage_field = "status"
     responsible_field = "assignee"
     source_field = "source"
-    search_fields = ("subject", "client_name", "client_email", "client_company", "number")
-    card_template = "servicedesk/staff/_board_card.html"
     csv_filename = "tickets.csv"
     refused_errors = (MoveRefused,)
     list_fields = [
@@ -99,14 +104,48 @@ class TicketBoard(Board):
     def with_card_fields(self, queryset: QuerySet) -> QuerySet:
         return queryset.select_related("assignee", "company", "service")
 
-    def is_overdue(self, card) -> bool:
-        return card.is_overdue
+    def card_rows(self, queryset: QuerySet) -> QuerySet:
+        return queryset.select_related("assignee", "company").only(
+            "number",
+            "subject",
+            "status",
+            "client_company",
+            "company__name",
+            "resolved_at",
+            "deferred_until",
+            "reaction_due_at",
+            "resolution_due_at",
+            "first_reaction_at",
+            "reaction_breached",
+            "resolution_breached",
+            *person_fields("assignee"),
+        )
 
     def move(self, obj, to, *, by, reason=""):
         services.ticket_move(ticket=obj, to=to, by=by, reason=reason)
 
     def card_url(self, obj) -> str:
-        return reverse("servicedesk:ticket", args=[obj.pk])
+        return card_url("servicedesk:ticket", obj.pk)
+
+    def card(self, obj, now) -> Card:
+        card = Card(pk=obj.pk, url=self.card_url(obj), title=obj.subject, prefix=obj.display_number)
+        company = obj.company.name if obj.company else obj.client_company
+        if company:
+            card.lines.append(("", company))
+        card.set_person(obj.assignee)
+        if obj.assignee is None:
+            card.nobody = gettext("unassigned")
+        if obj.status == TicketStatus.DONE:
+            if obj.resolved_at:
+                card.when, card.when_title = f"✓ {_short(obj.resolved_at)}", gettext("Done at")
+        elif obj.status == TicketStatus.DEFERRED and obj.deferred_until:
+            card.when, card.when_title = f"⏸ {_short(obj.deferred_until)}", gettext("Returns to work at")
+        elif obj.resolution_due_at:
+            card.overdue = obj.is_overdue
+            card.when = countdown(obj.resolution_due_at)
+            due = timezone.localtime(obj.resolution_due_at).strftime("%d.%m.%Y %H:%M")
+            card.when_title = f"{gettext('Deadline')} {due}"
+        return card
 
 
 ticket_board = TicketBoard()

@@ -26,7 +26,7 @@ MOVE = reverse("servicedesk:move")
 
 
 def columns(response) -> dict[str, list[int]]:
-    return {column.stage.slug: [card.number for card in column.cards] for column in response.context["columns"]}
+    return {column.stage.slug: [int(card.prefix[1:]) for card in column.cards] for column in response.context["columns"]}
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ def test_an_overdue_ticket_is_marked_on_the_board(client, engineer, desk, servic
         client.force_login(engineer)
         response = client.get(BOARD)
     card = next(card for column in response.context["columns"] for card in column.cards if card.pk == ticket.pk)
-    assert card.board_overdue
+    assert card.overdue
     page = response.content.decode()
     assert "kanban-card-overdue" in page and "data-overdue" in page
 
