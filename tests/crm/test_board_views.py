@@ -357,3 +357,34 @@ def test_the_created_date_range_counts_days_in_the_users_time_zone(client, admin
     assert cards_in(client.get(BOARD, {"created_from": "2026-04-07", "created_to": "2026-04-07"}), "new") == ["Поздняя"]
     bad = client.get(BOARD, {"created_from": "2026-04-08", "created_to": "2026-04-07"})
     assert bad.context["filters"].errors["created_to"]
+
+
+def test_search_ignores_the_case_of_russian_letters_on_the_board_and_the_list(client, admin):
+    LeadFactory(title="Сервер не отвечает", company_name="ООО «Ёлочка»", responsible=admin)
+    LeadFactory(title="Принтер", company_name="ООО «Ромашка»", responsible=admin)
+    client.force_login(admin)
+
+    assert cards_in(client.get(BOARD, {"q": "СЕРВЕР"}), "new") == ["Сервер не отвечает"]
+    assert cards_in(client.get(BOARD, {"q": "елочка"}), "new") == ["Сервер не отвечает"]  # «ё» typed as «е»
+    listed = client.get(reverse("crm:leads_list"), {"q": "рОмАшКа"}).content.decode()
+    assert "Принтер" in listed and "Сервер не отвечает" not in listed
+
+
+def test_search_finds_a_lead_by_its_new_title_after_an_edit(client, admin):
+    lead = LeadFactory(title="Черновик", responsible=admin)
+    lead.title = "Видеонаблюдение в офисе"
+    lead.save(update_fields=["title"])
+    client.force_login(admin)
+
+    assert cards_in(client.get(BOARD, {"q": "видеонаблюдение"}), "new") == ["Видеонаблюдение в офисе"]
+    assert cards_in(client.get(BOARD, {"q": "черновик"}), "new") == []
+
+
+def test_a_search_costs_the_same_number_of_queries_as_the_plain_board(client, admin):
+    bulk_leads(30, responsible=admin)
+    client.force_login(admin)
+    client.get(BOARD)
+    plain, _response = count_board_queries(client, admin)
+    with CaptureQueriesContext(connection) as queries:
+        client.get(BOARD, {"closed": "1", "q": "заявка"})
+    assert len(queries) == plain

@@ -181,3 +181,31 @@ def test_the_bulk_action_marks_payments_and_moves_the_deals_waiting_for_them(cli
     earlier.refresh_from_db()
     assert (waiting.stage, waiting.payment_received) == (ContractStage.PAID, True)
     assert (earlier.stage, earlier.payment_received) == (ContractStage.FEEDBACK, True)
+
+
+def test_the_board_finds_a_deal_by_its_company_in_any_letter_case(signed_in, manager):
+    DealFactory(title="Обслуживание", responsible=manager, company=CompanyFactory(name="ООО «Ромашка»"))
+    DealFactory(title="Аудит", responsible=manager, company=CompanyFactory(name="ООО «Вектор»"))
+
+    page = signed_in.get(BOARD, {"q": "РОМАШКА"}).content.decode()
+
+    assert "Обслуживание" in page and "Аудит" not in page
+
+
+def test_a_card_shows_company_amount_and_period(signed_in, manager):
+    DealFactory(
+        title="Абонентка",
+        responsible=manager,
+        pipeline="regular",
+        stage="invoice_sent",
+        company=CompanyFactory(name="ООО «Ромашка»"),
+        amount=Decimal("120000"),
+        period_start=datetime.date(2026, 11, 1),
+        period_end=datetime.date(2026, 11, 30),
+    )
+
+    page = signed_in.get(REGULAR).content.decode()
+
+    assert "ООО «Ромашка»" in page
+    assert "01.11.2026 – 30.11.2026" in page
+    assert "120\xa0000 RUB" in page or "120 000 RUB" in page

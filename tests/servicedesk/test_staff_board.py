@@ -26,7 +26,9 @@ MOVE = reverse("servicedesk:move")
 
 
 def columns(response) -> dict[str, list[int]]:
-    return {column.stage.slug: [int(card.prefix[1:]) for card in column.cards] for column in response.context["columns"]}
+    return {
+        column.stage.slug: [int(card.prefix[1:]) for card in column.cards] for column in response.context["columns"]
+    }
 
 
 @pytest.fixture
@@ -180,6 +182,8 @@ def test_the_list_filters_by_status_service_company_and_overdue(client, engineer
         assert numbers(company_name="Ромашк") == [old.number]
         assert numbers(q=f"#{fresh.number}") == [fresh.number]
         assert numbers(q="Свежая") == [fresh.number]
+        assert numbers(q="СВЕЖАЯ") == [fresh.number]  # Cyrillic in any case, on SQLite too
+        assert numbers(q="лютик") == [fresh.number]
         assert numbers(status="done") == []
         assert numbers(created_from="2026-11-30") == [fresh.number]
 
@@ -217,3 +221,13 @@ def test_the_board_counts_columns_after_a_move_with_the_filters_shown(client, en
     first.refresh_from_db()
     assert first.deferred_until is not None
     assert first.deferred_until > first.stage_changed_at - datetime.timedelta(seconds=1)
+
+
+def test_the_board_finds_a_ticket_by_subject_in_any_letter_case(client, engineer, desk, service):
+    ticket = new_ticket(service, subject="Не печатает ПРИНТЕР", company="ООО «Ромашка»")
+    new_ticket(service, subject="Нет интернета")
+    client.force_login(engineer)
+
+    response = client.get(BOARD, {"q": "принтер"})
+
+    assert columns(response)["new"] == [ticket.number]
