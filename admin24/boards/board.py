@@ -274,7 +274,9 @@ class Board:
         heads = [
             self.model._default_manager.filter(
                 pk__in=self.ordered(queryset.filter(**{self.stage_field: stage.slug})).values("pk")[:size]
-            ).values("pk")
+            )
+            .order_by()  # the model's default ordering is not allowed inside a UNION on SQLite
+            .values("pk")
             for stage in stages
         ]
         chosen = heads[0].union(*heads[1:], all=True) if len(heads) > 1 else heads[0]
