@@ -48,14 +48,17 @@ def _desk_page(view):
 
     @wraps(view)
     def wrapper(request, *args, key=None, **kwargs):
-        desk = snapshot.desk()
-        if key is not None and key != desk.form_key:
-            response = render(request, "servicedesk/public/link_invalid.html", {"desk": desk}, status=404)
-        else:
-            response = view(request, desk, *args, **kwargs)
-        return _frame_policy(response, desk)
+        return _with_desk(request, snapshot.desk(), view, key, *args, **kwargs)
 
     return xframe_options_exempt(wrapper)
+
+
+def _with_desk(request, desk: DeskSettings, view, key, *args, **kwargs):
+    if key is not None and key != desk.form_key:
+        response = render(request, "servicedesk/public/link_invalid.html", {"desk": desk}, status=404)
+    else:
+        response = view(request, desk, *args, **kwargs)
+    return _frame_policy(response, desk)
 
 
 def _page(request, desk: DeskSettings, template: str, context: dict, status: int = 200):
@@ -66,11 +69,20 @@ def _page(request, desk: DeskSettings, template: str, context: dict, status: int
 @csrf_exempt
 @never_cache
 @require_http_methods(["GET", "POST"])
-@_desk_page
-def ticket_form(request, desk):
+@xframe_options_exempt
+def ticket_form(request, key):
     if request.method == "GET":
-        return _page(request, desk, "form.html", {"form": web.form_for(desk)})
-    outcome = web.submit_form(request, desk)
+        return _with_desk(request, snapshot.desk(), _show_form, key)
+    arrival = web.arrive(request)
+    return _with_desk(request, arrival.desk, _submit_form, key, arrival)
+
+
+def _show_form(request, desk):
+    return _page(request, desk, "form.html", {"form": web.form_for(desk)})
+
+
+def _submit_form(request, desk, arrival):
+    outcome = web.submit_form(request, arrival)
     if outcome.ticket is not None:
         target = links.thanks_path(desk, outcome.ticket)
         return redirect(target + ("?embed=1" if request.GET.get("embed") == "1" else ""))

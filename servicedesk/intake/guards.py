@@ -14,11 +14,11 @@ import time
 
 from django.conf import settings
 from django.core import signing
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.utils.translation import gettext_lazy as _
 
 from crm.phones import normalize_email
+
+from . import shared_cache
 
 STAMP_SALT = "servicedesk.form-rendered"
 STAMP_MAX_AGE = 24 * 3600
@@ -69,14 +69,33 @@ def check_honeypot(value) -> None:
         raise Refused(AUTOMATED)
 
 
-def count_post(request, *, email: str = "") -> None:
-    """Counts this post against the sender's IP and, when given, the client's email (whatever IP
-    it comes from); refuses it when either is over its limit."""
-    counters = [("ip", _client_ip(request), rate_per_ip())]
+def counters(request, *, email: str = "") -> list[tuple[str, int, int]]:
+    """The rate counters a post adds to: its IP's and, when it names one, its email's (whatever IP
+    it comes from), as ``(cache key, seconds, limit)`` for the current window of each rate."""
+    kinds = [("ip", _client_ip(request), rate_per_ip())]
     email = normalize_email(email)
     if email:
-        counters.append(("email", email, rate_per_email()))
-    _count(counters)
+        kinds.append(("email", email, rate_per_email()))
+    now = time.time()
+    found = []
+    for kind, value, rate in kinds:
+        limit, period = _parse_rate(rate)
+        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+        found.append((f"servicedesk:intake:{kind}:{digest}:{int(now // period)}", period + 1, limit))
+    return found
+
+
+def check_counts(found: list[tuple[str, int, int]], counts: list[int]) -> None:
+    """Refuses the post when a counter went over its limit."""
+    if any(count > limit for count, (_key, _seconds, limit) in zip(counts, found, strict=True)):
+        raise Refused(TOO_MANY)
+
+
+def count_post(request, *, email: str = "") -> None:
+    """Counts this post (see ``counters``); refuses it over a limit."""
+    found = counters(request, email=email)
+    _version, counts = shared_cache.read_and_count(None, [(key, seconds) for key, seconds, _ in found])
+    check_counts(found, counts)
 
 
 def check_rate_ip(request) -> None:
@@ -88,7 +107,8 @@ def check_rate_email(request, email: str) -> None:
     """Counts this post against the client's email, whatever IP it comes from."""
     email = normalize_email(email)
     if email:
-        _count([("email", email, rate_per_email())])
+        found = counters(request, email=email)[1:]
+        check_counts(found, shared_cache.read_and_count(None, [(k, s) for k, s, _ in found])[1])
 
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -112,37 +132,3 @@ def _client_ip(request) -> str:
         return address
     # One IPv6 client usually holds a whole /64.
     return str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else address
-
-
-def _count(counters: list[tuple[str, str, str]]) -> None:
-    now = time.time()
-    keyed = []
-    for kind, value, rate in counters:
-        limit, period = _parse_rate(rate)
-        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-        keyed.append((f"servicedesk:intake:{kind}:{digest}:{int(now // period)}", period, limit))
-    counts = _increment([(key, period) for key, period, _limit in keyed])
-    if any(count > limit for count, (_key, _period, limit) in zip(counts, keyed, strict=True)):
-        raise Refused(TOO_MANY)
-
-
-def _increment(keys: list[tuple[str, int]]) -> list[int]:
-    """Each counter's value after adding one; it lives for its period."""
-    backend = caches["default"]
-    if isinstance(backend, RedisCache):
-        client = backend._cache.get_client(write=True)
-        pipe = client.pipeline(transaction=False)
-        for key, period in keys:
-            full_key = backend.make_and_validate_key(key)
-            pipe.set(full_key, 0, ex=period + 1, nx=True)
-            pipe.incr(full_key)
-        return pipe.execute()[1::2]
-    counts = []
-    for key, period in keys:
-        cache.add(key, 0, period + 1)
-        try:
-            counts.append(cache.incr(key))
-        except ValueError:  # expired between the two calls
-            cache.set(key, 1, period + 1)
-            counts.append(1)
-    return counts

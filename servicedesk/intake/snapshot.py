@@ -34,10 +34,13 @@ _current: Snapshot | None = None
 _lock = threading.Lock()
 
 
-def current() -> Snapshot:
-    """The settings and active services as committed now (reloaded only after a change)."""
+def current(*, version: str | None = None) -> Snapshot:
+    """The settings and active services as committed now (reloaded only after a change).
+
+    ``version``: the shared version when the caller has just read ``VERSION_KEY`` itself.
+    """
     global _current
-    version = _shared_version()
+    version = version or _shared_version()
     loaded = _current
     if loaded is not None and loaded.version == version:
         return loaded

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 
 from ..models import DeskSettings, Ticket, TicketSource
 from ..services import accept_ticket
-from . import guards
+from . import guards, shared_cache, snapshot
 from .forms import PublicTicketForm
 
 
@@ -54,27 +54,41 @@ class Outcome:
     status: int = 400
 
 
-def submit_form(request, desk: DeskSettings) -> Outcome:
-    """The web form's post. The checks that need no network run first; then one cache round trip
-    counts the post against the sender's IP and, when the form is valid, the client's email. An
-    IP over its limit is refused before anything else."""
-    form = PublicTicketForm(request.POST, request.FILES, desk=desk)
-    refusal = None
+@dataclass
+class Arrival:
+    desk: DeskSettings
+    counters: list
+    counts: list[int]
+
+
+def arrive(request) -> Arrival:
+    """A web form post's one cache round trip: the settings' version, and the post counted
+    against its IP and the email it names (every post counts, valid or not)."""
+    found = guards.counters(request, email=request.POST.get("email", ""))
+    version, counts = shared_cache.read_and_count(snapshot.VERSION_KEY, [(key, seconds) for key, seconds, _ in found])
+    return Arrival(snapshot.current(version=version).desk, found, counts)
+
+
+def submit_form(request, arrival: Arrival) -> Outcome:
+    """The web form's post: refused over a rate limit first, then by the honeypot or the stamp,
+    then by the form's own checks; else the ticket."""
+    form = PublicTicketForm(request.POST, request.FILES, desk=arrival.desk)
+    try:
+        guards.check_counts(arrival.counters, arrival.counts)
+    except guards.Refused as refused:
+        return _again(form, refused.message, status=429)
     try:
         guards.check_honeypot(request.POST.get("website"))
         guards.check_stamp(request.POST.get("rendered"))
     except guards.Refused as refused:
-        refusal = refused.message
-    valid = refusal is None and form.is_valid()
+        form.is_valid()  # the field errors show with the refusal
+        return _again(form, refused.message)
+    if not form.is_valid():
+        return _again(form, None)
     try:
-        guards.count_post(request, email=form.cleaned_data["email"] if valid else "")
-        if valid:
-            return Outcome(form, ticket=accept(form=form))
-    except guards.Refused as refused:
-        return _again(form, refused.message, status=429 if refused.message == guards.TOO_MANY else 400)
+        return Outcome(form, ticket=accept(form=form))
     except ValidationError as error:
-        refusal = " ".join(error.messages)
-    return _again(form, refusal)
+        return _again(form, " ".join(error.messages))
 
 
 def _again(form: PublicTicketForm, refusal, status: int = 400) -> Outcome:

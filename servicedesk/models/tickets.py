@@ -175,6 +175,11 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
             kwargs["update_fields"] = {*update_fields, "client_email_normalized"}
         super().save(*args, **kwargs)
 
+    def prepare_insert(self) -> None:
+        """Derive what save() derives, for an INSERT written without save() (``accept_ticket``)."""
+        self.client_email_normalized = normalize_email(self.client_email)
+        self.refresh_search_text()
+
     def search_values(self):
         return (self.display_number, self.subject, self.client_name, self.client_email, self.client_company)
 

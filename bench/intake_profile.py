@@ -1,0 +1,89 @@
+"""Where one public form submission spends its time: cProfile over warm in-process requests.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/6 \\
+        .venv/bin/python bench/intake_profile.py [--requests 300] [--top 40]
+
+Uses the same throw-away database and settings as bench/intake.py (``bench_intake_profile``),
+posts through Django's test client (no gunicorn, no network), and prints the mean time per
+request with the functions that take it, by cumulative and by own time.
+"""
+
+import argparse
+import cProfile
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.intake import _old_stamp, admin_sql, database_url, prepare  # noqa: E402
+
+PROFILE_DB = "bench_intake_profile"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--top", type=int, default=40)
+    args = parser.parse_args()
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith(("postgres://", "postgresql://")):
+        raise SystemExit("Set DATABASE_URL to a PostgreSQL server")
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(base, PROFILE_DB),
+        "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
+        "VAR_DIR": tempfile.mkdtemp(prefix="bench-intake-profile-"),
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-intake-profile-" + os.urandom(16).hex(),
+        "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    }
+    admin_sql(base, f"DROP DATABASE IF EXISTS {PROFILE_DB} WITH (FORCE)")
+    admin_sql(base, f"CREATE DATABASE {PROFILE_DB}")
+    try:
+        subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        from urllib.parse import parse_qsl
+
+        from django.test import Client
+
+        path, prefix = prepare()
+        data = dict(parse_qsl(prefix))
+        data["rendered"] = _old_stamp()
+        client = Client()
+
+        def post(n: int) -> None:
+            response = client.post(path, {**data, "email": f"client{n % 50}@bench.example", "name": "Client"})
+            if response.status_code != 302:
+                raise SystemExit(f"answered {response.status_code}")
+
+        for n in range(50):  # warm: templates, calendar, connections, the 50 clients' tickets
+            post(n)
+        profiler = cProfile.Profile()
+        started = time.perf_counter()
+        profiler.enable()
+        for n in range(args.requests):
+            post(n)
+        profiler.disable()
+        elapsed = time.perf_counter() - started
+        print(f"{args.requests} requests, {elapsed / args.requests * 1000:.2f} ms each under the profiler")
+        stats = pstats.Stats(profiler)
+        stats.sort_stats("cumulative").print_stats(args.top)
+        stats.sort_stats("tottime").print_stats(args.top)
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        admin_sql(base, f"DROP DATABASE IF EXISTS {PROFILE_DB} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
