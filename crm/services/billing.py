@@ -347,7 +347,8 @@ class BillingStatus:
         PAID: gettext_lazy("invoice paid"),
         DOCUMENTS: gettext_lazy("closing documents"),
         DOCUMENTS_RECEIVED: gettext_lazy("closing documents received"),
-        FAILED: gettext_lazy("failed"),
+        # Not the bare "failed": that msgid is the outbox's delivery status («ошибка»).
+        FAILED: gettext_lazy("deal failed"),
     }
 
 

@@ -1,0 +1,85 @@
+"""What a walk through the app as its users found wrong, kept from coming back."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+
+from admin24.roles import Role
+from crm.models import DealPipeline, RegularStage
+from tests.factories import CompanyFactory, DealFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def manager():
+    return UserFactory(username="walker", roles=[Role.SALES_MANAGER])
+
+
+def tab_links(html: str) -> str:
+    """The section tabs of a page (the first nav-tabs list)."""
+    start = html.index('<ul class="nav nav-tabs')
+    return html[start : html.index("</ul>", start)]
+
+
+@pytest.mark.parametrize("board", ["/crm/leads/", "/crm/leads/list/", "/crm/deals/", "/crm/deals/regular/"])
+def test_every_crm_board_links_to_the_rest_of_the_crm(client, manager, board):
+    client.force_login(manager)
+
+    tabs = tab_links(client.get(board).content.decode())
+
+    for page in ("/crm/deals/", "/crm/deals/billing/", "/crm/companies/", "/crm/contacts/", "/crm/tasks/"):
+        assert f'href="{page}"' in tabs
+
+
+def test_the_ticket_board_links_to_my_tickets_and_to_the_settings(client):
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+
+    tabs = tab_links(client.get("/servicedesk/").content.decode())
+
+    assert 'href="/servicedesk/my/"' in tabs and 'href="/servicedesk/settings/"' in tabs
+    assert 'active" aria-current="page" href="/servicedesk/"' in tabs
+
+
+def test_the_ticket_list_marks_its_own_tab(client):
+    client.force_login(UserFactory(roles=[Role.SUPPORT_ENGINEER]))
+
+    tabs = tab_links(client.get("/servicedesk/list/").content.decode())
+
+    assert 'active" aria-current="page" href="/servicedesk/list/"' in tabs
+    assert "/servicedesk/settings/" not in tabs
+
+
+def test_the_bell_is_drawn_not_left_to_an_emoji_font(client, manager):
+    # Without an emoji font (most Linux desktops, Windows 7) the 🔔 character showed as an empty box.
+    client.force_login(manager)
+
+    page = client.get("/").content.decode()
+    bell = page[page.index('id="notification-bell"') :]
+    bell = bell[: bell.index("</a>")]
+
+    assert "<svg" in bell and "\U0001f514" not in page and "&#128276;" not in page
+
+
+def test_a_failed_regular_deal_is_not_called_an_error_in_billing(client, manager):
+    # Its status label shared the msgid "failed" with the outbox's delivery status, «ошибка».
+    DealFactory(
+        pipeline=DealPipeline.REGULAR,
+        stage=RegularStage.FAILED,
+        company=CompanyFactory(name="ООО «Лютик»"),
+        responsible=manager,
+        amount=Decimal("15000"),
+        period_start=datetime.date(2026, 11, 1),
+        period_end=datetime.date(2026, 11, 30),
+    )
+    client.force_login(manager)
+
+    with translation.override("ru"):
+        outbox_word = translation.gettext("failed")
+    page = client.get("/crm/deals/billing/?month=2026-11", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    row = page[page.index('data-status="failed"') :]
+    row = row[: row.index("</tr>")]
+
+    assert "ООО «Лютик»" in row and outbox_word not in row
