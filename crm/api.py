@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from admin24 import access
 from admin24.access import Action
-from admin24.api.errors import service_call
+from admin24.api.errors import ProtectedDestroyMixin, service_call
 from admin24.api.fields import AllowedMovesField, user_field
 from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, StageListMixin
@@ -81,7 +81,7 @@ _RESPONSIBLE = OpenApiParameter("responsible", OpenApiTypes.INT, description="Re
 @extend_schema_view(
     list=extend_schema(parameters=[_Q, _RESPONSIBLE, OpenApiParameter("inn", OpenApiTypes.STR, description="INN")])
 )
-class CompanyViewSet(AccessFilteredMixin, viewsets.ModelViewSet):
+class CompanyViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = CompanySerializer
     queryset = Company.objects.all()
 
@@ -164,7 +164,7 @@ class ContactSerializer(serializers.ModelSerializer):
         ]
     )
 )
-class ContactViewSet(AccessFilteredMixin, viewsets.ModelViewSet):
+class ContactViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
     queryset = Contact.objects.prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "id")),
@@ -266,7 +266,7 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
         ]
     )
 )
-class LeadViewSet(MoveActionMixin, StageListMixin, AccessFilteredMixin, viewsets.ModelViewSet):
+class LeadViewSet(MoveActionMixin, StageListMixin, ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = LeadSerializer
     queryset = Lead.objects.all()
 
@@ -391,7 +391,7 @@ class CompletionErrorSerializer(serializers.Serializer):
         ]
     )
 )
-class TaskViewSet(AccessFilteredMixin, viewsets.ModelViewSet):
+class TaskViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = TaskSerializer
     queryset = Task.objects.select_related("lead", "deal").prefetch_related("checklist")
 

@@ -12,12 +12,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.decorators import action
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from admin24 import access
 from admin24.access import Action
-from admin24.api.errors import service_call
+from admin24.api.errors import Conflict, service_call
 from admin24.api.uploads import FileUploadSerializer, upload_action
 
 from .models import Deal
@@ -32,11 +32,6 @@ REGULAR_FIELDS = [
     "closing_docs_received",
     "renewal_contract_file",
 ]
-
-
-class Conflict(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "conflict"
 
 
 class InvoiceUploadSerializer(FileUploadSerializer):

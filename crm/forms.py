@@ -7,6 +7,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 from .models import Company, Contact, Lead, LeadSource
+from .phones import validate_phone
 
 
 def bootstrap_widgets(form: forms.BaseForm) -> None:
@@ -69,6 +70,8 @@ class LeadForm(StaffForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = False
+        # Its normalised digits are stored in a 20-character column.
+        self.fields["phone"].validators.append(validate_phone)
         self.fields["title"].help_text = _("Left empty, the company or contact name is used.")
         if self.instance.pk:
             del self.fields["source"]  # where a lead came from does not change
@@ -83,9 +86,9 @@ class LeadForm(StaffForm):
 class QualificationForm(forms.Form):
     """The admin-editable qualification questions, the counts and the client's request."""
 
-    computers = forms.IntegerField(label=_("computers"), min_value=0)
-    servers = forms.IntegerField(label=_("servers"), min_value=0)
-    offices = forms.IntegerField(label=_("offices"), min_value=0)
+    computers = forms.IntegerField(label=_("computers"), min_value=0, max_value=100000)
+    servers = forms.IntegerField(label=_("servers"), min_value=0, max_value=10000)
+    offices = forms.IntegerField(label=_("offices"), min_value=0, max_value=1000)
     client_request = forms.CharField(label=_("client request"), required=False, widget=forms.Textarea)
 
     def __init__(self, *args, questions: list[str], **kwargs):
@@ -160,8 +163,10 @@ class ContactForm(StaffForm):
     def clean_phone_lines(self) -> list[str]:
         phones = _lines(self.cleaned_data.get("phone_lines"))
         for phone in phones:
-            if not any(ch.isdigit() for ch in phone):
-                raise ValidationError(_("“%(phone)s” is not a phone number."), params={"phone": phone})
+            try:
+                validate_phone(phone)
+            except ValidationError:
+                raise ValidationError(_("“%(phone)s” is not a phone number."), params={"phone": phone}) from None
         return phones
 
 

@@ -19,7 +19,7 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 
 from admin24.access import Action, Level, level_for
-from admin24.api.errors import service_call
+from admin24.api.errors import ProtectedDestroyMixin, service_call
 from admin24.api.fields import AllowedMovesField, user_field
 from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
@@ -57,7 +57,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "description", "active", "responsible", "reaction_time", "resolution_time", "order"]
 
 
-class ServiceViewSet(viewsets.ModelViewSet):
+class ServiceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
     serializer_class = ServiceSerializer
     permission_classes = [AdministratorsWrite]
     queryset = Service.objects.all()

@@ -2,7 +2,10 @@
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from django.db.models import ProtectedError, RestrictedError
+from django.utils.translation import gettext as _
+from rest_framework import status
+from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
 
 
 def service_call(fn, **kwargs):
@@ -13,3 +16,20 @@ def service_call(fn, **kwargs):
         raise ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages) from None
     except DjangoPermissionDenied as exc:
         raise PermissionDenied(str(exc)) from None
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+
+
+# DELETE of a row that others still refer to (a company with deals) is a 409 naming them.
+# (A comment: the API docs would show a docstring as the description of every operation.)
+class ProtectedDestroyMixin:
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except (ProtectedError, RestrictedError) as error:
+            kinds = sorted({str(row._meta.verbose_name_plural) for row in error.protected_objects})
+            raise Conflict(_("It cannot be deleted while it has %(kinds)s.") % {"kinds": ", ".join(kinds)}) from None

@@ -8,9 +8,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from admin24.roles import Role
-from crm.models import Deal, Lead, Task
+from crm.models import Company, Deal, Lead, Task
 from servicedesk.models import Ticket
-from tests.factories import DealFactory, UserFactory
+from tests.factories import CompanyFactory, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +90,11 @@ def test_a_lead_whose_name_fills_the_column_gets_its_call_task():
     assert len(task.title) == 300
     assert task.title.startswith("Call ЯЯЯ")
     assert task.title.endswith("…")
+
+
+def test_a_company_with_deals_is_not_deleted_and_the_answer_says_why(admin):
+    deal = DealFactory(responsible=admin, company=CompanyFactory(responsible=admin))
+    response = client_for(admin).delete(f"/api/v1/companies/{deal.company_id}/")
+    assert response.status_code == 409
+    assert "deals" in response.json()["detail"]
+    assert Company.objects.filter(pk=deal.company_id).exists()
