@@ -176,8 +176,10 @@ def render(template: str, context: dict, *, language: str, recipient=None) -> Re
     }
     with translation.override(language), timezone.override(_time_zone_of(recipient)):
         subject = _render_text(names[0], full_context)
-        summary = _render_text(names[1], full_context).strip()
-        text = _render_text("notifications/email_base.txt", {**full_context, "content": summary})
+        # The in-app notification is itself the link: its text without the email's «Open: <URL>».
+        summary = _render_text(names[1], {**full_context, "link": ""}).strip()
+        content = _render_text(names[1], full_context).strip()
+        text = _render_text("notifications/email_base.txt", {**full_context, "content": content})
         html = get_template(names[2]).render(full_context)
     return Rendered(subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html)
 

@@ -8,6 +8,8 @@ from django.utils import translation
 
 from admin24.roles import Role
 from crm.models import DealPipeline, RegularStage
+from notifications.models import Notification, OutboxMessage
+from notifications.services import notify
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -83,3 +85,22 @@ def test_a_failed_regular_deal_is_not_called_an_error_in_billing(client, manager
     row = row[: row.index("</tr>")]
 
     assert "ООО «Лютик»" in row and outbox_word not in row
+
+
+def test_a_notification_in_the_app_does_not_repeat_its_link_as_a_raw_address(
+    client, settings, django_capture_on_commit_callbacks
+):
+    # The title already opens the deal; the email's «Открыть: https://…» line is for mail only.
+    settings.SITE_URL = "https://desk.example.ru"
+    manager = UserFactory(roles=[Role.SALES_MANAGER], email="olga@example.ru")
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(
+            manager, "reminder", {"title": "Позвонить клиенту", "text": "Клиент ждёт звонка.", "link": "/crm/deals/7/"}
+        )
+    client.force_login(manager)
+
+    page = client.get("/notifications/").content.decode()
+
+    assert "Клиент ждёт звонка." in Notification.objects.get(recipient=manager).body
+    assert "https://desk.example.ru" not in page and 'href="/notifications/' in page
+    assert "https://desk.example.ru/crm/deals/7/" in OutboxMessage.objects.get(recipient_user=manager).body_text
