@@ -27,8 +27,8 @@ setup: $(VENV)/.runtime messages
 	DEBUG=true $(PY) manage.py seed_demo
 
 run: setup
-	@echo "Admin24: http://127.0.0.1:8000/ (admin: /admin/, API docs: /api/docs/, health: /healthz)"
-	DEBUG=true $(PY) scripts/run_all.py
+	@echo "Admin24: http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (admin: /admin/, API docs: /api/docs/, health: /healthz)"
+	DEBUG=true SITE_URL=$${SITE_URL:-http://$${HOST:-127.0.0.1}:$${PORT:-8000}} $(PY) scripts/run_all.py
 
 test: $(VENV)/.dev messages
 	$(PY) -m pytest $(PYTEST_ARGS)
