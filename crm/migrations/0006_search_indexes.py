@@ -1,6 +1,6 @@
 """Board search: a lowercase ``search_text`` on leads and deals, filled for existing rows, and a
 pg_trgm GIN index on it where the database is PostgreSQL (admin24.boards.search); the deal
-board's column sums from an index."""
+board's column sums from an index; a manager's columns straight off an index."""
 
 from django.db import migrations, models
 
@@ -54,6 +54,16 @@ class Migration(migrations.Migration):
             model_name="deal",
             name="search_text",
             field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.RemoveIndex(model_name="lead", name="crm_lead_resp_stage"),
+        migrations.AddIndex(
+            model_name="lead",
+            index=models.Index(fields=["responsible", "stage", "-created_at"], name="crm_lead_resp_board"),
+        ),
+        migrations.RemoveIndex(model_name="deal", name="crm_deal_resp_stage"),
+        migrations.AddIndex(
+            model_name="deal",
+            index=models.Index(fields=["responsible", "pipeline", "stage", "-created_at"], name="crm_deal_resp_board"),
         ),
         migrations.AddIndex(
             model_name="deal",

@@ -1,5 +1,6 @@
 """Board search: a lowercase ``search_text`` on tickets, filled for existing rows, and a pg_trgm
-GIN index on it where the database is PostgreSQL (admin24.boards.search)."""
+GIN index on it where the database is PostgreSQL (admin24.boards.search); an engineer's columns
+straight off an index."""
 
 from django.db import migrations, models
 
@@ -36,6 +37,11 @@ class Migration(migrations.Migration):
             model_name="ticket",
             name="search_text",
             field=models.TextField(blank=True, default="", editable=False),
+        ),
+        migrations.RemoveIndex(model_name="ticket", name="sd_ticket_assignee_status"),
+        migrations.AddIndex(
+            model_name="ticket",
+            index=models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
         ),
         migrations.RunPython(fill_search_text, migrations.RunPython.noop),
         migrations.RunPython(create_trigram_index, drop_trigram_index),

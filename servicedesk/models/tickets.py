@@ -161,7 +161,8 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "-created_at"], name="sd_ticket_board"),
-            models.Index(fields=["assignee", "status"], name="sd_ticket_assignee_status"),
+            # An engineer's column: his tickets of a status, newest first, read straight off the index.
+            models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
             models.Index(fields=["company", "-created_at"], name="sd_ticket_company"),
         ]
 
