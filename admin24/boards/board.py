@@ -307,12 +307,14 @@ class Board:
         queryset = self.filtered(user, form)
         stages = self.visible_stages(form)
         totals = self.stage_totals(queryset, stages)
-        pages = self.first_pages(queryset, stages)
+        # An empty column is not asked for cards: its LIMITed walk would find none only after
+        # reading every row of the stage (all done tickets, when only overdue ones are wanted).
+        pages = self.first_pages(queryset, [stage for stage in stages if totals.get(stage.slug, (0,))[0]])
         columns = []
         for stage in stages:
             count, total = totals.get(stage.slug, (0, None))
             column = Column(stage=stage, count=count, total=total if self.amount_field else None)
-            column.cards, column.next_offset = self._page(pages[stage.slug], 0)
+            column.cards, column.next_offset = self._page(pages.get(stage.slug, []), 0)
             columns.append(column)
         return columns
 
