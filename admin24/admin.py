@@ -1,15 +1,27 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_calendar  # noqa: F401 - registers the working-calendar admin
 from .models import AccessRule, Department, User
+from .roles import Role
+
+
+def role_label(group) -> str:
+    """A role as its users read it: group names are stored in English."""
+    return str(Role.LABELS.get(group.name, group.name))
+
+
+class RoleListFilter(admin.RelatedFieldListFilter):
+    def field_choices(self, field, request, model_admin):
+        return sorted(((group.pk, role_label(group)) for group in Group.objects.all()), key=lambda choice: choice[1])
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     list_display = ("username", "full_name", "email", "department", "is_active", "is_staff")
-    list_filter = ("is_active", "is_staff", "groups", "department")
+    list_filter = ("is_active", "is_staff", ("groups", RoleListFilter), "department")
     search_fields = ("username", "email", "first_name", "last_name", "phone")
     list_select_related = ("department",)
     fieldsets = (
@@ -42,6 +54,12 @@ class UserAdmin(BaseUserAdmin):
     def full_name(self, obj):
         return obj.full_name
 
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups":
+            field.label_from_instance = role_label
+        return field
+
 
 @admin.register(Department)
 class DepartmentAdmin(admin.ModelAdmin):
@@ -53,10 +71,21 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(AccessRule)
 class AccessRuleAdmin(admin.ModelAdmin):
-    list_display = ("role", "entity", "action", "level")
+    list_display = ("role_name", "entity", "action", "level")
+    list_display_links = ("role_name",)
     list_editable = ("level",)
-    list_filter = ("role", "entity", "action", "level")
+    list_filter = (("role", RoleListFilter), "entity", "action", "level")
     list_select_related = ("role",)
+
+    @admin.display(description=_("role"), ordering="role__name")
+    def role_name(self, obj):
+        return role_label(obj.role)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if db_field.name == "role":
+            field.label_from_instance = role_label
+        return field
 
 
 from . import admin_clock, admin_constants  # noqa: E402, F401 - importing registers their ModelAdmins

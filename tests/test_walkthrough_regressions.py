@@ -104,3 +104,25 @@ def test_a_notification_in_the_app_does_not_repeat_its_link_as_a_raw_address(
     assert "Клиент ждёт звонка." in Notification.objects.get(recipient=manager).body
     assert "https://desk.example.ru" not in page and 'href="/notifications/' in page
     assert "https://desk.example.ru/crm/deals/7/" in OutboxMessage.objects.get(recipient_user=manager).body_text
+
+
+@pytest.mark.parametrize("page", ["/admin/admin24/accessrule/", "/admin/admin24/user/"])
+def test_the_admin_names_roles_in_the_administrators_language(admin_client, page):
+    # Roles are groups stored under English names; «Accountant» showed on the Russian pages.
+    UserFactory(roles=[Role.ACCOUNTANT])
+    with translation.override("ru"):
+        accountant = str(Role.LABELS[Role.ACCOUNTANT])
+
+    html = admin_client.get(page, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert accountant != Role.ACCOUNTANT and accountant in html and ">Accountant<" not in html
+
+
+def test_the_user_form_offers_the_roles_by_their_translated_names(admin_client):
+    user = UserFactory(roles=[Role.ACCOUNTANT])
+    with translation.override("ru"):
+        accountant = str(Role.LABELS[Role.ACCOUNTANT])
+
+    html = admin_client.get(f"/admin/admin24/user/{user.pk}/change/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+
+    assert f">{accountant}</option>" in html and ">Accountant</option>" not in html
