@@ -224,10 +224,13 @@ _loaded: tuple[str, WorkCalendar] | None = None
 _load_lock = threading.Lock()
 
 
-def current_calendar() -> WorkCalendar:
-    """The working calendar as the database has it now (reloaded only after a change)."""
+def current_calendar(*, version: str | None = None) -> WorkCalendar:
+    """The working calendar as the database has it now (reloaded only after a change).
+
+    ``version``: VERSION_KEY's value when the caller has just read it along with other keys.
+    """
     global _loaded
-    version = _shared_version()
+    version = version or _shared_version()
     loaded = _loaded
     if loaded is not None and loaded[0] == version:
         return loaded[1]

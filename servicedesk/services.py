@@ -37,7 +37,7 @@ from . import pipeline, robots, uploads
 from .emails import email_client
 from .links import ticket_card_path
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
-from .models.tickets import next_ticket_number
+from .models.tickets import NUMBER_SEQUENCE, next_ticket_number
 
 __all__ = [
     "MoveRefused",
@@ -57,6 +57,9 @@ __all__ = [
     "ticket_start",
     "ticket_update",
 ]
+
+# Far above any real ticket number, so the search text holds it nowhere else (see _insert_together).
+NUMBER_STAND_IN = 987_654_321_987_654_321
 
 # The pipeline module registers the ticket pipeline; importing it here makes sure it is loaded.
 PIPELINE = pipeline.PIPELINE
@@ -97,6 +100,7 @@ def create_ticket(
         by=by,
         assignee=assignee,
         desk=desk,
+        calendar=None,
         later=False,
     )
 
@@ -113,6 +117,7 @@ def accept_ticket(
     files: Iterable = (),
     source: str = TicketSource.FORM,
     desk: DeskSettings | None = None,
+    calendar: worktime.WorkCalendar | None = None,
 ) -> Ticket:
     """A ticket from a client (public form, public API): what the client waits for, and no more.
 
@@ -135,20 +140,24 @@ def accept_ticket(
         by=None,
         assignee=None,
         desk=desk,
+        calendar=calendar,
         later=True,
     )
 
 
-def _create(*, subject, description, service, name, email, phone, company, files, source, by, assignee, desk, later):
+def _create(
+    *, subject, description, service, name, email, phone, company, files, source, by, assignee, desk, calendar, later
+):
     """The files are checked against the desk's limits first (``ValidationError`` lists what is
-    wrong, and nothing is stored). The assignee is ``assignee``, else the service's responsible."""
+    wrong, and nothing is stored). The assignee is ``assignee``, else the service's responsible.
+    ``calendar``: the working calendar when the caller has it already (else it is looked up)."""
     desk = desk or DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError(_("Give the ticket a subject."), code="subject")
     now = timezone.now()
-    calendar = worktime.current_calendar()
+    calendar = calendar or worktime.current_calendar()
     ticket = Ticket(
         service=service,
         subject=subject[:300],
@@ -178,7 +187,6 @@ def _create(*, subject, description, service, name, email, phone, company, files
             stage_token="",
         )
     if follow_up is not None and not checked and connection.vendor == "postgresql":
-        ticket.number = next_ticket_number()
         _insert_together(ticket, follow_up)
         transaction.on_commit(robots.kick_follow_up)  # at once, unless a caller's transaction is open
         return ticket
@@ -201,21 +209,33 @@ def _create(*, subject, description, service, name, email, phone, company, files
 
 
 def _insert_together(ticket: Ticket, action: ScheduledAction) -> None:
-    """INSERT the ticket and its follow-up action in one statement, atomic as every statement is.
+    """Number and INSERT the ticket and its follow-up action in one statement, atomic as every
+    statement is (PostgreSQL).
 
-    This is the public form's common case (PostgreSQL, no files): one round trip where a
-    transaction takes four (BEGIN, two INSERTs, COMMIT), each a wait on a busy server.
+    This is the public form's common case (no files): one round trip where a transaction takes
+    five (BEGIN, nextval, two INSERTs, COMMIT), each a wait on a busy server. The search text
+    that save() derives holds the number, unknown until the statement runs: it is derived with
+    a stand-in number that the statement replaces.
     """
+    ticket.number = NUMBER_STAND_IN
     ticket.prepare_insert()
+    ticket.number = RawSQL("(SELECT number FROM next_number)", [])
+    ticket.search_text = RawSQL(
+        "replace(%s, %s, '#' || (SELECT number FROM next_number))", [ticket.search_text, f"#{NUMBER_STAND_IN}"]
+    )
     ticket_sql, ticket_params = _insert_sql(ticket)
     action.target_id = RawSQL("(SELECT id FROM new_ticket)", [])
     action_sql, action_params = _insert_sql(action)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH new_ticket AS ({ticket_sql} RETURNING id) {action_sql} RETURNING id, target_id",
-            [*ticket_params, *action_params],
+        # Both INSERTs are compiled by Django from the model rows; every value is a parameter.
+        sql = (
+            "WITH next_number AS MATERIALIZED (SELECT nextval(%s) AS number), "  # noqa: S608
+            f"new_ticket AS ({ticket_sql} RETURNING id, number, search_text) "
+            f"{action_sql} RETURNING id, target_id, "
+            "(SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket)"
         )
-        action.pk, ticket.pk = cursor.fetchone()
+        cursor.execute(sql, [NUMBER_SEQUENCE, *ticket_params, *action_params])
+        action.pk, ticket.pk, ticket.number, ticket.search_text = cursor.fetchone()
     action.target_id = ticket.pk
     for row in (ticket, action):
         row._state.adding, row._state.db = False, connection.alias

@@ -94,7 +94,7 @@ def check_counts(found: list[tuple[str, int, int]], counts: list[int]) -> None:
 def count_post(request, *, email: str = "") -> None:
     """Counts this post (see ``counters``); refuses it over a limit."""
     found = counters(request, email=email)
-    _version, counts = shared_cache.read_and_count(None, [(key, seconds) for key, seconds, _ in found])
+    _version, counts = shared_cache.read_and_count([], [(key, seconds) for key, seconds, _ in found])
     check_counts(found, counts)
 
 
@@ -108,7 +108,7 @@ def check_rate_email(request, email: str) -> None:
     email = normalize_email(email)
     if email:
         found = counters(request, email=email)[1:]
-        check_counts(found, shared_cache.read_and_count(None, [(k, s) for k, s, _ in found])[1])
+        check_counts(found, shared_cache.read_and_count([], [(k, s) for k, s, _ in found])[1])
 
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")

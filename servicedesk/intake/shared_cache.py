@@ -15,24 +15,23 @@ _clients = threading.local()
 _serializer = RedisSerializer()
 
 
-def read_and_count(key: str | None, counters: list[tuple[str, int]]) -> tuple[object, list[int]]:
-    """The cached value of ``key`` (None when missing or not asked for) and each counter after
-    adding one to it.
+def read_and_count(keys: list[str], counters: list[tuple[str, int]]) -> tuple[list, list[int]]:
+    """The cached values of ``keys`` (None when missing) and each counter after adding one to it.
 
     A counter ``(name, seconds)`` starts at one and lives ``seconds``.
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         pipe = _client(backend).pipeline(transaction=False)
-        if key is not None:
+        for key in keys:
             pipe.get(backend.make_and_validate_key(key))
         for name, seconds in counters:
             full_name = backend.make_and_validate_key(name)
             pipe.set(full_name, 0, ex=seconds, nx=True)
             pipe.incr(full_name)
         results = pipe.execute()
-        raw = results.pop(0) if key is not None else None
-        return (None if raw is None else _serializer.loads(raw)), results[1::2]
+        values = [None if raw is None else _serializer.loads(raw) for raw in results[: len(keys)]]
+        return values, results[len(keys) + 1 :: 2]
     counts = []
     for name, seconds in counters:
         backend.add(name, 0, seconds)
@@ -41,7 +40,7 @@ def read_and_count(key: str | None, counters: list[tuple[str, int]]) -> tuple[ob
         except ValueError:  # it expired between the two calls
             backend.set(name, 1, seconds)
             counts.append(1)
-    return (None if key is None else backend.get(key)), counts
+    return [backend.get(key) for key in keys], counts
 
 
 def _client(backend: RedisCache):

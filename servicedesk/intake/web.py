@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 
+from admin24 import worktime
+
 from ..models import DeskSettings, Ticket, TicketSource
 from ..services import accept_ticket
 from . import guards, shared_cache, snapshot
@@ -23,7 +25,7 @@ def submit(*, request, form: PublicTicketForm, source: str = TicketSource.FORM) 
     return accept(form=form, source=source)
 
 
-def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM) -> Ticket:
+def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=None) -> Ticket:
     """A ticket from a valid form whose post was counted already (``guards.count_post``)."""
     data = form.cleaned_data
     return accept_ticket(
@@ -37,6 +39,7 @@ def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM) -> Ticket
         files=data["files"],
         source=source,
         desk=form.desk,
+        calendar=calendar,
     )
 
 
@@ -57,16 +60,25 @@ class Outcome:
 @dataclass
 class Arrival:
     desk: DeskSettings
+    calendar: worktime.WorkCalendar
     counters: list
     counts: list[int]
 
 
 def arrive(request) -> Arrival:
-    """A web form post's one cache round trip: the settings' version, and the post counted
-    against its IP and the email it names (every post counts, valid or not)."""
+    """A web form post's one cache round trip: the versions of the settings and of the working
+    calendar (both kept in the process), and the post counted against its IP and the email it
+    names (every post counts, valid or not)."""
     found = guards.counters(request, email=request.POST.get("email", ""))
-    version, counts = shared_cache.read_and_count(snapshot.VERSION_KEY, [(key, seconds) for key, seconds, _ in found])
-    return Arrival(snapshot.current(version=version).desk, found, counts)
+    (settings_version, calendar_version), counts = shared_cache.read_and_count(
+        [snapshot.VERSION_KEY, worktime.VERSION_KEY], [(key, seconds) for key, seconds, _ in found]
+    )
+    return Arrival(
+        desk=snapshot.current(version=settings_version).desk,
+        calendar=worktime.current_calendar(version=calendar_version),
+        counters=found,
+        counts=counts,
+    )
 
 
 def submit_form(request, arrival: Arrival) -> Outcome:
@@ -86,7 +98,7 @@ def submit_form(request, arrival: Arrival) -> Outcome:
     if not form.is_valid():
         return _again(form, None)
     try:
-        return Outcome(form, ticket=accept(form=form))
+        return Outcome(form, ticket=accept(form=form, calendar=arrival.calendar))
     except ValidationError as error:
         return _again(form, " ".join(error.messages))
 

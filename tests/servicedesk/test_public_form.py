@@ -1,14 +1,17 @@
+import datetime
 import html
 import io
 import zipfile
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from admin24 import timers
-from admin24.models import ScheduledAction
+from admin24.models import CalendarDay, ScheduledAction
 from admin24.tasks import run_due_actions
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
@@ -18,7 +21,7 @@ from servicedesk.models import Attachment, DeskSettings, Ticket
 from servicedesk.services import regenerate_form_key
 from tests.factories import ContactFactory, ServiceFactory
 
-from .conftest import stamp
+from .conftest import msk, stamp
 
 pytestmark = pytest.mark.django_db
 
@@ -356,3 +359,13 @@ def test_a_ticket_accepted_in_one_statement_is_stored_as_save_would(client, desk
     assert accepted.updated_at is not None
     action = ScheduledAction.objects.get()
     assert (action.target_id, action.status, action.action) == (accepted.pk, "pending", robots.FOLLOW_UP)
+
+
+def test_the_deadlines_are_exact_at_once_and_follow_a_calendar_change(client, desk, form_data):
+    with time_machine.travel(msk(2026, 11, 20, 17, 30), tick=False):
+        post(client, desk, {**form_data, "rendered": stamp()})
+        CalendarDay.objects.create(date=datetime.date(2026, 11, 23), kind=CalendarDay.Kind.HOLIDAY)
+        post(client, desk, {**form_data, "email": "other@client.ru", "rendered": stamp()})
+    before, after = Ticket.objects.order_by("number")
+    assert timezone.localtime(before.reaction_due_at) == msk(2026, 11, 23, 10, 30)
+    assert timezone.localtime(after.reaction_due_at) == msk(2026, 11, 24, 10, 30)
