@@ -4,13 +4,13 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from admin24.roles import Role
 from crm.models import DealPipeline, RegularStage
 from notifications.models import Notification, OutboxMessage
 from notifications.services import notify
-from tests.factories import CompanyFactory, DealFactory, UserFactory
+from tests.factories import DEMO_PASSWORD, CompanyFactory, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +126,34 @@ def test_the_user_form_offers_the_roles_by_their_translated_names(admin_client):
     html = admin_client.get(f"/admin/admin24/user/{user.pk}/change/", HTTP_ACCEPT_LANGUAGE="ru").content.decode()
 
     assert f">{accountant}</option>" in html and ">Accountant</option>" not in html
+
+
+def test_switching_to_english_makes_the_users_notifications_english_too(client, manager):
+    # The selector only set a cookie: pages turned English, notifications and emails stayed Russian.
+    client.force_login(manager)
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    manager.refresh_from_db()
+    notify(manager, "reminder", {"title": "Call the client", "text": "The client waits.", "due": timezone.now()})
+
+    assert manager.language == "en"
+    assert "Due:" in Notification.objects.get(recipient=manager).body
+    assert "Notifications" in client.get("/").content.decode()
+
+
+def test_signing_in_shows_the_users_own_language_not_the_browsers(client):
+    UserFactory(username="olga", language="ru")
+
+    response = client.post(
+        "/login/", {"username": "olga", "password": DEMO_PASSWORD}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+
+    assert "Уведомления" in response.content.decode()
+
+
+def test_an_english_speaker_signs_in_to_english_pages(client):
+    UserFactory(username="john", language="en")
+
+    response = client.post("/login/", {"username": "john", "password": DEMO_PASSWORD}, follow=True)
+
+    assert "Notifications" in response.content.decode() and "Уведомления" not in response.content.decode()
