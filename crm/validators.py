@@ -1,5 +1,6 @@
-"""Checks of Russian company requisites."""
+"""Checks of Russian company requisites, and of the dates contracts are planned by."""
 
+import datetime
 import re
 
 from django.core.exceptions import ValidationError
@@ -32,3 +33,18 @@ def validate_inn(value: str) -> None:
 def validate_kpp(value: str) -> None:
     if not re.fullmatch(r"\d{4}[\dA-Z]{2}\d{3}", value):
         raise ValidationError(_("The KPP must have 9 characters: 4 digits, 2 digits or letters, 3 digits."))
+
+
+FIRST_CONTRACT_DATE = datetime.date(1990, 1, 1)
+LAST_CONTRACT_DATE = datetime.date(2099, 12, 31)
+
+
+def validate_contract_date(value: datetime.date | None) -> None:
+    """Payments, reminders and the renewal are planned from a contract's dates by month and
+    working-day arithmetic; a typo such as the year 9999 would overflow it."""
+    if value is not None and not FIRST_CONTRACT_DATE <= value <= LAST_CONTRACT_DATE:
+        raise ValidationError(
+            _("Give a date between %(first)s and %(last)s.")
+            % {"first": FIRST_CONTRACT_DATE.strftime("%d.%m.%Y"), "last": LAST_CONTRACT_DATE.strftime("%d.%m.%Y")},
+            code="date_out_of_range",
+        )

@@ -30,7 +30,6 @@ class MoveRefusedSerializer(serializers.Serializer):
 # Lists check the edit right of a whole page in one query instead of one per card
 # (``AllowedMovesField`` reads ``editable_ids``).
 class StageListMixin:
-
     def list(self, request, *args, **kwargs):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         model = self.get_queryset().model
@@ -44,7 +43,6 @@ class StageListMixin:
 # The ``move`` action. A viewset changes ``move_serializer_class`` when its moves take more than a
 # target and a reason, and ``perform_move`` when a move is more than ``engine.move``.
 class MoveActionMixin:
-
     move_serializer_class = MoveSerializer
 
     def __init_subclass__(cls, **kwargs):

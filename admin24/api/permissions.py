@@ -34,7 +34,6 @@ class AccessRightsPermission(BasePermission):
 # change answers 403, and one they may not see answers 404. (Comments, not a docstring: the API
 # docs show a viewset's inherited docstring as the description of its operations.)
 class AccessFilteredMixin:
-
     def get_queryset(self):
         action = access.Action.READ if self.detail else action_for_method(self.request.method)
         return access.filter_queryset(self.request.user, super().get_queryset(), action)

@@ -13,6 +13,7 @@ from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
 from ..models import Activity, ContractStage, Deal, DealPipeline, Task
 from ..pipelines import engine
+from ..validators import validate_contract_date
 from . import activity, renewal
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -106,6 +107,11 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     changed = [name for name, value in fields.items() if getattr(deal, name) != value]
     _ensure_can_edit(by, deal, changed)
+    for name in {"contract_date", "contract_end_date"} & set(changed):
+        try:
+            validate_contract_date(fields[name])
+        except ValidationError as error:
+            raise ValidationError({name: error.messages}) from None
     for name in changed:
         setattr(deal, name, fields[name])
     deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(EDITABLE_FIELDS) - set(fields))])

@@ -26,6 +26,7 @@ from notifications.services import notify
 from ..links import card_link
 from ..models import Activity, Contract, ContractStage, Deal, DealPipeline
 from ..pipelines import engine
+from ..validators import validate_contract_date
 from . import activity
 from .billing import add_months
 
@@ -110,6 +111,7 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
     """Extend (or shorten) the contract; its deals show the new date and the renewal wait is re-planned."""
     if by is not None and not can(by, contract, Action.EDIT):
         raise PermissionDenied(_("You may not change this contract."))
+    validate_contract_date(ends_on)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if ends_on is not None and ends_on <= contract.signed_on:
         raise ValidationError(

@@ -3,12 +3,14 @@
 Each case here was a server error found by fuzzing the OpenAPI schema with schemathesis.
 """
 
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
 from admin24.roles import Role
-from crm.models import Company, Deal, Lead, Task
+from crm.models import Company, Contract, Deal, Lead, Task
 from servicedesk.models import Ticket
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 
@@ -98,3 +100,24 @@ def test_a_company_with_deals_is_not_deleted_and_the_answer_says_why(admin):
     assert response.status_code == 409
     assert "deals" in response.json()["detail"]
     assert Company.objects.filter(pk=deal.company_id).exists()
+
+
+@pytest.mark.parametrize("ends_on", ["9999-12-31", "0001-01-01"])
+def test_a_contract_end_date_out_of_any_plan_is_refused(admin, ends_on):
+    contract = Contract.objects.create(number="A-7", responsible=admin, signed_on=datetime.date(2027, 1, 15))
+    response = client_for(admin).post(f"/api/v1/contracts/{contract.pk}/end-date/", {"ends_on": ends_on}, format="json")
+    assert response.status_code == 400
+    assert "between 01.01.1990 and 31.12.2099" in str(response.json())
+    contract.refresh_from_db()
+    assert contract.ends_on is None
+
+
+def test_a_deal_contract_date_in_the_year_9999_is_refused_on_its_field(admin):
+    deal = DealFactory(responsible=admin)
+    response = client_for(admin).patch(
+        f"/api/v1/deals/{deal.pk}/", {"contract_date": "2027-01-15", "contract_end_date": "9999-12-31"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()) == ["contract_end_date"]
+    deal.refresh_from_db()
+    assert deal.contract_date is None
