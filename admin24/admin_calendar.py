@@ -96,7 +96,7 @@ class YearListFilter(admin.SimpleListFilter):
         value = self.value()
         if value is None:
             return queryset
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()) or len(value) != 4:
             return queryset.none()
         return queryset.filter(date__year=int(value))
 

@@ -17,7 +17,7 @@ def _check_digit(digits: list[int], weights: tuple[int, ...]) -> int:
 
 def is_valid_inn(value: str) -> bool:
     """A 10-digit (organisation) or 12-digit (person) INN whose check digits match."""
-    if not value.isdigit() or len(value) not in (10, 12):
+    if not (value.isascii() and value.isdigit()) or len(value) not in (10, 12):
         return False
     digits = [int(c) for c in value]
     if len(digits) == 10:

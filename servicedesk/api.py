@@ -279,7 +279,7 @@ def _search(q: str) -> Q:
         | Q(client_email_normalized__icontains=normalize_email(q))
     )
     digits = q.lstrip("#")
-    if digits.isdigit():
+    if digits.isascii() and digits.isdigit() and len(digits) < 10:
         condition |= Q(number=int(digits))
     if normalize_phone(q) and len(normalize_phone(q)) >= 11:
         condition |= Q(client_phone=normalize_phone(q))

@@ -76,7 +76,7 @@ def ticket_id_from_reply_token(token: str) -> int | None:
     if not token.startswith("t") or "-" not in token:
         return None
     number, signature = token[1:].split("-", 1)
-    if not number.isdigit():
+    if not (number.isascii() and number.isdigit()):
         return None
     return int(number) if constant_time_compare(signature, _reply_signature(int(number))) else None
 

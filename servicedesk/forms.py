@@ -137,7 +137,7 @@ OGRN_LENGTHS = {13: 11, 15: 13}  # length -> divisor of the check digit (OGRN, O
 
 def validate_ogrn(value: str) -> None:
     divisor = OGRN_LENGTHS.get(len(value))
-    if not value.isdigit() or divisor is None or int(value[:-1]) % divisor % 10 != int(value[-1]):
+    if not (value.isascii() and value.isdigit()) or divisor is None or int(value[:-1]) % divisor % 10 != int(value[-1]):
         raise ValidationError(
             _("The OGRN must have 13 digits (15 for a sole proprietor) with a correct check digit."),
             code="invalid_ogrn",

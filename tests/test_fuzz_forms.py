@@ -4,6 +4,7 @@ The first tests pin what a sweep of hostile values over every form found; the la
 bounded sweep over the forms anyone on the internet can reach and the staff's create forms.
 """
 
+import datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -11,7 +12,8 @@ from django.test import Client
 from django.urls import reverse
 
 from admin24.roles import Role
-from crm.models import Contact, Lead
+from crm.models import Company, Contact, Contract, Lead
+from servicedesk.emails import ticket_id_from_reply_token
 from servicedesk.models import DeskSettings, Ticket
 from tests.factories import LeadFactory, ServiceFactory, UserFactory
 
@@ -144,3 +146,31 @@ def test_hostile_values_in_any_field_never_break_a_form(settings, staff):
     assert not Ticket.objects.filter(number__isnull=True).exists()
     assert not [t for t in Ticket.objects.all() if "\x00" in t.subject + t.description + t.client_name]
     assert not [lead for lead in Lead.objects.all() if "\x00" in lead.title + lead.contact_name]
+
+
+# str.isdigit() is true for "²", which int() refuses: each of these was a server error.
+
+
+def test_an_inn_of_superscript_digits_is_refused_on_the_company_form(staff):
+    response = staff.post(reverse("crm:company-create"), {"name": "ООО «Ромашка»", "inn": "²" * 10})
+    assert response.status_code == 200
+    assert "The INN must have 10 or 12 digits" in response.content.decode()
+    assert not Company.objects.exists()
+
+
+def test_the_contract_end_date_form_ignores_a_malformed_way_back(staff, admin):
+    contract = Contract.objects.create(number="A-9", responsible=admin, signed_on=datetime.date(2027, 1, 15))
+    response = staff.post(reverse("crm:contract-end-date", args=[contract.pk]), {"ends_on": "2028-01-14", "deal": "²"})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("crm:billing")
+    contract.refresh_from_db()
+    assert contract.ends_on == datetime.date(2028, 1, 14)
+
+
+def test_the_calendar_admin_ignores_a_malformed_year(staff):
+    response = staff.get(reverse("admin:admin24_calendarday_changelist"), {"year": "²⁰²⁷"})
+    assert response.status_code == 200
+
+
+def test_a_reply_token_with_superscript_digits_names_no_ticket():
+    assert ticket_id_from_reply_token("t²-abc") is None

@@ -180,6 +180,6 @@ def contract_end_date(request, pk: int):
             messages.error(request, " ".join(error.messages))
         else:
             messages.success(request, _("The contract end date is saved."))
-    if back.isdigit():
+    if back.isdecimal():
         return _back(int(back))
     return redirect("crm:billing")

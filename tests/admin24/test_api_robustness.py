@@ -121,3 +121,10 @@ def test_a_deal_contract_date_in_the_year_9999_is_refused_on_its_field(admin):
     assert list(response.json()) == ["contract_end_date"]
     deal.refresh_from_db()
     assert deal.contract_date is None
+
+
+@pytest.mark.parametrize("q", ["²", "#²", "#99999999999999999999"])
+def test_a_ticket_search_for_odd_digits_finds_nothing_rather_than_failing(admin, q):
+    response = client_for(admin).get("/api/v1/tickets/", {"q": q})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
