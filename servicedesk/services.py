@@ -16,8 +16,6 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models.expressions import RawSQL
-from django.db.models.sql import InsertQuery
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -35,9 +33,10 @@ from notifications.services import notify
 
 from . import pipeline, robots, uploads
 from .emails import email_client
+from .intake import statement
 from .links import ticket_card_path
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
-from .models.tickets import NUMBER_SEQUENCE, next_ticket_number
+from .models.tickets import next_ticket_number
 
 __all__ = [
     "MoveRefused",
@@ -57,9 +56,6 @@ __all__ = [
     "ticket_start",
     "ticket_update",
 ]
-
-# Far above any real ticket number, so the search text holds it nowhere else (see _insert_together).
-NUMBER_STAND_IN = 987_654_321_987_654_321
 
 # The pipeline module registers the ticket pipeline; importing it here makes sure it is loaded.
 PIPELINE = pipeline.PIPELINE
@@ -187,7 +183,7 @@ def _create(
             stage_token="",
         )
     if follow_up is not None and not checked and connection.vendor == "postgresql":
-        _insert_together(ticket, follow_up)
+        statement.insert_accepted(ticket, follow_up)
         transaction.on_commit(robots.kick_follow_up)  # at once, unless a caller's transaction is open
         return ticket
     stored: list[str] = []
@@ -206,48 +202,6 @@ def _create(
         _forget_files(stored)
         raise
     return ticket
-
-
-def _insert_together(ticket: Ticket, action: ScheduledAction) -> None:
-    """Number and INSERT the ticket and its follow-up action in one statement, atomic as every
-    statement is (PostgreSQL).
-
-    This is the public form's common case (no files): one round trip where a transaction takes
-    five (BEGIN, nextval, two INSERTs, COMMIT), each a wait on a busy server. The search text
-    that save() derives holds the number, unknown until the statement runs: it is derived with
-    a stand-in number that the statement replaces.
-    """
-    ticket.number = NUMBER_STAND_IN
-    ticket.prepare_insert()
-    ticket.number = RawSQL("(SELECT number FROM next_number)", [])
-    ticket.search_text = RawSQL(
-        "replace(%s, %s, '#' || (SELECT number FROM next_number))", [ticket.search_text, f"#{NUMBER_STAND_IN}"]
-    )
-    ticket_sql, ticket_params = _insert_sql(ticket)
-    action.target_id = RawSQL("(SELECT id FROM new_ticket)", [])
-    action_sql, action_params = _insert_sql(action)
-    with connection.cursor() as cursor:
-        # Both INSERTs are compiled by Django from the model rows; every value is a parameter.
-        sql = (
-            "WITH next_number AS MATERIALIZED (SELECT nextval(%s) AS number), "  # noqa: S608
-            f"new_ticket AS ({ticket_sql} RETURNING id, number, search_text) "
-            f"{action_sql} RETURNING id, target_id, "
-            "(SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket)"
-        )
-        cursor.execute(sql, [NUMBER_SEQUENCE, *ticket_params, *action_params])
-        action.pk, ticket.pk, ticket.number, ticket.search_text = cursor.fetchone()
-    action.target_id = ticket.pk
-    for row in (ticket, action):
-        row._state.adding, row._state.db = False, connection.alias
-
-
-def _insert_sql(row) -> tuple[str, list]:
-    """The INSERT Django's save() would run for ``row``, without its RETURNING clause."""
-    fields = [f for f in row._meta.local_concrete_fields if not f.primary_key and not f.generated]
-    query = InsertQuery(type(row))
-    query.insert_values(fields, [row])
-    [(sql, params)] = query.get_compiler(connection=connection).as_sql()
-    return sql, list(params)
 
 
 def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
