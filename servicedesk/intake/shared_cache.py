@@ -1,8 +1,9 @@
 """One round trip to the shared cache for everything a public post needs from it.
 
-A post reads the version of the public settings snapshot and adds one to its rate counters. On
-Redis that is one pipelined request on a client kept per process (Django's cache builds a new
-client object, with its table of response handlers, for every call). On other cache backends
+A post reads the versions of what the process keeps (the public settings, the working calendar)
+and adds one to its rate counters. On Redis that is one script call on a client kept per
+process (Django's cache builds a new client object, with its table of response handlers, for
+every call). On other cache backends
 (the file cache of a zero-setup run) it is the equivalent calls one by one.
 """
 
@@ -22,16 +23,13 @@ def read_and_count(keys: list[str], counters: list[tuple[str, int]]) -> tuple[li
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
-        pipe = _client(backend).pipeline(transaction=False)
-        for key in keys:
-            pipe.get(backend.make_and_validate_key(key))
-        for name, seconds in counters:
-            full_name = backend.make_and_validate_key(name)
-            pipe.set(full_name, 0, ex=seconds, nx=True)
-            pipe.incr(full_name)
-        results = pipe.execute()
+        full_keys = [backend.make_and_validate_key(key) for key in keys]
+        full_names = [backend.make_and_validate_key(name) for name, _seconds in counters]
+        results = _script(backend)(
+            keys=[*full_keys, *full_names], args=[len(keys), *(seconds for _name, seconds in counters)]
+        )
         values = [None if raw is None else _serializer.loads(raw) for raw in results[: len(keys)]]
-        return values, results[len(keys) + 1 :: 2]
+        return values, results[len(keys) :]
     counts = []
     for name, seconds in counters:
         backend.add(name, 0, seconds)
@@ -43,10 +41,25 @@ def read_and_count(keys: list[str], counters: list[tuple[str, int]]) -> tuple[li
     return [backend.get(key) for key in keys], counts
 
 
-def _client(backend: RedisCache):
-    client = getattr(_clients, "client", None)
-    if client is None or _clients.backend is not backend:
+# One command instead of a GET per key and a SET NX + INCR per counter: less to pack and parse.
+_READ_AND_COUNT = """
+local read = tonumber(ARGV[1])
+local out = {}
+for i = 1, read do
+  out[i] = redis.call('GET', KEYS[i])
+end
+for i = read + 1, #KEYS do
+  redis.call('SET', KEYS[i], 0, 'EX', ARGV[i - read + 1], 'NX')
+  out[i] = redis.call('INCR', KEYS[i])
+end
+return out
+"""
+
+
+def _script(backend: RedisCache):
+    script = getattr(_clients, "script", None)
+    if script is None or _clients.backend is not backend:
         # Shares the cache's connection pool; only the client object is kept.
-        client = backend._cache.get_client(write=True)
-        _clients.client, _clients.backend = client, backend
-    return client
+        script = backend._cache.get_client(write=True).register_script(_READ_AND_COUNT)
+        _clients.script, _clients.backend = script, backend
+    return script
