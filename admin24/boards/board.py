@@ -18,6 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any, ClassVar
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.urls import path, reverse
 from django.utils import formats, timezone
@@ -219,7 +220,10 @@ class Board:
         elif scope == Scope.DEPARTMENT:
             mine = Q(**{owner: user.pk})
             if user.department_id is not None:
-                mine |= Q(**{f"{owner}__department_id__in": department_subtree_ids(user.department_id)})
+                # The members' ids rather than a join to the users: the (responsible, stage, …)
+                # index then serves the column walks.
+                members = get_user_model().objects.filter(department_id__in=department_subtree_ids(user.department_id))
+                mine |= Q(**{f"{owner}__in": members.values("pk")})
             queryset = queryset.filter(mine)
         if data.get("responsible"):
             queryset = queryset.filter(**{owner: data["responsible"]})
