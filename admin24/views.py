@@ -3,21 +3,39 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import check_for_language
+from django.utils.translation import gettext_lazy as _
 from django.views import i18n
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from . import health
+from . import access, health
 from .roles import Role, role_names
 from .structure import supervisor_of
+
+# (label, url name, entity the user must be able to read)
+HOME_SECTIONS = [
+    (_("Ticket board"), "servicedesk:board", access.Entity.TICKET),
+    (_("My tickets"), "servicedesk:my", access.Entity.TICKET),
+    (_("Leads"), "crm:leads_board", access.Entity.LEAD),
+    (_("Deals"), "crm:deals_board", access.Entity.DEAL),
+    (_("Companies"), "crm:company-list", access.Entity.COMPANY),
+    (_("Contacts"), "crm:contact-list", access.Entity.CONTACT),
+]
 
 
 @login_required
 def home(request):
     user = request.user
     roles = [Role.LABELS.get(name, name) for name in sorted(role_names(user))]
-    return render(request, "admin24/home.html", {"roles": roles, "supervisor": supervisor_of(user)})
+    sections = [
+        (label, reverse(url_name))
+        for label, url_name, entity in HOME_SECTIONS
+        if access.level_for(user, entity) > access.Level.NONE
+    ]
+    context = {"roles": roles, "supervisor": supervisor_of(user), "sections": sections}
+    return render(request, "admin24/home.html", context)
 
 
 @never_cache

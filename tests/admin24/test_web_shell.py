@@ -90,3 +90,26 @@ def test_other_roles_stay_out_of_the_admin(client):
     response = client.get(reverse("admin:index"))
     assert response.status_code == 302
     assert "login" in response.url
+
+
+def test_home_links_only_the_sections_the_user_may_read(client):
+    import re
+
+    def section_links():
+        body = client.get(reverse("home")).content.decode()
+        return set(re.findall(r'class="list-group-item list-group-item-action" href="([^"]+)"', body))
+
+    client.force_login(UserFactory(roles=[Role.CLERK]))
+    assert section_links() == {reverse("crm:deals_board"), reverse("crm:company-list"), reverse("crm:contact-list")}
+
+    client.force_login(UserFactory(roles=[Role.SUPPORT_ENGINEER]))
+    links = section_links()
+    assert reverse("servicedesk:board") in links
+    assert reverse("crm:deals_board") not in links
+
+
+def test_the_app_has_an_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response.url.endswith("favicon.ico")
+    assert 'rel="icon"' in client.get(reverse("login")).content.decode()
