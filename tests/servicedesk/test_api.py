@@ -205,3 +205,15 @@ def test_the_public_api_refuses_a_stale_key_and_limits_the_rate(desk, service, s
     assert client.post("/api/v1/public/tickets/", payload, format="json").status_code == 201
     assert client.post("/api/v1/public/tickets/", payload, format="json").status_code == 429
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.parametrize("name", ["../../../etc/passwd.pdf", "..\\..\\windows\\win.ini.pdf", "/tmp/x.pdf"])
+def test_a_file_name_with_a_path_is_kept_inside_the_ticket_files(desk, service, settings, name):
+    payload = public_payload(desk, service, files=[SimpleUploadedFile(name, b"%PDF-1.7\n...")])
+    response = APIClient().post("/api/v1/public/tickets/", payload, format="multipart")
+    assert response.status_code == 201, response.content
+    (attachment,) = Ticket.objects.get().attachments.all()
+    assert "/" not in attachment.original_name and "\\" not in attachment.original_name
+    stored = (settings.MEDIA_ROOT / attachment.file.name).resolve()
+    assert stored.is_relative_to(settings.MEDIA_ROOT.resolve())
+    assert stored.exists()
