@@ -269,7 +269,10 @@ def print_query_count(path: str, prefix: str) -> None:
     data = dict(parse_qsl(prefix))
     data["rendered"] = _old_stamp()
     client = Client()
-    for label, email in (("a new client", "first@bench.example"), ("a returning client", "first@bench.example")):
+    for label, email in (
+        ("a new client, the process's first request (it loads the settings and the calendar)", "first@bench.example"),
+        ("a returning client", "first@bench.example"),
+    ):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             response = client.post(path, {**data, "email": email, "name": "Client"})
