@@ -1,8 +1,9 @@
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import JsonResponse
+from django.http import HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import check_for_language
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,12 @@ def home(request):
     ]
     context = {"roles": roles, "supervisor": supervisor_of(user), "sections": sections}
     return render(request, "admin24/home.html", context)
+
+
+@require_GET
+def favicon(request):
+    # Resolved per request: the static manifest may not exist yet when URLs are imported.
+    return HttpResponsePermanentRedirect(static("admin24/favicon.ico"))
 
 
 @never_cache
