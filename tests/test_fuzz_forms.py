@@ -15,7 +15,7 @@ from admin24.roles import Role
 from crm.models import Company, Contact, Contract, Lead
 from servicedesk.emails import ticket_id_from_reply_token
 from servicedesk.models import DeskSettings, Ticket
-from tests.factories import LeadFactory, ServiceFactory, UserFactory
+from tests.factories import DealFactory, LeadFactory, ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -172,3 +172,15 @@ def test_the_calendar_admin_ignores_a_malformed_year(staff):
 
 def test_a_reply_token_with_superscript_digits_names_no_ticket():
     assert ticket_id_from_reply_token("t²-abc") is None
+
+
+def test_a_deal_card_with_a_contract_date_in_the_year_9999_shows_the_error_on_the_field(staff, admin):
+    deal = DealFactory(responsible=admin, title="Сделка")
+    fields = {"title": "Сделка", "amount": "20000", "currency": "RUB", "computers": 5, "servers": 1, "offices": 1}
+    response = staff.post(
+        reverse("crm:deal-save", args=[deal.pk]), {**fields, "responsible": admin.pk, "contract_date": "9999-12-31"}
+    )
+    assert response.status_code == 200
+    assert "Give a date between 01.01.1990 and 31.12.2099." in response.content.decode()
+    deal.refresh_from_db()
+    assert deal.contract_date is None

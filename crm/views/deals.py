@@ -88,7 +88,8 @@ def deal_save(request, pk: int):
     try:
         deal_save_card(deal=deal, by=request.user, fields=form.service_fields(), files=form.uploads())
     except ValidationError as error:
-        for name, errors in getattr(error, "error_dict", {None: error.error_list}).items():
+        by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
+        for name, errors in by_field.items():
             form.add_error(name if name in form.fields else None, errors)
         messages.error(request, _("The deal is not saved: %(errors)s") % {"errors": " ".join(error.messages)})
         return _card(request, deal, form)
