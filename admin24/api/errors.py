@@ -26,7 +26,6 @@ class Conflict(APIException):
 # DELETE of a row that others still refer to (a company with deals) is a 409 naming them.
 # (A comment: the API docs would show a docstring as the description of every operation.)
 class ProtectedDestroyMixin:
-
     def perform_destroy(self, instance):
         try:
             instance.delete()
