@@ -79,11 +79,10 @@ class PublicTicketForm(forms.Form):
     website = forms.CharField(required=False, label=_("Leave this field empty"))
     rendered = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, desk: DeskSettings, services: dict[int, Service] | None = None, **kwargs):
-        """``services``: the active services by id (the process's snapshot when not given)."""
+    def __init__(self, *args, desk: DeskSettings, **kwargs):
         super().__init__(*args, **kwargs)
         self.desk = desk
-        self.fields["service"].services = snapshot.services_for(desk) if services is None else services
+        self.fields["service"].services = snapshot.services_for(desk)
         self.fields["phone"].required = desk.phone_required
         self.fields["files"].widget.attrs["multiple"] = True
         for name in ("name", "email", "phone", "company", "subject", "description", "files"):

@@ -12,13 +12,6 @@ from . import guards, shared_cache, snapshot
 from .forms import PublicTicketForm
 
 
-def pre_checks(request, data) -> None:
-    """What is refused before the form is even validated (raises ``guards.Refused``)."""
-    guards.check_rate_ip(request)
-    guards.check_honeypot(data.get("website"))
-    guards.check_stamp(data.get("rendered"))
-
-
 def submit(*, request, form: PublicTicketForm, source: str = TicketSource.FORM) -> Ticket:
     """A ticket from a valid form (raises ``guards.Refused`` when this email sends too much)."""
     guards.check_rate_email(request, form.cleaned_data["email"])
@@ -26,7 +19,7 @@ def submit(*, request, form: PublicTicketForm, source: str = TicketSource.FORM) 
 
 
 def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=None) -> Ticket:
-    """A ticket from a valid form whose post was counted already (``guards.count_post``)."""
+    """A ticket from a valid form whose post was counted already (``arrive``, ``submit``)."""
     data = form.cleaned_data
     return accept_ticket(
         service=data["service"],

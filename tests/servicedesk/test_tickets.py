@@ -8,7 +8,7 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from admin24 import timers
 from admin24.models import ScheduledAction
@@ -23,6 +23,14 @@ from tests.factories import ServiceFactory, UserFactory
 from .conftest import msk
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    # The messages and notification titles below are read in English; the default language is Russian.
+    with translation.override("en"):
+        yield
+
 
 FRIDAY_1730 = msk(2026, 11, 20, 17, 30)
 
@@ -235,7 +243,7 @@ def test_the_client_replies_on_the_page_and_the_assignee_is_told(client, desk, s
     from servicedesk.emails import client_page_path
 
     ticket = create(msk(2026, 11, 23, 10, 0), service)
-    response = client.post(client_page_path(ticket), {"body": "Спасибо, <жду>"})
+    response = client.post(client_page_path(ticket), {"body": "Спасибо, <жду>"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 302
     comment = TicketComment.objects.get()
     assert comment.from_client and comment.public
