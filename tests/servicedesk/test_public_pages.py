@@ -99,9 +99,9 @@ def test_a_favicon_is_re_encoded_at_both_sizes_and_served(client, desk, fmt):
     ("name", "content", "message"),
     [
         ("icon.svg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>', "SVG"),
-        ("icon.png", b"not an image at all", "not a PNG, ICO or JPEG"),
+        ("icon.png", b"not an image at all", "не является изображением PNG, ICO или JPEG"),
         ("icon.gif", b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,"
-         b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;", "PNG, ICO or JPEG"),
+         b"\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;", "PNG, ICO или JPEG"),
     ],
 )  # fmt: skip
 def test_anything_but_a_png_ico_or_jpeg_favicon_is_refused(client, desk, name, content, message):
