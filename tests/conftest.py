@@ -29,6 +29,21 @@ def _test_environment(settings, tmp_path):
     cache.clear()
 
 
+@pytest.fixture
+def eager_celery():
+    """Published tasks run inline, as a worker would run them.
+
+    Set on the Celery app itself: it read its settings once, so overriding the Django setting
+    in a test changes nothing.
+    """
+    from admin24.celery import app
+
+    previous = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = previous
+
+
 def _is_transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
     wants_transaction = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))

@@ -4,12 +4,8 @@ from admin24.celery import app
 
 
 @pytest.fixture(autouse=True)
-def eager_celery():
+def _deliveries_run_inline(eager_celery):
     """Deliveries run inline when published, as a worker would run them."""
-    previous = app.conf.task_always_eager
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = previous
 
 
 @pytest.fixture

@@ -260,9 +260,8 @@ def test_framing_is_denied_unless_the_site_is_listed(client, desk):
 
 
 def test_the_confirmation_email_has_the_number_in_the_subject_and_a_stored_message_id(
-    client, desk, form_data, django_capture_on_commit_callbacks, settings
+    client, desk, form_data, django_capture_on_commit_callbacks, settings, eager_celery
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SERVICEDESK_REPLY_TO = "support@desk.example"
     with django_capture_on_commit_callbacks(execute=True):
         post(client, desk, form_data)
@@ -316,9 +315,8 @@ def test_the_follow_up_happens_even_when_the_broker_is_down(
 
 
 def test_the_follow_up_runs_once_right_after_commit_when_a_worker_is_there(
-    client, desk, form_data, settings, django_capture_on_commit_callbacks
+    client, desk, form_data, django_capture_on_commit_callbacks, eager_celery
 ):
-    settings.CELERY_TASK_ALWAYS_EAGER = True
     with django_capture_on_commit_callbacks(execute=True):
         post(client, desk, form_data)
     assert Ticket.objects.get().contact is not None
