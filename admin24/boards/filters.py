@@ -27,6 +27,7 @@ class BoardFilterForm(forms.Form):
     def __init__(self, *args, board, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].queryset = get_user_model().objects.filter(is_active=True)
+        self.fields["responsible"].empty_label = _("Anyone")
         sources = board.source_choices()
         if sources:
             self.fields["source"].choices = [("", _("Any source")), *sources]

@@ -390,3 +390,10 @@ def test_a_search_costs_the_same_number_of_queries_as_the_plain_board(client, ad
         response = client.get(BOARD, {"closed": "1", "q": "ЗАЯВКА"})
     assert len(queries) == plain
     assert len(cards_in(response, "in_progress")) == 30
+
+
+def test_the_responsible_filter_offers_anyone_rather_than_dashes(client, admin):
+    client.force_login(admin)
+    body = client.get(reverse("crm:leads_board")).content.decode()
+    assert '<option value="" selected>Любой</option>' in body
+    assert "---------" not in body
