@@ -20,6 +20,7 @@ urlpatterns = [
     *regular_deal_board.urlpatterns("deals/regular/"),
     path("deals/<int:pk>/", deals.deal_detail, name="deal-detail"),
     path("deals/<int:pk>/save/", deals.deal_save, name="deal-save"),
+    path("deals/<int:pk>/files/<slug:kind>/", deals.deal_file, name="deal-file"),
     path("deals/<int:pk>/move/", deals.deal_move, name="deal-move"),
     path("deals/billing/", billing.billing_list, name="billing"),
     path("deals/<int:pk>/invoice/", billing.invoice_upload, name="deal-invoice"),

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from admin24.downloads import protected_download
 from crm.models import ContactEmail
 from crm.phones import normalize_email
 
@@ -193,17 +194,7 @@ def favicon(request, size):
 
 
 def download(attachment: Attachment) -> FileResponse:
-    """The file as a download that no browser renders or sniffs."""
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404(_("The file is missing.")) from None
-    response = FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return protected_download(attachment.file, filename=attachment.original_name, content_type=attachment.content_type)
 
 
 def _ticket_by_signed(signed: str) -> Ticket:

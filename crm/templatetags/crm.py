@@ -1,3 +1,5 @@
+import os
+
 from django import template
 
 from admin24.access import Action, filter_queryset
@@ -20,3 +22,9 @@ def open_task_count(user) -> int:
 @register.filter
 def card_url(obj) -> str:
     return card_link(obj)
+
+
+@register.filter
+def filename(path: str) -> str:
+    """A stored file's own name, without the upload folders."""
+    return os.path.basename(path or "")

@@ -1,11 +1,15 @@
+import os
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from admin24.access import Action, can
+from admin24.downloads import protected_download
 
 from ..deal_boards import DealBoard
 from ..deal_forms import DealForm, DealMoveForm
@@ -118,3 +122,22 @@ def deal_move(request, pk: int):
             request, _("The deal is in «%(stage)s».") % {"stage": DealBoard.pipeline_of(deal).label_of(deal.stage)}
         )
     return redirect("crm:deal-detail", pk=deal.pk)
+
+
+DEAL_FILES = {
+    "proposal": "proposal_file",
+    "contract": "contract_file",
+    "invoice": "invoice_file",
+    "renewal-contract": "renewal_contract_file",
+}
+
+
+@login_required
+@require_GET
+def deal_file(request, pk: int, kind: str):
+    """A deal's document, for those who may read the deal (uploads are not public media)."""
+    deal = readable_or_404(request.user, Deal.objects.all(), pk)
+    field_file = getattr(deal, DEAL_FILES.get(kind, ""), None)
+    if not field_file:
+        raise Http404
+    return protected_download(field_file, filename=os.path.basename(field_file.name))

@@ -209,3 +209,21 @@ def test_a_card_shows_company_amount_and_period(signed_in, manager):
     assert "ООО «Ромашка»" in page
     assert "01.11.2026 – 30.11.2026" in page
     assert "120\xa0000 RUB" in page or "120 000 RUB" in page
+
+
+def test_a_deal_document_downloads_only_for_those_who_may_read_the_deal(client, signed_in, manager):
+    deal = DealFactory(responsible=manager, stage=ContractStage.FEEDBACK, title="Сделка")
+    deal.proposal_file.save("kp.pdf", SimpleUploadedFile("kp.pdf", PDF))
+    card = signed_in.get(reverse("crm:deal-detail", args=[deal.pk])).content.decode()
+    link = reverse("crm:deal-file", args=[deal.pk, "proposal"])
+    assert f'href="{link}">kp' in card and "/media/" not in card
+
+    response = signed_in.get(link)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert b"".join(response.streaming_content) == PDF
+    assert signed_in.get(reverse("crm:deal-file", args=[deal.pk, "contract"])).status_code == 404
+
+    client.force_login(UserFactory(roles=[Role.SALES_MANAGER]))
+    assert client.get(link).status_code == 404
