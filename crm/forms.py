@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import Company, Contact, Lead, LeadSource
 from .phones import validate_phone
+from .services.leads import LEAD_FIELDS
 
 
 def bootstrap_widgets(form: forms.BaseForm) -> None:
@@ -52,20 +53,7 @@ class LeadForm(StaffForm):
 
     class Meta:
         model = Lead
-        fields = [
-            "title",
-            "contact_name",
-            "phone",
-            "email",
-            "company_name",
-            "company_inn",
-            "responsible",
-            "service_kind",
-            "computers",
-            "servers",
-            "offices",
-            "client_request",
-        ]
+        fields = list(LEAD_FIELDS)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

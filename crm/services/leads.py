@@ -18,7 +18,8 @@ from .directory import find_contacts
 from .distribution import choose_lead_responsible
 
 QUALIFICATION_TEMPLATE = "lead-qualification"
-LEAD_FIELDS = {
+# The fields staff and integrations may set on a lead, in the order forms show them.
+LEAD_FIELDS = (
     "title",
     "contact_name",
     "phone",
@@ -31,11 +32,11 @@ LEAD_FIELDS = {
     "servers",
     "offices",
     "client_request",
-}
+)
 
 
 def _check_fields(fields: dict, function: str) -> None:
-    unknown = set(fields) - LEAD_FIELDS
+    unknown = set(fields) - set(LEAD_FIELDS)
     if unknown:
         raise TypeError(f"{function}() got unexpected fields: {', '.join(sorted(unknown))}")
 
