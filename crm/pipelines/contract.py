@@ -24,13 +24,11 @@ from django.utils.translation import gettext_lazy
 from admin24 import constants, timers, worktime
 from admin24.roles import Role, has_role
 from admin24.structure import supervisor_of
-from notifications.services import notify
 
-from ..links import card_link
-from ..models import Activity, ChecklistTemplate, ContractStage, Deal, LostReason, Task
+from ..models import ChecklistTemplate, ContractStage, Deal, LostReason, Task
 from ..models.deals import CONTRACT_ACTIVE
-from ..services import activity
 from ..services import tasks as task_services
+from ..services.deals import deal_remind
 from . import engine
 from .base import ACTIVE, HOLD, LOST, Pipeline, Stage
 
@@ -334,24 +332,12 @@ _move_on_completion(Task.Kind.AUDIT, ContractStage.AUDIT, ContractStage.CLOSING_
 # --- the clock ------------------------------------------------------------------------------
 
 
-def _remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> None:
-    if recipient is None:
-        return
-    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
-    activity.record(
-        target=deal,
-        verb=Activity.Verb.REMINDER_SENT,
-        text=_("%(title)s (to %(whom)s)") % {"title": title, "whom": recipient},
-        data={"to": recipient.pk},
-    )
-
-
 @timers.handler(FEEDBACK_REMINDER)
 def _remind_about_feedback(deal, action):
     to_supervisor = action.payload.get("to") == "supervisor"
     recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
     days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
-    _remind(
+    deal_remind(
         deal,
         recipient,
         key=f"{FEEDBACK_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
@@ -364,7 +350,7 @@ def _remind_about_feedback(deal, action):
 @timers.handler(PAYMENT_REMINDER)
 def _remind_about_payment(deal, action):
     number = int(action.payload.get("number", 1))
-    _remind(
+    deal_remind(
         deal,
         deal.responsible,
         key=f"{PAYMENT_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{number}",
@@ -385,7 +371,7 @@ def _win_at_the_payment_date(deal, action):
         # Someone emptied a field «Регулярные платежи» needs: the responsible hears why, and
         # the deal tries again at the start of the next working day.
         today = timezone.localdate()
-        _remind(
+        deal_remind(
             deal,
             deal.responsible,
             key=f"{CLOSING_DOCS_PAUSE}:{deal.pk}:{deal.stage_entry_count}:{today}",

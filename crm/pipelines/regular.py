@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy
 
 from admin24 import constants, timers, worktime
 from admin24.structure import supervisor_of
-from notifications.services import notify
 
-from ..links import card_link
-from ..models import Activity, Deal, RegularStage, Task
-from ..services import activity, billing
+from ..models import Deal, RegularStage, Task
+from ..services import billing
 from ..services import renewal as _renewal  # noqa: F401  registers the contract-end clock handler
 from ..services import tasks as task_services
+from ..services.deals import deal_remind
 from . import engine
 from .base import ACTIVE, LOST, Pipeline, Stage
 from .contract import end_of_working_day_after, start_of_working_day
@@ -124,7 +123,9 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
         by=by,
         is_automatic=True,
     )
-    _remind(deal, deal.responsible, key=f"invoice-wanted:{deal.pk}:{deal.stage_entry_count}", title=title, text=text)
+    deal_remind(
+        deal, deal.responsible, key=f"invoice-wanted:{deal.pk}:{deal.stage_entry_count}", title=title, text=text
+    )
 
 
 @PIPELINE.on_enter(RegularStage.INVOICE_SENT)
@@ -193,24 +194,12 @@ def _closing_documents(deal, *, by, from_stage, reason):
 # --- the clock ------------------------------------------------------------------------------
 
 
-def _remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> None:
-    if recipient is None:
-        return
-    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
-    activity.record(
-        target=deal,
-        verb=Activity.Verb.REMINDER_SENT,
-        text=_("%(title)s (to %(whom)s)") % {"title": title, "whom": recipient},
-        data={"to": recipient.pk},
-    )
-
-
 @timers.handler(UNPAID_REMINDER)
 def _remind_about_the_unpaid_invoice(deal, action):
     if deal.invoice_paid:
         return
     days = int(action.payload.get("days", 0))
-    _remind(
+    deal_remind(
         deal,
         deal.responsible,
         key=f"{UNPAID_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
@@ -240,7 +229,7 @@ def _remind_about_closing_documents(deal, action):
     days = int(action.payload.get("days", 0))
     to_supervisor = action.payload.get("to") == "supervisor"
     recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
-    _remind(
+    deal_remind(
         deal,
         recipient,
         key=f"{CLOSING_DOCS_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",

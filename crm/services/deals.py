@@ -9,8 +9,10 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, can
+from notifications.services import notify
 from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
+from ..links import card_link
 from ..models import Activity, ContractStage, Deal, DealPipeline, Task
 from ..pipelines import engine
 from ..validators import validate_contract_date
@@ -176,3 +178,16 @@ def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:
             deal_update(deal=deal, by=by, payment_received=True)
             count += 1
     return count
+
+
+def deal_remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> None:
+    """A robot's reminder about a deal: an in-app note and email, and a line on the deal's timeline."""
+    if recipient is None:
+        return
+    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
+    activity.record(
+        target=deal,
+        verb=Activity.Verb.REMINDER_SENT,
+        text=_("%(title)s (to %(whom)s)") % {"title": title, "whom": recipient},
+        data={"to": recipient.pk},
+    )
