@@ -89,16 +89,24 @@ def _save(request, form, *, create, update, obj, detail: str, extra=None):
     return None
 
 
+def _card_to_edit(request, model, pk: int | None):
+    """The card to edit (404 if unreadable, 403 if not editable) and a copy for the form to validate.
+
+    The form validates the copy: the service must see the card as stored to check the rights on it.
+    With no pk, a new card: the user must be allowed to create one.
+    """
+    if pk is None:
+        if not _may_create(request.user, model):
+            raise PermissionDenied
+        return None, None
+    card = readable_or_404(request.user, model.objects.all(), pk)
+    ensure_can_edit(request.user, card)
+    return card, model.objects.get(pk=card.pk)
+
+
 @login_required
 def company_form(request, pk: int | None = None):
-    company = None
-    if pk is not None:
-        company = readable_or_404(request.user, Company.objects.all(), pk)
-        ensure_can_edit(request.user, company)
-    elif not _may_create(request.user, Company):
-        raise PermissionDenied
-    # The form validates a copy: the service must see the card as stored to check the rights on it.
-    copy = Company.objects.get(pk=company.pk) if company else None
+    company, copy = _card_to_edit(request, Company, pk)
     form = CompanyForm(request.POST or None, instance=copy, initial=None if company else {"responsible": request.user})
     saved = _save(
         request,
@@ -158,14 +166,7 @@ def contact_detail(request, pk: int):
 
 @login_required
 def contact_form(request, pk: int | None = None):
-    contact = None
-    if pk is not None:
-        contact = readable_or_404(request.user, Contact.objects.all(), pk)
-        ensure_can_edit(request.user, contact)
-    elif not _may_create(request.user, Contact):
-        raise PermissionDenied
-    # The form validates a copy: the service must see the card as stored to check the rights on it.
-    copy = Contact.objects.get(pk=contact.pk) if contact else None
+    contact, copy = _card_to_edit(request, Contact, pk)
     form = ContactForm(request.POST or None, instance=copy, initial=None if contact else {"responsible": request.user})
     saved = _save(
         request,
