@@ -1,4 +1,6 @@
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -33,3 +35,29 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+
+
+@pytest.fixture
+def client_site():
+    """A client's own web site on another origin; yields (its URL, a dict whose "html" it serves)."""
+    page = {"html": ""}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = page["html"].encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", page
+    finally:
+        server.shutdown()
+        server.server_close()

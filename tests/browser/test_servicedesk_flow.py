@@ -5,9 +5,6 @@ server, another origin), attaches a file and gets the ticket number; a support e
 the ticket to «Выполняется» on the board and answers publicly; the client's signed page shows it.
 """
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from playwright.sync_api import expect
 
@@ -17,33 +14,6 @@ from servicedesk.models import DeskSettings, Ticket, TicketStatus
 from tests.factories import DEMO_PASSWORD, ServiceFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def client_site():
-    """Serves one page holding the embed code, as a client's own site would; yields (server, page html)."""
-    page = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = page["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", page
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_client_files_through_the_embedded_form_and_sees_the_engineers_answer(

@@ -1,8 +1,5 @@
 """What a walk through the app in Chromium found wrong with the layout, kept from coming back."""
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from playwright.sync_api import expect
 
@@ -12,32 +9,6 @@ from servicedesk.models import DeskSettings
 from tests.factories import DEMO_PASSWORD, CompanyFactory, ServiceFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-
-@pytest.fixture
-def client_site():
-    """A client's own web site on another origin; yields (its URL, a dict whose "html" it serves)."""
-    page = {"html": ""}
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            body = page["html"].encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", page
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_after_sending_the_embedded_form_the_client_sees_the_confirmation(
