@@ -31,6 +31,8 @@ DOCUMENT_TYPES = {
     "image/webp",
 }
 FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file", "renewal_contract": "renewal_contract_file"}
+# Every document a deal holds, by the kind its download link names (the invoice comes from billing).
+DOCUMENT_FIELDS = {**FILE_FIELDS, "invoice": "invoice_file"}
 EDITABLE_FIELDS = {
     "title",
     "company",

@@ -18,7 +18,7 @@ from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular
 from ..pipelines.engine import MoveRefused, allowed_moves, move
 from ..services import activity
-from ..services.deals import deal_save_card, holds_open_task
+from ..services.deals import DOCUMENT_FIELDS, deal_save_card, holds_open_task
 from .common import ensure_can_edit, readable_or_404
 
 
@@ -124,20 +124,12 @@ def deal_move(request, pk: int):
     return redirect("crm:deal-detail", pk=deal.pk)
 
 
-DEAL_FILES = {
-    "proposal": "proposal_file",
-    "contract": "contract_file",
-    "invoice": "invoice_file",
-    "renewal-contract": "renewal_contract_file",
-}
-
-
 @login_required
 @require_GET
 def deal_file(request, pk: int, kind: str):
     """A deal's document, for those who may read the deal (uploads are not public media)."""
     deal = readable_or_404(request.user, Deal.objects.all(), pk)
-    field_file = getattr(deal, DEAL_FILES.get(kind, ""), None)
+    field_file = getattr(deal, DOCUMENT_FIELDS.get(kind, ""), None)
     if not field_file:
         raise Http404
     return protected_download(field_file, filename=os.path.basename(field_file.name))
