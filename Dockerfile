@@ -10,4 +10,4 @@ RUN python scripts/compile_messages.py \
     && useradd --create-home --uid 1000 admin24 && mkdir -p var media && chown -R admin24 var media
 USER admin24
 EXPOSE 8000
-CMD ["gunicorn", "admin24.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4", "--access-logfile", "-"]

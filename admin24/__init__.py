@@ -1,3 +1,4 @@
-from .celery import app as celery_app
+"""The kernel: users, access rights, the working calendar, constants, the automation clock, workflow.
 
-__all__ = ["celery_app"]
+It imports no app; the project layer `config/` wires the apps to it.
+"""

@@ -17,10 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
-from django.urls import reverse
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from .models import GlobalConstant, User
 from .roles import Role
@@ -28,10 +25,12 @@ from .roles import Role
 __all__ = [
     "SEEDED",
     "UnknownConstant",
+    "administrators",
     "assign_demo_users",
     "changed",
     "get",
     "on_change",
+    "on_missing",
     "user_or_fallback",
     "validate_value",
 ]
@@ -174,37 +173,43 @@ def get(identifier: str) -> int | str | User | None:
 
 
 def user_or_fallback(identifier: str, *, fallback: User) -> User:
-    """The user constant's user; while it is unset, ``fallback``, and every administrator is told once.
+    """The user constant's user; while it is unset, ``fallback``, and the ``on_missing`` listeners hear of it.
 
     Robots use it so that an unchosen Clerk or IT director never stops a deal (SPEC §0): the task
-    goes to the fallback (the deal's responsible) and the notification is written in the robot's
-    transaction, keyed per constant so administrators hear about it once, not on every run.
+    goes to the fallback (the deal's responsible). The listeners run in the robot's transaction
+    (the notifications app tells every administrator once, keyed per constant).
     """
     user = get(identifier)
     if user is not None:
         return user
-    from notifications.services import notify  # the kernel must import without the notifications app
-
     row = GlobalConstant.objects.get(identifier=identifier)
     log.warning("Global constant %s is not set; falling back to %s", identifier, fallback)
-    context = {
-        "identifier": identifier,
-        "name": row.name,
-        "constant": identifier,
-        "constant_name": row.name,
-        # Lazy, so each administrator reads it in their own language.
-        "fallback": format_lazy(gettext_lazy("The work went to {name} instead."), name=str(fallback)),
-        "link": reverse("admin:admin24_globalconstant_change", args=[row.pk]),
-    }
-    administrators = (
+    for fn in _missing_listeners:
+        fn(row, fallback=fallback)
+    return fallback
+
+
+_missing_listeners: list = []
+
+
+def on_missing(fn):
+    """Register ``fn(constant, *, fallback)`` to run when a robot finds a user constant unset.
+
+    The kernel imports no app: whoever must be told (administrators, by the notifications app)
+    subscribes here, as the renewal planner subscribes to ``on_change``.
+    """
+    _missing_listeners.append(fn)
+    return fn
+
+
+def administrators():
+    """The active users who may fix the configuration: superusers and the Administrator role."""
+    return (
         User.objects.filter(is_active=True)
         .filter(Q(is_superuser=True) | Q(groups__name=Role.ADMINISTRATOR))
         .distinct()
         .order_by("pk")
     )
-    for administrator in administrators:
-        notify(administrator, "constant_missing", context, key=f"constant-missing:{identifier}")
-    return fallback
 
 
 _change_listeners: list = []

@@ -1,10 +1,14 @@
-"""Demo data for `make run` and manual checks. Each app adds its part through `DEMO_STEPS`."""
+"""The kernel's demo data: departments, one user per role, the constants' users, the schedule.
+
+Each app has its own ``demo`` package with ``DEMO_STEPS``; ``config.demo`` runs them in order.
+"""
 
 from django.contrib.auth.models import Group
-from django.db import transaction
 
+from .constants import assign_demo_users
 from .models import Department, User
 from .roles import Role
+from .worktime import seed_work_schedule
 
 DEMO_PASSWORD = "admin24-demo"  # noqa: S105 - printed on purpose; seed_demo refuses production
 
@@ -61,35 +65,9 @@ def seed_structure() -> list[str]:
     return created
 
 
-# Later apps append (label, callable) pairs; each callable must be idempotent.
-DEMO_STEPS = [("structure and users", seed_structure)]
-
-
-@transaction.atomic
-def seed_demo() -> dict[str, object]:
-    return {label: step() for label, step in DEMO_STEPS}
-
-
-from .constants import assign_demo_users  # noqa: E402 - kept next to the step it adds
-
-DEMO_STEPS.append(("global constants: clerk and IT director", assign_demo_users))
-
-from .worktime import seed_work_schedule  # noqa: E402 - kept next to the step it adds
-
-DEMO_STEPS.append(("working calendar", seed_work_schedule))
-
-from crm.demo import seed_crm  # noqa: E402 - kept next to the step it adds
-
-DEMO_STEPS.append(("CRM: companies, contacts, leads in every stage, tasks", seed_crm))
-
-from servicedesk.demo import seed_servicedesk  # noqa: E402 - kept next to the step it adds
-
-DEMO_STEPS.append(("Service Desk: services, settings, tickets in every status", seed_servicedesk))
-
-from crm.demo_deals import seed_deals  # noqa: E402 - kept next to the step it adds
-
-DEMO_STEPS.append(("CRM: deals in every stage of «Заключение договора», with their tasks", seed_deals))
-
-from crm.demo_regular import seed_regular_payments  # noqa: E402 - kept next to the step it adds
-
-DEMO_STEPS.append(("CRM: regular payments at every stage, invoices sent, a renewal due soon", seed_regular_payments))
+# The kernel's steps; ``config.demo`` runs them before every app's.
+DEMO_STEPS = [
+    ("structure and users", seed_structure),
+    ("global constants: clerk and IT director", assign_demo_users),
+    ("working calendar", seed_work_schedule),
+]

@@ -14,7 +14,7 @@ def database_status() -> str:
 
 
 def broker_status() -> str:
-    from .celery import app
+    from celery import current_app as app
 
     try:
         with app.connection_for_write() as conn:

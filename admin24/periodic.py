@@ -1,7 +1,8 @@
-"""The fixed periodic tasks, declared in code and synced to django-celery-beat at start.
+"""How a periodic task is declared, and the kernel's own.
 
-`python manage.py setup_periodic_tasks` writes them (and removes ours that are gone), so the
-schedule in the database always matches this list. Beat must run exactly once.
+Each app declares its fixed periodic tasks in its ``periodic`` module; ``config.periodic`` lists
+them all and `python manage.py setup_periodic_tasks` writes them (and removes ours that are gone),
+so the schedule in the database always matches the code. Beat must run exactly once.
 """
 
 from dataclasses import dataclass
@@ -14,6 +15,4 @@ class PeriodicTask:
     every_seconds: int
 
 
-PERIODIC_TASKS: list[PeriodicTask] = []
-PERIODIC_TASKS.append(PeriodicTask("run due actions", "admin24.run_due_actions", 30))
-PERIODIC_TASKS.append(PeriodicTask("sweep outbox", "notifications.sweep_outbox", 60))
+PERIODIC_TASKS = [PeriodicTask("run due actions", "admin24.run_due_actions", 30)]

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "admin24.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django
 
@@ -47,7 +47,7 @@ def baseline(request):
     return HttpResponse(TABLE.render({"rows": baseline_rows()}, request))
 
 
-urlpatterns = [path("bench/baseline/", baseline), path("", include("admin24.urls"))]
+urlpatterns = [path("bench/baseline/", baseline), path("", include("config.urls"))]
 
 
 def arguments(doc: str) -> argparse.Namespace:

@@ -149,7 +149,7 @@ def main() -> None:
         server = subprocess.Popen(
             [
                 str(Path(sys.executable).parent / "gunicorn"),
-                "admin24.wsgi:application",
+                "config.wsgi:application",
                 f"--workers={WORKERS}",
                 f"--bind=127.0.0.1:{port}",
                 "--log-level=warning",
@@ -357,7 +357,7 @@ def check_rows(answered: dict[str, int], *, in_flight: int) -> None:
 def purge_broker() -> None:
     """Drop the delivery tasks the intakes queued (no worker ran during the bench)."""
     try:
-        from admin24.celery import app
+        from config.celery import app
 
         app.control.purge()
     except Exception as exc:  # the bench's figures are already printed; a leftover queue is only noise

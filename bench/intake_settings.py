@@ -4,7 +4,7 @@ The floor view is mounted only here, never in the production URLconf. The rate l
 raised because the load generator posts thousands of forms from one address.
 """
 
-from admin24.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "bench.intake_urls"
 SERVICEDESK_FORM_RATE_PER_IP = "1000000/h"

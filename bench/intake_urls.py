@@ -33,4 +33,4 @@ def floor(request):
     return HttpResponse(f"#{row_id}", status=201)
 
 
-urlpatterns = [path("bench/floor/", floor), path("", include("admin24.urls"))]
+urlpatterns = [path("bench/floor/", floor), path("", include("config.urls"))]

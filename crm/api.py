@@ -23,7 +23,6 @@ from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
-from admin24.api.urls import router
 
 from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
 from .models.directory import company_name_key
@@ -483,11 +482,11 @@ class PublicLeadViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         )
 
 
-router.register("companies", CompanyViewSet, basename="company")
-router.register("contacts", ContactViewSet, basename="contact")
-router.register("leads", LeadViewSet, basename="lead")
-router.register("tasks", TaskViewSet, basename="task")
-router.register("public/leads", PublicLeadViewSet, basename="public-lead")
-
-# Deals and contracts live in their own module, which uses the helpers above.
-from . import api_deals  # noqa: E402, F401
+# (prefix, viewset, basename) — ``config.api`` puts every app's routes on /api/v1/.
+ROUTES = [
+    ("companies", CompanyViewSet, "company"),
+    ("contacts", ContactViewSet, "contact"),
+    ("leads", LeadViewSet, "lead"),
+    ("tasks", TaskViewSet, "task"),
+    ("public/leads", PublicLeadViewSet, "public-lead"),
+]

@@ -17,7 +17,6 @@ from admin24.api.moves import MoveActionMixin, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.api.uploads import upload_action
-from admin24.api.urls import router
 
 from .api import _RESPONSIBLE, StageFieldsMixin
 from .api_billing import REGULAR_FIELDS, ContractRenewalActions, ContractRenewalFields, DealBillingActions
@@ -198,5 +197,8 @@ class ContractViewSet(ContractRenewalActions, AccessFilteredMixin, viewsets.Read
         return queryset
 
 
-router.register("deals", DealViewSet, basename="deal")
-router.register("contracts", ContractViewSet, basename="contract")
+# (prefix, viewset, basename) — ``config.api`` puts every app's routes on /api/v1/.
+ROUTES = [
+    ("deals", DealViewSet, "deal"),
+    ("contracts", ContractViewSet, "contract"),
+]

@@ -6,8 +6,6 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from admin24.api.urls import router
-
 from . import services
 from .models import Notification
 
@@ -57,4 +55,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         return Response({"marked": services.notifications_mark_all_read(user=request.user)})
 
 
-router.register("notifications", NotificationViewSet, basename="notification")
+# (prefix, viewset, basename) — ``config.api`` puts every app's routes on /api/v1/.
+ROUTES = [
+    ("notifications", NotificationViewSet, "notification"),
+]

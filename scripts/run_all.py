@@ -12,8 +12,8 @@ PORT = os.environ.get("PORT", "8000")
 
 COMMANDS = {
     "web": [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}"],
-    "worker": [PYTHON, "-m", "celery", "-A", "admin24", "worker", "--loglevel=INFO", "--concurrency=2"],
-    "beat": [PYTHON, "-m", "celery", "-A", "admin24", "beat", "--loglevel=INFO"],
+    "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"],
+    "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
 }
 
 

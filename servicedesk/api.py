@@ -25,7 +25,6 @@ from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
-from admin24.api.urls import router
 from admin24.roles import is_administrator
 from crm.phones import normalize_email, normalize_phone
 
@@ -362,6 +361,9 @@ class PublicTicketViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         )
 
 
-router.register("tickets", TicketViewSet, basename="ticket")
-router.register("services", ServiceViewSet, basename="service")
-router.register("public/tickets", PublicTicketViewSet, basename="public-ticket")
+# (prefix, viewset, basename) — ``config.api`` puts every app's routes on /api/v1/.
+ROUTES = [
+    ("tickets", TicketViewSet, "ticket"),
+    ("services", ServiceViewSet, "service"),
+    ("public/tickets", PublicTicketViewSet, "public-ticket"),
+]

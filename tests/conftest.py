@@ -36,7 +36,7 @@ def eager_celery():
     Set on the Celery app itself: it read its settings once, so overriding the Django setting
     in a test changes nothing.
     """
-    from admin24.celery import app
+    from config.celery import app
 
     previous = app.conf.task_always_eager
     app.conf.task_always_eager = True

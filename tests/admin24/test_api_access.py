@@ -12,8 +12,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from admin24.api.permissions import AccessFilteredMixin
-from admin24.api.urls import router
 from admin24.roles import Role
+from config.api import router
 from crm.models import Company, Contact, Contract, Deal, Lead, Task
 from notifications.models import Notification
 from servicedesk import services as desk_services

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from admin24.celery import app
+from config.celery import app
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,9 +29,9 @@ def test_a_real_worker_answers_through_redis():
     assert settings.CELERY_BROKER_URL.startswith("redis://")
     queue = f"test-{uuid.uuid4().hex[:8]}"
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "admin24", "worker", "-Q", queue, "-P", "solo", "--loglevel=WARNING"],
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-P", "solo", "--loglevel=WARNING"],
         cwd=ROOT,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "admin24.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings"},
     )
     try:
         token = uuid.uuid4().hex

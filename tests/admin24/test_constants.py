@@ -3,9 +3,10 @@
 import pytest
 
 from admin24 import constants
-from admin24.demo import DEMO_STEPS, seed_structure
+from admin24.demo import seed_structure
 from admin24.models import GlobalConstant
 from admin24.roles import Role
+from config.demo import DEMO_STEPS
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ def test_health_is_ok_when_database_and_broker_answer(client):
 
 
 def test_health_names_the_broker_when_it_is_down(client, settings):
-    from admin24.celery import app
+    from config.celery import app
 
     old = app.conf.broker_url
     app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1

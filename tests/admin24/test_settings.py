@@ -17,7 +17,7 @@ SHOW = (
 
 def run(code: str, tmp_path, **env_overrides):
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DEBUG"}}
-    env.update({"DJANGO_SETTINGS_MODULE": "admin24.settings", "VAR_DIR": str(tmp_path / "var"), **env_overrides})
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings", "VAR_DIR": str(tmp_path / "var"), **env_overrides})
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
 
 

@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from admin24 import timers
 from admin24.models import Department, ScheduledAction
-from admin24.periodic import PERIODIC_TASKS
 from admin24.roles import Role
 from admin24.tasks import run_due_actions
+from config.periodic import PERIODIC_TASKS
 from tests.factories import UserFactory
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -370,7 +370,7 @@ def test_a_saved_override_tells_other_processes_again_once_committed(django_capt
 
 @pytest.mark.django_db
 def test_seed_demo_makes_sure_the_schedule_exists():
-    from admin24.demo import seed_demo
+    from config.demo import seed_demo
 
     WorkSchedule.objects.all().delete()
     seed_demo()

@@ -1,4 +1,4 @@
-from admin24.demo import seed_demo
+from config.demo import seed_demo
 from crm.models import Company, Contact, Deal, Lead, LeadStage, Task
 
 

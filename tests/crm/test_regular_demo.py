@@ -1,4 +1,4 @@
-from admin24.demo import seed_demo
+from config.demo import seed_demo
 from crm.models import Deal, DealPipeline, RegularStage
 from crm.services.renewal import renewal_due_at
 from notifications.models import OutboxMessage

@@ -1,6 +1,6 @@
 import pytest
 
-from admin24.celery import app
+from config.celery import app
 
 
 @pytest.fixture(autouse=True)

@@ -57,7 +57,7 @@ def test_beat_and_a_worker_fire_a_scheduled_action_once_and_one_email_lands(tmp_
     tick_the_clock_every_second()
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "admin24.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url(),
         "CELERY_TASK_DEFAULT_QUEUE": f"roundtrip-{uuid.uuid4().hex[:8]}",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
@@ -67,7 +67,7 @@ def test_beat_and_a_worker_fire_a_scheduled_action_once_and_one_email_lands(tmp_
     }
     for name in ("ANYMAIL_ESP", "EMAIL_URL", "CELERY_TASK_ALWAYS_EAGER"):
         env.pop(name, None)
-    celery = [sys.executable, "-m", "celery", "-A", "admin24"]
+    celery = [sys.executable, "-m", "celery", "-A", "config"]
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
     processes = [
         subprocess.Popen(

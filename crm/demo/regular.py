@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from admin24.models import User
 
-from .models import Company, ContractStage, Deal, DealPipeline, RegularStage
-from .pipelines import engine
-from .services.billing import add_months, invoice_attach, invoice_mark_paid
-from .services.contracts import deal_win
+from ..models import Company, ContractStage, Deal, DealPipeline, RegularStage
+from ..pipelines import engine
+from ..services.billing import add_months, invoice_attach, invoice_mark_paid
+from ..services.contracts import deal_win
 
 DEMO_INVOICE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

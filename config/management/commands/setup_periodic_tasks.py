@@ -2,13 +2,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
-from admin24.periodic import PERIODIC_TASKS
+from config.periodic import PERIODIC_TASKS
 
 OWNED_PREFIX = "admin24:"
 
 
 class Command(BaseCommand):
-    help = "Write the periodic tasks declared in admin24.periodic to django-celery-beat's tables."
+    help = "Write the periodic tasks declared in config.periodic to django-celery-beat's tables."
 
     @transaction.atomic
     def handle(self, *args, **options):

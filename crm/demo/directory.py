@@ -1,4 +1,4 @@
-"""The CRM's part of `seed_demo`: a directory, leads in every stage of the board, tasks.
+"""The CRM directory part of `seed_demo`: a directory, leads in every stage of the board, tasks.
 
 Idempotent: every card is looked up by its name first, so a second run adds nothing.
 """
@@ -9,11 +9,11 @@ from django.utils import timezone
 
 from admin24.models import User
 
-from .models import Company, Contact, Lead, LeadSource, LeadStage, Task
-from .pipelines.engine import move
-from .services.directory import company_create, contact_create
-from .services.leads import lead_create, lead_mark_duplicate_of
-from .services.tasks import task_create
+from ..models import Company, Contact, Lead, LeadSource, LeadStage, Task
+from ..pipelines.engine import move
+from ..services.directory import company_create, contact_create
+from ..services.leads import lead_create, lead_mark_duplicate_of
+from ..services.tasks import task_create
 
 COMPANIES = [
     # name, INN, KPP, address, website, responsible

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "notifications",
     "crm",
     "servicedesk",
+    "config",
 ]
 
 MIDDLEWARE = [
@@ -81,9 +82,9 @@ MIDDLEWARE = [
     "admin24.timezones.UserTimeZoneMiddleware",
 ]
 
-ROOT_URLCONF = "admin24.urls"
-WSGI_APPLICATION = "admin24.wsgi.application"
-ASGI_APPLICATION = "admin24.asgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
 
 TEMPLATES = [
     {

@@ -12,8 +12,8 @@ from django.utils import timezone
 from admin24 import timers
 from admin24.models import User
 
-from . import robots, services
-from .models import DeskSettings, Service, Ticket, TicketSource, TicketStatus
+from .. import robots, services
+from ..models import DeskSettings, Service, Ticket, TicketSource, TicketStatus
 
 SERVICES = [
     # name, description, responsible, reaction (hours), resolution (hours)

@@ -13,10 +13,10 @@ from django.utils import timezone
 
 from admin24.models import User
 
-from .models import Company, ContractStage, Deal, DealPipeline, Task
-from .pipelines import engine
-from .services.deals import deal_attach_file, deal_update
-from .services.tasks import task_complete
+from ..models import Company, ContractStage, Deal, DealPipeline, Task
+from ..pipelines import engine
+from ..services.deals import deal_attach_file, deal_update
+from ..services.tasks import task_complete
 
 DEMO_PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from admin24.demo import DEMO_PASSWORD, USERS, seed_demo
+from admin24.demo import DEMO_PASSWORD, USERS
+from config.demo import seed_demo
 
 
 class Command(BaseCommand):

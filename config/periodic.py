@@ -1,0 +1,6 @@
+"""Every app's fixed periodic tasks, synced to django-celery-beat by `setup_periodic_tasks`."""
+
+from admin24 import periodic as kernel
+from notifications import periodic as notifications
+
+PERIODIC_TASKS = [*kernel.PERIODIC_TASKS, *notifications.PERIODIC_TASKS]

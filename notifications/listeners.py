@@ -1,0 +1,25 @@
+"""What the notifications app does when the kernel reports something (registered in ``apps.ready``)."""
+
+from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy
+
+from admin24 import constants
+
+from .services import notify
+
+
+@constants.on_missing
+def tell_administrators_a_constant_is_missing(constant, *, fallback) -> None:
+    """Every administrator hears once per constant (the key) that the work went to someone else."""
+    context = {
+        "identifier": constant.identifier,
+        "name": constant.name,
+        "constant": constant.identifier,
+        "constant_name": constant.name,
+        # Lazy, so each administrator reads it in their own language.
+        "fallback": format_lazy(gettext_lazy("The work went to {name} instead."), name=str(fallback)),
+        "link": reverse("admin:admin24_globalconstant_change", args=[constant.pk]),
+    }
+    for administrator in constants.administrators():
+        notify(administrator, "constant_missing", context, key=f"constant-missing:{constant.identifier}")
