@@ -4,7 +4,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_calendar  # noqa: F401 - registers the working-calendar admin
-from .models import AccessRule, Department, User
+from .models import AccessRule, Activity, Department, User
 from .roles import Role
 
 
@@ -89,3 +89,17 @@ class AccessRuleAdmin(admin.ModelAdmin):
 
 
 from . import admin_clock, admin_constants  # noqa: E402, F401 - importing registers their ModelAdmins
+
+
+@admin.register(Activity)
+class ActivityAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "verb", "target_type", "target_id", "actor", "text"]
+    list_filter = ["verb", "target_type"]
+    list_select_related = ["actor", "target_type"]
+    readonly_fields = [f.name for f in Activity._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

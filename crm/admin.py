@@ -2,8 +2,9 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from admin24.workflow import MoveRefused
+
 from .models import (
-    Activity,
     ChecklistTemplate,
     Company,
     Contact,
@@ -17,7 +18,6 @@ from .models import (
     Task,
     TaskChecklistItem,
 )
-from .pipelines.engine import MoveRefused
 from .services.deals import deals_mark_payment_received
 
 
@@ -121,20 +121,6 @@ class CrmSettingsAdmin(admin.ModelAdmin):
         return not CrmSettings.objects.exists()
 
     def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Activity)
-class ActivityAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "verb", "target_type", "target_id", "actor", "text"]
-    list_filter = ["verb", "target_type"]
-    list_select_related = ["actor", "target_type"]
-    readonly_fields = [f.name for f in Activity._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
         return False
 
 

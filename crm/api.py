@@ -23,11 +23,11 @@ from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
+from admin24.workflow import pipeline_for
 
 from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
 from .models.directory import company_name_key
 from .phones import normalize_email, normalize_phone, validate_phone
-from .pipelines.base import pipeline_for
 from .public_forms import PublicLeadForm, public_rate_limited
 from .services import directory, leads, tasks
 

@@ -9,9 +9,9 @@ from django.utils.translation import gettext_lazy as _
 from admin24.access import Action, level_for
 from admin24.boards import Board, Field
 from admin24.boards.board import card_url, person_fields
+from admin24.workflow import MoveRefused, move
 
 from .models import Lead, Task
-from .pipelines.engine import MoveRefused, move
 from .pipelines.leads import PIPELINE as LEAD_PIPELINE
 
 

@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Field
 from admin24.boards.board import card_url, format_amount, person_fields
+from admin24.workflow import MoveRefused, move
 
 from .boards import next_open_task_deadline
 from .models import Deal, DealPipeline
 from .pipelines import contract, regular
-from .pipelines.engine import MoveRefused, move
 
 
 def _local(value):

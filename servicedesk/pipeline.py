@@ -1,6 +1,6 @@
 """The ticket pipeline: statuses in board order and what happens when a ticket enters each.
 
-Moves go through ``crm.pipelines.engine.move`` like every other pipeline; the buttons, the
+Moves go through ``admin24.workflow.move`` like every other pipeline; the buttons, the
 board, the API and the clock all end up there (through ``servicedesk.services``).
 """
 
@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from admin24 import worktime
-from crm.pipelines.base import ACTIVE, HOLD, WON, Pipeline, Stage
+from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
 
 from . import robots
 from .emails import email_client

@@ -10,10 +10,9 @@ import time
 
 from django.utils.translation import gettext as _
 
-from admin24 import timers
+from admin24 import timers, workflow
 from admin24.structure import supervisor_of
 from admin24.tasks import run_due_actions
-from crm.pipelines import engine
 from notifications.services import notify
 
 from .links import ticket_card_path
@@ -95,7 +94,7 @@ def _resolution_breached(ticket: Ticket, action) -> None:
 def _deferral_over(ticket: Ticket, action) -> None:
     if ticket.status != TicketStatus.DEFERRED:
         return
-    engine.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The deferral is over."))
+    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The deferral is over."))
     _tell_staff(
         ticket,
         title=_("Back in work: %(ticket)s") % {"ticket": ticket},

@@ -4,7 +4,7 @@ Clients' channels (web form, public API) call ``accept_ticket``, which stores th
 leaves the rest to one clock action right after commit; staff and the staff API call
 ``create_ticket``, which does everything at once;
 the staff pages, the board, the API and the clock change a ticket's status through
-``ticket_move`` and its named shorthands, which all go through the one pipeline engine.
+``ticket_move`` and its named shorthands, which all go through the one pipeline workflow.
 """
 
 import datetime
@@ -20,14 +20,11 @@ from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 
-from admin24 import worktime
+from admin24 import activity, workflow, worktime
 from admin24.access import Action, can
-from admin24.models import ScheduledAction
-from crm.models import Activity
+from admin24.models import Activity, ScheduledAction
+from admin24.workflow import MoveRefused
 from crm.phones import normalize_phone
-from crm.pipelines import engine
-from crm.pipelines.engine import MoveRefused
-from crm.services import activity
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
 from notifications.services import notify
 
@@ -280,35 +277,35 @@ def _ensure_can_edit(by, ticket: Ticket) -> None:
 
 def ticket_move(*, ticket: Ticket, to: str, by, reason: str = "") -> Ticket:
     """Move the ticket to status ``to`` (board drags, API, buttons). Raises MoveRefused / PermissionDenied."""
-    return engine.move(ticket, to, by=by, reason=reason)
+    return workflow.move(ticket, to, by=by, reason=reason)
 
 
 def _expect(ticket: Ticket, status: str, by, message) -> None:
     """The named actions mean one move each; "reopen" on a new ticket is refused, not turned into "start"."""
     if ticket.status != status:
-        raise MoveRefused(message, allowed=engine.allowed_moves(ticket, by))
+        raise MoveRefused(message, allowed=workflow.allowed_moves(ticket, by))
 
 
 def ticket_start(*, ticket: Ticket, by) -> Ticket:
     """«Начать выполнение»: the client is told that work has started."""
     _expect(ticket, TicketStatus.NEW, by, _("Only a new ticket can be started."))
-    return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by)
+    return workflow.move(ticket, TicketStatus.IN_PROGRESS, by=by)
 
 
 def ticket_resume(*, ticket: Ticket, by) -> Ticket:
     """Back to work before the deferral ends; its pending automatic return is cancelled."""
     _expect(ticket, TicketStatus.DEFERRED, by, _("Only a deferred ticket can be resumed."))
-    return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by)
+    return workflow.move(ticket, TicketStatus.IN_PROGRESS, by=by)
 
 
 def ticket_complete(*, ticket: Ticket, by, note: str = "") -> Ticket:
     """«Завершить»: the client is told, with the note when there is one."""
-    return engine.move(ticket, TicketStatus.DONE, by=by, reason=note)
+    return workflow.move(ticket, TicketStatus.DONE, by=by, reason=note)
 
 
 def ticket_reopen(*, ticket: Ticket, by, reason: str = "") -> Ticket:
     _expect(ticket, TicketStatus.DONE, by, _("Only a done ticket can be reopened."))
-    return engine.move(ticket, TicketStatus.IN_PROGRESS, by=by, reason=reason)
+    return workflow.move(ticket, TicketStatus.IN_PROGRESS, by=by, reason=reason)
 
 
 def default_return_at(*, now: datetime.datetime | None = None, desk: DeskSettings | None = None) -> datetime.datetime:
@@ -334,7 +331,7 @@ def ticket_defer(*, ticket: Ticket, by, return_at: datetime.datetime | None = No
             )
     # The pipeline's robot keeps a return time set on the instance, else it takes the default.
     ticket.deferred_until = return_at
-    return engine.move(ticket, TicketStatus.DEFERRED, by=by, reason=reason)
+    return workflow.move(ticket, TicketStatus.DEFERRED, by=by, reason=reason)
 
 
 TICKET_FIELDS = {"subject", "description", "service", "client_name", "client_email", "client_phone", "client_company"}

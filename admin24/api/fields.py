@@ -3,8 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from admin24 import workflow
 from admin24.models import User
-from crm.pipelines import engine
 
 
 def user_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
@@ -28,4 +28,4 @@ class AllowedMovesField(serializers.Field):
     def to_representation(self, entity):
         editable = self.context.get("editable_ids")
         may_edit = None if editable is None else entity.pk in editable
-        return engine.allowed_moves(entity, self.context["request"].user, may_edit=may_edit)
+        return workflow.allowed_moves(entity, self.context["request"].user, may_edit=may_edit)

@@ -10,9 +10,8 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from admin24 import access
+from admin24 import access, workflow
 from admin24.access import Action
-from crm.pipelines import engine
 
 from .errors import service_call
 
@@ -41,7 +40,7 @@ class StageListMixin:
 
 
 # The ``move`` action. A viewset changes ``move_serializer_class`` when its moves take more than a
-# target and a reason, and ``perform_move`` when a move is more than ``engine.move``.
+# target and a reason, and ``perform_move`` when a move is more than ``workflow.move``.
 class MoveActionMixin:
     move_serializer_class = MoveSerializer
 
@@ -63,7 +62,7 @@ class MoveActionMixin:
             )(cls)
 
     def perform_move(self, *, entity, by, to, reason, **details):
-        return engine.move(entity, to, by=by, reason=reason)
+        return workflow.move(entity, to, by=by, reason=reason)
 
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
@@ -74,7 +73,7 @@ class MoveActionMixin:
         body.is_valid(raise_exception=True)
         try:
             entity = service_call(self.perform_move, entity=entity, by=request.user, **body.validated_data)
-        except engine.MoveRefused as refused:
+        except workflow.MoveRefused as refused:
             return Response(
                 {"detail": refused.message, "allowed_moves": refused.allowed}, status=status.HTTP_409_CONFLICT
             )

@@ -11,10 +11,10 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from admin24 import workflow
 from admin24.models import User
 
 from ..models import Company, ContractStage, Deal, DealPipeline, Task
-from ..pipelines import engine
 from ..services.deals import deal_attach_file, deal_update
 from ..services.tasks import task_complete
 
@@ -65,7 +65,7 @@ def _walk(deal: Deal, stage: str) -> None:
         deal = deal_attach_file(deal=deal, by=None, kind="proposal", upload=_pdf("kp.pdf"))
         _complete_open(deal, Task.Kind.PROPOSAL)
     if reached >= order.index(ContractStage.CONTRACT):
-        engine.move(deal, ContractStage.CONTRACT, by=None)
+        workflow.move(deal, ContractStage.CONTRACT, by=None)
     if reached >= order.index(ContractStage.AWAITING_PAYMENT):
         signed = timezone.localdate() - datetime.timedelta(days=10)
         deal = deal_attach_file(deal=deal, by=None, kind="contract", upload=_pdf("dogovor.pdf"))
@@ -76,11 +76,11 @@ def _walk(deal: Deal, stage: str) -> None:
     if reached >= order.index(ContractStage.PAID):
         deal = deal_update(deal=deal, by=None, payment_received=True)
     if stage == ContractStage.AUDIT:
-        engine.move(deal, ContractStage.AUDIT, by=None)
+        workflow.move(deal, ContractStage.AUDIT, by=None)
     if stage == ContractStage.CLOSING_DOCS:
-        engine.move(deal, ContractStage.CLOSING_DOCS, by=None)
+        workflow.move(deal, ContractStage.CLOSING_DOCS, by=None)
     if stage in hold:
-        engine.move(deal, stage, by=None, reason=REASONS[stage])
+        workflow.move(deal, stage, by=None, reason=REASONS[stage])
 
 
 def seed_deals() -> int:
@@ -104,7 +104,7 @@ def seed_deals() -> int:
             offices=offices,
             client_request=title,
         )
-        engine.start(deal, by=None)
+        workflow.start(deal, by=None)
         _walk(deal, stage)
         created += 1
     return created

@@ -8,9 +8,9 @@ import datetime
 from django.utils import timezone
 
 from admin24.models import User
+from admin24.workflow import move
 
 from ..models import Company, Contact, Lead, LeadSource, LeadStage, Task
-from ..pipelines.engine import move
 from ..services.directory import company_create, contact_create
 from ..services.leads import lead_create, lead_mark_duplicate_of
 from ..services.tasks import task_create

@@ -12,10 +12,10 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from admin24 import workflow
 from admin24.models import User
 
 from ..models import Company, ContractStage, Deal, DealPipeline, RegularStage
-from ..pipelines import engine
 from ..services.billing import add_months, invoice_attach, invoice_mark_paid
 from ..services.contracts import deal_win
 
@@ -62,7 +62,7 @@ def _take_to(deal: Deal, stage: str, number: str) -> None:
     if stage == RegularStage.INVOICE_FORMING:
         return
     if stage == RegularStage.FAILED:
-        engine.move(deal, RegularStage.FAILED, by=None, reason=FAILED_REASON)
+        workflow.move(deal, RegularStage.FAILED, by=None, reason=FAILED_REASON)
         return
     deal = _invoice(deal, number)
     if stage == RegularStage.INVOICE_SENT:
@@ -70,7 +70,7 @@ def _take_to(deal: Deal, stage: str, number: str) -> None:
     invoice_mark_paid(deal=deal, by=None)
     deal.refresh_from_db()
     if stage == RegularStage.CLOSING_DOCS and deal.stage != RegularStage.CLOSING_DOCS:
-        engine.move(deal, RegularStage.CLOSING_DOCS, by=None)
+        workflow.move(deal, RegularStage.CLOSING_DOCS, by=None)
 
 
 def seed_regular_payments() -> int:

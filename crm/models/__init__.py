@@ -1,6 +1,5 @@
 """The CRM's models, one module per concern; Django finds them all through this package."""
 
-from .activity import Activity
 from .deals import Contract, ContractStage, Deal, DealPipeline, LostReason, RegularStage
 from .directory import Company, Contact, ContactEmail, ContactPhone
 from .leads import Lead, LeadSource, LeadStage
@@ -8,7 +7,6 @@ from .settings import CrmSettings
 from .tasks import ChecklistTemplate, Task, TaskChecklistItem
 
 __all__ = [
-    "Activity",
     "ChecklistTemplate",
     "Company",
     "Contact",

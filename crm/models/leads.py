@@ -43,7 +43,7 @@ class LeadSource(models.TextChoices):
 class Lead(ConcurrentTransitionMixin, SearchText):
     """A request from a possible client, qualified through the lead pipeline (SPEC §2).
 
-    Stage changes go through ``crm.pipelines.engine.move``; the transition methods below only
+    Stage changes go through ``admin24.workflow.move``; the transition methods below only
     declare which moves exist.
     """
 

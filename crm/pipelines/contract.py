@@ -21,16 +21,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, timers, worktime
+from admin24 import constants, timers, workflow, worktime
 from admin24.roles import Role, has_role
 from admin24.structure import supervisor_of
+from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
 
 from ..models import ChecklistTemplate, ContractStage, Deal, LostReason, Task
 from ..models.deals import CONTRACT_ACTIVE
 from ..services import tasks as task_services
 from ..services.deals import deal_remind
-from . import engine
-from .base import ACTIVE, HOLD, LOST, Pipeline, Stage
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
 PAYMENT_REMINDER = "crm.deal.payment_reminder"
@@ -319,7 +318,7 @@ def _move_on_completion(task_kind: str, stage: str, to: str):
     def effect(task, *, by):
         deal = task.deal
         if deal is not None and deal.pipeline == PIPELINE.key and deal.stage == stage:
-            engine.move(deal, to, by=None, reason=_("The task “%(task)s” is done.") % {"task": task.title})
+            workflow.move(deal, to, by=None, reason=_("The task “%(task)s” is done.") % {"task": task.title})
 
     return effect
 
@@ -367,7 +366,7 @@ def _win_at_the_payment_date(deal, action):
 
     try:
         deal_win(deal=deal, by=None)
-    except engine.MoveRefused as refusal:
+    except workflow.MoveRefused as refusal:
         # Someone emptied a field «Регулярные платежи» needs: the responsible hears why, and
         # the deal tries again at the start of the next working day.
         today = timezone.localdate()

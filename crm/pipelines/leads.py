@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import timers, worktime
+from admin24 import timers, workflow, worktime
+from admin24.workflow import ACTIVE, LOST, WON, Pipeline, Stage
 from notifications.services import notify
 
 from ..links import card_link
@@ -21,8 +22,6 @@ from ..models import Lead, LeadSource, LeadStage, Task
 from ..models.leads import CLOSED_STAGES
 from ..services import tasks as task_services
 from ..services.conversion import convert_lead
-from . import engine
-from .base import ACTIVE, LOST, WON, Pipeline, Stage
 
 CALL_ATTEMPTS = 5
 CALLBACK_RETURN = "crm.lead.callback_return"
@@ -129,7 +128,7 @@ def _count_failed_call(lead, *, by, from_stage, reason):
     if lead.source == LeadSource.PHONE:
         return
     if lead.failed_calls >= CALL_ATTEMPTS:
-        engine.move(
+        workflow.move(
             lead,
             LeadStage.UNREACHABLE,
             by=None,
@@ -144,7 +143,7 @@ def _count_failed_call(lead, *, by, from_stage, reason):
 @timers.handler(CALLBACK_RETURN)
 def _return_for_next_call(lead, action):
     if lead.stage == LeadStage.NO_ANSWER:
-        engine.move(lead, LeadStage.IN_PROGRESS, by=None, reason=_("Time for the next call."))
+        workflow.move(lead, LeadStage.IN_PROGRESS, by=None, reason=_("Time for the next call."))
 
 
 @PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)

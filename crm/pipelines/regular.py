@@ -18,16 +18,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, timers, worktime
+from admin24 import constants, timers, workflow, worktime
 from admin24.structure import supervisor_of
+from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 
 from ..models import Deal, RegularStage, Task
 from ..services import billing
 from ..services import renewal as _renewal  # noqa: F401  registers the contract-end clock handler
 from ..services import tasks as task_services
 from ..services.deals import deal_remind
-from . import engine
-from .base import ACTIVE, LOST, Pipeline, Stage
 from .contract import end_of_working_day_after, start_of_working_day
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
@@ -155,7 +154,7 @@ def _next_period_and_pause(deal, *, by, from_stage, reason):
     billing.next_period_deal(deal)
     moment = act_forming_moment(deal)
     if moment <= timezone.now():
-        engine.move(
+        workflow.move(
             deal,
             RegularStage.CLOSING_DOCS,
             by=None,
@@ -214,7 +213,7 @@ def _remind_about_the_unpaid_invoice(deal, action):
 
 @timers.handler(ACT_FORMING_PAUSE)
 def _closing_documents_are_due(deal, action):
-    engine.move(
+    workflow.move(
         deal,
         RegularStage.CLOSING_DOCS,
         by=None,

@@ -22,15 +22,14 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, timers
+from admin24 import activity, constants, timers, workflow
 from admin24.access import Action, can
+from admin24.models import Activity
 from notifications.models import OutboxMessage
 from notifications.services import notify
 
 from ..links import card_link
-from ..models import Activity, Deal, DealPipeline, RegularStage, Task
-from ..pipelines import engine
-from . import activity
+from ..models import Deal, DealPipeline, RegularStage, Task
 from . import deals as deal_services
 
 INVOICE_TEMPLATE = "invoice"
@@ -211,7 +210,7 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
         data={"invoice_to": address, "outbox": message.pk},
     )
     if deal.stage == RegularStage.INVOICE_FORMING:
-        engine.move(deal, RegularStage.INVOICE_SENT, by=by, reason=_("The invoice is sent to the client."))
+        workflow.move(deal, RegularStage.INVOICE_SENT, by=by, reason=_("The invoice is sent to the client."))
     return InvoiceOutcome(deal=deal, sent=True)
 
 
@@ -239,7 +238,7 @@ def invoice_mark_paid(*, deal: Deal, by) -> Deal:
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_SENT, RegularStage.INVOICE_PAID)
     if deal.stage == RegularStage.INVOICE_SENT:
-        engine.move(deal, RegularStage.INVOICE_PAID, by=by, reason=_("The invoice is paid."))
+        workflow.move(deal, RegularStage.INVOICE_PAID, by=by, reason=_("The invoice is paid."))
     return deal
 
 
@@ -322,7 +321,7 @@ def next_period_deal(deal: Deal) -> Deal | None:
         text=_("The deal for the next period is created: %(deal)s") % {"deal": created.title},
         data={"next": created.pk},
     )
-    engine.start(created, by=None)
+    workflow.start(created, by=None)
     return created
 
 

@@ -4,9 +4,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Activity, Contract, Deal, DealPipeline, RegularStage
-from ..pipelines import engine
-from . import activity, renewal
+from admin24 import activity, workflow
+from admin24.models import Activity
+
+from ..models import Contract, Deal, DealPipeline, RegularStage
+from . import renewal
 
 
 def contract_number(deal: Deal) -> str:
@@ -37,7 +39,7 @@ def deal_win(*, deal: Deal, by) -> Contract:
     # Saved first, so the regular pipeline's robots see the deal where it is going.
     deal.pipeline = DealPipeline.REGULAR
     deal.save(update_fields=["pipeline", "updated_at"])
-    engine.move(
+    workflow.move(
         deal,
         RegularStage.INVOICE_FORMING,
         by=by,

@@ -2,10 +2,11 @@
 
 from django.utils.translation import gettext as _
 
-from ..models import Activity, Company, Contact, Deal, DealPipeline, Lead
+from admin24 import activity, workflow
+from admin24.models import Activity
+
+from ..models import Company, Contact, Deal, DealPipeline, Lead
 from ..models.deals import ContractStage
-from ..pipelines import engine
-from . import activity
 from .directory import company_create, contact_create, find_company, find_contacts
 
 
@@ -57,7 +58,7 @@ def convert_lead(lead: Lead, *, by) -> Deal:
         client_request=lead.client_request,
     )
     activity.record(target=deal, verb=Activity.Verb.CREATED, by=by, data={"lead": lead.pk})
-    engine.start(deal, by=by)
+    workflow.start(deal, by=by)
     lead.contact, lead.company = contact, company
     lead.save(update_fields=["contact", "company", "updated_at"])
     activity.record(

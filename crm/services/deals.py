@@ -8,15 +8,16 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
+from admin24 import activity, workflow
 from admin24.access import Action, can
+from admin24.models import Activity
 from notifications.services import notify
 from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
 from ..links import card_link
-from ..models import Activity, ContractStage, Deal, DealPipeline, Task
-from ..pipelines import engine
+from ..models import ContractStage, Deal, DealPipeline, Task
 from ..validators import validate_contract_date
-from . import activity, renewal
+from . import renewal
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 # What a proposal or a contract may be: PDF, Word (old and new), OpenDocument text, or a scan.
@@ -99,7 +100,7 @@ def _pay_if_flagged(deal: Deal, *, by) -> None:
         and deal.pipeline == DealPipeline.CONTRACT
         and deal.stage == ContractStage.AWAITING_PAYMENT
     ):
-        engine.move(deal, ContractStage.PAID, by=by, reason=_("The payment is received."))
+        workflow.move(deal, ContractStage.PAID, by=by, reason=_("The payment is received."))
 
 
 @transaction.atomic

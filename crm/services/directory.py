@@ -7,12 +7,13 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from admin24 import activity
 from admin24.access import Action, Level, can, level_for
+from admin24.models import Activity
 
-from ..models import Activity, Company, Contact, ContactEmail, ContactPhone
+from ..models import Company, Contact, ContactEmail, ContactPhone
 from ..models.directory import company_name_key
 from ..phones import normalize_email, normalize_phone
-from . import activity
 
 COMPANY_FIELDS = {"name", "inn", "kpp", "address", "phones", "emails", "website", "responsible", "notes"}
 CONTACT_FIELDS = {"full_name", "position", "company", "telegram", "responsible", "notes"}

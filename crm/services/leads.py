@@ -4,16 +4,16 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from admin24 import activity, workflow
 from admin24.access import Action, Level, can, level_for
+from admin24.models import Activity
 from admin24.roles import Role, role_names
 from notifications.services import notify
 
 from ..links import card_link
-from ..models import Activity, ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
+from ..models import ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
 from ..models.leads import ACTIVE_STAGES
 from ..phones import normalize_email, normalize_phone
-from ..pipelines import engine
-from . import activity
 from .directory import find_contacts
 from .distribution import choose_lead_responsible
 
@@ -98,7 +98,7 @@ def lead_create(*, by, source: str = LeadSource.MANUAL, **fields) -> Lead:
             verb=Activity.Verb.DUPLICATE_FOUND,
             data={"lead": lead.duplicate_of_id, "contact": lead.duplicate_contact_id},
         )
-    engine.start(lead, by=by)
+    workflow.start(lead, by=by)
     if lead.responsible is not None and lead.responsible != by:
         _notify_assigned(lead)
     return lead
@@ -198,5 +198,5 @@ def lead_qualify(
 
 def lead_convert(*, lead: Lead, by) -> Deal:
     """Move the lead to «Целевой клиент»: the pipeline's robot creates the contact, company and deal."""
-    engine.move(lead, LeadStage.QUALIFIED, by=by)
+    workflow.move(lead, LeadStage.QUALIFIED, by=by)
     return lead.deals.order_by("-pk").first()

@@ -18,16 +18,14 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
-from admin24 import constants, timers, worktime
+from admin24 import activity, constants, timers, workflow, worktime
 from admin24.access import Action, can
-from admin24.models import ScheduledAction
+from admin24.models import Activity, ScheduledAction
 from notifications.services import notify
 
 from ..links import card_link
-from ..models import Activity, Contract, ContractStage, Deal, DealPipeline
-from ..pipelines import engine
+from ..models import Contract, ContractStage, Deal, DealPipeline
 from ..validators import validate_contract_date
-from . import activity
 from .billing import add_months
 
 RENEWAL_DUE = "crm.contract.renewal_due"
@@ -185,7 +183,7 @@ def renewal_create(*, contract: Contract) -> Deal:
     activity.record(target=deal, verb=Activity.Verb.CREATED, text=text, data={"contract": contract.pk})
     if old is not None:
         activity.record(target=old, verb=Activity.Verb.NOTE, text=text, data={"renewal": deal.pk})
-    engine.start(deal, by=None)
+    workflow.start(deal, by=None)
     if contract.responsible is not None:
         notify(
             contract.responsible,

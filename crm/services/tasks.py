@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
+from admin24 import activity
 from admin24.access import Action, can
+from admin24.models import Activity
 
-from ..models import Activity, ChecklistTemplate, Task, TaskChecklistItem
-from . import activity
+from ..models import ChecklistTemplate, Task, TaskChecklistItem
 
 Kind = Task.Kind
 

@@ -8,16 +8,16 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from admin24 import activity
 from admin24.access import Action, can
 from admin24.downloads import protected_download
+from admin24.workflow import MoveRefused, allowed_moves, move
 
 from ..deal_boards import DealBoard
 from ..deal_forms import DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular
-from ..pipelines.engine import MoveRefused, allowed_moves, move
-from ..services import activity
 from ..services.deals import DOCUMENT_FIELDS, deal_save_card, holds_open_task
 from .common import ensure_can_edit, readable_or_404
 

@@ -6,13 +6,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for
+from admin24.workflow import MoveRefused, allowed_moves, move
 
 from ..forms import LeadForm, MoveForm, QualificationForm
 from ..models import Lead, LeadStage
-from ..pipelines.engine import MoveRefused, allowed_moves, move
 from ..pipelines.leads import PIPELINE
-from ..services import activity
 from ..services.leads import (
     lead_convert,
     lead_create,

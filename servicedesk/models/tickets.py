@@ -78,7 +78,7 @@ class TicketQuerySet(models.QuerySet):
 class Ticket(ConcurrentTransitionMixin, SearchText):
     """A client's request to the Service Desk (SPEC §1).
 
-    Status changes go through ``crm.pipelines.engine.move`` (the services in
+    Status changes go through ``admin24.workflow.move`` (the services in
     ``servicedesk.services`` call it); the transition methods only declare which moves exist.
     """
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
 from admin24.boards.board import card_url, person_fields
-from crm.pipelines.engine import MoveRefused
+from admin24.workflow import MoveRefused
 
 from .. import services
 from ..forms import TicketFilterForm

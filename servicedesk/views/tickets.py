@@ -12,10 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from admin24 import activity
 from admin24.access import Action, can, filter_queryset
-from crm.models import Activity
-from crm.pipelines.engine import MoveRefused, allowed_moves
-from crm.services import activity
+from admin24.models import Activity
+from admin24.workflow import MoveRefused, allowed_moves
 
 from .. import services
 from ..emails import client_page_path

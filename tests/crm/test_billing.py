@@ -8,9 +8,9 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
+from admin24 import workflow
 from admin24.roles import Role
 from crm.models import Contract, Deal, DealPipeline, RegularStage
-from crm.pipelines import engine
 from crm.services.renewal import renewal_track
 from notifications.models import OutboxMessage
 from tests.crm.conftest import msk
@@ -58,7 +58,7 @@ def regular_deal(manager, *, start=datetime.date(2027, 3, 1), emails=("buh@romas
         period_start=start,
         period_end=billing_end(start),
     )
-    engine.start(deal, by=None)
+    workflow.start(deal, by=None)
     return deal
 
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from admin24 import timers
 from admin24.models import CalendarDay
+from admin24.workflow import move
 from crm.models import LeadSource, LeadStage, Task
-from crm.pipelines.engine import move
 from crm.services.leads import lead_create
 from notifications.models import Notification
 

@@ -2,8 +2,8 @@
 
 import pytest
 
+from admin24.workflow import MoveRefused, move
 from crm.models import Company, Contact, ContractStage, Deal, LeadStage, Task
-from crm.pipelines.engine import MoveRefused, move
 from crm.services import tasks as task_services
 from crm.services.leads import lead_convert, lead_create
 from tests.factories import CompanyFactory, ContactFactory

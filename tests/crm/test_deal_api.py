@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 
 from admin24.models import ScheduledAction
 from admin24.roles import Role
+from admin24.workflow import MoveRefused, move
 from crm.models import Contract, ContractStage, Deal, Task
-from crm.pipelines.engine import MoveRefused, move
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 
 PDF = b"%PDF-1.4\n%%EOF\n"

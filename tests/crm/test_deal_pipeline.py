@@ -7,11 +7,11 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from admin24 import timers
-from admin24.models import GlobalConstant
+from admin24.models import Activity, GlobalConstant
 from admin24.roles import Role
-from crm.models import Activity, Contract, ContractStage, Deal, RegularStage, Task
+from admin24.workflow import MoveRefused, allowed_moves, move
+from crm.models import Contract, ContractStage, Deal, RegularStage, Task
 from crm.pipelines import contract as contract_pipeline
-from crm.pipelines.engine import MoveRefused, allowed_moves, move
 from crm.services.deals import deal_attach_file, deal_update
 from crm.services.leads import lead_convert, lead_create
 from crm.services.tasks import TaskCompletionError, task_complete

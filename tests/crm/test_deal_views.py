@@ -10,8 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from admin24.roles import Role
+from admin24.workflow import move
 from crm.models import Contract, ContractStage, Deal, LostReason, Task
-from crm.pipelines.engine import move
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,12 +3,12 @@
 import pytest
 
 from admin24.access import filter_queryset
-from admin24.models import ScheduledAction
+from admin24.activity import timeline
+from admin24.models import Activity, ScheduledAction
 from admin24.roles import Role
-from crm.models import Activity, Lead, LeadStage
+from admin24.workflow import MoveRefused, move
+from crm.models import Lead, LeadStage
 from crm.pipelines import leads as lead_pipeline
-from crm.pipelines.engine import MoveRefused, move
-from crm.services.activity import timeline
 from crm.services.leads import lead_create
 from tests.factories import DepartmentFactory, LeadFactory, UserFactory
 

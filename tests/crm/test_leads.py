@@ -4,8 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from admin24.roles import Role
+from admin24.workflow import MoveRefused, allowed_moves, move
 from crm.models import CrmSettings, LeadSource, LeadStage
-from crm.pipelines.engine import MoveRefused, allowed_moves, move
 from crm.public_forms import PublicLeadForm
 from crm.services.leads import (
     lead_create,

@@ -8,12 +8,11 @@ import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from admin24 import timers
+from admin24 import timers, workflow
 from admin24.models import GlobalConstant, ScheduledAction
 from admin24.roles import Role
+from admin24.workflow import MoveRefused, move
 from crm.models import Contract, Deal, DealPipeline, RegularStage, Task
-from crm.pipelines import engine
-from crm.pipelines.engine import MoveRefused, move
 from crm.services import billing
 from crm.services.billing import BillingError, closing_docs_mark_received, invoice_attach, invoice_mark_paid
 from notifications.models import Notification, OutboxMessage
@@ -88,7 +87,7 @@ def regular_deal(
         period_start=start,
         period_end=end,
     )
-    engine.start(deal, by=None)
+    workflow.start(deal, by=None)
     return deal
 
 

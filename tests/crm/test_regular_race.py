@@ -8,10 +8,10 @@ import pytest
 import time_machine
 from django.db import connection, transaction
 
+from admin24 import workflow
 from admin24.roles import Role
+from admin24.workflow import MoveRefused
 from crm.models import Contract, Deal, DealPipeline, RegularStage
-from crm.pipelines import engine
-from crm.pipelines.engine import MoveRefused
 from crm.services import billing
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, UserFactory
@@ -79,7 +79,7 @@ def test_racing_creations_of_the_next_period_find_one_deal(sent):
 
 def test_racing_moves_to_invoice_paid_create_one_next_deal(sent):
     def pay():
-        return engine.move(Deal.objects.get(pk=sent.pk), RegularStage.INVOICE_PAID, by=None).stage
+        return workflow.move(Deal.objects.get(pk=sent.pk), RegularStage.INVOICE_PAID, by=None).stage
 
     with time_machine.travel(msk(2027, 3, 12, 11), tick=False):
         outcomes, errors = race(pay)

@@ -5,10 +5,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.utils import translation
 
+from admin24.activity import timeline
+from admin24.models import Activity
 from admin24.roles import Role
-from crm.models import Activity, ChecklistTemplate, Task
+from crm.models import ChecklistTemplate, Task
 from crm.services import tasks as task_services
-from crm.services.activity import timeline
 from crm.services.tasks import TaskCompletionError, task_complete, task_create, task_reopen
 from tests.factories import DealFactory, UserFactory
 

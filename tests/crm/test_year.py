@@ -9,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from admin24 import timers, worktime
 from admin24.roles import Role
+from admin24.workflow import move
 from crm.models import ContractStage, Deal, DealPipeline, RegularStage, Task
-from crm.pipelines.engine import move
 from crm.pipelines.regular import act_forming_moment
 from crm.services.billing import closing_docs_mark_received, invoice_attach, invoice_mark_paid
 from notifications.models import Notification, OutboxMessage

@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from admin24 import timers
 from admin24.models import ScheduledAction
 from admin24.roles import Role
-from crm.pipelines.engine import MoveRefused
+from admin24.workflow import MoveRefused
 from notifications.models import Notification, OutboxMessage
 from servicedesk import services
 from servicedesk.emails import thread_root

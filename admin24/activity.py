@@ -3,7 +3,7 @@
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
-from ..models import Activity
+from admin24.models import Activity
 
 
 def record(*, target: Model, verb: str, by=None, text: str = "", data: dict | None = None) -> Activity:

@@ -39,6 +39,7 @@ class Activity(models.Model):
     data = models.JSONField(_("data"), default=dict, blank=True)
 
     class Meta:
+        db_table = "crm_activity"  # the table predates the kernel owning the model
         verbose_name = _("activity")
         verbose_name_plural = _("activities")
         ordering = ["-created_at", "-id"]

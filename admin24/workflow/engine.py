@@ -1,4 +1,4 @@
-"""The one way an entity changes stage, for every pipeline (DESIGN.md "Pipelines and robots").
+"""The one way an entity changes stage, for every pipeline of every app.
 
 ``move`` checks the user's rights, that the pipeline has the move and the move's guards, then in
 one transaction applies the django-fsm transition, counts the stage entry (the automation clock
@@ -14,19 +14,11 @@ from django_fsm import ConcurrentTransition
 
 from admin24 import timers
 from admin24.access import Action, can
+from admin24.models import Activity
 
-from ..models import Activity
-from ..services import activity
-from .base import Pipeline, pipeline_for
-
-
-class MoveRefused(Exception):
-    """A move the pipeline does not allow now, with a message for people and where it could go."""
-
-    def __init__(self, message, *, allowed=()):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.allowed = list(allowed)
+from .. import activity
+from .errors import MoveRefused
+from .pipeline import Pipeline, pipeline_for
 
 
 def _state(entity, pipeline: Pipeline) -> str:
