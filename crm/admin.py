@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24.workflow import MoveRefused
+from admin24.workflow import DomainError
 
 from .models import (
     ChecklistTemplate,
@@ -85,7 +85,7 @@ class DealAdmin(admin.ModelAdmin):
     def mark_payment_received(self, request, queryset):
         try:
             count = deals_mark_payment_received(deals=queryset, by=request.user)
-        except MoveRefused as refusal:
+        except DomainError as refusal:
             self.message_user(request, refusal.message, messages.ERROR)
         else:
             self.message_user(request, _("Payment received on %(count)d deals.") % {"count": count})

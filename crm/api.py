@@ -401,10 +401,7 @@ class TaskViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelView
 
     def _task_action(self, request, fn, **kwargs):
         task = self.get_object()
-        try:
-            task = service_call(fn, task=task, by=request.user, **kwargs)
-        except tasks.TaskCompletionError as error:
-            return Response({"detail": error.message, "missing": error.missing}, status=status.HTTP_409_CONFLICT)
+        task = service_call(fn, task=task, by=request.user, **kwargs)
         task = self.get_queryset().model.objects.prefetch_related("checklist").get(pk=task.pk)
         return Response(TaskSerializer(task, context=self.get_serializer_context()).data)
 

@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from admin24 import access
 from admin24.access import Action
-from admin24.api.errors import Conflict, service_call
+from admin24.api.errors import service_call
 from admin24.api.uploads import FileUploadSerializer, upload_action
 
 from .models import Deal
@@ -95,12 +95,6 @@ class DealBillingActions:
             return Response({"detail": outcome.problem}, status=status.HTTP_409_CONFLICT)
         return self._represent(outcome.deal)
 
-    def _billing_call(self, fn, **kwargs):
-        try:
-            return service_call(fn, **kwargs)
-        except billing.BillingError as error:
-            raise Conflict(error.message) from None
-
     @upload_action(
         "invoice",
         body=InvoiceUploadSerializer,
@@ -116,7 +110,7 @@ class DealBillingActions:
     def invoice(self, request, deal, data):
         """Attach (or replace) the period's invoice: it is emailed to the contact's first address at once."""
         self.check_object_permissions(request, deal)
-        outcome = self._billing_call(
+        outcome = service_call(
             billing.invoice_attach,
             deal=deal,
             by=request.user,
@@ -134,21 +128,21 @@ class DealBillingActions:
     @action(detail=True, methods=["post"], url_path="send-invoice")
     def send_invoice(self, request, pk=None):
         """Send the attached invoice again (e.g. once the contact has an email address)."""
-        outcome = self._billing_call(billing.invoice_send, deal=self.get_object(), by=request.user)
+        outcome = service_call(billing.invoice_send, deal=self.get_object(), by=request.user)
         return self._invoice_outcome(outcome)
 
     @extend_schema(request=None, responses={200: OpenApiResponse(), 409: InvoiceRefusedSerializer})
     @action(detail=True, methods=["post"], url_path="invoice-paid")
     def invoice_paid(self, request, pk=None):
         """The client paid: the deal moves to «Счёт оплачен» (the next period's deal is created)."""
-        deal = self._billing_call(billing.invoice_mark_paid, deal=self.get_object(), by=request.user)
+        deal = service_call(billing.invoice_mark_paid, deal=self.get_object(), by=request.user)
         return self._represent(deal)
 
     @extend_schema(request=None, responses={200: OpenApiResponse(), 409: InvoiceRefusedSerializer})
     @action(detail=True, methods=["post"], url_path="closing-docs-received")
     def closing_docs_received(self, request, pk=None):
         """The client has the closing documents: the period is complete, reminders stop."""
-        deal = self._billing_call(billing.closing_docs_mark_received, deal=self.get_object(), by=request.user)
+        deal = service_call(billing.closing_docs_mark_received, deal=self.get_object(), by=request.user)
         return self._represent(deal)
 
     @extend_schema(

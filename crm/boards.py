@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from admin24.access import Action, level_for
 from admin24.boards import Board, Field
 from admin24.boards.board import card_url, person_fields
-from admin24.workflow import MoveRefused, move
+from admin24.workflow import move
 
 from .models import Lead, Task
 from .pipelines.leads import PIPELINE as LEAD_PIPELINE
@@ -35,7 +35,6 @@ class LeadBoard(Board):
     source_field = "source"
     csv_filename = "leads.csv"
     create_label = _("New lead")
-    refused_errors = (MoveRefused,)
     list_fields = [
         Field(_("Title"), lambda lead: lead.title, sort="title", link=True),
         Field(_("Stage"), lambda lead: lead.get_stage_display(), sort="stage"),

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Field
 from admin24.boards.board import card_url, format_amount, person_fields
-from admin24.workflow import MoveRefused, move
+from admin24.workflow import move
 
 from .boards import next_open_task_deadline
 from .models import Deal, DealPipeline
@@ -26,7 +26,6 @@ class DealBoard(Board):
     amount_field = "amount"
     switcher_template = "crm/deals/_pipeline_switcher.html"
     csv_filename = "deals.csv"
-    refused_errors = (MoveRefused,)
     list_fields = [
         Field(_("Title"), lambda deal: deal.title, sort="title", link=True),
         Field(_("Stage"), lambda deal: DealBoard.pipeline_of(deal).label_of(deal.stage), sort="stage"),

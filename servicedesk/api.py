@@ -344,9 +344,6 @@ class PublicTicketViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
             if not form.is_valid():
                 return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
             ticket = web.submit(request=request, form=form, source=TicketSource.API)
-        except guards.Refused as refused:
-            code = status.HTTP_429_TOO_MANY_REQUESTS if refused.message == guards.TOO_MANY else 400
-            return Response({"detail": str(refused.message)}, status=code)
         except DjangoValidationError as error:
             return Response({"detail": " ".join(error.messages)}, status=status.HTTP_400_BAD_REQUEST)
         return Response(

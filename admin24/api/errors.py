@@ -6,6 +6,17 @@ from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, PermissionDenied, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from admin24.workflow import DomainError
+
+
+def exception_handler(exc, context):
+    """DRF's handler, and every domain refusal as its status (409 unless it says otherwise) with its data."""
+    if isinstance(exc, DomainError):
+        return Response(exc.as_data(), status=exc.status_code)
+    return drf_exception_handler(exc, context)
 
 
 def service_call(fn, **kwargs):

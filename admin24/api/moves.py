@@ -6,7 +6,7 @@ and 403 when access rights forbid changing the card.
 """
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -71,10 +71,5 @@ class MoveActionMixin:
         entity = self.get_object()
         body = self.move_serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            entity = service_call(self.perform_move, entity=entity, by=request.user, **body.validated_data)
-        except workflow.MoveRefused as refused:
-            return Response(
-                {"detail": refused.message, "allowed_moves": refused.allowed}, status=status.HTTP_409_CONFLICT
-            )
+        entity = service_call(self.perform_move, entity=entity, by=request.user, **body.validated_data)
         return Response(self.get_serializer(entity).data)

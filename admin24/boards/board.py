@@ -27,6 +27,7 @@ from django.utils.translation import gettext
 from admin24.access import Action, can, filter_queryset
 from admin24.structure import department_subtree_ids
 
+from ..workflow import DomainError
 from .filters import BoardFilterForm, Scope
 from .search import normalise
 
@@ -149,8 +150,6 @@ class Board:
     csv_fields: ClassVar[list[Field] | None] = None  # defaults to list_fields
     csv_filename: ClassVar[str] = "export.csv"
     create_label: ClassVar[Any] = ""
-    # The errors the move service raises for a refused move; their text is shown to the user.
-    refused_errors: ClassVar[tuple[type[Exception], ...]] = ()
 
     # --- what a pipeline provides -------------------------------------------------------------
     def stages(self) -> list[Stage]:
@@ -330,6 +329,6 @@ class Board:
             return MoveOutcome(403, gettext("You may not change this card."))
         try:
             self.move(obj, to, by=by, reason=reason)
-        except self.refused_errors as error:
-            return MoveOutcome(409, str(getattr(error, "message", error)), list(getattr(error, "allowed", None) or []))
+        except DomainError as refusal:
+            return MoveOutcome(refusal.status_code, refusal.message, refusal.allowed or [])
         return MoveOutcome(200)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy
 from admin24 import activity, constants, timers, workflow
 from admin24.access import Action, can
 from admin24.models import Activity
+from admin24.workflow import DomainError
 from notifications.models import OutboxMessage
 from notifications.services import notify
 
@@ -38,12 +39,8 @@ PLACEHOLDERS = ("company", "period", "amount", "invoice_number")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
 
 
-class BillingError(Exception):
+class BillingError(DomainError):
     """The request cannot be done now; the message says why, for people."""
-
-    def __init__(self, message):
-        super().__init__(str(message))
-        self.message = str(message)
 
 
 # --- periods ----------------------------------------------------------------------------------

@@ -18,19 +18,18 @@ from django.utils.translation import gettext as _
 from admin24 import activity
 from admin24.access import Action, can
 from admin24.models import Activity
+from admin24.workflow import DomainError
 
 from ..models import ChecklistTemplate, Task, TaskChecklistItem
 
 Kind = Task.Kind
 
 
-class TaskCompletionError(Exception):
-    """The task cannot be completed now; the message says why (what is missing)."""
+class TaskCompletionError(DomainError):
+    """The task cannot be completed now; the message says why and ``missing`` what to fill in."""
 
     def __init__(self, message, *, missing=()):
-        super().__init__(str(message))
-        self.message = str(message)
-        self.missing = list(missing)
+        super().__init__(message, missing=missing)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from admin24.access import Action, filter_queryset
+from admin24.workflow import DomainError
 
 from ..models import Contract, Deal
 from ..services import billing, renewal
@@ -101,7 +102,7 @@ def invoice_upload(request, pk: int):
         outcome = billing.invoice_attach(
             deal=deal, by=request.user, upload=form.cleaned_data["invoice"], number=form.cleaned_data["number"]
         )
-    except (ValidationError, billing.BillingError) as error:
+    except (ValidationError, DomainError) as error:
         messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
     else:
         _report(request, outcome)
@@ -113,7 +114,7 @@ def invoice_upload(request, pk: int):
 def invoice_send_again(request, pk: int):
     try:
         _report(request, billing.invoice_send(deal=_deal(request, pk), by=request.user))
-    except billing.BillingError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     return _back(pk)
 
@@ -123,7 +124,7 @@ def invoice_send_again(request, pk: int):
 def invoice_paid(request, pk: int):
     try:
         billing.invoice_mark_paid(deal=_deal(request, pk), by=request.user)
-    except billing.BillingError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The invoice is paid."))
@@ -135,7 +136,7 @@ def invoice_paid(request, pk: int):
 def closing_docs_received(request, pk: int):
     try:
         billing.closing_docs_mark_received(deal=_deal(request, pk), by=request.user)
-    except billing.BillingError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The closing documents are received."))

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from admin24 import activity
 from admin24.access import Action, can
 from admin24.downloads import protected_download
-from admin24.workflow import MoveRefused, allowed_moves, move
+from admin24.workflow import DomainError, allowed_moves, move
 
 from ..deal_boards import DealBoard
 from ..deal_forms import DealForm, DealMoveForm
@@ -97,7 +97,7 @@ def deal_save(request, pk: int):
             form.add_error(name if name in form.fields else None, errors)
         messages.error(request, _("The deal is not saved: %(errors)s") % {"errors": " ".join(error.messages)})
         return _card(request, deal, form)
-    except MoveRefused as refusal:
+    except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
         messages.success(request, _("The deal is saved."))
@@ -115,7 +115,7 @@ def deal_move(request, pk: int):
         return redirect("crm:deal-detail", pk=deal.pk)
     try:
         move(deal, form.cleaned_data["to"], by=request.user, reason=form.reason_text())
-    except MoveRefused as refusal:
+    except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
         messages.success(

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_POST
 
 from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for
-from admin24.workflow import MoveRefused, allowed_moves, move
+from admin24.workflow import DomainError, allowed_moves, move
 
 from ..forms import LeadForm, MoveForm, QualificationForm
 from ..models import Lead, LeadStage
@@ -116,7 +116,7 @@ def lead_move(request, pk: int):
         else:
             move(lead, form.cleaned_data["to"], by=request.user, reason=form.cleaned_data["reason"])
             deal = None
-    except MoveRefused as refusal:
+    except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
         if deal is not None:

@@ -10,10 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from admin24.access import Action, can, filter_queryset
+from admin24.workflow import DomainError
 
 from ..forms import TaskCompleteForm
 from ..models import Task, TaskChecklistItem
-from ..services.tasks import TaskCompletionError, checklist_set_done, missing_requirements, task_complete, task_reopen
+from ..services.tasks import checklist_set_done, missing_requirements, task_complete, task_reopen
 from .common import ensure_can_edit, readable_or_404
 
 MY_TASKS_LIMIT = 500
@@ -79,7 +80,7 @@ def task_complete_view(request, pk: int):
     form.is_valid()
     try:
         task_complete(task=task, by=request.user, comment=form.cleaned_data.get("comment", ""))
-    except TaskCompletionError as error:
+    except DomainError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, _("The task is done."))

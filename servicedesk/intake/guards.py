@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from admin24.workflow import DomainError
 from crm.phones import normalize_email
 
 from . import shared_cache
@@ -29,10 +30,12 @@ EXPIRED = _("The form has expired. Reload the page and send it again.")
 AUTOMATED = _("Your request looks automated and was not accepted. If it is not, write to us by email.")
 
 
-class Refused(Exception):
+class Refused(DomainError):
+    """The intake will not take this post: 429 over a rate limit, 400 for a stale or automated form."""
+
     def __init__(self, message):
-        super().__init__(str(message))
-        self.message = message
+        super().__init__(message)
+        self.status_code = 429 if message == TOO_MANY else 400
 
 
 def rate_per_ip() -> str:

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
 from admin24.boards.board import card_url, person_fields
-from admin24.workflow import MoveRefused
 
 from .. import services
 from ..forms import TicketFilterForm
@@ -36,7 +35,6 @@ class TicketBoard(Board):
     responsible_field = "assignee"
     source_field = "source"
     csv_filename = "tickets.csv"
-    refused_errors = (MoveRefused,)
     list_fields = [
         Field(_("Number"), lambda t: t.display_number, sort="number", link=True),
         Field(_("Subject"), lambda t: t.subject, sort="subject"),

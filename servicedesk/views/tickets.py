@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from admin24 import activity
 from admin24.access import Action, can, filter_queryset
 from admin24.models import Activity
-from admin24.workflow import MoveRefused, allowed_moves
+from admin24.workflow import DomainError, allowed_moves
 
 from .. import services
 from ..emails import client_page_path
@@ -131,7 +131,7 @@ def ticket_action(request, pk: int, action: str):
         return redirect("servicedesk:ticket", pk=ticket.pk)
     try:
         _run(request, ticket, chosen)
-    except MoveRefused as refusal:
+    except DomainError as refusal:
         messages.error(request, refusal.message)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
