@@ -5,7 +5,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Field
-from admin24.boards.board import card_url, format_amount, person_fields
+from admin24.boards.amounts import format_amount
+from admin24.boards.board import card_url, person_fields
 from admin24.workflow import move
 
 from .boards import next_open_task_deadline

@@ -7,5 +7,6 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self):
-        # The kernel reports to listeners instead of importing this app.
-        from . import listeners  # noqa: F401
+        # The kernel reports to listeners instead of importing this app; the delivery task is
+        # registered in every process (web included), because the services publish it by name.
+        from . import listeners, tasks  # noqa: F401

@@ -28,6 +28,7 @@ from email.utils import make_msgid
 from functools import partial
 from urllib.parse import urlsplit
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -313,10 +314,10 @@ def notifications_mark_all_read(*, user) -> int:
 
 
 def _publish(message_id: int) -> bool:
-    from .tasks import deliver
-
+    # By name from Celery's registry: the task module calls these services, so importing it here
+    # would close an import circle.
     try:
-        deliver.delay(message_id)
+        current_app.tasks["notifications.deliver"].delay(message_id)
     except Exception:
         # The row is committed and pending: the sweeper publishes it once the broker is back.
         log.warning("outbox message %s: could not publish its delivery task", message_id, exc_info=True)

@@ -14,20 +14,21 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
-from decimal import Decimal
 from functools import lru_cache
 from typing import Any, ClassVar
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.urls import path, reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from admin24.access import Action, can, filter_queryset
 from admin24.structure import department_subtree_ids
 
 from ..workflow import DomainError
+from . import views
+from .amounts import format_amount
 from .filters import BoardFilterForm, Scope
 from .search import normalise
 
@@ -126,12 +127,6 @@ def card_url(name: str, pk: int) -> str:
     return _url_pattern(name).replace(str(_PK_MARK), str(pk), 1)
 
 
-def format_amount(value) -> str:
-    if value is None:
-        return ""
-    return formats.number_format(Decimal(value), decimal_pos=0, use_l10n=True, force_grouping=True)
-
-
 class Board:
     """Subclass per pipeline; an instance is stateless and shared by every request."""
 
@@ -184,8 +179,6 @@ class Board:
 
     # --- URLs --------------------------------------------------------------------------------
     def urlpatterns(self, prefix: str) -> list:
-        from . import views
-
         return [
             path(f"{prefix}", views.board_page, {"board": self}, name=f"{self.slug}_board"),
             path(f"{prefix}column/", views.board_column, {"board": self}, name=f"{self.slug}_column"),

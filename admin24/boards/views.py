@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from .board import format_amount
+from .amounts import format_amount
 from .export import csv_rows
 
 
