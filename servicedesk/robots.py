@@ -11,7 +11,7 @@ import time
 from django.utils.translation import gettext as _
 
 from admin24 import timers
-from admin24.structure import supervisor_of
+from admin24.structure import recipient_for
 from admin24.tasks import run_due_actions
 from crm.pipelines import engine
 from notifications.services import notify
@@ -42,12 +42,11 @@ def schedule_return(ticket: Ticket) -> None:
 
 
 def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
-    recipients = [ticket.assignee] if ticket.assignee is not None else []
-    if supervisor and ticket.assignee is not None:
-        head = supervisor_of(ticket.assignee)
-        if head is not None and head not in recipients:
-            recipients.append(head)
-    for user in recipients:
+    # The assignee and, with ``supervisor``, the assignee's supervisor as well.
+    recipients = [ticket.assignee]
+    if supervisor:
+        recipients.append(recipient_for(ticket.assignee, supervisor=True))
+    for user in filter(None, recipients):
         notify(
             user,
             "reminder",

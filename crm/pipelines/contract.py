@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from admin24 import constants, timers, worktime
 from admin24.roles import Role, has_role
-from admin24.structure import supervisor_of
+from admin24.structure import recipient_for
 
 from ..models import ChecklistTemplate, ContractStage, Deal, LostReason, Task
 from ..models.deals import CONTRACT_ACTIVE
@@ -335,7 +335,7 @@ _move_on_completion(Task.Kind.AUDIT, ContractStage.AUDIT, ContractStage.CLOSING_
 @timers.handler(FEEDBACK_REMINDER)
 def _remind_about_feedback(deal, action):
     to_supervisor = action.payload.get("to") == "supervisor"
-    recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
+    recipient = recipient_for(deal.responsible, supervisor=to_supervisor)
     days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
     deal_remind(
         deal,

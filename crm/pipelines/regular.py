@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import constants, timers, worktime
-from admin24.structure import supervisor_of
+from admin24.structure import recipient_for
 
 from ..models import Deal, RegularStage, Task
 from ..services import billing
@@ -228,7 +228,7 @@ def _remind_about_closing_documents(deal, action):
         return
     days = int(action.payload.get("days", 0))
     to_supervisor = action.payload.get("to") == "supervisor"
-    recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
+    recipient = recipient_for(deal.responsible, supervisor=to_supervisor)
     deal_remind(
         deal,
         recipient,
