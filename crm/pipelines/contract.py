@@ -187,18 +187,9 @@ for _stage in CONTRACT_ACTIVE:
 # --- robots ---------------------------------------------------------------------------------
 
 
-def _open_automatic_tasks(deal: Deal):
-    return Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN)
-
-
 @PIPELINE.on_enter(*PIPELINE.slugs())
 def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
-    if from_stage:
-        task_services.close_open_tasks(
-            queryset=_open_automatic_tasks(deal),
-            result=_("The deal moved from «%(from)s» to «%(to)s».")
-            % {"from": PIPELINE.label_of(from_stage), "to": PIPELINE.label_of(deal.stage)},
-        )
+    task_services.close_tasks_of_the_stage_left(deal, pipeline=PIPELINE, from_stage=from_stage)
 
 
 @PIPELINE.on_enter(ContractStage.PROPOSAL)

@@ -73,10 +73,6 @@ def _call_task(lead: Lead, attempt: int, due: datetime.datetime, *, by) -> Task:
     )
 
 
-def _open_call_tasks(lead: Lead):
-    return Task.objects.filter(lead=lead, kind=Task.Kind.CALL)
-
-
 # --- guards ---------------------------------------------------------------------------------
 
 
@@ -125,7 +121,7 @@ def _restart_ladder_when_reopened(lead, *, by, from_stage, reason):
 def _count_failed_call(lead, *, by, from_stage, reason):
     lead.failed_calls += 1
     lead.save(update_fields=["failed_calls", "updated_at"])
-    task_services.close_open_tasks(queryset=_open_call_tasks(lead), result=_("No answer."))
+    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=_("No answer."))
     if lead.source == LeadSource.PHONE:
         return
     if lead.failed_calls >= CALL_ATTEMPTS:
@@ -149,7 +145,7 @@ def _return_for_next_call(lead, action):
 
 @PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)
 def _close_call_tasks(lead, *, by, from_stage, reason):
-    task_services.close_open_tasks(queryset=_open_call_tasks(lead), result=_("The lead is closed."))
+    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=_("The lead is closed."))
 
 
 @PIPELINE.on_enter(LeadStage.UNREACHABLE)

@@ -28,10 +28,11 @@ from notifications.models import OutboxMessage
 from notifications.services import notify
 
 from ..links import card_link
-from ..models import Activity, Deal, DealPipeline, RegularStage, Task
+from ..models import Activity, Deal, DealPipeline, RegularStage
 from ..pipelines import engine
 from . import activity
 from . import deals as deal_services
+from . import tasks as task_services
 
 INVOICE_TEMPLATE = "invoice"
 NBSP = "\u00a0"
@@ -254,12 +255,7 @@ def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
     deal.closing_docs_received = True
     deal.save(update_fields=["closing_docs_received", "updated_at"])
     timers.cancel_pending(deal)
-    Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN).update(
-        status=Task.Status.DONE,
-        completed_at=timezone.now(),
-        completed_by=by,
-        result=_("The closing documents are received."),
-    )
+    task_services.close_open_tasks(deal, result=_("The closing documents are received."), by=by)
     activity.record(target=deal, verb=Activity.Verb.UPDATED, by=by, text=_("The closing documents are received."))
     return deal
 
