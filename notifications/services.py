@@ -57,6 +57,7 @@ CLOCK_SLACK = timedelta(seconds=5)
 
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9_]+(?:[./-][a-z0-9_]+)*$")
 _PARTS = ("subject.txt", "body.txt", "body.html")
+STAFF_TEMPLATE = "reminder"
 
 
 class UnknownTemplate(ValueError):
@@ -164,6 +165,20 @@ def notify(
         transaction.on_commit(partial(_publish, message.pk))
         messages.append(message)
     return messages
+
+
+def notify_staff(target, *, to, title: str, text: str, key: str | None, due=None) -> list[OutboxMessage]:
+    """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
+    and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
+    staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
+    card nobody is responsible for. ``key`` as in ``notify``.
+    """
+    if to is None:
+        return []
+    context = {"title": title, "text": text, "link": target.get_absolute_url()}
+    if due is not None:
+        context["due"] = due
+    return notify(to, STAFF_TEMPLATE, context, key=key, target=target)
 
 
 def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:

@@ -14,9 +14,8 @@ from admin24 import timers
 from admin24.structure import recipient_for
 from admin24.tasks import run_due_actions
 from crm.pipelines import engine
-from notifications.services import notify
+from notifications.services import notify_staff
 
-from .links import ticket_card_path
 from .models import Ticket, TicketIntake, TicketStatus
 
 log = logging.getLogger(__name__)
@@ -46,14 +45,8 @@ def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, su
     recipients = [ticket.assignee]
     if supervisor:
         recipients.append(recipient_for(ticket.assignee, supervisor=True))
-    for user in filter(None, recipients):
-        notify(
-            user,
-            "reminder",
-            {"title": title, "text": text, "due": due, "link": ticket_card_path(ticket)},
-            key=key,
-            target=ticket,
-        )
+    for user in recipients:
+        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key)
 
 
 @timers.handler(REACTION_BREACH)

@@ -14,9 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import timers, worktime
-from notifications.services import notify
+from notifications.services import notify_staff
 
-from ..links import card_link
 from ..models import Lead, LeadSource, LeadStage, Task
 from ..models.leads import CLOSED_STAGES
 from ..services import tasks as task_services
@@ -152,17 +151,13 @@ def _close_call_tasks(lead, *, by, from_stage, reason):
 def _tell_manager_unreachable(lead, *, by, from_stage, reason):
     if lead.responsible is None or by == lead.responsible:
         return
-    notify(
-        lead.responsible,
-        "reminder",
-        {
-            "title": _("Lead closed: %(title)s") % {"title": lead.title},
-            "text": _("The lead “%(title)s” is closed as «%(stage)s»: %(reason)s")
-            % {"title": lead.title, "stage": LeadStage.UNREACHABLE.label, "reason": reason},
-            "link": card_link(lead),
-        },
+    notify_staff(
+        lead,
+        to=lead.responsible,
+        title=_("Lead closed: %(title)s") % {"title": lead.title},
+        text=_("The lead “%(title)s” is closed as «%(stage)s»: %(reason)s")
+        % {"title": lead.title, "stage": LeadStage.UNREACHABLE.label, "reason": reason},
         key=f"crm.lead.unreachable:{lead.pk}:{lead.stage_entry_count}",
-        target=lead,
     )
 
 

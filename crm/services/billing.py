@@ -25,9 +25,8 @@ from django.utils.translation import gettext_lazy
 from admin24 import constants, timers
 from admin24.access import Action, can
 from notifications.models import OutboxMessage
-from notifications.services import notify
+from notifications.services import notify, notify_staff
 
-from ..links import card_link
 from ..models import Activity, Deal, DealPipeline, RegularStage
 from ..pipelines import engine
 from . import activity
@@ -220,17 +219,13 @@ def _explain_unsent(deal: Deal, problem: str, *, by) -> None:
     activity.record(
         target=deal, verb=Activity.Verb.NOTE, by=by, text=_("The invoice is not sent: %(why)s") % {"why": problem}
     )
-    if deal.responsible is not None:
-        notify(
-            deal.responsible,
-            "reminder",
-            {
-                "title": _("The invoice is not sent: %(deal)s") % {"deal": deal.title},
-                "text": problem,
-                "link": card_link(deal),
-            },
-            target=deal,
-        )
+    notify_staff(
+        deal,
+        to=deal.responsible,
+        title=_("The invoice is not sent: %(deal)s") % {"deal": deal.title},
+        text=problem,
+        key=None,
+    )
 
 
 @transaction.atomic

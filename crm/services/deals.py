@@ -9,10 +9,9 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, can
-from notifications.services import notify
+from notifications.services import notify_staff
 from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
-from ..links import card_link
 from ..models import Activity, ContractStage, Deal, DealPipeline, Task
 from ..pipelines import engine
 from ..validators import validate_contract_date
@@ -186,7 +185,7 @@ def deal_remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> No
     """A robot's reminder about a deal: an in-app note and email, and a line on the deal's timeline."""
     if recipient is None:
         return
-    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
+    notify_staff(deal, to=recipient, title=title, text=text, key=key)
     activity.record(
         target=deal,
         verb=Activity.Verb.REMINDER_SENT,
