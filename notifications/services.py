@@ -90,6 +90,10 @@ def notify(
     """Tell `recipient` something: an in-app notification for a staff user, one outbox row per channel.
 
     `recipient` is a staff User, a contact-like object (`.email` or `.emails`) or an email address.
+    `template` names a folder of the project's templates directory, whichever app sends it:
+    `templates/notifications/<template>/` with `subject.txt`, `body.txt` (also the in-app text)
+    and `body.html` (extending `notifications/email_base.html`); an app may prefix its names with
+    its own (`servicedesk/ticket_received`). No app keeps notification templates of its own.
     `context["link"]` (a path or URL) becomes the in-app link and an absolute URL in emails. The
     same `key` twice for the same recipient and channel writes nothing new and returns the rows
     written the first time. Call it inside the transaction of the change it reports.
