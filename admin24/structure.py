@@ -31,3 +31,11 @@ def supervisor_of(user: User) -> User | None:
             return head
         department = department.parent
     return None
+
+
+def recipient_for(user: User | None, *, supervisor: bool) -> User | None:
+    """Whom a robot tells about ``user``'s card: ``user``, or with ``supervisor`` their supervisor
+    (None when they have none). Nobody when there is no user."""
+    if supervisor and user is not None:
+        return supervisor_of(user)
+    return user

@@ -60,6 +60,8 @@ class LeadAdmin(admin.ModelAdmin):
     list_select_related = ["responsible"]
     readonly_fields = ["stage", "stage_changed_at", "failed_calls", "callbacks_from", "closing_reason"]
     autocomplete_fields = ["responsible", "duplicate_of", "duplicate_contact", "contact", "company", "created_by"]
+    # get_absolute_url is the staff card notifications link to; the admin keeps no «View on site».
+    view_on_site = False
 
 
 @admin.register(Deal)
@@ -79,6 +81,8 @@ class DealAdmin(admin.ModelAdmin):
         "won_at",
     ]
     autocomplete_fields = ["company", "contact", "responsible", "source_lead", "renews"]
+    # get_absolute_url is the staff card notifications link to; the admin keeps no «View on site».
+    view_on_site = False
     actions = ["mark_payment_received"]
 
     @admin.action(description=gettext_lazy("Mark the payment received (deals awaiting payment move on)"))

@@ -58,6 +58,7 @@ CLOCK_SLACK = timedelta(seconds=5)
 
 _TEMPLATE_NAME = re.compile(r"^[a-z0-9_]+(?:[./-][a-z0-9_]+)*$")
 _PARTS = ("subject.txt", "body.txt", "body.html")
+STAFF_TEMPLATE = "reminder"
 
 
 class UnknownTemplate(ValueError):
@@ -90,6 +91,10 @@ def notify(
     """Tell `recipient` something: an in-app notification for a staff user, one outbox row per channel.
 
     `recipient` is a staff User, a contact-like object (`.email` or `.emails`) or an email address.
+    `template` names a folder of the project's templates directory, whichever app sends it:
+    `templates/notifications/<template>/` with `subject.txt`, `body.txt` (also the in-app text)
+    and `body.html` (extending `notifications/email_base.html`); an app may prefix its names with
+    its own (`servicedesk/ticket_received`). No app keeps notification templates of its own.
     `context["link"]` (a path or URL) becomes the in-app link and an absolute URL in emails. The
     same `key` twice for the same recipient and channel writes nothing new and returns the rows
     written the first time. Call it inside the transaction of the change it reports.
@@ -165,6 +170,20 @@ def notify(
         transaction.on_commit(partial(_publish, message.pk))
         messages.append(message)
     return messages
+
+
+def notify_staff(target, *, to, title: str, text: str, key: str | None, due=None) -> list[OutboxMessage]:
+    """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
+    and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
+    staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
+    card nobody is responsible for. ``key`` as in ``notify``.
+    """
+    if to is None:
+        return []
+    context = {"title": title, "text": text, "link": target.get_absolute_url()}
+    if due is not None:
+        context["due"] = due
+    return notify(to, STAFF_TEMPLATE, context, key=key, target=target)
 
 
 def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:

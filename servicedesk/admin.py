@@ -72,6 +72,8 @@ class TicketAdmin(admin.ModelAdmin):
     list_select_related = ["service", "assignee"]
     date_hierarchy = "created_at"
     autocomplete_fields = ["assignee", "contact", "company", "watchers"]
+    # get_absolute_url is the staff card notifications link to; the admin keeps no «View on site».
+    view_on_site = False
     readonly_fields = [
         "number",
         "status",

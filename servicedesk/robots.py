@@ -11,11 +11,10 @@ import time
 from django.utils.translation import gettext as _
 
 from admin24 import timers, workflow
-from admin24.structure import supervisor_of
+from admin24.structure import recipient_for
 from admin24.tasks import run_due_actions
-from notifications.services import notify
+from notifications.services import notify_staff
 
-from .links import ticket_card_path
 from .models import Ticket, TicketIntake, TicketStatus
 
 log = logging.getLogger(__name__)
@@ -41,19 +40,12 @@ def schedule_return(ticket: Ticket) -> None:
 
 
 def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
-    recipients = [ticket.assignee] if ticket.assignee is not None else []
-    if supervisor and ticket.assignee is not None:
-        head = supervisor_of(ticket.assignee)
-        if head is not None and head not in recipients:
-            recipients.append(head)
+    # The assignee and, with ``supervisor``, the assignee's supervisor as well.
+    recipients = [ticket.assignee]
+    if supervisor:
+        recipients.append(recipient_for(ticket.assignee, supervisor=True))
     for user in recipients:
-        notify(
-            user,
-            "reminder",
-            {"title": title, "text": text, "due": due, "link": ticket_card_path(ticket)},
-            key=key,
-            target=ticket,
-        )
+        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key)
 
 
 @timers.handler(REACTION_BREACH)

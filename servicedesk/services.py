@@ -26,12 +26,11 @@ from admin24.models import Activity, ScheduledAction
 from admin24.workflow import MoveRefused
 from crm.phones import normalize_phone
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
-from notifications.services import notify
+from notifications.services import notify_staff
 
 from . import pipeline, robots, uploads
 from .emails import email_client
 from .intake import statement
-from .links import ticket_card_path
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number
 
@@ -375,17 +374,14 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
         data={"from": previous.pk if previous else None, "to": assignee.pk if assignee else None},
     )
     if assignee is not None and assignee != by:
-        notify(
-            assignee,
-            "reminder",
-            {
-                "title": _("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
-                "text": _("%(who)s gave you ticket %(number)s “%(subject)s”.")
-                % {"who": by or _("Admin24"), "number": ticket.display_number, "subject": ticket.subject},
-                "due": ticket.resolution_due_at,
-                "link": ticket_card_path(ticket),
-            },
-            target=ticket,
+        notify_staff(
+            ticket,
+            to=assignee,
+            title=_("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
+            text=_("%(who)s gave you ticket %(number)s “%(subject)s”.")
+            % {"who": by or _("Admin24"), "number": ticket.display_number, "subject": ticket.subject},
+            due=ticket.resolution_due_at,
+            key=None,
         )
     return ticket
 
@@ -453,18 +449,12 @@ def add_comment(
 
 
 def _tell_assignee_of_reply(ticket: Ticket, comment: TicketComment) -> None:
-    if ticket.assignee is None:
-        return
-    notify(
-        ticket.assignee,
-        "reminder",
-        {
-            "title": _("The client replied: %(ticket)s") % {"ticket": ticket},
-            "text": nh3.clean(comment.body, tags=set()).strip()[:2000],
-            "link": ticket_card_path(ticket),
-        },
+    notify_staff(
+        ticket,
+        to=ticket.assignee,
+        title=_("The client replied: %(ticket)s") % {"ticket": ticket},
+        text=nh3.clean(comment.body, tags=set()).strip()[:2000],
         key=f"servicedesk.client_reply:{comment.pk}",
-        target=ticket,
     )
 
 

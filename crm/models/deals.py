@@ -8,6 +8,8 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
 
+from ..links import card_link
+
 
 class DealPipeline(models.TextChoices):
     CONTRACT = "contract", _("Contract signing")
@@ -258,6 +260,10 @@ class Deal(ConcurrentTransitionMixin, SearchText):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        """The staff card, which staff notifications about it link to."""
+        return card_link(self)
 
     def search_values(self):
         # The names as they were when the deal was saved: renaming a company does not re-save its deals.

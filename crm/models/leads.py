@@ -6,6 +6,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
 
+from ..links import card_link
 from ..phones import normalize_email, normalize_phone
 
 
@@ -134,6 +135,10 @@ class Lead(ConcurrentTransitionMixin, SearchText):
 
     def __str__(self):
         return self.title
+
+    def get_absolute_url(self):
+        """The staff card, which staff notifications about it link to."""
+        return card_link(self)
 
     def save(self, *args, **kwargs):
         self.phone_normalized = normalize_phone(self.phone)

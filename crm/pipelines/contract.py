@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from admin24 import constants, timers, workflow, worktime
 from admin24.roles import Role, has_role
-from admin24.structure import supervisor_of
+from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
 
 from ..models import ChecklistTemplate, ContractStage, Deal, LostReason, Task
@@ -186,18 +186,9 @@ for _stage in CONTRACT_ACTIVE:
 # --- robots ---------------------------------------------------------------------------------
 
 
-def _open_automatic_tasks(deal: Deal):
-    return Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN)
-
-
 @PIPELINE.on_enter(*PIPELINE.slugs())
 def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
-    if from_stage:
-        task_services.close_open_tasks(
-            queryset=_open_automatic_tasks(deal),
-            result=_("The deal moved from «%(from)s» to «%(to)s».")
-            % {"from": PIPELINE.label_of(from_stage), "to": PIPELINE.label_of(deal.stage)},
-        )
+    task_services.close_tasks_of_the_stage_left(deal, pipeline=PIPELINE, from_stage=from_stage)
 
 
 @PIPELINE.on_enter(ContractStage.PROPOSAL)
@@ -334,7 +325,7 @@ _move_on_completion(Task.Kind.AUDIT, ContractStage.AUDIT, ContractStage.CLOSING_
 @timers.handler(FEEDBACK_REMINDER)
 def _remind_about_feedback(deal, action):
     to_supervisor = action.payload.get("to") == "supervisor"
-    recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
+    recipient = recipient_for(deal.responsible, supervisor=to_supervisor)
     days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
     deal_remind(
         deal,

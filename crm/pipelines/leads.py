@@ -15,9 +15,8 @@ from django.utils.translation import gettext_lazy
 
 from admin24 import timers, workflow, worktime
 from admin24.workflow import ACTIVE, LOST, WON, Pipeline, Stage
-from notifications.services import notify
+from notifications.services import notify_staff
 
-from ..links import card_link
 from ..models import Lead, LeadSource, LeadStage, Task
 from ..models.leads import CLOSED_STAGES
 from ..services import tasks as task_services
@@ -72,10 +71,6 @@ def _call_task(lead: Lead, attempt: int, due: datetime.datetime, *, by) -> Task:
     )
 
 
-def _open_call_tasks(lead: Lead):
-    return Task.objects.filter(lead=lead, kind=Task.Kind.CALL)
-
-
 # --- guards ---------------------------------------------------------------------------------
 
 
@@ -124,7 +119,7 @@ def _restart_ladder_when_reopened(lead, *, by, from_stage, reason):
 def _count_failed_call(lead, *, by, from_stage, reason):
     lead.failed_calls += 1
     lead.save(update_fields=["failed_calls", "updated_at"])
-    task_services.close_open_tasks(queryset=_open_call_tasks(lead), result=_("No answer."))
+    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=_("No answer."))
     if lead.source == LeadSource.PHONE:
         return
     if lead.failed_calls >= CALL_ATTEMPTS:
@@ -148,24 +143,20 @@ def _return_for_next_call(lead, action):
 
 @PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)
 def _close_call_tasks(lead, *, by, from_stage, reason):
-    task_services.close_open_tasks(queryset=_open_call_tasks(lead), result=_("The lead is closed."))
+    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=_("The lead is closed."))
 
 
 @PIPELINE.on_enter(LeadStage.UNREACHABLE)
 def _tell_manager_unreachable(lead, *, by, from_stage, reason):
     if lead.responsible is None or by == lead.responsible:
         return
-    notify(
-        lead.responsible,
-        "reminder",
-        {
-            "title": _("Lead closed: %(title)s") % {"title": lead.title},
-            "text": _("The lead “%(title)s” is closed as «%(stage)s»: %(reason)s")
-            % {"title": lead.title, "stage": LeadStage.UNREACHABLE.label, "reason": reason},
-            "link": card_link(lead),
-        },
+    notify_staff(
+        lead,
+        to=lead.responsible,
+        title=_("Lead closed: %(title)s") % {"title": lead.title},
+        text=_("The lead “%(title)s” is closed as «%(stage)s»: %(reason)s")
+        % {"title": lead.title, "stage": LeadStage.UNREACHABLE.label, "reason": reason},
         key=f"crm.lead.unreachable:{lead.pk}:{lead.stage_entry_count}",
-        target=lead,
     )
 
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import constants, timers, workflow, worktime
-from admin24.structure import supervisor_of
+from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 
 from ..models import Deal, RegularStage, Task
@@ -95,12 +95,7 @@ def _reason_required(deal, *, by, reason):
 
 @PIPELINE.on_enter(*PIPELINE.slugs())
 def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
-    if from_stage:
-        task_services.close_open_tasks(
-            queryset=Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN),
-            result=_("The deal moved from «%(from)s» to «%(to)s».")
-            % {"from": PIPELINE.label_of(from_stage), "to": PIPELINE.label_of(deal.stage)},
-        )
+    task_services.close_tasks_of_the_stage_left(deal, pipeline=PIPELINE, from_stage=from_stage)
 
 
 @PIPELINE.on_enter(RegularStage.INVOICE_FORMING)
@@ -227,7 +222,7 @@ def _remind_about_closing_documents(deal, action):
         return
     days = int(action.payload.get("days", 0))
     to_supervisor = action.payload.get("to") == "supervisor"
-    recipient = supervisor_of(deal.responsible) if to_supervisor and deal.responsible else deal.responsible
+    recipient = recipient_for(deal.responsible, supervisor=to_supervisor)
     deal_remind(
         deal,
         recipient,

@@ -27,11 +27,11 @@ from admin24.access import Action, can
 from admin24.models import Activity
 from admin24.workflow import DomainError
 from notifications.models import OutboxMessage
-from notifications.services import notify
+from notifications.services import notify, notify_staff
 
-from ..links import card_link
-from ..models import Deal, DealPipeline, RegularStage, Task
+from ..models import Deal, DealPipeline, RegularStage
 from . import deals as deal_services
+from . import tasks as task_services
 
 INVOICE_TEMPLATE = "invoice"
 NBSP = "\u00a0"
@@ -215,17 +215,13 @@ def _explain_unsent(deal: Deal, problem: str, *, by) -> None:
     activity.record(
         target=deal, verb=Activity.Verb.NOTE, by=by, text=_("The invoice is not sent: %(why)s") % {"why": problem}
     )
-    if deal.responsible is not None:
-        notify(
-            deal.responsible,
-            "reminder",
-            {
-                "title": _("The invoice is not sent: %(deal)s") % {"deal": deal.title},
-                "text": problem,
-                "link": card_link(deal),
-            },
-            target=deal,
-        )
+    notify_staff(
+        deal,
+        to=deal.responsible,
+        title=_("The invoice is not sent: %(deal)s") % {"deal": deal.title},
+        text=problem,
+        key=None,
+    )
 
 
 @transaction.atomic
@@ -250,12 +246,7 @@ def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
     deal.closing_docs_received = True
     deal.save(update_fields=["closing_docs_received", "updated_at"])
     timers.cancel_pending(deal)
-    Task.objects.filter(deal=deal, is_automatic=True, status=Task.Status.OPEN).update(
-        status=Task.Status.DONE,
-        completed_at=timezone.now(),
-        completed_by=by,
-        result=_("The closing documents are received."),
-    )
+    task_services.close_open_tasks(deal, result=_("The closing documents are received."), by=by)
     activity.record(target=deal, verb=Activity.Verb.UPDATED, by=by, text=_("The closing documents are received."))
     return deal
 

@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from admin24 import activity, workflow
 from admin24.access import Action, can
 from admin24.models import Activity
-from notifications.services import notify
+from notifications.services import notify_staff
 from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
-from ..links import card_link
 from ..models import ContractStage, Deal, DealPipeline, Task
 from ..validators import validate_contract_date
 from . import renewal
@@ -187,7 +186,7 @@ def deal_remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> No
     """A robot's reminder about a deal: an in-app note and email, and a line on the deal's timeline."""
     if recipient is None:
         return
-    notify(recipient, "reminder", {"title": title, "text": text, "link": card_link(deal)}, key=key, target=deal)
+    notify_staff(deal, to=recipient, title=title, text=text, key=key)
     activity.record(
         target=deal,
         verb=Activity.Verb.REMINDER_SENT,

@@ -8,9 +8,8 @@ from admin24 import activity, workflow
 from admin24.access import Action, Level, can, level_for
 from admin24.models import Activity
 from admin24.roles import Role, role_names
-from notifications.services import notify
+from notifications.services import notify_staff
 
-from ..links import card_link
 from ..models import ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
 from ..models.leads import ACTIVE_STAGES
 from ..phones import normalize_email, normalize_phone
@@ -56,17 +55,13 @@ def find_duplicate(lead: Lead) -> tuple[Lead | None, object | None]:
 
 
 def _notify_assigned(lead: Lead) -> None:
-    notify(
-        lead.responsible,
-        "reminder",
-        {
-            "title": _("New lead: %(title)s") % {"title": lead.title},
-            "text": _("You are responsible for the new lead “%(title)s” (%(source)s).")
-            % {"title": lead.title, "source": lead.get_source_display()},
-            "link": card_link(lead),
-        },
+    notify_staff(
+        lead,
+        to=lead.responsible,
+        title=_("New lead: %(title)s") % {"title": lead.title},
+        text=_("You are responsible for the new lead “%(title)s” (%(source)s).")
+        % {"title": lead.title, "source": lead.get_source_display()},
         key=f"crm.lead.assigned:{lead.pk}:{lead.responsible_id}",
-        target=lead,
     )
 
 

@@ -21,9 +21,8 @@ from django.utils.translation import gettext as _
 from admin24 import activity, constants, timers, workflow, worktime
 from admin24.access import Action, can
 from admin24.models import Activity, ScheduledAction
-from notifications.services import notify
+from notifications.services import notify_staff
 
-from ..links import card_link
 from ..models import Contract, ContractStage, Deal, DealPipeline
 from ..validators import validate_contract_date
 from .billing import add_months
@@ -184,12 +183,11 @@ def renewal_create(*, contract: Contract) -> Deal:
     if old is not None:
         activity.record(target=old, verb=Activity.Verb.NOTE, text=text, data={"renewal": deal.pk})
     workflow.start(deal, by=None)
-    if contract.responsible is not None:
-        notify(
-            contract.responsible,
-            "reminder",
-            {"title": _("Renew the contract: %(deal)s") % {"deal": deal.title}, "text": text, "link": card_link(deal)},
-            key=f"renewal:{contract.pk}:{deal.pk}",
-            target=deal,
-        )
+    notify_staff(
+        deal,
+        to=contract.responsible,
+        title=_("Renew the contract: %(deal)s") % {"deal": deal.title},
+        text=text,
+        key=f"renewal:{contract.pk}:{deal.pk}",
+    )
     return deal

@@ -20,7 +20,7 @@ from admin24.access import Action, can
 from admin24.models import Activity
 from admin24.workflow import DomainError
 
-from ..models import ChecklistTemplate, Task, TaskChecklistItem
+from ..models import ChecklistTemplate, Lead, Task, TaskChecklistItem
 
 Kind = Task.Kind
 
@@ -179,11 +179,32 @@ def task_update(*, task: Task, by, **fields) -> Task:
     return task
 
 
-def close_open_tasks(*, queryset, result: str) -> int:
-    """Robots close tasks that lost their purpose (e.g. the call tasks of a closed lead)."""
-    return queryset.filter(status=Task.Status.OPEN).update(
-        status=Task.Status.DONE, completed_at=timezone.now(), result=str(result)
+def close_open_tasks(subject, *, result: str, kind: str | None = None, by=None) -> int:
+    """Close the open tasks of a lead or deal that lost their purpose; how many were closed.
+
+    Without ``kind``: the tasks robots created (``is_automatic``), e.g. those of the stage a deal
+    left. With ``kind``: every open task of that kind, set by hand or by a robot (the call tasks
+    of a lead whose calling is over).
+    """
+    tasks = Task.objects.filter(status=Task.Status.OPEN, **{_subject_field(subject): subject})
+    tasks = tasks.filter(kind=kind) if kind else tasks.filter(is_automatic=True)
+    return tasks.update(status=Task.Status.DONE, completed_at=timezone.now(), completed_by=by, result=str(result))
+
+
+def close_tasks_of_the_stage_left(deal, *, pipeline, from_stage: str) -> int:
+    """A deal entering a stage first closes the open tasks robots set for the stage it left (the
+    engine has already cancelled that stage's clock actions); nothing when it starts its pipeline."""
+    if not from_stage:
+        return 0
+    return close_open_tasks(
+        deal,
+        result=_("The deal moved from «%(from)s» to «%(to)s».")
+        % {"from": pipeline.label_of(from_stage), "to": pipeline.label_of(deal.stage)},
     )
+
+
+def _subject_field(subject) -> str:
+    return "lead" if isinstance(subject, Lead) else "deal"
 
 
 def checklist_set_done(*, item: TaskChecklistItem, by, done: bool) -> TaskChecklistItem:
@@ -197,6 +218,7 @@ __all__ = [
     "TaskCompletionError",
     "checklist_set_done",
     "close_open_tasks",
+    "close_tasks_of_the_stage_left",
     "missing_requirements",
     "on_complete",
     "require",

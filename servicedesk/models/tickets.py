@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from admin24.boards.search import SearchText
 from crm.phones import normalize_email
 
+from ..links import ticket_card_path
 from .settings import Service
 
 # Created by migration 0001 on PostgreSQL only.
@@ -168,6 +169,10 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
 
     def __str__(self):
         return f"{self.display_number} {self.subject}"
+
+    def get_absolute_url(self):
+        """The staff card, which staff notifications about it link to."""
+        return ticket_card_path(self)
 
     def save(self, *args, **kwargs):
         self.client_email_normalized = normalize_email(self.client_email)

@@ -1,6 +1,6 @@
 import pytest
 
-from admin24.structure import department_subtree_ids, supervisor_of
+from admin24.structure import department_subtree_ids, recipient_for, supervisor_of
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +45,15 @@ def test_an_inactive_head_is_skipped(company):
     company["sales_head"].save()
     manager = UserFactory(department=company["sales"])
     assert supervisor_of(manager) == company["director"]
+
+
+def test_recipient_for_is_the_user_or_their_supervisor(company):
+    manager = UserFactory(department=company["sales"])
+    assert recipient_for(manager, supervisor=False) == manager
+    assert recipient_for(manager, supervisor=True) == company["sales_head"]
+    assert recipient_for(company["director"], supervisor=True) is None
+    assert recipient_for(None, supervisor=True) is None
+    assert recipient_for(None, supervisor=False) is None
 
 
 def test_subtree_holds_the_department_and_everything_below(company):

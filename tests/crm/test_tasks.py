@@ -11,7 +11,7 @@ from admin24.roles import Role
 from crm.models import ChecklistTemplate, Task
 from crm.services import tasks as task_services
 from crm.services.tasks import TaskCompletionError, task_complete, task_create, task_reopen
-from tests.factories import DealFactory, UserFactory
+from tests.factories import DealFactory, LeadFactory, UserFactory
 
 
 def proposal_task(manager):
@@ -81,3 +81,31 @@ def test_a_checklist_comes_from_the_admin_template_in_order(manager):
     template = ChecklistTemplate.objects.create(code="audit", name="Аудит", items="Сеть\n\nПринтеры\nЛицензии\n")
     task = task_create(title="Аудит", responsible=manager, checklist_template=template)
     assert list(task.checklist.values_list("text", flat=True)) == ["Сеть", "Принтеры", "Лицензии"]
+
+
+def test_closing_a_deals_open_tasks_takes_only_those_robots_set(manager):
+    deal = DealFactory(responsible=manager)
+    robot = task_create(title="КП", responsible=manager, deal=deal, is_automatic=True)
+    by_hand = task_create(title="Позвонить", responsible=manager, deal=deal)
+    other_deal = task_create(title="КП", responsible=manager, deal=DealFactory(), is_automatic=True)
+
+    assert task_services.close_open_tasks(deal, result="Этап пройден", by=manager) == 1
+
+    robot.refresh_from_db()
+    assert robot.status == Task.Status.DONE and robot.result == "Этап пройден" and robot.completed_by == manager
+    assert all(t.is_open for t in Task.objects.filter(pk__in=[by_hand.pk, other_deal.pk]))
+
+
+def test_closing_a_leads_tasks_of_a_kind_takes_them_whoever_set_them(manager):
+    lead = LeadFactory(responsible=manager)
+    by_robot = task_create(title="Звонок", kind=Task.Kind.CALL, responsible=manager, lead=lead, is_automatic=True)
+    by_hand = task_create(title="Звонок", kind=Task.Kind.CALL, responsible=manager, lead=lead)
+    other = task_create(title="Письмо", responsible=manager, lead=lead, is_automatic=True)
+
+    assert task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result="Нет ответа") == 2
+
+    assert [t.is_open for t in Task.objects.filter(pk__in=[by_robot.pk, by_hand.pk, other.pk]).order_by("pk")] == [
+        False,
+        False,
+        True,
+    ]
