@@ -24,10 +24,10 @@ from admin24.api.moves import MoveActionMixin, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.api.urls import router
+from admin24.normalize import normalize_email, normalize_phone, validate_phone
 
 from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
 from .models.directory import company_name_key
-from .phones import normalize_email, normalize_phone, validate_phone
 from .pipelines.base import pipeline_for
 from .public_forms import PublicLeadForm, public_rate_limited
 from .services import directory, leads, tasks

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from admin24.normalize import validate_phone
+
 from .models import Company, Contact, Lead, LeadSource
-from .phones import validate_phone
 from .services.leads import LEAD_FIELDS
 
 

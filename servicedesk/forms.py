@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import BoardFilterForm
+from admin24.normalize import validate_phone
 from crm.models import Company, Contact
-from crm.phones import validate_phone
 
 from .intake.forms import MultipleFileField
 from .models import DeskSettings, Service, TicketStatus

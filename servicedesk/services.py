@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from admin24 import worktime
 from admin24.access import Action, can
 from admin24.models import ScheduledAction
+from admin24.normalize import normalize_phone
 from crm.models import Activity
-from crm.phones import normalize_phone
 from crm.pipelines import engine
 from crm.pipelines.engine import MoveRefused
 from crm.services import activity

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..phones import normalize_email, normalize_phone
+from admin24.normalize import normalize_email, normalize_phone
+
 from ..validators import validate_inn, validate_kpp
 
 

@@ -5,8 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
-
-from ..phones import normalize_email, normalize_phone
+from admin24.normalize import normalize_email, normalize_phone
 
 
 class LeadStage(models.TextChoices):

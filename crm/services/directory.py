@@ -8,10 +8,10 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, Level, can, level_for
+from admin24.normalize import normalize_email, normalize_phone
 
 from ..models import Activity, Company, Contact, ContactEmail, ContactPhone
 from ..models.directory import company_name_key
-from ..phones import normalize_email, normalize_phone
 from . import activity
 
 COMPANY_FIELDS = {"name", "inn", "kpp", "address", "phones", "emails", "website", "responsible", "notes"}

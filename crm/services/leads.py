@@ -5,13 +5,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, Level, can, level_for
+from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import Role, role_names
 from notifications.services import notify
 
 from ..links import card_link
 from ..models import Activity, ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
 from ..models.leads import ACTIVE_STAGES
-from ..phones import normalize_email, normalize_phone
 from ..pipelines import engine
 from . import activity
 from .directory import find_contacts

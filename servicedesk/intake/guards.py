@@ -16,7 +16,7 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
-from crm.phones import normalize_email
+from admin24.normalize import normalize_email
 
 from . import shared_cache
 

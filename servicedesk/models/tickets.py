@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
-from crm.phones import normalize_email
+from admin24.normalize import normalize_email
 
 from .settings import Service
 
