@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import BoardFilterForm
 from admin24.normalize import validate_phone
+from admin24.requisites import validate_ogrn
 from crm.models import Company, Contact
 
 from .intake.forms import MultipleFileField
@@ -130,18 +131,6 @@ class SpeedForm(DurationsMixin, forms.ModelForm):
         if not self.errors and reaction and resolution and reaction > resolution:
             self.add_error("resolution_time_hours", _("The resolution time cannot be shorter than the reaction time."))
         return data
-
-
-OGRN_LENGTHS = {13: 11, 15: 13}  # length -> divisor of the check digit (OGRN, OGRNIP)
-
-
-def validate_ogrn(value: str) -> None:
-    divisor = OGRN_LENGTHS.get(len(value))
-    if not (value.isascii() and value.isdigit()) or divisor is None or int(value[:-1]) % divisor % 10 != int(value[-1]):
-        raise ValidationError(
-            _("The OGRN must have 13 digits (15 for a sole proprietor) with a correct check digit."),
-            code="invalid_ogrn",
-        )
 
 
 class RequisitesForm(forms.ModelForm):

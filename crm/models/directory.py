@@ -3,8 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from admin24.normalize import normalize_email, normalize_phone
-
-from ..validators import validate_inn, validate_kpp
+from admin24.requisites import validate_inn, validate_kpp
 
 
 class Company(models.Model):

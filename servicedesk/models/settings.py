@@ -6,7 +6,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import validate_inn, validate_kpp
+from admin24.requisites import validate_inn, validate_kpp
 
 
 def new_form_key() -> str:
