@@ -195,7 +195,6 @@ class ContactViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelV
 class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
     source = serializers.ChoiceField(choices=LeadSource.choices, default=LeadSource.API)
     responsible = user_field()
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[validate_phone])
     is_possible_duplicate = serializers.BooleanField(read_only=True)
 
     class Meta:

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import BoardFilterForm
-from admin24.normalize import validate_phone
 from admin24.requisites import validate_ogrn
 from crm.models import Company, Contact
 
@@ -149,12 +148,6 @@ class RequisitesForm(forms.ModelForm):
             validate_ogrn(value)
         return value
 
-    def clean_company_phone(self):
-        value = self.cleaned_data["company_phone"].strip()
-        if value:
-            validate_phone(value)
-        return value
-
 
 class FormOptionsForm(forms.ModelForm):
     """«Прочее»: what the public form asks and shows, who may embed it, and its file limits."""
@@ -230,12 +223,6 @@ class TelegramForm(forms.ModelForm):
         value = self.cleaned_data["telegram_username"].strip().lstrip("@")
         if value and not TELEGRAM_USERNAME.fullmatch(value):
             raise ValidationError(_("A bot username has 5–32 Latin letters, digits or “_” and ends with “bot”."))
-        return value
-
-    def clean_telegram_phone(self):
-        value = self.cleaned_data["telegram_phone"].strip()
-        if value:
-            validate_phone(value)
         return value
 
     def save(self, commit=True):

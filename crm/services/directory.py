@@ -94,7 +94,9 @@ def _set_channels(contact: Contact, *, emails: Iterable[str] | None, phones: Ite
     if phones is not None:
         contact.phones.all().delete()
         for position, phone in enumerate(p.strip() for p in phones if p and p.strip()):
-            ContactPhone.objects.create(contact=contact, phone=phone, position=position)
+            row = ContactPhone(contact=contact, phone=phone, position=position)
+            row.full_clean(exclude=["contact"])
+            row.save()
 
 
 def _flag_duplicate(contact: Contact) -> None:
