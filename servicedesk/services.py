@@ -173,6 +173,9 @@ def _create(
         reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
         resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
     )
+    if ticket.client_phone:
+        # The field's phone rule (the public form and the API check it first, with their own messages).
+        ticket.clean_fields(exclude={field.name for field in Ticket._meta.fields} - {"client_phone"})
     follow_up = None
     if later:
         # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
