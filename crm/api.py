@@ -23,11 +23,11 @@ from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
+from admin24.normalize import normalize_email, normalize_phone, validate_phone
 from admin24.workflow import pipeline_for
 
 from .models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead, LeadSource, Task, TaskChecklistItem
 from .models.directory import company_name_key
-from .phones import normalize_email, normalize_phone, validate_phone
 from .public_forms import PublicLeadForm, public_rate_limited
 from .services import directory, leads, tasks
 
@@ -194,7 +194,6 @@ class ContactViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelV
 class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
     source = serializers.ChoiceField(choices=LeadSource.choices, default=LeadSource.API)
     responsible = user_field()
-    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, validators=[validate_phone])
     is_possible_duplicate = serializers.BooleanField(read_only=True)
 
     class Meta:

@@ -6,8 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
+from admin24.normalize import validate_phone
+
 from .models import Company, Contact, Lead, LeadSource
-from .phones import validate_phone
 from .services.leads import LEAD_FIELDS
 
 
@@ -58,8 +59,6 @@ class LeadForm(StaffForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["title"].required = False
-        # Its normalised digits are stored in a 20-character column.
-        self.fields["phone"].validators.append(validate_phone)
         self.fields["title"].help_text = _("Left empty, the company or contact name is used.")
         if self.instance.pk:
             del self.fields["source"]  # where a lead came from does not change

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import is_ratelimited
 
-from .phones import validate_phone
+from admin24.normalize import validate_phone
 
 RATE_GROUP = "crm.public_lead"
 RATE = "10/h"

@@ -25,8 +25,8 @@ from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
+from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import is_administrator
-from crm.phones import normalize_email, normalize_phone
 
 from . import services
 from .emails import client_page_url

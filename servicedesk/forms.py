@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import BoardFilterForm
+from admin24.requisites import validate_ogrn
 from crm.models import Company, Contact
-from crm.phones import validate_phone
 
 from .intake.forms import MultipleFileField
 from .models import DeskSettings, Service, TicketStatus
@@ -132,18 +132,6 @@ class SpeedForm(DurationsMixin, forms.ModelForm):
         return data
 
 
-OGRN_LENGTHS = {13: 11, 15: 13}  # length -> divisor of the check digit (OGRN, OGRNIP)
-
-
-def validate_ogrn(value: str) -> None:
-    divisor = OGRN_LENGTHS.get(len(value))
-    if not (value.isascii() and value.isdigit()) or divisor is None or int(value[:-1]) % divisor % 10 != int(value[-1]):
-        raise ValidationError(
-            _("The OGRN must have 13 digits (15 for a sole proprietor) with a correct check digit."),
-            code="invalid_ogrn",
-        )
-
-
 class RequisitesForm(forms.ModelForm):
     class Meta:
         model = DeskSettings
@@ -158,12 +146,6 @@ class RequisitesForm(forms.ModelForm):
         value = self.cleaned_data["ogrn"].strip()
         if value:
             validate_ogrn(value)
-        return value
-
-    def clean_company_phone(self):
-        value = self.cleaned_data["company_phone"].strip()
-        if value:
-            validate_phone(value)
         return value
 
 
@@ -241,12 +223,6 @@ class TelegramForm(forms.ModelForm):
         value = self.cleaned_data["telegram_username"].strip().lstrip("@")
         if value and not TELEGRAM_USERNAME.fullmatch(value):
             raise ValidationError(_("A bot username has 5–32 Latin letters, digits or “_” and ends with “bot”."))
-        return value
-
-    def clean_telegram_phone(self):
-        value = self.cleaned_data["telegram_phone"].strip()
-        if value:
-            validate_phone(value)
         return value
 
     def save(self, commit=True):

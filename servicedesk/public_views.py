@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from admin24.downloads import protected_download
+from admin24.normalize import normalize_email
 from crm.models import ContactEmail
-from crm.phones import normalize_email
 
 from . import emails, links
 from .intake import guards, snapshot, web

@@ -23,8 +23,8 @@ from django.utils.translation import gettext as _
 from admin24 import activity, workflow, worktime
 from admin24.access import Action, can
 from admin24.models import Activity, ScheduledAction
+from admin24.normalize import normalize_phone
 from admin24.workflow import MoveRefused
-from crm.phones import normalize_phone
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
 from notifications.services import notify_staff
 
@@ -169,6 +169,9 @@ def _create(
         reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
         resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
     )
+    if ticket.client_phone:
+        # The field's phone rule (the public form and the API check it first, with their own messages).
+        ticket.clean_fields(exclude={field.name for field in Ticket._meta.fields} - {"client_phone"})
     follow_up = None
     if later:
         # timers.schedule()'s row, built here so that it can go into the ticket's own statement.

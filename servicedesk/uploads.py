@@ -1,13 +1,10 @@
 """What a client may upload: files recognised by their content, within the desk's limits; favicons.
 
-A file's name says nothing we can trust: ``invoice.pdf`` may be a Windows program. So the type
-is read from the first bytes (and, for ZIP-based office files, from the archive's members) and
-only the kinds below are accepted; executables are refused whatever they are called, and so
-are names with an executable extension even when the content looks harmless.
+The type is read from the content by ``admin24.files`` (never from the name, and executables are
+refused whatever they are called); only the kinds in ``ALLOWED_TYPES`` are accepted.
 """
 
 import io
-import zipfile
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -17,34 +14,27 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-HEAD = 8192
-TEXT_CONTROL_OK = {9, 10, 12, 13}
+from admin24.files import accepted_type
 
-EXECUTABLE_EXTENSIONS = {
-    "apk", "app", "bat", "bin", "cmd", "com", "cpl", "dll", "dmg", "exe", "hta", "jar", "js", "jse", "lnk",
-    "msi", "msp", "ps1", "reg", "scr", "sh", "sys", "vb", "vbe", "vbs", "wsf",
-}  # fmt: skip
-
-EXECUTABLE_MAGIC = (
-    b"MZ",  # Windows PE
-    b"\x7fELF",
-    b"\xfe\xed\xfa\xce",  # Mach-O
-    b"\xfe\xed\xfa\xcf",
-    b"\xce\xfa\xed\xfe",
-    b"\xcf\xfa\xed\xfe",
-    b"\xca\xfe\xba\xbe",  # Mach-O universal (also Java classes)
-    b"#!",  # scripts
+# Documents (PDF, Word, Excel, PowerPoint, OpenDocument, text, CSV), images and ZIP archives.
+ALLOWED_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/x-ole-storage",  # Word, Excel 97–2003
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+        "application/vnd.oasis.opendocument.text",
+        "application/vnd.oasis.opendocument.spreadsheet",
+        "text/plain",
+        "text/csv",
+        "image/png",
+        "image/jpeg",
+        "image/gif",
+        "image/webp",
+        "application/zip",
+    }
 )
-
-OOXML_MEMBERS = {
-    "word/document.xml": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "xl/workbook.xml": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "ppt/presentation.xml": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-}
-OPENDOCUMENT_TYPES = {
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.spreadsheet",
-}
 
 
 @dataclass(frozen=True)
@@ -55,65 +45,6 @@ class CheckedFile:
     name: str
     size: int
     content_type: str
-
-
-def sniff(data: bytes, upload=None) -> str | None:
-    """The MIME type of an accepted kind recognised from the content, or None."""
-    if data.startswith(EXECUTABLE_MAGIC):
-        return None
-    if data.startswith(b"%PDF-"):
-        return "application/pdf"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg"
-    if data.startswith((b"GIF87a", b"GIF89a")):
-        return "image/gif"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp"
-    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
-        # Word 97–2003, Excel 97–2003: the OLE container, told apart only by reading its streams.
-        return "application/x-ole-storage"
-    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return _zip_type(upload if upload is not None else io.BytesIO(data))
-    if _is_text(data):
-        return "text/plain"
-    return None
-
-
-def _zip_type(handle) -> str | None:
-    try:
-        handle.seek(0)
-        with zipfile.ZipFile(handle) as archive:
-            names = set(archive.namelist())
-            for member, mime in OOXML_MEMBERS.items():
-                if member in names:
-                    return mime
-            if "mimetype" in names:
-                declared = archive.read("mimetype")[:100].decode("ascii", "replace").strip()
-                return declared if declared in OPENDOCUMENT_TYPES else None
-            return "application/zip"
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
-        return None
-    finally:
-        handle.seek(0)
-
-
-def _is_text(data: bytes) -> bool:
-    if not data or b"\x00" in data:
-        return False
-    for encoding in ("utf-8", "cp1251"):
-        try:
-            # A multi-byte character may be cut at the end of the sample.
-            text = data.decode(encoding) if len(data) < HEAD else data[:-4].decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return not any(ord(ch) < 32 and ord(ch) not in TEXT_CONTROL_OK for ch in text)
-    return False
-
-
-def _extension(name: str) -> str:
-    return PurePath(name).suffix.lower().lstrip(".")
 
 
 def check_files(files, *, max_files: int, max_file_bytes: int, max_total_bytes: int) -> list[CheckedFile]:
@@ -143,10 +74,7 @@ def check_files(files, *, max_files: int, max_file_bytes: int, max_total_bytes: 
         if size > max_file_bytes:
             errors.append(_too_big(name, size, max_file_bytes))
             continue
-        upload.seek(0)
-        head = upload.read(HEAD)
-        upload.seek(0)
-        kind = None if _extension(name) in EXECUTABLE_EXTENSIONS else sniff(head, upload)
+        kind = accepted_type(upload, name, ALLOWED_TYPES)
         if kind is None:
             errors.append(
                 ValidationError(
@@ -159,8 +87,6 @@ def check_files(files, *, max_files: int, max_file_bytes: int, max_total_bytes: 
                 )
             )
             continue
-        if kind == "text/plain" and _extension(name) == "csv":
-            kind = "text/csv"
         checked.append(CheckedFile(file=upload, name=name, size=size, content_type=kind))
     if total > max_total_bytes and len(files) <= max_files:
         errors.append(

@@ -8,7 +8,7 @@ import django_fsm
 from django.conf import settings
 from django.db import migrations, models
 
-import crm.validators
+import admin24.requisites
 
 
 class Migration(migrations.Migration):
@@ -53,14 +53,14 @@ class Migration(migrations.Migration):
                         blank=True,
                         db_index=True,
                         max_length=12,
-                        validators=[crm.validators.validate_inn],
+                        validators=[admin24.requisites.validate_inn],
                         verbose_name="INN",
                     ),
                 ),
                 (
                     "kpp",
                     models.CharField(
-                        blank=True, max_length=9, validators=[crm.validators.validate_kpp], verbose_name="KPP"
+                        blank=True, max_length=9, validators=[admin24.requisites.validate_kpp], verbose_name="KPP"
                     ),
                 ),
                 ("address", models.TextField(blank=True, verbose_name="address")),

@@ -2,8 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from ..phones import normalize_email, normalize_phone
-from ..validators import validate_inn, validate_kpp
+from admin24.normalize import normalize_email, normalize_phone, validate_phone
+from admin24.requisites import validate_inn, validate_kpp
 
 
 class Company(models.Model):
@@ -129,7 +129,7 @@ class ContactEmail(models.Model):
 
 class ContactPhone(models.Model):
     contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="phones")
-    phone = models.CharField(_("phone"), max_length=40)
+    phone = models.CharField(_("phone"), max_length=40, validators=[validate_phone])
     phone_normalized = models.CharField(max_length=20, editable=False, db_index=True)
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

@@ -5,9 +5,9 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
+from admin24.normalize import normalize_email, normalize_phone, validate_phone
 
 from ..links import card_link
-from ..phones import normalize_email, normalize_phone
 
 
 class LeadStage(models.TextChoices):
@@ -61,7 +61,8 @@ class Lead(ConcurrentTransitionMixin, SearchText):
     closing_reason = models.TextField(_("closing reason"), blank=True)
 
     contact_name = models.CharField(_("contact name"), max_length=300, blank=True)
-    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Its normalised digits are stored in a 20-character column: the validator keeps them within.
+    phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[validate_phone])
     phone_normalized = models.CharField(max_length=20, blank=True, editable=False, db_index=True)
     email = models.EmailField(_("email"), blank=True)
     email_normalized = models.CharField(max_length=254, blank=True, editable=False, db_index=True)

@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
 from admin24.access import Action, can
+from admin24.files import accepted_type
 from admin24.models import Activity
 from notifications.services import notify_staff
-from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
 from ..models import ContractStage, Deal, DealPipeline, Task
 from ..validators import validate_contract_date
@@ -54,7 +54,7 @@ EDITABLE_FIELDS = {
 def check_document(upload) -> None:
     """Refuse anything but a PDF, Word, OpenDocument text or image file of at most 20 MB.
 
-    The type is read from the content (``servicedesk.uploads.sniff``), never from the name.
+    The type is read from the content (``admin24.files``), never from the name.
     """
     name = PurePath(getattr(upload, "name", "") or "file").name
     if upload.size > MAX_DOCUMENT_BYTES:
@@ -63,12 +63,7 @@ def check_document(upload) -> None:
             % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(MAX_DOCUMENT_BYTES)},
             code="file_too_big",
         )
-    upload.seek(0)
-    head = upload.read(HEAD)
-    upload.seek(0)
-    extension = PurePath(name).suffix.lower().lstrip(".")
-    kind = None if extension in EXECUTABLE_EXTENSIONS else sniff(head, upload)
-    if kind not in DOCUMENT_TYPES:
+    if accepted_type(upload, name, DOCUMENT_TYPES) is None:
         raise ValidationError(
             _("The file “%(name)s” is not accepted. Attach a PDF, Word (DOC, DOCX), OpenDocument (ODT) or image file.")
             % {"name": name},

@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from admin24 import activity
 from admin24.access import Action, Level, can, level_for
 from admin24.models import Activity
+from admin24.normalize import normalize_email, normalize_phone
 
 from ..models import Company, Contact, ContactEmail, ContactPhone
 from ..models.directory import company_name_key
-from ..phones import normalize_email, normalize_phone
 
 COMPANY_FIELDS = {"name", "inn", "kpp", "address", "phones", "emails", "website", "responsible", "notes"}
 CONTACT_FIELDS = {"full_name", "position", "company", "telegram", "responsible", "notes"}
@@ -95,7 +95,9 @@ def _set_channels(contact: Contact, *, emails: Iterable[str] | None, phones: Ite
     if phones is not None:
         contact.phones.all().delete()
         for position, phone in enumerate(p.strip() for p in phones if p and p.strip()):
-            ContactPhone.objects.create(contact=contact, phone=phone, position=position)
+            row = ContactPhone(contact=contact, phone=phone, position=position)
+            row.full_clean(exclude=["contact"])
+            row.save()
 
 
 def _flag_duplicate(contact: Contact) -> None:

@@ -7,12 +7,12 @@ from django.utils.translation import gettext as _
 from admin24 import activity, workflow
 from admin24.access import Action, Level, can, level_for
 from admin24.models import Activity
+from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import Role, role_names
 from notifications.services import notify_staff
 
 from ..models import ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
 from ..models.leads import ACTIVE_STAGES
-from ..phones import normalize_email, normalize_phone
 from .directory import find_contacts
 from .distribution import choose_lead_responsible
 

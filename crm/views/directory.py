@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 
 from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for
+from admin24.normalize import normalize_phone
 
 from ..forms import CompanyForm, ContactForm
 from ..models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead
-from ..phones import normalize_phone
 from ..services.directory import company_create, company_update, contact_create, contact_update
 from .common import ensure_can_edit, readable_or_404
 

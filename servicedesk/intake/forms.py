@@ -4,7 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from crm.phones import normalize_phone, validate_phone
+from admin24.normalize import normalize_phone, validate_phone
 
 from .. import uploads
 from ..models import DeskSettings, Service

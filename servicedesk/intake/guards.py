@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from admin24.normalize import normalize_email
 from admin24.workflow import DomainError
-from crm.phones import normalize_email
 
 from . import shared_cache
 

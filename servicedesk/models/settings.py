@@ -6,7 +6,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from crm.validators import validate_inn, validate_kpp
+from admin24.normalize import validate_phone
+from admin24.requisites import validate_inn, validate_kpp
 
 
 def new_form_key() -> str:
@@ -67,7 +68,7 @@ class DeskSettings(models.Model):
     ogrn = models.CharField(_("OGRN"), max_length=15, blank=True)
     legal_address = models.TextField(_("legal address"), blank=True)
     company_email = models.EmailField(_("email"), blank=True)
-    company_phone = models.CharField(_("phone"), max_length=40, blank=True)
+    company_phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[validate_phone])
 
     phone_required = models.BooleanField(_("phone is required on the form"), default=False)
     header_company_name = models.CharField(_("company name in the form header"), max_length=200, blank=True)
@@ -77,7 +78,9 @@ class DeskSettings(models.Model):
 
     telegram_token = models.CharField(_("Telegram bot token"), max_length=100, blank=True)
     telegram_username = models.CharField(_("Telegram bot username"), max_length=64, blank=True)
-    telegram_phone = models.CharField(_("phone the bot was registered with"), max_length=40, blank=True)
+    telegram_phone = models.CharField(
+        _("phone the bot was registered with"), max_length=40, blank=True, validators=[validate_phone]
+    )
 
     form_key = models.CharField(_("form key"), max_length=64, default=new_form_key, editable=False)
     allowed_origins = models.TextField(

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
-from crm.phones import normalize_email
+from admin24.normalize import normalize_email, validate_phone
 
 from ..links import ticket_card_path
 from .settings import Service
@@ -97,7 +97,7 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
     client_name = models.CharField(_("client name"), max_length=300, blank=True)
     client_email = models.EmailField(_("client email"), blank=True)
     client_email_normalized = models.CharField(max_length=254, blank=True, editable=False, db_index=True)
-    client_phone = models.CharField(_("client phone"), max_length=40, blank=True)
+    client_phone = models.CharField(_("client phone"), max_length=40, blank=True, validators=[validate_phone])
     client_company = models.CharField(_("client company"), max_length=300, blank=True)
     contact = models.ForeignKey(
         "crm.Contact",

@@ -1,9 +1,9 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from crm.phones import normalize_phone
+from admin24.normalize import normalize_phone
+from admin24.requisites import is_valid_inn
 from crm.services.directory import company_create, contact_create, contact_update, find_contacts
-from crm.validators import is_valid_inn
 from tests.factories import ContactFactory
 
 

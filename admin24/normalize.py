@@ -1,4 +1,4 @@
-"""Normalised forms of emails and phones, so look-ups ignore case and formatting."""
+"""Normalised forms of emails and phones, so look-ups ignore case and formatting; what a phone number is."""
 
 import re
 
