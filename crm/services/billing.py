@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import formats, timezone
@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import constants, timers
-from admin24.access import Action, can
+from admin24.access import Action, require
 from notifications.models import OutboxMessage
 from notifications.services import notify
 
@@ -133,11 +133,6 @@ class InvoiceOutcome:
     problem: str = ""
 
 
-def _ensure_can_edit(by, deal: Deal) -> None:
-    if by is not None and not can(by, deal, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
-
-
 def _ensure_regular(deal: Deal, *stages: str) -> None:
     if deal.pipeline != DealPipeline.REGULAR or (stages and deal.stage not in stages):
         raise BillingError(
@@ -156,7 +151,7 @@ def invoice_attach(*, deal: Deal, by, upload, number: str = "") -> InvoiceOutcom
     The file stays attached even when it cannot be sent; the outcome says why, and the
     responsible is told the same.
     """
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
     deal_services.check_document(upload)
@@ -183,7 +178,7 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
 
     Sending the same file again writes nothing new (the outbox key names the file).
     """
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).select_related("company", "contact").get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
     problem = why_the_invoice_cannot_go(deal)
@@ -235,7 +230,7 @@ def _explain_unsent(deal: Deal, problem: str, *, by) -> None:
 @transaction.atomic
 def invoice_mark_paid(*, deal: Deal, by) -> Deal:
     """The "paid" flag: a deal whose invoice is sent moves to «Счёт оплачен»."""
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_SENT, RegularStage.INVOICE_PAID)
     if deal.stage == RegularStage.INVOICE_SENT:
@@ -246,7 +241,7 @@ def invoice_mark_paid(*, deal: Deal, by) -> Deal:
 @transaction.atomic
 def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
     """The client has the closing documents: the period's deal is complete, its reminders stop."""
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.CLOSING_DOCS)
     if deal.closing_docs_received:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
-from admin24.access import Action, can
+from admin24.access import Action, can, require
 from notifications.services import notify
 from servicedesk.uploads import EXECUTABLE_EXTENSIONS, HEAD, sniff
 
@@ -84,12 +84,13 @@ def holds_open_task(user, deal: Deal) -> bool:
     return Task.objects.filter(deal=deal, responsible=user, status=Task.Status.OPEN).exists()
 
 
-def _ensure_can_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
-    if by is None or can(by, deal, Action.EDIT):
-        return
-    if set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal):
-        return
-    raise PermissionDenied(_("You may not change this card."))
+def _require_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
+    """The edit right on the deal, or, for ``fields`` all among TASK_HOLDER_FIELDS, an open task on it."""
+    try:
+        require(by, deal, Action.EDIT)
+    except PermissionDenied:
+        if not (set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal)):
+            raise
 
 
 def _pay_if_flagged(deal: Deal, *, by) -> None:
@@ -110,7 +111,7 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
         raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     changed = [name for name, value in fields.items() if getattr(deal, name) != value]
-    _ensure_can_edit(by, deal, changed)
+    _require_edit(by, deal, changed)
     for name in {"contract_date", "contract_end_date"} & set(changed):
         try:
             validate_contract_date(fields[name])
@@ -142,7 +143,7 @@ def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
         field = FILE_FIELDS[kind]
     except KeyError:
         raise ValidationError(_("Unknown kind of file: %(kind)s.") % {"kind": kind}) from None
-    _ensure_can_edit(by, deal, {field})
+    _require_edit(by, deal, {field})
     check_document(upload)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     replaced = bool(getattr(deal, field))

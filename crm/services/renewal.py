@@ -12,14 +12,14 @@ re-plans every pending wait at once.
 import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from admin24 import constants, timers, worktime
-from admin24.access import Action, can
+from admin24.access import Action, require
 from admin24.models import ScheduledAction
 from notifications.services import notify
 
@@ -109,8 +109,7 @@ def _replan_after_a_constant_changed(identifier: str) -> None:
 @transaction.atomic
 def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | None) -> Contract:
     """Extend (or shorten) the contract; its deals show the new date and the renewal wait is re-planned."""
-    if by is not None and not can(by, contract, Action.EDIT):
-        raise PermissionDenied(_("You may not change this contract."))
+    require(by, contract, Action.EDIT, message=_("You may not change this contract."))
     validate_contract_date(ends_on)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if ends_on is not None and ends_on <= contract.signed_on:

@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from admin24.access import Action, filter_queryset
+from admin24.access import Action, filter_queryset, require
 
 from ..models import Contract, Deal
 from ..services import billing, renewal
 from ..services.deals import deal_attach_file
-from .common import ensure_can_edit, readable_or_404
+from .common import readable_or_404
 
 PAGE_SIZE = 100
 
@@ -72,7 +72,7 @@ def billing_list(request):
 
 def _deal(request, pk: int) -> Deal:
     deal = readable_or_404(request.user, Deal.objects.select_related("contact", "company"), pk)
-    ensure_can_edit(request.user, deal)
+    require(request.user, deal, Action.EDIT)
     return deal
 
 
@@ -166,7 +166,7 @@ def renewal_contract_upload(request, pk: int):
 def contract_end_date(request, pk: int):
     """Extend the contract from the deal card; back to the deal the form was on."""
     contract = readable_or_404(request.user, Contract.objects.all(), pk)
-    ensure_can_edit(request.user, contract)
+    require(request.user, contract, Action.EDIT)
     form = ContractEndForm(request.POST)
     back = request.POST.get("deal", "")
     if not form.is_valid():
