@@ -13,7 +13,6 @@ moved on (or back) by hand keeps no task that lost its purpose; the engine has a
 that stage's clock actions.
 """
 
-import calendar
 import datetime
 
 from django.conf import settings
@@ -75,34 +74,8 @@ PIPELINE = Pipeline(
 # --- moments --------------------------------------------------------------------------------
 
 
-def end_of_working_day_after(moment: datetime.datetime, working_days: int = 1) -> datetime.datetime:
-    """The end of the ``working_days``-th working day after the day of ``moment``."""
-    work = worktime.current_calendar()
-    day = timezone.localtime(moment, work.tz).date()
-    remaining = max(working_days, 1)
-    while remaining:
-        day += datetime.timedelta(days=1)
-        if work.intervals(day):
-            remaining -= 1
-    return work.intervals(day)[-1][1].astimezone(work.tz)
-
-
 def proposal_deadline(moment: datetime.datetime) -> datetime.datetime:
-    return end_of_working_day_after(moment, settings.CRM_PROPOSAL_DEADLINE_WORKING_DAYS)
-
-
-def next_payment_date(contract_date: datetime.date) -> datetime.date:
-    """One month after the contract date, the same day of the month or the month's last day."""
-    year, month = (
-        (contract_date.year + 1, 1) if contract_date.month == 12 else (contract_date.year, contract_date.month + 1)
-    )
-    return datetime.date(year, month, min(contract_date.day, calendar.monthrange(year, month)[1]))
-
-
-def start_of_working_day(day: datetime.date) -> datetime.datetime:
-    """The beginning of work on ``day``, or of the next working day when ``day`` is a day off."""
-    work = worktime.current_calendar()
-    return work.next_working_moment(datetime.datetime.combine(day, datetime.time(0), tzinfo=work.tz))
+    return worktime.end_of_working_day_after(moment, settings.CRM_PROPOSAL_DEADLINE_WORKING_DAYS)
 
 
 def _due(moment: datetime.datetime) -> datetime.datetime:
@@ -232,7 +205,7 @@ def _contract_task(deal, *, by, from_stage, reason):
         title=_("Draft the contract: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CONTRACT,
         responsible=clerk,
-        deadline=end_of_working_day_after(timezone.now()),
+        deadline=worktime.end_of_working_day_after(timezone.now()),
         description=_(
             "Attach the contract file and fill in the contract date on the deal; completing the task "
             "moves the deal to «%(stage)s»."
@@ -268,7 +241,7 @@ def _audit_task(deal, *, by, from_stage, reason):
         title=_("IT infrastructure audit: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.AUDIT,
         responsible=director,
-        deadline=end_of_working_day_after(timezone.now(), 5),
+        deadline=worktime.end_of_working_day_after(timezone.now(), 5),
         description=_("Go through the checklist; completing the task moves the deal to «%(stage)s».")
         % {"stage": ContractStage.CLOSING_DOCS.label},
         deal=deal,
@@ -281,7 +254,8 @@ def _audit_task(deal, *, by, from_stage, reason):
 
 def pause_end(deal: Deal) -> datetime.datetime:
     """When «Получение закрывающих документов» ends: the next month's payment date, start of work."""
-    return start_of_working_day(next_payment_date(deal.contract_date or timezone.localdate(deal.stage_changed_at)))
+    contract_date = deal.contract_date or timezone.localdate(deal.stage_changed_at)
+    return worktime.start_of_working_day(worktime.add_months(contract_date, 1))
 
 
 @PIPELINE.on_enter(ContractStage.CLOSING_DOCS)
@@ -378,4 +352,4 @@ def _win_at_the_payment_date(deal, action):
             title=_("The deal cannot move on: %(deal)s") % {"deal": deal.title},
             text=refusal.message,
         )
-        timers.schedule(deal, CLOSING_DOCS_PAUSE, at=start_of_working_day(today + datetime.timedelta(days=1)))
+        timers.schedule(deal, CLOSING_DOCS_PAUSE, at=worktime.start_of_working_day(today + datetime.timedelta(days=1)))

@@ -28,7 +28,6 @@ from ..services import tasks as task_services
 from ..services.deals import deal_remind
 from . import engine
 from .base import ACTIVE, LOST, Pipeline, Stage
-from .contract import end_of_working_day_after, start_of_working_day
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
 ACT_FORMING_PAUSE = "crm.deal.act_forming_pause"
@@ -60,11 +59,11 @@ def _due(moment: datetime.datetime) -> datetime.datetime:
 def act_forming_moment(deal: Deal) -> datetime.datetime:
     """Start of work on the day ActFormingDate days before the paid period's end (aligned to work)."""
     days = constants.get("ActFormingDate") or 0
-    return start_of_working_day(deal.period_end - datetime.timedelta(days=days))
+    return worktime.start_of_working_day(deal.period_end - datetime.timedelta(days=days))
 
 
 def after_period_end(deal: Deal, days: int) -> datetime.datetime:
-    return start_of_working_day(deal.period_end + datetime.timedelta(days=days))
+    return worktime.start_of_working_day(deal.period_end + datetime.timedelta(days=days))
 
 
 # --- guards ---------------------------------------------------------------------------------
@@ -117,7 +116,7 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
     task_services.task_create(
         title=title,
         responsible=deal.responsible,
-        deadline=end_of_working_day_after(timezone.now()),
+        deadline=worktime.end_of_working_day_after(timezone.now()),
         description=text,
         deal=deal,
         by=by,

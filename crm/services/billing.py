@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, timers
+from admin24 import constants, timers, worktime
 from admin24.access import Action, require
 from notifications.models import OutboxMessage
 from notifications.services import notify
@@ -50,20 +50,12 @@ class BillingError(Exception):
 # --- periods ----------------------------------------------------------------------------------
 
 
-def add_months(anchor: datetime.date, months: int) -> datetime.date:
-    """``anchor`` moved by whole months, its day clamped to the month's last day."""
-    index = anchor.year * 12 + anchor.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return datetime.date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
-
-
 def period_from(start: datetime.date, *, anchor: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The paid period that starts on ``start``: up to the day before the next anchored month begins."""
     months = (start.year - anchor.year) * 12 + start.month - anchor.month
-    end = add_months(anchor, months + 1) - datetime.timedelta(days=1)
+    end = worktime.add_months(anchor, months + 1) - datetime.timedelta(days=1)
     if end < start:
-        end = add_months(anchor, months + 2) - datetime.timedelta(days=1)
+        end = worktime.add_months(anchor, months + 2) - datetime.timedelta(days=1)
     return start, end
 
 
@@ -76,7 +68,7 @@ def _anchor(deal: Deal) -> datetime.date:
 def first_period(deal: Deal) -> tuple[datetime.date, datetime.date]:
     """The period of the deal a won contract deal becomes: from the next month's payment date."""
     anchor = deal.contract_date or timezone.localdate(deal.stage_changed_at)
-    start = add_months(anchor, 1) if deal.contract_date else anchor
+    start = worktime.add_months(anchor, 1) if deal.contract_date else anchor
     return period_from(start, anchor=anchor)
 
 

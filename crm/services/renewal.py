@@ -28,7 +28,6 @@ from ..models import Activity, Contract, ContractStage, Deal, DealPipeline
 from ..pipelines import engine
 from ..validators import validate_contract_date
 from . import activity
-from .billing import add_months
 
 RENEWAL_DUE = "crm.contract.renewal_due"
 LEAD_TIME_CONSTANTS = frozenset({"LessReminderPeriod", "LargeReminderPeriod", "NotificationStep"})
@@ -37,15 +36,13 @@ LEAD_TIME_CONSTANTS = frozenset({"LessReminderPeriod", "LargeReminderPeriod", "N
 def lead_days(contract: Contract) -> int:
     """How many days before the end the renewal starts (SPEC §2)."""
     step = constants.get("NotificationStep") or 0
-    runs_less = contract.ends_on + datetime.timedelta(days=1) < add_months(contract.signed_on, step)
+    runs_less = contract.ends_on + datetime.timedelta(days=1) < worktime.add_months(contract.signed_on, step)
     return (constants.get("LessReminderPeriod") if runs_less else constants.get("LargeReminderPeriod")) or 0
 
 
 def renewal_moment(contract: Contract) -> datetime.datetime:
     """Start of work on the day ``lead_days`` before the end (the next working day when that is a day off)."""
-    from ..pipelines.contract import start_of_working_day
-
-    return start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract)))
+    return worktime.start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract)))
 
 
 def _old_deal(contract: Contract) -> Deal | None:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from admin24 import worktime
 from admin24.access import Action, filter_queryset, require
 
 from ..models import Contract, Deal
@@ -44,7 +45,7 @@ def _month(value: str | None) -> datetime.date | None:
 
 
 def _shift(month: datetime.date, by: int) -> datetime.date:
-    return billing.add_months(month, by)
+    return worktime.add_months(month, by)
 
 
 @login_required
