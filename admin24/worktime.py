@@ -29,6 +29,8 @@ Boundaries, precisely:
 - `start_of_working_day(date)` is the first working moment of `date`, or of the next working day
   when `date` is a day off; `end_of_working_day_after(moment, n)` is the end of the n-th working
   day after `moment`'s day (n < 1 counts as 1): Friday + 1 → Monday 18:00.
+- `not_before_now(moment)` is SPEC §0's "a scheduled moment is never in the past": the next
+  working moment from `moment`, or from now when `moment` is already past.
 - `add_months(date, n)` is plain calendar arithmetic: whole months, the day clamped to the
   month's end (31 January + 1 → 28/29 February).
 All functions take aware datetimes (a naive one raises ValueError) and return them in the
@@ -46,6 +48,7 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from . import calendar_data
 from .models import CalendarDay, WorkSchedule
@@ -352,6 +355,14 @@ def start_of_working_day(date: datetime.date) -> datetime.datetime:
 
 def end_of_working_day_after(moment: datetime.datetime, working_days: int = 1) -> datetime.datetime:
     return current_calendar().end_of_working_day_after(moment, working_days)
+
+
+def not_before_now(moment: datetime.datetime, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """When something planned for ``moment`` is due (SPEC §0: a scheduled moment is never in the
+    past): the next working moment from ``moment``, or from ``now`` (the clock unless given) when
+    ``moment`` is earlier. Every robot's task deadline and clock action goes through here."""
+    now = timezone.now() if now is None else now
+    return next_working_moment(max(_aware(moment), _aware(now)))
 
 
 # --- calendar months (no working calendar involved) ----------------------------------------------

@@ -78,11 +78,6 @@ def proposal_deadline(moment: datetime.datetime) -> datetime.datetime:
     return worktime.end_of_working_day_after(moment, settings.CRM_PROPOSAL_DEADLINE_WORKING_DAYS)
 
 
-def _due(moment: datetime.datetime) -> datetime.datetime:
-    """SPEC §0: a moment already past is due at the next working moment from now."""
-    return worktime.next_working_moment(max(moment, timezone.now()))
-
-
 # --- guards ---------------------------------------------------------------------------------
 
 
@@ -194,7 +189,10 @@ def _feedback_reminders(deal, *, by, from_stage, reason):
     entered = deal.stage_changed_at
     for days, whom in ((FEEDBACK_MANAGER_DAYS, "responsible"), (FEEDBACK_SUPERVISOR_DAYS, "supervisor")):
         timers.schedule(
-            deal, FEEDBACK_REMINDER, at=_due(worktime.add_days_then_align(entered, days)), payload={"to": whom}
+            deal,
+            FEEDBACK_REMINDER,
+            at=worktime.not_before_now(worktime.add_days_then_align(entered, days)),
+            payload={"to": whom},
         )
 
 
@@ -218,7 +216,9 @@ def _contract_task(deal, *, by, from_stage, reason):
 
 
 def _payment_reminder_at(deal: Deal, number: int) -> datetime.datetime:
-    return _due(worktime.add_days_then_align(deal.stage_changed_at, PAYMENT_REMINDER_EVERY_DAYS * number))
+    return worktime.not_before_now(
+        worktime.add_days_then_align(deal.stage_changed_at, PAYMENT_REMINDER_EVERY_DAYS * number)
+    )
 
 
 @PIPELINE.on_enter(ContractStage.AWAITING_PAYMENT)
@@ -260,7 +260,7 @@ def pause_end(deal: Deal) -> datetime.datetime:
 
 @PIPELINE.on_enter(ContractStage.CLOSING_DOCS)
 def _closing_documents(deal, *, by, from_stage, reason):
-    ends = _due(pause_end(deal))
+    ends = worktime.not_before_now(pause_end(deal))
     task_services.task_create(
         title=_("Obtain the closing documents: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CLOSING_DOCS,

@@ -51,11 +51,6 @@ PIPELINE = Pipeline(
 )
 
 
-def _due(moment: datetime.datetime) -> datetime.datetime:
-    """SPEC §0: a moment already past is due at the next working moment from now."""
-    return worktime.next_working_moment(max(moment, timezone.now()))
-
-
 def act_forming_moment(deal: Deal) -> datetime.datetime:
     """Start of work on the day ActFormingDate days before the paid period's end (aligned to work)."""
     days = constants.get("ActFormingDate") or 0
@@ -134,7 +129,7 @@ def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
         title=_("Call the client about the invoice: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CALL,
         responsible=deal.responsible,
-        deadline=_due(worktime.add_days_then_align(entered, CALL_AFTER_DAYS)),
+        deadline=worktime.not_before_now(worktime.add_days_then_align(entered, CALL_AFTER_DAYS)),
         description=_("Make sure the client has received the invoice and knows when it will be paid."),
         deal=deal,
         by=by,
@@ -142,7 +137,10 @@ def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
     )
     for days in UNPAID_REMINDER_DAYS:
         timers.schedule(
-            deal, UNPAID_REMINDER, at=_due(worktime.add_days_then_align(entered, days)), payload={"days": days}
+            deal,
+            UNPAID_REMINDER,
+            at=worktime.not_before_now(worktime.add_days_then_align(entered, days)),
+            payload={"days": days},
         )
 
 
@@ -170,7 +168,7 @@ def _closing_documents(deal, *, by, from_stage, reason):
         title=_("Prepare and send the closing documents: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CLOSING_DOCS,
         responsible=deal.responsible,
-        deadline=_due(after_period_end(deal, 1)),
+        deadline=worktime.not_before_now(after_period_end(deal, 1)),
         description=_("The paid period is %(period)s. Mark «%(field)s» on the deal once the client has them.")
         % {
             "period": billing.period_label(deal),
@@ -181,11 +179,16 @@ def _closing_documents(deal, *, by, from_stage, reason):
         is_automatic=True,
     )
     for days in CLOSING_DOCS_REMINDER_DAYS:
-        timers.schedule(deal, CLOSING_DOCS_REMINDER, at=_due(after_period_end(deal, days)), payload={"days": days})
+        timers.schedule(
+            deal,
+            CLOSING_DOCS_REMINDER,
+            at=worktime.not_before_now(after_period_end(deal, days)),
+            payload={"days": days},
+        )
     timers.schedule(
         deal,
         CLOSING_DOCS_REMINDER,
-        at=_due(after_period_end(deal, CLOSING_DOCS_SUPERVISOR_DAYS)),
+        at=worktime.not_before_now(after_period_end(deal, CLOSING_DOCS_SUPERVISOR_DAYS)),
         payload={"days": CLOSING_DOCS_SUPERVISOR_DAYS, "to": "supervisor"},
     )
 

@@ -72,7 +72,7 @@ def renewal_due_at(contract: Contract) -> datetime.datetime | None:
 def _schedule(contract: Contract) -> ScheduledAction | None:
     if contract.ends_on is None or contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
         return None
-    at = worktime.next_working_moment(max(renewal_moment(contract), timezone.now()))
+    at = worktime.not_before_now(renewal_moment(contract))
     return timers.schedule(contract, RENEWAL_DUE, at=at, payload={"ends_on": contract.ends_on.isoformat()})
 
 

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -338,6 +339,7 @@ FUNCTIONS_TAKING_A_DATETIME = [
     lambda dt: worktime.add_days_then_align(dt, 1),
     lambda dt: worktime.is_working_day(dt),
     lambda dt: worktime.end_of_working_day_after(dt),
+    lambda dt: worktime.not_before_now(dt),
 ]
 
 
@@ -371,6 +373,23 @@ def test_the_working_day_helpers_run_on_the_database_calendar():
     CalendarDay.objects.create(date=D(2026, 11, 23), kind=CalendarDay.Kind.DAY_OFF, note="санитарный день")
     assert worktime.start_of_working_day(D(2026, 11, 21)) == msk(2026, 11, 24, 9, 0)
     assert worktime.end_of_working_day_after(msk(2026, 11, 20, 12, 0)) == msk(2026, 11, 24, 18, 0)
+
+
+@pytest.mark.django_db
+def test_a_moment_not_yet_past_is_due_then_or_at_the_next_working_moment():
+    friday_noon = msk(2026, 11, 20, 12, 0)
+    assert worktime.not_before_now(msk(2026, 11, 20, 15, 0), now=friday_noon) == msk(2026, 11, 20, 15, 0)
+    assert worktime.not_before_now(msk(2026, 11, 21, 15, 0), now=friday_noon) == msk(2026, 11, 23, 9, 0)
+    assert worktime.not_before_now(friday_noon, now=friday_noon) == friday_noon
+
+
+@pytest.mark.django_db
+def test_a_moment_already_past_is_due_at_the_next_working_moment_from_now():
+    assert worktime.not_before_now(msk(2026, 11, 2, 10, 0), now=msk(2026, 11, 20, 17, 30)) == msk(2026, 11, 20, 17, 30)
+    assert worktime.not_before_now(msk(2026, 11, 2, 10, 0), now=msk(2026, 11, 20, 18, 0)) == msk(2026, 11, 23, 9, 0)
+    with time_machine.travel(msk(2026, 11, 21, 12, 0), tick=False):  # a Saturday: the clock's own now
+        assert worktime.not_before_now(msk(2026, 11, 2, 10, 0)) == msk(2026, 11, 23, 9, 0)
+        assert worktime.not_before_now(msk(2026, 11, 24, 11, 0)) == msk(2026, 11, 24, 11, 0)
 
 
 @pytest.mark.django_db
