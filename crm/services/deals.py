@@ -169,10 +169,6 @@ def deal_save_card(*, deal: Deal, by, fields: dict, files: dict) -> Deal:
     return deal_update(deal=deal, by=by, **fields)
 
 
-def deal_set_payment_received(*, deal: Deal, by, received: bool = True) -> Deal:
-    return deal_update(deal=deal, by=by, payment_received=received)
-
-
 def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:
     """The bulk action: payment received on every given deal the user may change; how many changed."""
     count = 0
