@@ -1,16 +1,26 @@
 """Access rights: role × entity × action → level (SPEC §0).
 
-Every view, API endpoint, board and export asks these two functions; nothing else decides
+Every view, API endpoint, board and export asks these functions; nothing else decides
 who sees what. A model takes part by declaring ``access_entity`` (an ``Entity`` value) and
-``access_owner_field`` (the name of its responsible-user foreign key).
+``access_owner_field`` (the name of its responsible-user foreign key). ``require`` is ``can``
+for code that must stop: the one permission error every service and view raises.
 """
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Max, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from .models.access import AccessRule, Action, Entity, Level
 from .structure import department_subtree_ids
 
-__all__ = ["Action", "Entity", "Level", "can", "filter_queryset", "level_for"]
+__all__ = ["Action", "Entity", "Level", "can", "filter_queryset", "level_for", "require"]
+
+# What ``require`` says by default, per action; a caller naming its object better passes its own.
+DENIED = {
+    Action.READ: gettext_lazy("You may not see this card."),
+    Action.EDIT: gettext_lazy("You may not change this card."),
+    Action.DELETE: gettext_lazy("You may not delete this card."),
+}
 
 
 def _levels(user) -> dict[tuple[str, str], int]:
@@ -75,3 +85,14 @@ def can(user, obj, action: str = Action.READ, *, entity: str | None = None) -> b
         owner_department = User.objects.filter(pk=owner_id).values_list("department_id", flat=True).first()
         return owner_department in _subtree(user)
     return False
+
+
+def require(user, obj, action: str, *, entity: str | None = None, message=None) -> None:
+    """Raise ``PermissionDenied`` unless the user may ``action`` this object.
+
+    ``user=None`` is the system itself (a robot, the clock, an import), which access rights do
+    not bind. ``message`` is what people read (``DENIED[action]`` unless given).
+    """
+    if user is None or can(user, obj, action, entity=entity):
+        return
+    raise PermissionDenied(str(message if message is not None else DENIED[action]))

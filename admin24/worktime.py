@@ -26,6 +26,13 @@ Boundaries, precisely:
 - `working_time_between(a, b)` is the working time in [a, b); negative when b is before a.
 - `add_days_then_align(start, days)` adds calendar days to the wall-clock time in the schedule's
   zone, then moves forward to the next working moment.
+- `start_of_working_day(date)` is the first working moment of `date`, or of the next working day
+  when `date` is a day off; `end_of_working_day_after(moment, n)` is the end of the n-th working
+  day after `moment`'s day (n < 1 counts as 1): Friday + 1 → Monday 18:00.
+- `not_before_now(moment)` is SPEC §0's "a scheduled moment is never in the past": the next
+  working moment from `moment`, or from now when `moment` is already past.
+- `add_months(date, n)` is plain calendar arithmetic: whole months, the day clamped to the
+  month's end (31 January + 1 → 28/29 February).
 All functions take aware datetimes (a naive one raises ValueError) and return them in the
 schedule's time zone. Arithmetic walks day by day, never minute by minute.
 """
@@ -34,12 +41,14 @@ import datetime
 import threading
 import uuid
 import zoneinfo
+from calendar import monthrange
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 
 from . import calendar_data
 from .models import CalendarDay, WorkSchedule
@@ -208,6 +217,21 @@ class WorkCalendar:
         moved = (local + datetime.timedelta(days=days)).astimezone(UTC)
         return self.next_working_moment(moved)
 
+    def start_of_working_day(self, date: datetime.date) -> datetime.datetime:
+        """The beginning of work on ``date``, or on the next working day when ``date`` is a day off."""
+        return self.next_working_moment(datetime.datetime.combine(date, datetime.time(0), tzinfo=self.tz))
+
+    def end_of_working_day_after(self, moment: datetime.datetime, working_days: int = 1) -> datetime.datetime:
+        """The end of the ``working_days``-th working day after the day of ``moment`` (at least the first)."""
+        day = _aware(moment).astimezone(self.tz).date()
+        remaining = max(working_days, 1)
+        for _date, intervals in self._days_from(self._utc(day + datetime.timedelta(days=1), datetime.time(0))):
+            if intervals:
+                remaining -= 1
+                if not remaining:
+                    return intervals[-1][1].astimezone(self.tz)
+        raise AssertionError("unreachable: _days_from never ends without raising")
+
 
 def _aware(dt: datetime.datetime) -> datetime.datetime:
     if not isinstance(dt, datetime.datetime):
@@ -323,3 +347,31 @@ def working_time_between(a: datetime.datetime, b: datetime.datetime) -> datetime
 
 def add_days_then_align(start: datetime.datetime, days: int) -> datetime.datetime:
     return current_calendar().add_days_then_align(start, days)
+
+
+def start_of_working_day(date: datetime.date) -> datetime.datetime:
+    return current_calendar().start_of_working_day(date)
+
+
+def end_of_working_day_after(moment: datetime.datetime, working_days: int = 1) -> datetime.datetime:
+    return current_calendar().end_of_working_day_after(moment, working_days)
+
+
+def not_before_now(moment: datetime.datetime, *, now: datetime.datetime | None = None) -> datetime.datetime:
+    """When something planned for ``moment`` is due (SPEC §0: a scheduled moment is never in the
+    past): the next working moment from ``moment``, or from ``now`` (the clock unless given) when
+    ``moment`` is earlier. Every robot's task deadline and clock action goes through here."""
+    now = timezone.now() if now is None else now
+    return next_working_moment(max(_aware(moment), _aware(now)))
+
+
+# --- calendar months (no working calendar involved) ----------------------------------------------
+
+
+def add_months(date: datetime.date, months: int) -> datetime.date:
+    """``date`` moved by whole months (back when negative), its day clamped to the month's last day:
+    31 January + 1 is 28 February (29 in a leap year), 31 March − 1 is 28 (29) February."""
+    index = date.year * 12 + date.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    return datetime.date(year, month, min(date.day, monthrange(year, month)[1]))

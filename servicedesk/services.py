@@ -13,15 +13,16 @@ from collections.abc import Iterable
 
 import nh3
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from admin24 import activity, workflow, worktime
-from admin24.access import Action, can
+from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
 from admin24.workflow import MoveRefused
@@ -269,9 +270,8 @@ def _forget_files(stored: list[str]) -> None:
         default_storage.delete(name)
 
 
-def _ensure_can_edit(by, ticket: Ticket) -> None:
-    if by is not None and not can(by, ticket, Action.EDIT):
-        raise PermissionDenied(_("You may not change this ticket."))
+# What a user without the edit right on the ticket reads (access.require's default says "card").
+_CANNOT_CHANGE = gettext_lazy("You may not change this ticket.")
 
 
 # --- status ---------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ def ticket_update(*, ticket: Ticket, by, **fields) -> Ticket:
     unknown = set(fields) - TICKET_FIELDS
     if unknown:
         raise TypeError(f"ticket_update() got unexpected fields: {', '.join(sorted(unknown))}")
-    _ensure_can_edit(by, ticket)
+    require(by, ticket, Action.EDIT, message=_CANNOT_CHANGE)
     if "client_phone" in fields:
         fields["client_phone"] = normalize_phone(fields["client_phone"])
     for name, value in fields.items():
@@ -361,7 +361,7 @@ def ticket_update(*, ticket: Ticket, by, **fields) -> Ticket:
 @transaction.atomic
 def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
     """Give the ticket to ``assignee`` (None: nobody); they are told unless they did it themselves."""
-    _ensure_can_edit(by, ticket)
+    require(by, ticket, Action.EDIT, message=_CANNOT_CHANGE)
     if assignee is not None and not assignee.is_active:
         raise ValidationError(_("%(user)s is not an active user.") % {"user": assignee}, code="inactive")
     if ticket.assignee_id == (assignee.pk if assignee else None):
@@ -418,7 +418,7 @@ def add_comment(
     if (author is None) == (not client):
         raise ValueError("add_comment() needs either an author or client=True")
     if author is not None:
-        _ensure_can_edit(author, ticket)
+        require(author, ticket, Action.EDIT, message=_CANNOT_CHANGE)
     text = comment_html(body, html=html)
     if not nh3.clean(text, tags=set()).strip():
         raise ValidationError(_("Write the text of the comment."), code="empty")

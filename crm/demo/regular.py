@@ -12,11 +12,11 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from admin24 import workflow
+from admin24 import workflow, worktime
 from admin24.models import User
 
 from ..models import Company, ContractStage, Deal, DealPipeline, RegularStage
-from ..services.billing import add_months, invoice_attach, invoice_mark_paid
+from ..services.billing import invoice_attach, invoice_mark_paid
 from ..services.contracts import deal_win
 
 DEMO_INVOICE = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -77,13 +77,13 @@ def seed_regular_payments() -> int:
     users = {u.username: u for u in User.objects.filter(username__in=["manager", "manager2", "sales_head"])}
     today = timezone.localdate()
     # Signed a month and a few days ago: the first regular period started this week.
-    signed = add_months(today, -1) - datetime.timedelta(days=3)
+    signed = worktime.add_months(today, -1) - datetime.timedelta(days=3)
     created = 0
     for number, (title, company_name, owner, stage, amount) in enumerate(CLIENTS, start=1):
         company = Company.objects.filter(name=company_name).first()
         if company is None or Deal.objects.filter(title=title).exists():
             continue
-        deal = _won(title, company, users.get(owner), amount, signed=signed, ends=add_months(signed, 12))
+        deal = _won(title, company, users.get(owner), amount, signed=signed, ends=worktime.add_months(signed, 12))
         _take_to(deal, stage, f"{today:%y%m}-{number:02d}")
         created += 1
     title, company_name, owner, amount = RENEWAL_DUE_SOON

@@ -60,10 +60,6 @@ def _in_regular(deal) -> bool:
     return deal.pipeline == DealPipeline.REGULAR
 
 
-def _earlier_than(stage: str) -> list[str]:
-    return CONTRACT_ACTIVE[: CONTRACT_ACTIVE.index(stage)]
-
-
 def _later_than(stage: str) -> list[str]:
     return CONTRACT_ACTIVE[CONTRACT_ACTIVE.index(stage) + 1 :]
 

@@ -13,7 +13,6 @@ moved on (or back) by hand keeps no task that lost its purpose; the engine has a
 that stage's clock actions.
 """
 
-import calendar
 import datetime
 
 from django.conf import settings
@@ -74,39 +73,8 @@ PIPELINE = Pipeline(
 # --- moments --------------------------------------------------------------------------------
 
 
-def end_of_working_day_after(moment: datetime.datetime, working_days: int = 1) -> datetime.datetime:
-    """The end of the ``working_days``-th working day after the day of ``moment``."""
-    work = worktime.current_calendar()
-    day = timezone.localtime(moment, work.tz).date()
-    remaining = max(working_days, 1)
-    while remaining:
-        day += datetime.timedelta(days=1)
-        if work.intervals(day):
-            remaining -= 1
-    return work.intervals(day)[-1][1].astimezone(work.tz)
-
-
 def proposal_deadline(moment: datetime.datetime) -> datetime.datetime:
-    return end_of_working_day_after(moment, settings.CRM_PROPOSAL_DEADLINE_WORKING_DAYS)
-
-
-def next_payment_date(contract_date: datetime.date) -> datetime.date:
-    """One month after the contract date, the same day of the month or the month's last day."""
-    year, month = (
-        (contract_date.year + 1, 1) if contract_date.month == 12 else (contract_date.year, contract_date.month + 1)
-    )
-    return datetime.date(year, month, min(contract_date.day, calendar.monthrange(year, month)[1]))
-
-
-def start_of_working_day(day: datetime.date) -> datetime.datetime:
-    """The beginning of work on ``day``, or of the next working day when ``day`` is a day off."""
-    work = worktime.current_calendar()
-    return work.next_working_moment(datetime.datetime.combine(day, datetime.time(0), tzinfo=work.tz))
-
-
-def _due(moment: datetime.datetime) -> datetime.datetime:
-    """SPEC §0: a moment already past is due at the next working moment from now."""
-    return worktime.next_working_moment(max(moment, timezone.now()))
+    return worktime.end_of_working_day_after(moment, settings.CRM_PROPOSAL_DEADLINE_WORKING_DAYS)
 
 
 # --- guards ---------------------------------------------------------------------------------
@@ -211,7 +179,10 @@ def _feedback_reminders(deal, *, by, from_stage, reason):
     entered = deal.stage_changed_at
     for days, whom in ((FEEDBACK_MANAGER_DAYS, "responsible"), (FEEDBACK_SUPERVISOR_DAYS, "supervisor")):
         timers.schedule(
-            deal, FEEDBACK_REMINDER, at=_due(worktime.add_days_then_align(entered, days)), payload={"to": whom}
+            deal,
+            FEEDBACK_REMINDER,
+            at=worktime.not_before_now(worktime.add_days_then_align(entered, days)),
+            payload={"to": whom},
         )
 
 
@@ -222,7 +193,7 @@ def _contract_task(deal, *, by, from_stage, reason):
         title=_("Draft the contract: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CONTRACT,
         responsible=clerk,
-        deadline=end_of_working_day_after(timezone.now()),
+        deadline=worktime.end_of_working_day_after(timezone.now()),
         description=_(
             "Attach the contract file and fill in the contract date on the deal; completing the task "
             "moves the deal to «%(stage)s»."
@@ -235,7 +206,9 @@ def _contract_task(deal, *, by, from_stage, reason):
 
 
 def _payment_reminder_at(deal: Deal, number: int) -> datetime.datetime:
-    return _due(worktime.add_days_then_align(deal.stage_changed_at, PAYMENT_REMINDER_EVERY_DAYS * number))
+    return worktime.not_before_now(
+        worktime.add_days_then_align(deal.stage_changed_at, PAYMENT_REMINDER_EVERY_DAYS * number)
+    )
 
 
 @PIPELINE.on_enter(ContractStage.AWAITING_PAYMENT)
@@ -258,7 +231,7 @@ def _audit_task(deal, *, by, from_stage, reason):
         title=_("IT infrastructure audit: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.AUDIT,
         responsible=director,
-        deadline=end_of_working_day_after(timezone.now(), 5),
+        deadline=worktime.end_of_working_day_after(timezone.now(), 5),
         description=_("Go through the checklist; completing the task moves the deal to «%(stage)s».")
         % {"stage": ContractStage.CLOSING_DOCS.label},
         deal=deal,
@@ -271,12 +244,13 @@ def _audit_task(deal, *, by, from_stage, reason):
 
 def pause_end(deal: Deal) -> datetime.datetime:
     """When «Получение закрывающих документов» ends: the next month's payment date, start of work."""
-    return start_of_working_day(next_payment_date(deal.contract_date or timezone.localdate(deal.stage_changed_at)))
+    contract_date = deal.contract_date or timezone.localdate(deal.stage_changed_at)
+    return worktime.start_of_working_day(worktime.add_months(contract_date, 1))
 
 
 @PIPELINE.on_enter(ContractStage.CLOSING_DOCS)
 def _closing_documents(deal, *, by, from_stage, reason):
-    ends = _due(pause_end(deal))
+    ends = worktime.not_before_now(pause_end(deal))
     task_services.task_create(
         title=_("Obtain the closing documents: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CLOSING_DOCS,
@@ -368,4 +342,4 @@ def _win_at_the_payment_date(deal, action):
             title=_("The deal cannot move on: %(deal)s") % {"deal": deal.title},
             text=refusal.message,
         )
-        timers.schedule(deal, CLOSING_DOCS_PAUSE, at=start_of_working_day(today + datetime.timedelta(days=1)))
+        timers.schedule(deal, CLOSING_DOCS_PAUSE, at=worktime.start_of_working_day(today + datetime.timedelta(days=1)))

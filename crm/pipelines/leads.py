@@ -55,7 +55,7 @@ def callback_slot(start: datetime.datetime, attempt: int) -> datetime.datetime:
 
 def callback_due(start: datetime.datetime, attempt: int, now: datetime.datetime) -> datetime.datetime:
     """The slot, unless it is past (or outside working hours): then the next working moment from now."""
-    return worktime.next_working_moment(max(callback_slot(start, attempt), now))
+    return worktime.not_before_now(callback_slot(start, attempt), now=now)
 
 
 def _call_task(lead: Lead, attempt: int, due: datetime.datetime, *, by) -> Task:

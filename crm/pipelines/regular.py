@@ -27,7 +27,6 @@ from ..services import billing
 from ..services import renewal as _renewal  # noqa: F401  registers the contract-end clock handler
 from ..services import tasks as task_services
 from ..services.deals import deal_remind
-from .contract import end_of_working_day_after, start_of_working_day
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
 ACT_FORMING_PAUSE = "crm.deal.act_forming_pause"
@@ -51,19 +50,14 @@ PIPELINE = Pipeline(
 )
 
 
-def _due(moment: datetime.datetime) -> datetime.datetime:
-    """SPEC §0: a moment already past is due at the next working moment from now."""
-    return worktime.next_working_moment(max(moment, timezone.now()))
-
-
 def act_forming_moment(deal: Deal) -> datetime.datetime:
     """Start of work on the day ActFormingDate days before the paid period's end (aligned to work)."""
     days = constants.get("ActFormingDate") or 0
-    return start_of_working_day(deal.period_end - datetime.timedelta(days=days))
+    return worktime.start_of_working_day(deal.period_end - datetime.timedelta(days=days))
 
 
 def after_period_end(deal: Deal, days: int) -> datetime.datetime:
-    return start_of_working_day(deal.period_end + datetime.timedelta(days=days))
+    return worktime.start_of_working_day(deal.period_end + datetime.timedelta(days=days))
 
 
 # --- guards ---------------------------------------------------------------------------------
@@ -111,7 +105,7 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
     task_services.task_create(
         title=title,
         responsible=deal.responsible,
-        deadline=end_of_working_day_after(timezone.now()),
+        deadline=worktime.end_of_working_day_after(timezone.now()),
         description=text,
         deal=deal,
         by=by,
@@ -129,7 +123,7 @@ def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
         title=_("Call the client about the invoice: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CALL,
         responsible=deal.responsible,
-        deadline=_due(worktime.add_days_then_align(entered, CALL_AFTER_DAYS)),
+        deadline=worktime.not_before_now(worktime.add_days_then_align(entered, CALL_AFTER_DAYS)),
         description=_("Make sure the client has received the invoice and knows when it will be paid."),
         deal=deal,
         by=by,
@@ -137,7 +131,10 @@ def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
     )
     for days in UNPAID_REMINDER_DAYS:
         timers.schedule(
-            deal, UNPAID_REMINDER, at=_due(worktime.add_days_then_align(entered, days)), payload={"days": days}
+            deal,
+            UNPAID_REMINDER,
+            at=worktime.not_before_now(worktime.add_days_then_align(entered, days)),
+            payload={"days": days},
         )
 
 
@@ -165,7 +162,7 @@ def _closing_documents(deal, *, by, from_stage, reason):
         title=_("Prepare and send the closing documents: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CLOSING_DOCS,
         responsible=deal.responsible,
-        deadline=_due(after_period_end(deal, 1)),
+        deadline=worktime.not_before_now(after_period_end(deal, 1)),
         description=_("The paid period is %(period)s. Mark «%(field)s» on the deal once the client has them.")
         % {
             "period": billing.period_label(deal),
@@ -176,11 +173,16 @@ def _closing_documents(deal, *, by, from_stage, reason):
         is_automatic=True,
     )
     for days in CLOSING_DOCS_REMINDER_DAYS:
-        timers.schedule(deal, CLOSING_DOCS_REMINDER, at=_due(after_period_end(deal, days)), payload={"days": days})
+        timers.schedule(
+            deal,
+            CLOSING_DOCS_REMINDER,
+            at=worktime.not_before_now(after_period_end(deal, days)),
+            payload={"days": days},
+        )
     timers.schedule(
         deal,
         CLOSING_DOCS_REMINDER,
-        at=_due(after_period_end(deal, CLOSING_DOCS_SUPERVISOR_DAYS)),
+        at=worktime.not_before_now(after_period_end(deal, CLOSING_DOCS_SUPERVISOR_DAYS)),
         payload={"days": CLOSING_DOCS_SUPERVISOR_DAYS, "to": "supervisor"},
     )
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import PurePath
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import formats, timezone
@@ -22,8 +22,8 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, constants, timers, workflow
-from admin24.access import Action, can
+from admin24 import activity, constants, timers, workflow, worktime
+from admin24.access import Action, require
 from admin24.models import Activity
 from admin24.workflow import DomainError
 from notifications.models import OutboxMessage
@@ -46,20 +46,12 @@ class BillingError(DomainError):
 # --- periods ----------------------------------------------------------------------------------
 
 
-def add_months(anchor: datetime.date, months: int) -> datetime.date:
-    """``anchor`` moved by whole months, its day clamped to the month's last day."""
-    index = anchor.year * 12 + anchor.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
-    return datetime.date(year, month, min(anchor.day, calendar.monthrange(year, month)[1]))
-
-
 def period_from(start: datetime.date, *, anchor: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The paid period that starts on ``start``: up to the day before the next anchored month begins."""
     months = (start.year - anchor.year) * 12 + start.month - anchor.month
-    end = add_months(anchor, months + 1) - datetime.timedelta(days=1)
+    end = worktime.add_months(anchor, months + 1) - datetime.timedelta(days=1)
     if end < start:
-        end = add_months(anchor, months + 2) - datetime.timedelta(days=1)
+        end = worktime.add_months(anchor, months + 2) - datetime.timedelta(days=1)
     return start, end
 
 
@@ -72,7 +64,7 @@ def _anchor(deal: Deal) -> datetime.date:
 def first_period(deal: Deal) -> tuple[datetime.date, datetime.date]:
     """The period of the deal a won contract deal becomes: from the next month's payment date."""
     anchor = deal.contract_date or timezone.localdate(deal.stage_changed_at)
-    start = add_months(anchor, 1) if deal.contract_date else anchor
+    start = worktime.add_months(anchor, 1) if deal.contract_date else anchor
     return period_from(start, anchor=anchor)
 
 
@@ -129,11 +121,6 @@ class InvoiceOutcome:
     problem: str = ""
 
 
-def _ensure_can_edit(by, deal: Deal) -> None:
-    if by is not None and not can(by, deal, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
-
-
 def _ensure_regular(deal: Deal, *stages: str) -> None:
     if deal.pipeline != DealPipeline.REGULAR or (stages and deal.stage not in stages):
         raise BillingError(
@@ -152,7 +139,7 @@ def invoice_attach(*, deal: Deal, by, upload, number: str = "") -> InvoiceOutcom
     The file stays attached even when it cannot be sent; the outcome says why, and the
     responsible is told the same.
     """
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
     deal_services.check_document(upload)
@@ -179,7 +166,7 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
 
     Sending the same file again writes nothing new (the outbox key names the file).
     """
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).select_related("company", "contact").get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
     problem = why_the_invoice_cannot_go(deal)
@@ -227,7 +214,7 @@ def _explain_unsent(deal: Deal, problem: str, *, by) -> None:
 @transaction.atomic
 def invoice_mark_paid(*, deal: Deal, by) -> Deal:
     """The "paid" flag: a deal whose invoice is sent moves to «Счёт оплачен»."""
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_SENT, RegularStage.INVOICE_PAID)
     if deal.stage == RegularStage.INVOICE_SENT:
@@ -238,7 +225,7 @@ def invoice_mark_paid(*, deal: Deal, by) -> Deal:
 @transaction.atomic
 def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
     """The client has the closing documents: the period's deal is complete, its reminders stop."""
-    _ensure_can_edit(by, deal)
+    require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.CLOSING_DOCS)
     if deal.closing_docs_received:

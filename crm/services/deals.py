@@ -9,7 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
-from admin24.access import Action, can
+from admin24.access import Action, can, require
 from admin24.files import accepted_type
 from admin24.models import Activity
 from notifications.services import notify_staff
@@ -79,12 +79,13 @@ def holds_open_task(user, deal: Deal) -> bool:
     return Task.objects.filter(deal=deal, responsible=user, status=Task.Status.OPEN).exists()
 
 
-def _ensure_can_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
-    if by is None or can(by, deal, Action.EDIT):
-        return
-    if set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal):
-        return
-    raise PermissionDenied(_("You may not change this card."))
+def _require_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
+    """The edit right on the deal, or, for ``fields`` all among TASK_HOLDER_FIELDS, an open task on it."""
+    try:
+        require(by, deal, Action.EDIT)
+    except PermissionDenied:
+        if not (set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal)):
+            raise
 
 
 def _pay_if_flagged(deal: Deal, *, by) -> None:
@@ -105,7 +106,7 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
         raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     changed = [name for name, value in fields.items() if getattr(deal, name) != value]
-    _ensure_can_edit(by, deal, changed)
+    _require_edit(by, deal, changed)
     for name in {"contract_date", "contract_end_date"} & set(changed):
         try:
             validate_contract_date(fields[name])
@@ -137,7 +138,7 @@ def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
         field = FILE_FIELDS[kind]
     except KeyError:
         raise ValidationError(_("Unknown kind of file: %(kind)s.") % {"kind": kind}) from None
-    _ensure_can_edit(by, deal, {field})
+    _require_edit(by, deal, {field})
     check_document(upload)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     replaced = bool(getattr(deal, field))
@@ -161,10 +162,6 @@ def deal_save_card(*, deal: Deal, by, fields: dict, files: dict) -> Deal:
         if upload is not None:
             deal = deal_attach_file(deal=deal, by=by, kind=kind, upload=upload)
     return deal_update(deal=deal, by=by, **fields)
-
-
-def deal_set_payment_received(*, deal: Deal, by, received: bool = True) -> Deal:
-    return deal_update(deal=deal, by=by, payment_received=received)
 
 
 def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:

@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from admin24 import activity
-from admin24.access import Action, Level, can, level_for
+from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
 
@@ -49,11 +49,6 @@ def _ensure_can_create(by, entity: str) -> None:
         raise PermissionDenied(_("You may not create this kind of card."))
 
 
-def _ensure_can_edit(by, obj) -> None:
-    if by is not None and not can(by, obj, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
-
-
 def _check_fields(fields: dict, allowed: set[str], function: str) -> None:
     unknown = set(fields) - allowed
     if unknown:
@@ -75,7 +70,7 @@ def company_create(*, by, name: str, **fields) -> Company:
 @transaction.atomic
 def company_update(*, company: Company, by, **fields) -> Company:
     _check_fields(fields, COMPANY_FIELDS, "company_update")
-    _ensure_can_edit(by, company)
+    require(by, company, Action.EDIT)
     for name, value in fields.items():
         setattr(company, name, value)
     company.full_clean()
@@ -135,7 +130,7 @@ def contact_update(
     *, contact: Contact, by, emails: Iterable[str] | None = None, phones: Iterable[str] | None = None, **fields
 ) -> Contact:
     _check_fields(fields, CONTACT_FIELDS, "contact_update")
-    _ensure_can_edit(by, contact)
+    require(by, contact, Action.EDIT)
     for name, value in fields.items():
         setattr(contact, name, value)
     contact.full_clean(exclude=["duplicate_of"])

@@ -5,7 +5,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
-from admin24.access import Action, Level, can, level_for
+from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import Role, role_names
@@ -126,8 +126,7 @@ def lead_create_from_public(*, data: dict, ip: str = "") -> Lead:
 def lead_update(*, lead: Lead, by, **fields) -> Lead:
     """Change the lead's fields (never its stage: that is ``move``)."""
     _check_fields(fields, "lead_update")
-    if by is not None and not can(by, lead, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
+    require(by, lead, Action.EDIT)
     previous_responsible = lead.responsible_id
     for name, value in fields.items():
         setattr(lead, name, value)
@@ -144,8 +143,7 @@ def lead_update(*, lead: Lead, by, **fields) -> Lead:
 @transaction.atomic
 def lead_mark_duplicate_of(*, lead: Lead, by, original: Lead | None = None, contact=None) -> Lead:
     """Link the lead to the card it duplicates, so it can be closed as «Дублирование клиента»."""
-    if by is not None and not can(by, lead, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
+    require(by, lead, Action.EDIT)
     if original is not None and original.pk == lead.pk:
         raise ValidationError(_("A lead cannot duplicate itself."))
     lead.duplicate_of, lead.duplicate_contact = original, contact
@@ -170,8 +168,7 @@ def lead_qualify(
     client_request: str | None = None,
 ) -> Lead:
     """Store the qualification checklist answers (questions from the admin's template) and counts."""
-    if by is not None and not can(by, lead, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
+    require(by, lead, Action.EDIT)
     questions = qualification_questions()
     for question in answers:
         if question not in questions:

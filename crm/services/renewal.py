@@ -12,20 +12,19 @@ re-plans every pending wait at once.
 import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from admin24 import activity, constants, timers, workflow, worktime
-from admin24.access import Action, can
+from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from notifications.services import notify_staff
 
 from ..models import Contract, ContractStage, Deal, DealPipeline
 from ..validators import validate_contract_date
-from .billing import add_months
 
 RENEWAL_DUE = "crm.contract.renewal_due"
 LEAD_TIME_CONSTANTS = frozenset({"LessReminderPeriod", "LargeReminderPeriod", "NotificationStep"})
@@ -34,15 +33,13 @@ LEAD_TIME_CONSTANTS = frozenset({"LessReminderPeriod", "LargeReminderPeriod", "N
 def lead_days(contract: Contract) -> int:
     """How many days before the end the renewal starts (SPEC §2)."""
     step = constants.get("NotificationStep") or 0
-    runs_less = contract.ends_on + datetime.timedelta(days=1) < add_months(contract.signed_on, step)
+    runs_less = contract.ends_on + datetime.timedelta(days=1) < worktime.add_months(contract.signed_on, step)
     return (constants.get("LessReminderPeriod") if runs_less else constants.get("LargeReminderPeriod")) or 0
 
 
 def renewal_moment(contract: Contract) -> datetime.datetime:
     """Start of work on the day ``lead_days`` before the end (the next working day when that is a day off)."""
-    from ..pipelines.contract import start_of_working_day
-
-    return start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract)))
+    return worktime.start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract)))
 
 
 def _old_deal(contract: Contract) -> Deal | None:
@@ -72,7 +69,7 @@ def renewal_due_at(contract: Contract) -> datetime.datetime | None:
 def _schedule(contract: Contract) -> ScheduledAction | None:
     if contract.ends_on is None or contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
         return None
-    at = worktime.next_working_moment(max(renewal_moment(contract), timezone.now()))
+    at = worktime.not_before_now(renewal_moment(contract))
     return timers.schedule(contract, RENEWAL_DUE, at=at, payload={"ends_on": contract.ends_on.isoformat()})
 
 
@@ -106,8 +103,7 @@ def _replan_after_a_constant_changed(identifier: str) -> None:
 @transaction.atomic
 def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | None) -> Contract:
     """Extend (or shorten) the contract; its deals show the new date and the renewal wait is re-planned."""
-    if by is not None and not can(by, contract, Action.EDIT):
-        raise PermissionDenied(_("You may not change this contract."))
+    require(by, contract, Action.EDIT, message=_("You may not change this contract."))
     validate_contract_date(ends_on)
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if ends_on is not None and ends_on <= contract.signed_on:

@@ -9,20 +9,22 @@ of that kind can be completed; ``on_complete(kind)`` — robots run when such a 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from admin24 import activity
-from admin24.access import Action, can
+from admin24 import access, activity
+from admin24.access import Action
 from admin24.models import Activity
 from admin24.workflow import DomainError
 
 from ..models import ChecklistTemplate, Lead, Task, TaskChecklistItem
 
 Kind = Task.Kind
+# What a user without the edit right on the task reads (access.require's default says "card").
+_CANNOT_CHANGE = gettext_lazy("You may not change this task.")
 
 
 class TaskCompletionError(DomainError):
@@ -74,11 +76,6 @@ def missing_requirements(task: Task) -> list[str]:
     return [r.label() for r in _requirements.get(task.kind, ()) if not r.is_met(task)]
 
 
-def _ensure_can_edit(by, task: Task) -> None:
-    if by is not None and not can(by, task, Action.EDIT):
-        raise PermissionDenied(_("You may not change this task."))
-
-
 @transaction.atomic
 def task_create(
     *,
@@ -123,7 +120,7 @@ def task_complete(*, task: Task, by, comment: str = "") -> Task:
 
     Raises ``TaskCompletionError`` naming what is missing when the kind's requirements are unmet.
     """
-    _ensure_can_edit(by, task)
+    access.require(by, task, Action.EDIT, message=_CANNOT_CHANGE)
     task = Task.objects.select_for_update(of=("self",)).select_related("lead", "deal").get(pk=task.pk)
     if not task.is_open:
         raise TaskCompletionError(_("The task is already done."))
@@ -148,7 +145,7 @@ def task_complete(*, task: Task, by, comment: str = "") -> Task:
 
 @transaction.atomic
 def task_reopen(*, task: Task, by) -> Task:
-    _ensure_can_edit(by, task)
+    access.require(by, task, Action.EDIT, message=_CANNOT_CHANGE)
     task = Task.objects.select_for_update().get(pk=task.pk)
     if task.is_open:
         return task
@@ -167,7 +164,7 @@ def task_reopen(*, task: Task, by) -> Task:
 @transaction.atomic
 def task_update(*, task: Task, by, **fields) -> Task:
     """Change a task's plain fields (title, description, responsible, deadline, kind)."""
-    _ensure_can_edit(by, task)
+    access.require(by, task, Action.EDIT, message=_CANNOT_CHANGE)
     allowed = {"title", "description", "responsible", "deadline", "kind"}
     unknown = set(fields) - allowed
     if unknown:
@@ -208,7 +205,7 @@ def _subject_field(subject) -> str:
 
 
 def checklist_set_done(*, item: TaskChecklistItem, by, done: bool) -> TaskChecklistItem:
-    _ensure_can_edit(by, item.task)
+    access.require(by, item.task, Action.EDIT, message=_CANNOT_CHANGE)
     item.done = done
     item.save(update_fields=["done"])
     return item

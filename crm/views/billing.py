@@ -13,13 +13,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from admin24.access import Action, filter_queryset
+from admin24 import worktime
+from admin24.access import Action, filter_queryset, require
 from admin24.workflow import DomainError
 
 from ..models import Contract, Deal
 from ..services import billing, renewal
 from ..services.deals import deal_attach_file
-from .common import ensure_can_edit, readable_or_404
+from .common import readable_or_404
 
 PAGE_SIZE = 100
 
@@ -45,7 +46,7 @@ def _month(value: str | None) -> datetime.date | None:
 
 
 def _shift(month: datetime.date, by: int) -> datetime.date:
-    return billing.add_months(month, by)
+    return worktime.add_months(month, by)
 
 
 @login_required
@@ -73,7 +74,7 @@ def billing_list(request):
 
 def _deal(request, pk: int) -> Deal:
     deal = readable_or_404(request.user, Deal.objects.select_related("contact", "company"), pk)
-    ensure_can_edit(request.user, deal)
+    require(request.user, deal, Action.EDIT)
     return deal
 
 
@@ -167,7 +168,7 @@ def renewal_contract_upload(request, pk: int):
 def contract_end_date(request, pk: int):
     """Extend the contract from the deal card; back to the deal the form was on."""
     contract = readable_or_404(request.user, Contract.objects.all(), pk)
-    ensure_can_edit(request.user, contract)
+    require(request.user, contract, Action.EDIT)
     form = ContractEndForm(request.POST)
     back = request.POST.get("deal", "")
     if not form.is_valid():

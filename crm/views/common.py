@@ -1,8 +1,7 @@
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404
 
-from admin24.access import Action, can, filter_queryset
+from admin24.access import Action, filter_queryset
 
 
 def readable_or_404(user, queryset: QuerySet, pk: int):
@@ -11,8 +10,3 @@ def readable_or_404(user, queryset: QuerySet, pk: int):
     if obj is None:
         raise Http404
     return obj
-
-
-def ensure_can_edit(user, obj) -> None:
-    if not can(user, obj, Action.EDIT):
-        raise PermissionDenied

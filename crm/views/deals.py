@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from admin24 import activity
-from admin24.access import Action, can
+from admin24.access import Action, can, require
 from admin24.downloads import protected_download
 from admin24.workflow import DomainError, allowed_moves, move
 
@@ -19,7 +19,7 @@ from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular
 from ..services.deals import DOCUMENT_FIELDS, deal_save_card, holds_open_task
-from .common import ensure_can_edit, readable_or_404
+from .common import readable_or_404
 
 
 def _deal(request, pk: int) -> Deal:
@@ -108,7 +108,7 @@ def deal_save(request, pk: int):
 @require_POST
 def deal_move(request, pk: int):
     deal = _deal(request, pk)
-    ensure_can_edit(request.user, deal)
+    require(request.user, deal, Action.EDIT)
     form = DealMoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the stage to move the deal to."))

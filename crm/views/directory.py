@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from admin24 import activity
-from admin24.access import Action, Level, can, filter_queryset, level_for
+from admin24.access import Action, Level, can, filter_queryset, level_for, require
 from admin24.normalize import normalize_phone
 
 from ..forms import CompanyForm, ContactForm
 from ..models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead
 from ..services.directory import company_create, company_update, contact_create, contact_update
-from .common import ensure_can_edit, readable_or_404
+from .common import readable_or_404
 
 PER_PAGE = 50
 
@@ -100,7 +100,7 @@ def _card_to_edit(request, model, pk: int | None):
             raise PermissionDenied
         return None, None
     card = readable_or_404(request.user, model.objects.all(), pk)
-    ensure_can_edit(request.user, card)
+    require(request.user, card, Action.EDIT)
     return card, model.objects.get(pk=card.pk)
 
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from admin24 import activity
-from admin24.access import Action, Level, can, filter_queryset, level_for
+from admin24.access import Action, Level, can, filter_queryset, level_for, require
 from admin24.workflow import DomainError, allowed_moves, move
 
 from ..forms import LeadForm, MoveForm, QualificationForm
@@ -21,7 +21,7 @@ from ..services.leads import (
     lead_update,
     qualification_questions,
 )
-from .common import ensure_can_edit, readable_or_404
+from .common import readable_or_404
 
 
 def _lead(request, pk: int) -> Lead:
@@ -84,7 +84,7 @@ def lead_create_view(request):
 @login_required
 def lead_edit(request, pk: int):
     lead = _lead(request, pk)
-    ensure_can_edit(request.user, lead)
+    require(request.user, lead, Action.EDIT)
     form = LeadForm(request.POST or None, instance=Lead.objects.get(pk=lead.pk))
     if request.method == "POST" and form.is_valid():
         try:
@@ -105,7 +105,7 @@ def lead_edit(request, pk: int):
 @require_POST
 def lead_move(request, pk: int):
     lead = _lead(request, pk)
-    ensure_can_edit(request.user, lead)
+    require(request.user, lead, Action.EDIT)
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the stage to move the lead to."))
@@ -130,7 +130,7 @@ def lead_move(request, pk: int):
 @require_POST
 def lead_qualification(request, pk: int):
     lead = _lead(request, pk)
-    ensure_can_edit(request.user, lead)
+    require(request.user, lead, Action.EDIT)
     form = QualificationForm(request.POST, questions=qualification_questions())
     if form.is_valid():
         data = form.cleaned_data
@@ -165,7 +165,7 @@ def _errors(form) -> str:
 def lead_duplicate_link(request, pk: int):
     """Link the lead to the one it duplicates, so that it can be closed as a duplicate."""
     lead = _lead(request, pk)
-    ensure_can_edit(request.user, lead)
+    require(request.user, lead, Action.EDIT)
     try:
         original_pk = int(request.POST.get("original", ""))
     except ValueError:

@@ -9,13 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from admin24.access import Action, can, filter_queryset
+from admin24.access import Action, can, filter_queryset, require
 from admin24.workflow import DomainError
 
 from ..forms import TaskCompleteForm
 from ..models import Task, TaskChecklistItem
 from ..services.tasks import checklist_set_done, missing_requirements, task_complete, task_reopen
-from .common import ensure_can_edit, readable_or_404
+from .common import readable_or_404
 
 MY_TASKS_LIMIT = 500
 
@@ -75,7 +75,7 @@ def task_detail(request, pk: int):
 @require_POST
 def task_complete_view(request, pk: int):
     task = _task(request, pk)
-    ensure_can_edit(request.user, task)
+    require(request.user, task, Action.EDIT)
     form = TaskCompleteForm(request.POST)
     form.is_valid()
     try:
@@ -91,7 +91,7 @@ def task_complete_view(request, pk: int):
 @require_POST
 def task_reopen_view(request, pk: int):
     task = _task(request, pk)
-    ensure_can_edit(request.user, task)
+    require(request.user, task, Action.EDIT)
     task_reopen(task=task, by=request.user)
     messages.success(request, _("The task is open again."))
     return redirect("crm:task-detail", pk=task.pk)
@@ -101,7 +101,7 @@ def task_reopen_view(request, pk: int):
 @require_POST
 def task_checklist_item(request, pk: int, item_pk: int):
     task = _task(request, pk)
-    ensure_can_edit(request.user, task)
+    require(request.user, task, Action.EDIT)
     item = TaskChecklistItem.objects.filter(task=task, pk=item_pk).first()
     if item is None:
         messages.error(request, _("There is no such checklist item."))

@@ -45,11 +45,6 @@ def hours_minutes(value) -> str:
     return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
-@register.filter
-def is_past(moment) -> bool:
-    return bool(moment) and moment < timezone.now()
-
-
 @register.simple_tag(takes_context=True)
 def tickets_for(context, owner) -> dict | None:
     """The newest tickets of a CRM company or contact the signed-in user may read, and their count.

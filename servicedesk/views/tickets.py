@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from admin24 import activity
-from admin24.access import Action, can, filter_queryset
+from admin24.access import Action, can, filter_queryset, require
 from admin24.models import Activity
 from admin24.workflow import DomainError, allowed_moves
 
@@ -108,16 +108,11 @@ def _late(due, done) -> bool:
     return (done or timezone.now()) > due
 
 
-def _ensure_can_edit(user, ticket: Ticket) -> None:
-    if not can(user, ticket, Action.EDIT):
-        raise PermissionDenied
-
-
 @login_required
 @require_POST
 def ticket_action(request, pk: int, action: str):
     ticket = _ticket(request, pk)
-    _ensure_can_edit(request.user, ticket)
+    require(request.user, ticket, Action.EDIT)
     chosen = ACTIONS.get(action)
     if chosen is None:
         messages.error(request, _("There is no such action."))
@@ -166,7 +161,7 @@ def _run(request, ticket: Ticket, action: TicketAction) -> None:
 @require_POST
 def ticket_assign(request, pk: int):
     ticket = _ticket(request, pk)
-    _ensure_can_edit(request.user, ticket)
+    require(request.user, ticket, Action.EDIT)
     form = AssignForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose an active employee."))
@@ -184,7 +179,7 @@ def ticket_assign(request, pk: int):
 @require_POST
 def ticket_comment(request, pk: int):
     ticket = _ticket(request, pk)
-    _ensure_can_edit(request.user, ticket)
+    require(request.user, ticket, Action.EDIT)
     form = CommentForm(request.POST, request.FILES)
     if form.is_valid():
         try:

@@ -2,6 +2,8 @@
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.utils import translation
 
 from admin24 import access
 from admin24.models import AccessRule, Department
@@ -109,6 +111,26 @@ def test_anonymous_and_inactive_users_get_nothing(org):
     manager = org["manager"]
     manager.is_active = False
     assert visible(manager) == set()
+
+
+def test_require_lets_through_what_can_allows_and_refuses_the_rest_with_a_message(org):
+    manager, regional = org["manager"], org["regional"]
+    own, other = org["records"][manager.username], org["records"][regional.username]
+    access.require(manager, own, access.Action.EDIT)
+    with pytest.raises(PermissionDenied) as refused:
+        access.require(manager, other, access.Action.EDIT)
+    assert str(refused.value) == "Вам нельзя изменять эту карточку."
+    with translation.override("en"), pytest.raises(PermissionDenied) as refused:
+        access.require(manager, other, access.Action.READ)
+    assert str(refused.value) == "You may not see this card."
+    with pytest.raises(PermissionDenied) as refused:
+        access.require(manager, other, access.Action.EDIT, message="Not yours")
+    assert str(refused.value) == "Not yours"
+
+
+def test_require_does_not_bind_the_system(org):
+    # by=None: a robot, the clock or an import acts; no rule applies to it.
+    access.require(None, org["records"][org["regional"].username], access.Action.DELETE)
 
 
 def test_seeded_defaults_match_the_roles():

@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 import pytest
+import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -214,6 +215,66 @@ def test_days_are_calendar_days_then_aligned(cal):
     assert cal.add_days_then_align(msk(2026, 11, 26, 11, 0), -3) == msk(2026, 11, 23, 11, 0)
 
 
+def test_the_working_day_starts_at_9_or_on_the_next_working_day(cal, lunch_cal):
+    assert cal.start_of_working_day(D(2026, 11, 18)) == msk(2026, 11, 18, 9, 0)  # a Wednesday
+    assert cal.start_of_working_day(D(2026, 11, 21)) == msk(2026, 11, 23, 9, 0)  # Saturday → Monday
+    assert cal.start_of_working_day(D(2026, 2, 23)) == msk(2026, 2, 24, 9, 0)  # a Monday holiday
+    assert cal.start_of_working_day(D(2026, 1, 1)) == msk(2026, 1, 12, 9, 0)  # the New Year holidays
+    assert cal.start_of_working_day(D(2025, 11, 1)) == msk(2025, 11, 1, 9, 0)  # a working Saturday
+    assert lunch_cal.start_of_working_day(D(2026, 11, 18)) == msk(2026, 11, 18, 9, 0)
+
+
+def test_the_working_day_starts_in_the_schedules_zone_and_hours():
+    far_east = WorkCalendar(Schedule(day_start=datetime.time(8, 30), time_zone="Asia/Vladivostok"))
+    start = far_east.start_of_working_day(D(2026, 11, 22))  # a Sunday
+    assert start == datetime.datetime(2026, 11, 23, 8, 30, tzinfo=VLADIVOSTOK)
+    assert start.tzinfo == VLADIVOSTOK
+
+
+def test_the_end_of_the_nth_working_day_after_a_moment(cal):
+    friday_evening = msk(2026, 11, 20, 23, 0)
+    assert cal.end_of_working_day_after(friday_evening) == msk(2026, 11, 23, 18, 0)
+    assert cal.end_of_working_day_after(msk(2026, 11, 20, 8, 0)) == msk(2026, 11, 23, 18, 0)  # its own day never counts
+    assert cal.end_of_working_day_after(friday_evening, 5) == msk(2026, 11, 27, 18, 0)
+    assert cal.end_of_working_day_after(msk(2026, 11, 22, 12, 0)) == msk(2026, 11, 23, 18, 0)  # from a Sunday
+    assert cal.end_of_working_day_after(friday_evening, 0) == msk(2026, 11, 23, 18, 0)  # at least one day
+
+
+def test_the_end_of_a_working_day_skips_holidays_and_a_short_day_ends_at_17(cal):
+    # Thursday 30 April 2026 is shortened before 1 May; Friday 1 May is a holiday.
+    assert cal.end_of_working_day_after(msk(2026, 4, 29, 12, 0)) == msk(2026, 4, 30, 17, 0)
+    assert cal.end_of_working_day_after(msk(2026, 4, 29, 12, 0), 2) == msk(2026, 5, 4, 18, 0)
+    # 31 December 2025 is off by the decree and the holidays run to Sunday 11 January.
+    assert cal.end_of_working_day_after(msk(2025, 12, 30, 10, 0)) == msk(2026, 1, 12, 18, 0)
+
+
+def test_counting_working_days_fails_loudly_on_a_calendar_without_any():
+    every_day_off = WorkCalendar(Schedule(), production=lambda day: calendar_data.ProductionDay("holiday", ""))
+    with pytest.raises(ValueError, match="no working time"):
+        every_day_off.end_of_working_day_after(msk(2026, 11, 20, 10))
+
+
+@pytest.mark.parametrize(
+    ("date", "months", "expected"),
+    [
+        (D(2027, 1, 31), 1, D(2027, 2, 28)),
+        (D(2028, 1, 31), 1, D(2028, 2, 29)),  # a leap year
+        (D(2027, 3, 31), 1, D(2027, 4, 30)),
+        (D(2027, 1, 31), 2, D(2027, 3, 31)),  # counted from the date, not from the clamped February
+        (D(2027, 12, 15), 1, D(2028, 1, 15)),
+        (D(2027, 11, 30), 3, D(2028, 2, 29)),
+        (D(2027, 1, 31), 12, D(2028, 1, 31)),
+        (D(2027, 3, 31), -1, D(2027, 2, 28)),
+        (D(2028, 3, 30), -1, D(2028, 2, 29)),
+        (D(2027, 1, 15), -1, D(2026, 12, 15)),
+        (D(2027, 5, 10), 0, D(2027, 5, 10)),
+        (D(2027, 2, 28), -24, D(2025, 2, 28)),
+    ],
+)
+def test_months_are_added_with_the_day_clamped_to_the_months_end(date, months, expected):
+    assert worktime.add_months(date, months) == expected
+
+
 def test_adding_1000_working_hours_takes_milliseconds(cal):
     start = msk(2026, 1, 12, 9, 0)
     cal.is_working_day(D(2026, 1, 1))  # the year's production data is built once per process
@@ -277,6 +338,8 @@ FUNCTIONS_TAKING_A_DATETIME = [
     lambda dt: worktime.working_time_between(dt, dt),
     lambda dt: worktime.add_days_then_align(dt, 1),
     lambda dt: worktime.is_working_day(dt),
+    lambda dt: worktime.end_of_working_day_after(dt),
+    lambda dt: worktime.not_before_now(dt),
 ]
 
 
@@ -303,6 +366,30 @@ def test_the_module_functions_use_the_default_schedule_created_on_first_use():
     assert worktime.add_working_time(msk(2026, 11, 20, 17, 30), H) == msk(2026, 11, 23, 9, 30)
     assert worktime.working_time_between(msk(2026, 11, 20, 17, 30), msk(2026, 11, 23, 9, 30)) == H
     assert worktime.add_days_then_align(msk(2026, 11, 20, 17, 30), 1) == msk(2026, 11, 23, 9, 0)
+
+
+@pytest.mark.django_db
+def test_the_working_day_helpers_run_on_the_database_calendar():
+    CalendarDay.objects.create(date=D(2026, 11, 23), kind=CalendarDay.Kind.DAY_OFF, note="санитарный день")
+    assert worktime.start_of_working_day(D(2026, 11, 21)) == msk(2026, 11, 24, 9, 0)
+    assert worktime.end_of_working_day_after(msk(2026, 11, 20, 12, 0)) == msk(2026, 11, 24, 18, 0)
+
+
+@pytest.mark.django_db
+def test_a_moment_not_yet_past_is_due_then_or_at_the_next_working_moment():
+    friday_noon = msk(2026, 11, 20, 12, 0)
+    assert worktime.not_before_now(msk(2026, 11, 20, 15, 0), now=friday_noon) == msk(2026, 11, 20, 15, 0)
+    assert worktime.not_before_now(msk(2026, 11, 21, 15, 0), now=friday_noon) == msk(2026, 11, 23, 9, 0)
+    assert worktime.not_before_now(friday_noon, now=friday_noon) == friday_noon
+
+
+@pytest.mark.django_db
+def test_a_moment_already_past_is_due_at_the_next_working_moment_from_now():
+    assert worktime.not_before_now(msk(2026, 11, 2, 10, 0), now=msk(2026, 11, 20, 17, 30)) == msk(2026, 11, 20, 17, 30)
+    assert worktime.not_before_now(msk(2026, 11, 2, 10, 0), now=msk(2026, 11, 20, 18, 0)) == msk(2026, 11, 23, 9, 0)
+    with time_machine.travel(msk(2026, 11, 21, 12, 0), tick=False):  # a Saturday: the clock's own now
+        assert worktime.not_before_now(msk(2026, 11, 2, 10, 0)) == msk(2026, 11, 23, 9, 0)
+        assert worktime.not_before_now(msk(2026, 11, 24, 11, 0)) == msk(2026, 11, 24, 11, 0)
 
 
 @pytest.mark.django_db

@@ -147,6 +147,18 @@ def test_who_may_only_read_sees_the_card_without_actions_and_cannot_post(client,
     assert ticket.status == TicketStatus.NEW and not ticket.comments.exists()
 
 
+def test_who_may_only_read_is_refused_before_the_request_is_read(client, ticket):
+    # The card's views check the edit right first: bad input from a reader is 403, not a message.
+    manager = UserFactory(roles=[Role.SALES_MANAGER])
+    client.force_login(manager)
+    assert client.post(reverse("servicedesk:ticket_action", args=[ticket.pk, "no-such-action"])).status_code == 403
+    assert client.post(reverse("servicedesk:ticket_action", args=[ticket.pk, "resume"])).status_code == 403
+    assert client.post(reverse("servicedesk:ticket_assign", args=[ticket.pk]), {"assignee": 0}).status_code == 403
+    assert client.post(reverse("servicedesk:ticket_comment", args=[ticket.pk]), {"body": ""}).status_code == 403
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.NEW and not ticket.comments.exists()
+
+
 def test_a_public_comment_reaches_the_client_page_and_an_internal_note_never_does(client, engineer, ticket):
     client.force_login(engineer)
     comment_url = reverse("servicedesk:ticket_comment", args=[ticket.pk])
