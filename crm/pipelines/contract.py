@@ -283,6 +283,10 @@ def _remember_where_it_was(deal, *, by, from_stage, reason):
 
 # --- task completion ------------------------------------------------------------------------
 
+# The proposal and contract tasks are done once their deal has the files (and the date) they are for.
+task_services.require(Task.Kind.PROPOSAL, "deal", ["proposal_file"])
+task_services.require(Task.Kind.CONTRACT, "deal", ["contract_file", "contract_date"])
+
 
 def _move_on_completion(task_kind: str, stage: str, to: str):
     @task_services.on_complete(task_kind)
