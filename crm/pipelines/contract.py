@@ -34,6 +34,7 @@ from ..models import ChecklistTemplate, Contract, ContractStage, Deal, LostReaso
 from ..models.deals import CONTRACT_ACTIVE
 from ..services import renewal
 from ..services import tasks as task_services
+from ..services.contracts import deal_win
 from ..services.deals import deal_remind
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
@@ -337,8 +338,6 @@ def _remind_about_payment(deal, action):
 
 @timers.handler(CLOSING_DOCS_PAUSE)
 def _win_at_the_payment_date(deal, action):
-    from ..services.contracts import deal_win
-
     try:
         deal_win(deal=deal, by=None)
     except workflow.MoveRefused as refusal:
