@@ -1,18 +1,31 @@
-"""The ticket pipeline: statuses in board order and what happens when a ticket enters each.
+"""The ticket pipeline: statuses in board order, what happens when a ticket enters each, and the
+ticket clock — SLA breaches, the return of deferred tickets and the follow-up of an accepted
+ticket (DESIGN.md "Pipelines and robots", "The automation clock").
 
 Moves go through ``admin24.workflow.move`` like every other pipeline; the buttons, the
 board, the API and the clock all end up there (through ``servicedesk.services``).
+
+The pipeline engine cancels a ticket's pending actions whenever its status changes, so every
+status a ticket enters schedules again the deadline checks that still apply (``schedule_sla``);
+a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import worktime
+from admin24 import timers, workflow, worktime
+from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
+from notifications.services import notify_staff
 
-from . import robots
 from .emails import email_client
-from .models import DeskSettings, Ticket, TicketStatus
+from .models import DeskSettings, Ticket, TicketIntake, TicketStatus
+from .services import FOLLOW_UP, ticket_follow_up
+
+REACTION_BREACH = "servicedesk.ticket.reaction_breach"
+RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
+DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
 
 PIPELINE = Pipeline(
     key="tickets",
@@ -27,15 +40,39 @@ PIPELINE = Pipeline(
 )
 
 
+def schedule_sla(ticket: Ticket) -> None:
+    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
+        timers.schedule(ticket, REACTION_BREACH, at=ticket.reaction_due_at)
+    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
+        timers.schedule(ticket, RESOLUTION_BREACH, at=ticket.resolution_due_at)
+
+
+def schedule_return(ticket: Ticket) -> None:
+    timers.cancel_pending(ticket, DEFERRED_RETURN)
+    timers.schedule(ticket, DEFERRED_RETURN, at=ticket.deferred_until)
+
+
 def _record_reaction(ticket: Ticket) -> None:
     if ticket.first_reaction_at is None:
         ticket.first_reaction_at = timezone.now()
         ticket.save(update_fields=["first_reaction_at", "updated_at"])
 
 
+def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
+    # The assignee and, with ``supervisor``, the assignee's supervisor as well.
+    recipients = [ticket.assignee]
+    if supervisor:
+        recipients.append(recipient_for(ticket.assignee, supervisor=True))
+    for user in recipients:
+        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key)
+
+
+# --- robots ---------------------------------------------------------------------------------
+
+
 @PIPELINE.on_enter(TicketStatus.NEW)
 def _watch_new(ticket, *, by, from_stage, reason):
-    robots.schedule_sla(ticket)
+    schedule_sla(ticket)
 
 
 @PIPELINE.on_enter(TicketStatus.IN_PROGRESS)
@@ -50,7 +87,7 @@ def _work(ticket, *, by, from_stage, reason):
         changed.append("resolved_at")
     if changed:
         ticket.save(update_fields=[*changed, "updated_at"])
-    robots.schedule_sla(ticket)
+    schedule_sla(ticket)
     if from_stage == TicketStatus.NEW:
         email_client(ticket, "servicedesk/ticket_started", key="servicedesk.started")
 
@@ -61,8 +98,8 @@ def _defer(ticket, *, by, from_stage, reason):
     if ticket.deferred_until is None:
         ticket.deferred_until = worktime.add_working_time(timezone.now(), DeskSettings.load().deferred_return_time)
     ticket.save(update_fields=["deferred_until", "updated_at"])
-    robots.schedule_return(ticket)
-    robots.schedule_sla(ticket)
+    schedule_return(ticket)
+    schedule_sla(ticket)
 
 
 @PIPELINE.on_enter(TicketStatus.DONE)
@@ -75,3 +112,63 @@ def _done(ticket, *, by, from_stage, reason):
     email_client(
         ticket, "servicedesk/ticket_done", {"note": reason}, key=f"servicedesk.done:{ticket.stage_entry_count}"
     )
+
+
+# --- the clock ------------------------------------------------------------------------------
+
+
+@timers.handler(REACTION_BREACH)
+def _reaction_breached(ticket: Ticket, action) -> None:
+    if ticket.first_reaction_at is not None or ticket.reaction_breached:
+        return
+    ticket.reaction_breached = True
+    ticket.save(update_fields=["reaction_breached", "updated_at"])
+    _tell_staff(
+        ticket,
+        title=_("Reaction time breached: %(ticket)s") % {"ticket": ticket},
+        text=_("Nobody has started work on ticket %(number)s “%(subject)s” within the reaction time.")
+        % {"number": ticket.display_number, "subject": ticket.subject},
+        due=ticket.reaction_due_at,
+        key=f"servicedesk.reaction_breach:{ticket.pk}",
+        supervisor=True,
+    )
+
+
+@timers.handler(RESOLUTION_BREACH)
+def _resolution_breached(ticket: Ticket, action) -> None:
+    if ticket.status == TicketStatus.DONE or ticket.resolution_breached:
+        return
+    ticket.resolution_breached = True
+    ticket.save(update_fields=["resolution_breached", "updated_at"])
+    _tell_staff(
+        ticket,
+        title=_("Deadline breached: %(ticket)s") % {"ticket": ticket},
+        text=_("Ticket %(number)s “%(subject)s” is not done by its deadline.")
+        % {"number": ticket.display_number, "subject": ticket.subject},
+        due=ticket.resolution_due_at,
+        key=f"servicedesk.resolution_breach:{ticket.pk}",
+        supervisor=True,
+    )
+
+
+@timers.handler(DEFERRED_RETURN)
+def _deferral_over(ticket: Ticket, action) -> None:
+    if ticket.status != TicketStatus.DEFERRED:
+        return
+    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The deferral is over."))
+    _tell_staff(
+        ticket,
+        title=_("Back in work: %(ticket)s") % {"ticket": ticket},
+        text=_("The deferral of ticket %(number)s “%(subject)s” is over; it is in work again.")
+        % {"number": ticket.display_number, "subject": ticket.subject},
+        key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
+        supervisor=False,
+    )
+
+
+@timers.handler(FOLLOW_UP)
+def _follow_up(intake: TicketIntake, action) -> None:
+    # The ticket itself, locked: the timers its robots schedule must be cancelled by its moves,
+    # which those aimed at the proxy would not be.
+    ticket = Ticket.objects.select_for_update().get(pk=intake.pk)
+    ticket_follow_up(ticket=ticket)

@@ -100,10 +100,16 @@ def move(entity, to: str, *, by, reason: str = ""):
     return entity
 
 
-def start(entity, *, by) -> None:
-    """Run the robots of a just-created entity's first stage. Call inside the creating transaction."""
+def start(entity, *, by, counted: bool = False) -> None:
+    """Run the robots of a just-created entity's first stage. Call inside the creating transaction.
+
+    ``counted``: the entity was stored with that entry counted already (``stage_entry_count``,
+    ``stage_changed_at``), as a new ticket is, and its robots were left for later (the ticket's
+    follow-up, maybe in a clock action's transaction): only the robots run.
+    """
     pipeline = pipeline_for(entity)
-    _enter(entity, pipeline, reason="")
+    if not counted:
+        _enter(entity, pipeline, reason="")
     _run_robots(entity, pipeline, _state(entity, pipeline), by=by, from_stage="", reason="")
 
 

@@ -8,6 +8,11 @@ days until the payment flag moves the deal to «Оплата получена»;
 IT director the audit checklist; «Получение закрывающих документов» waits until the next month's
 payment date and then wins the deal into «Регулярные платежи».
 
+The won deal's contract is then watched for its end (SPEC §2 «Отслеживание срока окончания
+договора», the use cases in ``crm.services.renewal``): at the end date minus the lead time the
+clock starts the renewal deal here, at «Формирование КП»; a changed lead-time constant re-plans
+every pending wait.
+
 Every entry first closes the open tasks robots created for the stage that was left, so a deal
 moved on (or back) by hand keeps no task that lost its purpose; the engine has already cancelled
 that stage's clock actions.
@@ -25,9 +30,11 @@ from admin24.roles import Role, has_role
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
 
-from ..models import ChecklistTemplate, ContractStage, Deal, LostReason, Task
+from ..models import ChecklistTemplate, Contract, ContractStage, Deal, LostReason, Task
 from ..models.deals import CONTRACT_ACTIVE
+from ..services import renewal
 from ..services import tasks as task_services
+from ..services.contracts import deal_win
 from ..services.deals import deal_remind
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
@@ -277,6 +284,10 @@ def _remember_where_it_was(deal, *, by, from_stage, reason):
 
 # --- task completion ------------------------------------------------------------------------
 
+# The proposal and contract tasks are done once their deal has the files (and the date) they are for.
+task_services.require(Task.Kind.PROPOSAL, "deal", ["proposal_file"])
+task_services.require(Task.Kind.CONTRACT, "deal", ["contract_file", "contract_date"])
+
 
 def _move_on_completion(task_kind: str, stage: str, to: str):
     @task_services.on_complete(task_kind)
@@ -327,8 +338,6 @@ def _remind_about_payment(deal, action):
 
 @timers.handler(CLOSING_DOCS_PAUSE)
 def _win_at_the_payment_date(deal, action):
-    from ..services.contracts import deal_win
-
     try:
         deal_win(deal=deal, by=None)
     except workflow.MoveRefused as refusal:
@@ -343,3 +352,27 @@ def _win_at_the_payment_date(deal, action):
             text=refusal.message,
         )
         timers.schedule(deal, CLOSING_DOCS_PAUSE, at=worktime.start_of_working_day(today + datetime.timedelta(days=1)))
+
+
+# --- the contract's end ---------------------------------------------------------------------
+
+
+@timers.handler(renewal.RENEWAL_DUE)
+def _renew_when_due(contract, action):
+    if (
+        contract.ends_on is None
+        or action.payload.get("ends_on") != contract.ends_on.isoformat()
+        or renewal.renewal_moment(contract) > timezone.now()
+    ):
+        # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
+        renewal.renewal_schedule(contract)
+        return
+    if contract.status != Contract.Status.ACTIVE or renewal.renewal_deal(contract) is not None:
+        return
+    renewal.renewal_create(contract=contract)
+
+
+@constants.on_change
+def _replan_after_a_constant_changed(identifier: str) -> None:
+    if identifier in renewal.LEAD_TIME_CONSTANTS:
+        renewal.renewal_replan_all()

@@ -24,7 +24,6 @@ from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 
 from ..models import Deal, RegularStage, Task
 from ..services import billing
-from ..services import renewal as _renewal  # noqa: F401  registers the contract-end clock handler
 from ..services import tasks as task_services
 from ..services.deals import deal_remind
 

@@ -7,6 +7,9 @@ LargeReminderPeriod days. Then the end date is read again: unchanged, a renewal 
 and the responsible is told; changed, the wait is computed again. Changing the end date
 (``contract_set_end_date``) or one of the three constants (admin save → ``constants.changed``)
 re-plans every pending wait at once.
+
+These are the use cases; the clock's reaction at the moment and the re-plan on a constant's
+change are registered with the pipeline a renewal deal starts in, ``crm.pipelines.contract``.
 """
 
 import datetime
@@ -14,7 +17,6 @@ import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -66,7 +68,8 @@ def renewal_due_at(contract: Contract) -> datetime.datetime | None:
     return _pending(contract).order_by("due_at").values_list("due_at", flat=True).first()
 
 
-def _schedule(contract: Contract) -> ScheduledAction | None:
+def renewal_schedule(contract: Contract) -> ScheduledAction | None:
+    """Wait for the contract's end (leaving any pending wait alone); None when there is nothing to wait for."""
     if contract.ends_on is None or contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
         return None
     at = worktime.not_before_now(renewal_moment(contract))
@@ -77,7 +80,7 @@ def _schedule(contract: Contract) -> ScheduledAction | None:
 def renewal_track(contract: Contract) -> ScheduledAction | None:
     """Start (or re-plan) waiting for the contract's end; None when there is nothing to wait for."""
     timers.cancel_pending(contract, RENEWAL_DUE)
-    return _schedule(contract)
+    return renewal_schedule(contract)
 
 
 @transaction.atomic
@@ -92,12 +95,6 @@ def renewal_replan_all() -> int:
     for contract in contracts:
         renewal_track(contract)
     return len(contracts)
-
-
-@constants.on_change
-def _replan_after_a_constant_changed(identifier: str) -> None:
-    if identifier in LEAD_TIME_CONSTANTS:
-        renewal_replan_all()
 
 
 @transaction.atomic
@@ -132,21 +129,6 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
         )
     renewal_track(contract)
     return contract
-
-
-@timers.handler(RENEWAL_DUE)
-def _renew_when_due(contract, action):
-    if (
-        contract.ends_on is None
-        or action.payload.get("ends_on") != contract.ends_on.isoformat()
-        or renewal_moment(contract) > timezone.now()
-    ):
-        # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
-        _schedule(contract)
-        return
-    if contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
-        return
-    renewal_create(contract=contract)
 
 
 def renewal_create(*, contract: Contract) -> Deal:

@@ -67,10 +67,6 @@ def on_complete(kind: str) -> Callable:
     return register
 
 
-require(Kind.PROPOSAL, "deal", ["proposal_file"])
-require(Kind.CONTRACT, "deal", ["contract_file", "contract_date"])
-
-
 def missing_requirements(task: Task) -> list[str]:
     """Labels of the fields that must be filled in before ``task`` can be completed."""
     return [r.label() for r in _requirements.get(task.kind, ()) if not r.is_met(task)]

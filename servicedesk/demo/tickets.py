@@ -12,7 +12,7 @@ from django.utils import timezone
 from admin24 import timers
 from admin24.models import User
 
-from .. import robots, services
+from .. import pipeline, services
 from ..models import DeskSettings, Service, Ticket, TicketSource, TicketStatus
 
 SERVICES = [
@@ -108,4 +108,4 @@ def _backdate(ticket: Ticket, *, hours_ago: int, overdue: bool) -> None:
         ticket.resolution_due_at = now - datetime.timedelta(hours=1)
     ticket.save(update_fields=["created_at", "reaction_due_at", "resolution_due_at"])
     timers.cancel_pending(ticket)
-    robots.schedule_sla(ticket)
+    pipeline.schedule_sla(ticket)

@@ -15,7 +15,7 @@ from admin24.models import CalendarDay, ScheduledAction
 from admin24.tasks import run_due_actions
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
-from servicedesk import robots, services
+from servicedesk import services
 from servicedesk.emails import thread_root
 from servicedesk.models import Attachment, DeskSettings, Ticket
 from servicedesk.services import regenerate_form_key
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _kick_every_time(monkeypatch):
     # Each test's first ticket must kick the worker, whatever an earlier test kicked a moment ago.
-    monkeypatch.setattr(robots, "_last_kick", float("-inf"))
+    monkeypatch.setattr(services, "_last_kick", float("-inf"))
 
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -356,7 +356,7 @@ def test_a_ticket_accepted_in_one_statement_is_stored_as_save_would(client, desk
     assert accepted.client_email_normalized == "petr@client.ru"
     assert accepted.updated_at is not None
     action = ScheduledAction.objects.get()
-    assert (action.target_id, action.status, action.action) == (accepted.pk, "pending", robots.FOLLOW_UP)
+    assert (action.target_id, action.status, action.action) == (accepted.pk, "pending", services.FOLLOW_UP)
 
 
 def test_the_deadlines_are_exact_at_once_and_follow_a_calendar_change(client, desk, form_data):
