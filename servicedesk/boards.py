@@ -10,12 +10,12 @@ from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
 from admin24.boards.board import card_url, person_fields
 
-from .. import services
-from ..forms import TicketFilterForm
-from ..models import Ticket, TicketStatus
-from ..models.tickets import TicketQuerySet
-from ..pipeline import PIPELINE
-from ..templatetags.servicedesk_staff import countdown
+from . import services
+from .forms import TicketFilterForm
+from .models import Ticket, TicketStatus
+from .models.tickets import TicketQuerySet
+from .pipeline import PIPELINE
+from .templatetags.servicedesk_staff import countdown
 
 
 def _local(value):

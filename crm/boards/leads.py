@@ -1,6 +1,6 @@
-"""The CRM's boards: each a ``Board`` from the one kanban component, plugged into its pipeline."""
+"""The lead board: the one kanban component with the lead pipeline plugged in."""
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -11,20 +11,13 @@ from admin24.boards import Board, Field
 from admin24.boards.board import card_url, person_fields
 from admin24.workflow import move
 
-from .models import Lead, Task
-from .pipelines.leads import PIPELINE as LEAD_PIPELINE
+from ..models import Lead
+from ..pipelines.leads import PIPELINE as LEAD_PIPELINE
+from .common import next_open_task_deadline
 
 
 def _local(value):
     return timezone.localtime(value) if value else None
-
-
-def next_open_task_deadline(owner_field: str) -> Subquery:
-    """The earliest deadline among the open tasks of the outer row (``lead`` or ``deal``)."""
-    tasks = Task.objects.filter(
-        **{owner_field: OuterRef("pk")}, status=Task.Status.OPEN, deadline__isnull=False
-    ).order_by("deadline")
-    return Subquery(tasks.values("deadline")[:1])
 
 
 class LeadBoard(Board):

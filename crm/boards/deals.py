@@ -9,9 +9,9 @@ from admin24.boards.amounts import format_amount
 from admin24.boards.board import card_url, person_fields
 from admin24.workflow import move
 
-from .boards import next_open_task_deadline
-from .models import Deal, DealPipeline
-from .pipelines import contract, regular
+from ..models import Deal, DealPipeline
+from ..pipelines import contract, regular
+from .common import next_open_task_deadline
 
 
 def _local(value):
@@ -108,4 +108,3 @@ class RegularDealBoard(DealBoard):
 
 deal_board = DealBoard()
 regular_deal_board = RegularDealBoard()
-DEAL_BOARDS = [deal_board, regular_deal_board]
