@@ -2,22 +2,17 @@
 
 from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, level_for
 from admin24.boards import Board, Field
-from admin24.boards.board import card_url, person_fields
+from admin24.boards.board import card_url, local_time, person_fields
 from admin24.workflow import move
 
 from ..models import Lead
 from ..pipelines.leads import PIPELINE as LEAD_PIPELINE
 from .common import next_open_task_deadline
-
-
-def _local(value):
-    return timezone.localtime(value) if value else None
 
 
 class LeadBoard(Board):
@@ -41,8 +36,8 @@ class LeadBoard(Board):
             lambda lead: lead.responsible.full_name if lead.responsible else "",
             sort="responsible__last_name",
         ),
-        Field(_("Received"), lambda lead: _local(lead.created_at), sort="created_at"),
-        Field(_("Next task"), lambda lead: _local(lead.next_task_deadline), sort="next_task_deadline"),
+        Field(_("Received"), lambda lead: local_time(lead.created_at), sort="created_at"),
+        Field(_("Next task"), lambda lead: local_time(lead.next_task_deadline), sort="next_task_deadline"),
     ]
 
     def stages(self):
