@@ -8,7 +8,7 @@ from rest_framework.response import Response
 
 from admin24.api.forms import form_values
 
-from ..public_forms import PublicLeadForm, public_rate_limited
+from ..forms.public import PublicLeadForm, public_rate_limited
 from ..services import leads
 
 

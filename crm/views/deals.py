@@ -14,7 +14,7 @@ from admin24.downloads import protected_download
 from admin24.workflow import DomainError, allowed_moves, move
 
 from ..boards import DealBoard
-from ..deal_forms import DealForm, DealMoveForm
+from ..forms.deals import DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular

@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .forms import StaffForm, bootstrap_widgets
-from .models import Company, Contact, Deal, LostReason
+from ..models import Company, Contact, Deal, LostReason
+from .common import StaffForm, bootstrap_widgets
 
 # The card's sections: which fields, and from which stage of «Заключение договора» they matter.
 SECTIONS = [
