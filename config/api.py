@@ -5,12 +5,11 @@ from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from crm import api as crm_api
-from crm import api_deals
 from notifications import api as notifications_api
 from servicedesk import api as servicedesk_api
 
 router = DefaultRouter()
-for routes in (crm_api.ROUTES, api_deals.ROUTES, notifications_api.ROUTES, servicedesk_api.ROUTES):
+for routes in (crm_api.ROUTES, notifications_api.ROUTES, servicedesk_api.ROUTES):
     for prefix, viewset, basename in routes:
         router.register(prefix, viewset, basename=basename)
 

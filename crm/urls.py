@@ -1,7 +1,6 @@
 from django.urls import path
 
-from .boards import lead_board
-from .deal_boards import deal_board, regular_deal_board
+from .boards import deal_board, lead_board, regular_deal_board
 from .views import billing, deals, directory, home, leads, public, tasks
 
 app_name = "crm"

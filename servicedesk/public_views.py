@@ -19,8 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from admin24.downloads import protected_download
-from admin24.normalize import normalize_email
-from crm.models import ContactEmail
+from crm.services.directory import company_for_email
 
 from . import emails, links
 from .intake import guards, snapshot, web
@@ -108,15 +107,8 @@ def company_autofill(request, key):
         raise Http404
     if is_ratelimited(request, group="servicedesk.autofill", key="ip", rate=AUTOFILL_RATE, increment=True):
         return HttpResponse(status=429)
-    email = normalize_email(request.GET.get("email"))
-    name = ""
-    if email:
-        name = (
-            ContactEmail.objects.filter(email_normalized=email, contact__company__isnull=False)
-            .order_by("contact_id")
-            .values_list("contact__company__name", flat=True)
-            .first()
-        ) or ""
+    company = company_for_email(request.GET.get("email"))
+    name = company.name if company is not None else ""
     if not name:
         return HttpResponse(status=204)
     form = PublicTicketForm(desk=desk, initial={"company": name})

@@ -2,8 +2,8 @@
 
 from django.urls import path
 
+from .boards import ticket_board
 from .views import settings, tickets
-from .views.board import ticket_board
 
 app_name = "servicedesk"
 

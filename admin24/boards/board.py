@@ -113,6 +113,11 @@ def person_fields(relation: str) -> tuple[str, ...]:
     return tuple(f"{relation}__{name}" for name in ("username", "first_name", "last_name", "patronymic"))
 
 
+def local_time(moment: datetime.datetime | None) -> datetime.datetime | None:
+    """A moment of a list or CSV column in the current time zone; none stays none."""
+    return timezone.localtime(moment) if moment else None
+
+
 _PK_MARK = 2_147_483_647  # a pk no row has, replaced by the real one
 
 

@@ -33,7 +33,8 @@ DOCUMENT_TYPES = {
 FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file", "renewal_contract": "renewal_contract_file"}
 # Every document a deal holds, by the kind its download link names (the invoice comes from billing).
 DOCUMENT_FIELDS = {**FILE_FIELDS, "invoice": "invoice_file"}
-EDITABLE_FIELDS = {
+# The fields staff and integrations may set on a deal, in the order its card shows them.
+DEAL_FIELDS = (
     "title",
     "company",
     "contact",
@@ -48,7 +49,7 @@ EDITABLE_FIELDS = {
     "contract_date",
     "contract_end_date",
     "payment_received",
-}
+)
 
 
 def check_document(upload) -> None:
@@ -101,7 +102,7 @@ def _pay_if_flagged(deal: Deal, *, by) -> None:
 @transaction.atomic
 def deal_update(*, deal: Deal, by, **fields) -> Deal:
     """Change the deal's plain fields; setting payment received moves it to «Оплата получена»."""
-    unknown = set(fields) - EDITABLE_FIELDS
+    unknown = set(fields) - set(DEAL_FIELDS)
     if unknown:
         raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
@@ -114,7 +115,7 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
             raise ValidationError({name: error.messages}) from None
     for name in changed:
         setattr(deal, name, fields[name])
-    deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(EDITABLE_FIELDS) - set(fields))])
+    deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(DEAL_FIELDS) - set(fields))])
     if changed:
         deal.save(update_fields=[*changed, "updated_at"])
         activity.record(

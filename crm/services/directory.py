@@ -44,6 +44,16 @@ def find_company(*, inn: str = "", name: str = "") -> Company | None:
     return None
 
 
+def company_for_email(email: str | None) -> Company | None:
+    """The company of the oldest contact with exactly this email (any case) that has one.
+
+    Exact only, never a part of the address: the public ticket form offers the company to whoever
+    types the email.
+    """
+    contact = find_contacts(email=email).filter(company__isnull=False).select_related("company").first()
+    return contact.company if contact is not None else None
+
+
 def _ensure_can_create(by, entity: str) -> None:
     if by is not None and level_for(by, entity, Action.EDIT) == Level.NONE:
         raise PermissionDenied(_("You may not create this kind of card."))

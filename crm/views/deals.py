@@ -13,8 +13,8 @@ from admin24.access import Action, can, require
 from admin24.downloads import protected_download
 from admin24.workflow import DomainError, allowed_moves, move
 
-from ..deal_boards import DealBoard
-from ..deal_forms import DealForm, DealMoveForm
+from ..boards import DealBoard
+from ..forms.deals import DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular

@@ -13,7 +13,7 @@ from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for, require
 from admin24.normalize import normalize_phone
 
-from ..forms import CompanyForm, ContactForm
+from ..forms.directory import CompanyForm, ContactForm
 from ..models import Company, Contact, ContactEmail, ContactPhone, Deal, Lead
 from ..services.directory import company_create, company_update, contact_create, contact_update
 from .common import readable_or_404

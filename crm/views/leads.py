@@ -10,7 +10,7 @@ from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for, require
 from admin24.workflow import DomainError, allowed_moves, move
 
-from ..forms import LeadForm, MoveForm, QualificationForm
+from ..forms.leads import LeadForm, LeadMoveForm, QualificationForm
 from ..models import Lead, LeadStage
 from ..pipelines.leads import PIPELINE
 from ..services.leads import (
@@ -106,7 +106,7 @@ def lead_edit(request, pk: int):
 def lead_move(request, pk: int):
     lead = _lead(request, pk)
     require(request.user, lead, Action.EDIT)
-    form = MoveForm(request.POST)
+    form = LeadMoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose the stage to move the lead to."))
         return redirect("crm:lead-detail", pk=lead.pk)

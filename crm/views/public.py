@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
-from ..forms import bootstrap_widgets
-from ..public_forms import PublicLeadForm, public_rate_limited
+from ..forms.common import bootstrap_widgets
+from ..forms.public import PublicLeadForm, public_rate_limited
 from ..services.leads import lead_create_from_public
 
 # A field people never see; bots that fill every input fill it too.

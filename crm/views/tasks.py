@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from admin24.access import Action, can, filter_queryset, require
 from admin24.workflow import DomainError
 
-from ..forms import TaskCompleteForm
+from ..forms.tasks import TaskCompleteForm
 from ..models import Task, TaskChecklistItem
 from ..services.tasks import checklist_set_done, missing_requirements, task_complete, task_reopen
 from .common import readable_or_404

@@ -7,8 +7,9 @@ models' fields; each call only turns the two rows into parameters, as save() wou
 ``pre_save`` and ``get_db_prep_save``). The parameters travel apart from the text (server-side
 binding): nothing is quoted into the SQL, and the server parses the same text every time.
 
-The search text that save() derives holds the ticket's number, unknown until the statement
-runs: it is derived with a stand-in number that the statement replaces.
+The number is taken by the same expression as a staff ticket's (``models.tickets.next_number_sql``),
+embedded in the statement. The search text that save() derives holds the ticket's number, unknown
+until the statement runs: it is derived with a stand-in number that the statement replaces.
 """
 
 import psycopg
@@ -17,7 +18,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from admin24.models import ScheduledAction
 
 from ..models import Ticket
-from ..models.tickets import NUMBER_SEQUENCE
+from ..models.tickets import next_number_sql
 
 # Far above any real ticket number, so the search text holds it nowhere else.
 NUMBER_STAND_IN = 987_654_321_987_654_321
@@ -36,7 +37,8 @@ def insert_accepted(ticket: Ticket, action: ScheduledAction) -> None:
     db = connections[DEFAULT_DB_ALIAS]
     ticket.number = NUMBER_STAND_IN
     ticket.prepare_insert()
-    params = [NUMBER_SEQUENCE]
+    next_number, number_params = next_number_sql(db)
+    params = list(number_params)
     for field in _fields(Ticket):
         if field.attname == "search_text":
             params += [ticket.search_text, f"#{NUMBER_STAND_IN}"]
@@ -49,7 +51,7 @@ def insert_accepted(ticket: Ticket, action: ScheduledAction) -> None:
     db.ensure_connection()
     raw = psycopg.Cursor(db.connection)
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
-        cursor.execute(_statement or _build(db), params)
+        cursor.execute(_statement or _build(db, next_number), params)
         action.pk, ticket.pk, ticket.number, ticket.search_text = cursor.fetchone()
     action.target_id = ticket.pk
     for row in (ticket, action):
@@ -68,10 +70,10 @@ def _insert(model, expressions: dict, db) -> str:
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
 
 
-def _build(db) -> str:
+def _build(db, next_number: str) -> str:
     global _statement
     _statement = (
-        "WITH next_number AS MATERIALIZED (SELECT nextval(%s) AS number), "  # noqa: S608
+        f"WITH next_number AS MATERIALIZED (SELECT {next_number} AS number), "  # noqa: S608
         f"new_ticket AS ({_insert(Ticket, _TICKET_EXPRESSIONS, db)} RETURNING id, number, search_text) "
         f"{_insert(ScheduledAction, _ACTION_EXPRESSIONS, db)} "
         "RETURNING id, target_id, (SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket)"

@@ -3,7 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -18,19 +18,28 @@ from .settings import Service
 NUMBER_SEQUENCE = "servicedesk_ticket_number_seq"
 
 
-def next_ticket_number() -> int:
-    """The next ticket number; call inside the transaction that inserts the ticket.
+def next_number_sql(db) -> tuple[str, list]:
+    """How a ticket takes its number: the SQL expression and its parameters, on connection ``db``.
 
-    PostgreSQL hands out numbers from a sequence, so concurrent intakes never wait for each
-    other (a rolled-back intake leaves a gap). SQLite runs every transaction IMMEDIATE
-    (settings.py), so the writer that reads the maximum holds the database until it commits.
-    The unique constraint on ``number`` backs both up.
+    The one rule, whether run alone (``next_ticket_number``) or inside the intake's single
+    statement (``intake.statement``); evaluate it in the transaction or statement that inserts the
+    ticket. PostgreSQL hands out numbers from a sequence, so concurrent intakes never wait for
+    each other (a rolled-back intake leaves a gap). SQLite takes the maximum plus one: it runs
+    every transaction IMMEDIATE (settings.py), so the writer that reads the maximum holds the
+    database until it commits. The unique constraint on ``number`` backs both up.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            return cursor.fetchone()[0]
-    return (Ticket.objects.aggregate(top=Max("number"))["top"] or 0) + 1
+    if db.vendor == "postgresql":
+        return "nextval(%s)", [NUMBER_SEQUENCE]
+    column, table = db.ops.quote_name(Ticket._meta.get_field("number").column), db.ops.quote_name(Ticket._meta.db_table)
+    return f"(SELECT COALESCE(MAX({column}), 0) + 1 FROM {table})", []  # noqa: S608
+
+
+def next_ticket_number() -> int:
+    """The next ticket number (``next_number_sql``); call inside the transaction that inserts the ticket."""
+    expression, params = next_number_sql(connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {expression}", params)
+        return cursor.fetchone()[0]
 
 
 def new_client_token() -> str:

@@ -1,1 +1,2 @@
-"""The staff's Service Desk pages: the ticket board and list, the ticket card, "my tickets", settings."""
+"""The staff's Service Desk pages: the ticket card, "my tickets", settings (the board and list pages
+are the ticket board's own: ``servicedesk.boards``)."""

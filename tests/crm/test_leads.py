@@ -5,8 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from admin24.roles import Role
 from admin24.workflow import MoveRefused, allowed_moves, move
+from crm.forms.public import PublicLeadForm
 from crm.models import CrmSettings, LeadSource, LeadStage
-from crm.public_forms import PublicLeadForm
 from crm.services.leads import (
     lead_create,
     lead_create_from_public,

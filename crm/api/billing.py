@@ -1,8 +1,7 @@
-"""The «Регулярные платежи» endpoints of /api/v1/deals/ and /api/v1/contracts/ (issue 7 §3).
+"""The «Регулярные платежи» actions of /api/v1/deals/ (issue 7 §3), mixed into ``DealViewSet``.
 
-Mixed into the viewsets of ``crm.api_deals``: the invoice upload (which sends it), sending it
-again, the paid and documents-received flags, the billing list by month, and the contract's end
-date with the moment its renewal deal will be created.
+The invoice upload (which sends it), sending it again, the paid and documents-received flags,
+the renewal contract file and the billing list by month.
 """
 
 import datetime
@@ -20,8 +19,8 @@ from admin24.access import Action
 from admin24.api.errors import service_call
 from admin24.api.uploads import FileUploadSerializer, upload_action
 
-from .models import Deal
-from .services import billing, renewal
+from ..models import Deal
+from ..services import billing
 
 REGULAR_FIELDS = [
     "period_start",
@@ -156,33 +155,3 @@ class DealBillingActions:
         deals = access.filter_queryset(request.user, billing.billing_deals(month=month), Action.READ)
         page = self.paginate_queryset(deals)
         return self.get_paginated_response(BillingRowSerializer(page, many=True).data)
-
-
-class ContractEndSerializer(serializers.Serializer):
-    ends_on = serializers.DateField(allow_null=True)
-
-
-class ContractRenewalFields(serializers.Serializer):
-    renewal_due_at = serializers.SerializerMethodField()
-    renewal_deal = serializers.SerializerMethodField()
-
-    def get_renewal_due_at(self, contract) -> datetime.datetime | None:
-        return renewal.renewal_due_at(contract)
-
-    def get_renewal_deal(self, contract) -> int | None:
-        deal = renewal.renewal_deal(contract)
-        return deal.pk if deal else None
-
-
-class ContractRenewalActions:
-    @extend_schema(request=ContractEndSerializer, responses={200: OpenApiResponse(), 400: OpenApiResponse()})
-    @action(detail=True, methods=["post"], url_path="end-date")
-    def end_date(self, request, pk=None):
-        """Extend (or shorten) the contract; the renewal wait is re-planned."""
-        contract = self.get_object()
-        body = ContractEndSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        contract = service_call(
-            renewal.contract_set_end_date, contract=contract, by=request.user, ends_on=body.validated_data["ends_on"]
-        )
-        return Response(self.get_serializer_class()(contract, context=self.get_serializer_context()).data)

@@ -1,30 +1,18 @@
-"""The CRM's boards: each a ``Board`` from the one kanban component, plugged into its pipeline."""
+"""The lead board: the one kanban component with the lead pipeline plugged in."""
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, level_for
 from admin24.boards import Board, Field
-from admin24.boards.board import card_url, person_fields
+from admin24.boards.board import card_url, local_time, person_fields
 from admin24.workflow import move
 
-from .models import Lead, Task
-from .pipelines.leads import PIPELINE as LEAD_PIPELINE
-
-
-def _local(value):
-    return timezone.localtime(value) if value else None
-
-
-def next_open_task_deadline(owner_field: str) -> Subquery:
-    """The earliest deadline among the open tasks of the outer row (``lead`` or ``deal``)."""
-    tasks = Task.objects.filter(
-        **{owner_field: OuterRef("pk")}, status=Task.Status.OPEN, deadline__isnull=False
-    ).order_by("deadline")
-    return Subquery(tasks.values("deadline")[:1])
+from ..models import Lead
+from ..pipelines.leads import PIPELINE as LEAD_PIPELINE
+from .common import next_open_task_deadline
 
 
 class LeadBoard(Board):
@@ -48,8 +36,8 @@ class LeadBoard(Board):
             lambda lead: lead.responsible.full_name if lead.responsible else "",
             sort="responsible__last_name",
         ),
-        Field(_("Received"), lambda lead: _local(lead.created_at), sort="created_at"),
-        Field(_("Next task"), lambda lead: _local(lead.next_task_deadline), sort="next_task_deadline"),
+        Field(_("Received"), lambda lead: local_time(lead.created_at), sort="created_at"),
+        Field(_("Next task"), lambda lead: local_time(lead.next_task_deadline), sort="next_task_deadline"),
     ]
 
     def stages(self):

@@ -8,18 +8,14 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
-from admin24.boards.board import card_url, person_fields
+from admin24.boards.board import card_url, local_time, person_fields
 
-from .. import services
-from ..forms import TicketFilterForm
-from ..models import Ticket, TicketStatus
-from ..models.tickets import TicketQuerySet
-from ..pipeline import PIPELINE
-from ..templatetags.servicedesk_staff import countdown
-
-
-def _local(value):
-    return timezone.localtime(value) if value else None
+from . import services
+from .forms import TicketFilterForm
+from .models import Ticket, TicketStatus
+from .models.tickets import TicketQuerySet
+from .pipeline import PIPELINE
+from .templatetags.servicedesk_staff import countdown
 
 
 def _short(moment) -> str:
@@ -43,17 +39,17 @@ class TicketBoard(Board):
         Field(_("Company"), lambda t: t.company.name if t.company else t.client_company, sort="client_company"),
         Field(_("Client"), lambda t: t.client_name or t.client_email, sort="client_name"),
         Field(_("Assignee"), lambda t: t.assignee.full_name if t.assignee else "", sort="assignee__last_name"),
-        Field(_("Created"), lambda t: _local(t.created_at), sort="created_at"),
-        Field(_("Deadline"), lambda t: _local(t.resolution_due_at), sort="resolution_due_at"),
+        Field(_("Created"), lambda t: local_time(t.created_at), sort="created_at"),
+        Field(_("Deadline"), lambda t: local_time(t.resolution_due_at), sort="resolution_due_at"),
         Field(_("Past deadline"), lambda t: _("yes") if t.is_overdue else ""),
     ]
     csv_fields = [
         *list_fields[:-1],
         Field(_("Email"), lambda t: t.client_email),
         Field(_("Phone"), lambda t: t.client_phone),
-        Field(_("Reaction due"), lambda t: _local(t.reaction_due_at)),
-        Field(_("Work started at"), lambda t: _local(t.first_reaction_at)),
-        Field(_("Done at"), lambda t: _local(t.resolved_at)),
+        Field(_("Reaction due"), lambda t: local_time(t.reaction_due_at)),
+        Field(_("Work started at"), lambda t: local_time(t.first_reaction_at)),
+        Field(_("Done at"), lambda t: local_time(t.resolved_at)),
         Field(_("Past deadline"), lambda t: t.is_overdue),
     ]
 

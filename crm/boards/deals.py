@@ -1,21 +1,16 @@
 """The deal boards: one per deal pipeline, on the one kanban component, with a switcher between them."""
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Field
 from admin24.boards.amounts import format_amount
-from admin24.boards.board import card_url, person_fields
+from admin24.boards.board import card_url, local_time, person_fields
 from admin24.workflow import move
 
-from .boards import next_open_task_deadline
-from .models import Deal, DealPipeline
-from .pipelines import contract, regular
-
-
-def _local(value):
-    return timezone.localtime(value) if value else None
+from ..models import Deal, DealPipeline
+from ..pipelines import contract, regular
+from .common import next_open_task_deadline
 
 
 class DealBoard(Board):
@@ -40,8 +35,8 @@ class DealBoard(Board):
         ),
         Field(_("Contract date"), lambda deal: deal.contract_date, sort="contract_date"),
         Field(_("Contract end date"), lambda deal: deal.contract_end_date, sort="contract_end_date"),
-        Field(_("Created"), lambda deal: _local(deal.created_at), sort="created_at"),
-        Field(_("Next task"), lambda deal: _local(deal.next_task_deadline), sort="next_task_deadline"),
+        Field(_("Created"), lambda deal: local_time(deal.created_at), sort="created_at"),
+        Field(_("Next task"), lambda deal: local_time(deal.next_task_deadline), sort="next_task_deadline"),
     ]
 
     @staticmethod
@@ -108,4 +103,3 @@ class RegularDealBoard(DealBoard):
 
 deal_board = DealBoard()
 regular_deal_board = RegularDealBoard()
-DEAL_BOARDS = [deal_board, regular_deal_board]

@@ -1,8 +1,9 @@
 """/api/v1/deals/ and /api/v1/contracts/ (DESIGN.md "API"; issue 6 §3).
 
-Imported at the end of ``crm.api``, whose helpers it shares. A deal's stage changes only through
-``move``; setting ``payment_received`` to true moves a deal waiting for payment to «Оплата
-получена»; the proposal and contract files have upload endpoints of their own.
+A deal's stage changes only through ``move``; setting ``payment_received`` to true moves a deal
+waiting for payment to «Оплата получена»; the proposal and contract files have upload endpoints
+of their own. The «Регулярные платежи» actions come from ``billing``, the contract's end date
+from ``renewal``.
 """
 
 from drf_spectacular.types import OpenApiTypes
@@ -18,10 +19,11 @@ from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.api.uploads import upload_action
 
-from .api import _RESPONSIBLE, StageFieldsMixin
-from .api_billing import REGULAR_FIELDS, ContractRenewalActions, ContractRenewalFields, DealBillingActions
-from .models import Company, Contact, Contract, Deal, LostReason
-from .services import deals as deal_services
+from ..models import Company, Contact, Contract, Deal, LostReason
+from ..services import deals as deal_services
+from .billing import REGULAR_FIELDS, DealBillingActions
+from .common import RESPONSIBLE_PARAM, StageFieldsMixin
+from .renewal import ContractRenewalActions, ContractRenewalFields
 
 
 class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
@@ -41,25 +43,12 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
             "stage_changed_at",
             "closing_reason",
             "lost_reason",
-            "title",
-            "company",
-            "contact",
-            "responsible",
+            *deal_services.DEAL_FIELDS,
             "source_lead",
             "renews",
             "contract",
-            "amount",
-            "currency",
-            "service_kind",
-            "computers",
-            "servers",
-            "offices",
-            "client_request",
             "proposal_file",
             "contract_file",
-            "contract_date",
-            "contract_end_date",
-            "payment_received",
             "won_at",
             "created_at",
             "updated_at",
@@ -88,7 +77,7 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            _RESPONSIBLE,
+            RESPONSIBLE_PARAM,
             OpenApiParameter("pipeline", OpenApiTypes.STR, description="contract or regular"),
             OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
             OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
@@ -174,7 +163,7 @@ class ContractSerializer(ContractRenewalFields, serializers.ModelSerializer):
 @extend_schema_view(
     list=extend_schema(
         parameters=[
-            _RESPONSIBLE,
+            RESPONSIBLE_PARAM,
             OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
             OpenApiParameter("status", OpenApiTypes.STR, description="active or ended"),
         ]
@@ -195,10 +184,3 @@ class ContractViewSet(ContractRenewalActions, AccessFilteredMixin, viewsets.Read
         if contract_status := params.text("status"):
             queryset = queryset.filter(status=contract_status)
         return queryset
-
-
-# (prefix, viewset, basename) — ``config.api`` puts every app's routes on /api/v1/.
-ROUTES = [
-    ("deals", DealViewSet, "deal"),
-    ("contracts", ContractViewSet, "contract"),
-]

@@ -1,10 +1,12 @@
 """The deal card's forms. They validate input; ``crm.services.deals`` acts on it."""
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from .forms import StaffForm, bootstrap_widgets
-from .models import Company, Contact, Deal, LostReason
+from ..models import Company, Contact, Deal, LostReason
+from ..services.deals import DEAL_FIELDS
+from .common import StaffForm, bootstrap_widgets
 
 # The card's sections: which fields, and from which stage of «Заключение договора» they matter.
 SECTIONS = [
@@ -30,6 +32,10 @@ SECTIONS = [
     (_("Payment"), "awaiting_payment", ["payment_received"]),
 ]
 FILE_INPUTS = {"proposal_upload": "proposal", "contract_upload": "contract"}
+_SHOWN = [name for _label, _stage, names in SECTIONS for name in names if name not in FILE_INPUTS]
+if sorted(_SHOWN) != sorted(DEAL_FIELDS):
+    # A field the service takes that the card does not show would be emptied by every save.
+    raise ImproperlyConfigured("The deal card's SECTIONS must show each of DEAL_FIELDS once.")
 
 
 class DealForm(StaffForm):
@@ -42,7 +48,7 @@ class DealForm(StaffForm):
 
     class Meta:
         model = Deal
-        fields = [name for _label, _stage, names in SECTIONS for name in names if name not in FILE_INPUTS]
+        fields = list(DEAL_FIELDS)
         widgets = {
             "contract_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "contract_end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
