@@ -32,9 +32,8 @@ from admin24.workflow import MoveRefused
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
 from notifications.services import notify_staff
 
-from . import uploads
+from . import ticket_statement, uploads
 from .emails import email_client
-from .intake import statement
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number
 
@@ -191,7 +190,7 @@ def _create(
             stage_token="",
         )
     if follow_up is not None and not checked and connection.vendor == "postgresql":
-        statement.insert_accepted(ticket, follow_up)
+        ticket_statement.insert_accepted(ticket, follow_up)
         transaction.on_commit(kick_follow_up)  # at once, unless a caller's transaction is open
         return ticket
     stored: list[str] = []

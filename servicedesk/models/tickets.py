@@ -22,7 +22,7 @@ def next_number_sql(db) -> tuple[str, list]:
     """How a ticket takes its number: the SQL expression and its parameters, on connection ``db``.
 
     The one rule, whether run alone (``next_ticket_number``) or inside the intake's single
-    statement (``intake.statement``); evaluate it in the transaction or statement that inserts the
+    statement (``ticket_statement``); evaluate it in the transaction or statement that inserts the
     ticket. PostgreSQL hands out numbers from a sequence, so concurrent intakes never wait for
     each other (a rolled-back intake leaves a gap). SQLite takes the maximum plus one: it runs
     every transaction IMMEDIATE (settings.py), so the writer that reads the maximum holds the

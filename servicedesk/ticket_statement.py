@@ -17,8 +17,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 
 from admin24.models import ScheduledAction
 
-from ..models import Ticket
-from ..models.tickets import next_number_sql
+from .models import Ticket
+from .models.tickets import next_number_sql
 
 # Far above any real ticket number, so the search text holds it nowhere else.
 NUMBER_STAND_IN = 987_654_321_987_654_321
