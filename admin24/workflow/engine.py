@@ -6,14 +6,13 @@ compares that token), logs the activity, cancels the old stage's timers and runs
 robots. Any failure rolls all of it back.
 """
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
 from admin24 import timers
-from admin24.access import Action, can
+from admin24.access import Action, can, require
 from admin24.models import Activity
 
 from .. import activity
@@ -54,8 +53,7 @@ def move(entity, to: str, *, by, reason: str = ""):
     Raises ``PermissionDenied`` without the right to edit the entity and ``MoveRefused`` when the
     move does not exist or a guard refuses it.
     """
-    if by is not None and not can(by, entity, Action.EDIT):
-        raise PermissionDenied(_("You may not change this card."))
+    require(by, entity, Action.EDIT, message=_("You may not change this card."))
     pipeline = pipeline_for(entity)
     reason = (reason or "").strip()
     current = _state(entity, pipeline)

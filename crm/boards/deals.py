@@ -6,7 +6,6 @@ from django.utils.translation import gettext_lazy as _
 from admin24.boards import Board, Field
 from admin24.boards.amounts import format_amount
 from admin24.boards.board import card_url, local_time, person_fields
-from admin24.workflow import move
 
 from ..models import Deal, DealPipeline
 from ..pipelines import contract, regular
@@ -69,9 +68,6 @@ class DealBoard(Board):
             )
             .annotate(next_task_deadline=next_open_task_deadline("deal"))
         )
-
-    def move(self, obj, to, *, by, reason=""):
-        move(obj, to, by=by, reason=reason)
 
     def card_url(self, obj):
         return card_url("crm:deal-detail", obj.pk)

@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 from admin24.access import Action, level_for
 from admin24.boards import Board, Field
 from admin24.boards.board import card_url, local_time, person_fields
-from admin24.workflow import move
 
 from ..models import Lead
 from ..pipelines.leads import PIPELINE as LEAD_PIPELINE
@@ -62,9 +61,6 @@ class LeadBoard(Board):
             )
             .annotate(next_task_deadline=next_open_task_deadline("lead"))
         )
-
-    def move(self, obj, to, *, by, reason=""):
-        move(obj, to, by=by, reason=reason)
 
     def card_url(self, obj):
         return card_url("crm:lead-detail", obj.pk)

@@ -1,7 +1,6 @@
 """The deal card's forms. They validate input; ``crm.services.deals`` acts on it."""
 
 from django import forms
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Company, Contact, Deal, LostReason
@@ -9,33 +8,19 @@ from ..services.deals import DEAL_FIELDS
 from .common import StaffForm, bootstrap_widgets
 
 # The card's sections: which fields, and from which stage of «Заключение договора» they matter.
-SECTIONS = [
-    (
-        _("Client and terms"),
-        "proposal",
-        [
-            "title",
-            "company",
-            "contact",
-            "responsible",
-            "amount",
-            "currency",
-            "service_kind",
-            "computers",
-            "servers",
-            "offices",
-            "client_request",
-        ],
-    ),
+# The first takes every field of DEAL_FIELDS the later ones do not, so each field the service takes
+# is shown once (a field the card did not show would be emptied by every save).
+_LATER_SECTIONS = [
     (_("Commercial proposal"), "proposal", ["proposal_upload"]),
     (_("Contract"), "contract", ["contract_upload", "contract_date", "contract_end_date"]),
     (_("Payment"), "awaiting_payment", ["payment_received"]),
 ]
+_IN_LATER = {name for _label, _stage, names in _LATER_SECTIONS for name in names}
+SECTIONS = [
+    (_("Client and terms"), "proposal", [name for name in DEAL_FIELDS if name not in _IN_LATER]),
+    *_LATER_SECTIONS,
+]
 FILE_INPUTS = {"proposal_upload": "proposal", "contract_upload": "contract"}
-_SHOWN = [name for _label, _stage, names in SECTIONS for name in names if name not in FILE_INPUTS]
-if sorted(_SHOWN) != sorted(DEAL_FIELDS):
-    # A field the service takes that the card does not show would be emptied by every save.
-    raise ImproperlyConfigured("The deal card's SECTIONS must show each of DEAL_FIELDS once.")
 
 
 class DealForm(StaffForm):
