@@ -1,4 +1,9 @@
+import logging
+from collections import Counter
+
 from celery import shared_task
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(name="admin24.ping")
@@ -12,4 +17,12 @@ def run_due_actions() -> int:
     """The automation clock's tick (beat, every 30 s): runs every action that is due."""
     from admin24 import timers
 
-    return timers.run_due_until_idle()
+    tally = Counter()
+    ran = timers.run_due_until_idle(tally=tally)
+    if ran:
+        log.info(
+            "The clock ran %d action(s): %s",
+            ran,
+            "; ".join(f"{action} {outcome} {count}" for (action, outcome), count in sorted(tally.items())),
+        )
+    return ran

@@ -23,10 +23,41 @@ without running. Targets without the property are never stale while they exist.
 A handler that raises is retried with exponential backoff (1, 2, 4, 8 minutes) and marked
 ``failed`` for good on its MAX_ATTEMPTS-th failure; an action name nobody registered fails at
 once. Both are logged as errors.
+
+One clock for the whole run: ``run_due(now)`` runs every handler inside
+``clock.running_at(now)``, so the handler, the robots and services it calls, ``schedule`` and
+``worktime.not_before_now`` all see ``clock.now()`` == ``now`` — the tick's moment, or the
+``--now`` of ``run_due_actions`` for a staging check — never the real clock. A handler asks
+``clock.now()`` (or ``clock.localdate()``), never ``timezone.now()``.
+
+Catching up after an outage (the worker or beat stopped for two weeks, then started again):
+every overdue action fires on the first ticks, once, and what users get is what they would
+have got had the clock only been late, not everything they missed back to back:
+
+- A wait that moves a card or creates one (the end of a pause, a deferred ticket's return, a
+  lead's call-back, the contract's renewal moment) fires once; the robots of the stage it
+  enters count their own waits from now (``not_before_now``), so a step already past is due
+  at once and goes through the rules below.
+- A ladder of fixed steps (an unpaid invoice reminded on days 10, 15, 20 and 25; the closing
+  documents on days 3, 5, 10, 15 and the supervisor on day 20) is registered with ``series``:
+  when several steps of one series are due in the same catch-up, only the latest runs and the
+  earlier ones end as ``superseded`` — the manager hears once, "unpaid for 20 days", and the
+  day-25 step still comes on day 25. Each recipient is a series of their own.
+- A repeating chain (the payment reminder every 2 days) re-schedules itself from
+  ``counted_from(action)``: the moment the step was due when it fires on time, and the tick's
+  moment when it fires more than CATCH_UP_AFTER late — one reminder on catch-up, the next one
+  two days from now, not one per missed step.
+- One-off notices (an SLA breach, the feedback reminders at 10 and 20 days, which go to
+  different people) fire once each; their handlers check the card's flags, so a breach is
+  told once however late.
+
+``run_due`` and ``run_due_until_idle`` count what they ran by action name and outcome when
+given a ``tally`` (a ``collections.Counter``); the ``run_due_actions`` command prints it.
 """
 
 import datetime
 import logging
+from collections import Counter
 from collections.abc import Callable, Iterable
 
 from django.contrib.contenttypes.models import ContentType
@@ -34,13 +65,17 @@ from django.db import connection, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
+from . import clock
 from .models import ScheduledAction
 
 __all__ = [
+    "CATCH_UP_AFTER",
     "MAX_ATTEMPTS",
+    "OUTCOMES",
     "DuplicateHandler",
     "UnknownAction",
     "cancel_pending",
+    "counted_from",
     "handler",
     "registered",
     "run_due",
@@ -59,8 +94,16 @@ FIRST_RETRY = datetime.timedelta(minutes=1)
 LONGEST_RETRY = datetime.timedelta(hours=1)
 # One beat tick drains at most this many batches, so a flood cannot outlive the task's time limit.
 MAX_BATCHES_PER_TICK = 20
+# An action firing later than this after its moment fires in a catch-up: the clock was stopped.
+# Beat ticks every 30 seconds and a flood drains within minutes, so an hour is never normal lateness.
+CATCH_UP_AFTER = datetime.timedelta(hours=1)
+
+# What happened to a claimed action, as run_due's tally counts it.
+DONE, SUPERSEDED, STALE, CANCELLED, RETRYING, FAILED = "done", "superseded", "stale", "cancelled", "retrying", "failed"
+OUTCOMES = (DONE, SUPERSEDED, STALE, CANCELLED, RETRYING, FAILED)
 
 _handlers: dict[str, Handler] = {}
+_series: dict[str, tuple[str, ...]] = {}
 
 
 class UnknownAction(LookupError):
@@ -76,13 +119,23 @@ class DuplicateHandler(ValueError):
     pass
 
 
-def handler(action: str) -> Callable[[Handler], Handler]:
-    """Register ``fn(target, action)`` as what runs when ``action`` falls due."""
+def handler(action: str, *, series: Iterable[str] | None = None) -> Callable[[Handler], Handler]:
+    """Register ``fn(target, action)`` as what runs when ``action`` falls due.
+
+    ``series``: the action is one step of a ladder (reminders on days 10, 15, 20, 25). When a
+    later step of the same series is due too — a catch-up after an outage — this step ends as
+    ``superseded`` without running, so only the latest due step runs. The steps of one series
+    share the target, the name, the stage entry and the payload's values under ``series``'s
+    keys: ``()`` makes every step of the name one series, ``("to",)`` one series per recipient.
+    """
+    keys = None if series is None else tuple(series)
 
     def register(fn: Handler) -> Handler:
         if action in _handlers and _handlers[action] is not fn:
             raise DuplicateHandler(f"{action!r} already runs {_handlers[action].__qualname__}")
         _handlers[action] = fn
+        if keys is not None:
+            _series[action] = keys
         return fn
 
     return register
@@ -102,7 +155,7 @@ def _target_type(target) -> ContentType:
 
 
 def schedule(target: Model, action: str, at: datetime.datetime, *, payload: dict | None = None) -> ScheduledAction:
-    """Run ``action`` on ``target`` at ``at`` (a moment already past falls due at once)."""
+    """Run ``action`` on ``target`` at ``at`` (a moment already past falls due at once: at ``clock.now()``)."""
     if action not in _handlers:
         raise UnknownAction(action)
     if timezone.is_naive(at):
@@ -114,9 +167,16 @@ def schedule(target: Model, action: str, at: datetime.datetime, *, payload: dict
         target_id=target.pk,
         action=action,
         payload=payload or {},
-        due_at=max(at, timezone.now()),
+        due_at=max(at, clock.now()),
         stage_token=_token(target),
     )
+
+
+def counted_from(action: ScheduledAction) -> datetime.datetime:
+    """Where a repeating chain counts its next step from when ``action`` fires: the moment it was
+    due, or — fired more than CATCH_UP_AFTER late, in a catch-up — the moment the clock runs at."""
+    now = clock.now()
+    return now if now - action.due_at > CATCH_UP_AFTER else action.due_at
 
 
 def cancel_pending(target: Model, action: str | None = None) -> int:
@@ -126,36 +186,50 @@ def cancel_pending(target: Model, action: str | None = None) -> int:
     )
     if action is not None:
         pending = pending.filter(action=action)
-    return pending.update(status=Status.CANCELLED, finished_at=timezone.now())
+    return pending.update(status=Status.CANCELLED, finished_at=clock.now())
 
 
-def run_due(now: datetime.datetime | None = None, batch: int = 100, *, ids: Iterable[int] | None = None) -> int:
+def run_due(
+    now: datetime.datetime | None = None,
+    batch: int = 100,
+    *,
+    ids: Iterable[int] | None = None,
+    tally: Counter | None = None,
+) -> int:
     """Run up to ``batch`` pending actions due at ``now``; returns how many were taken.
 
     Runs in one transaction with a savepoint per action: a handler error rolls back only that
-    handler's effects. ``ids`` limits the run to those rows (the admin's "run now").
+    handler's effects. ``ids`` limits the run to those rows (the admin's "run now"). Everything
+    inside sees ``clock.now()`` == ``now``. ``tally`` counts the run as ``(action, outcome)``.
     """
-    now = now or timezone.now()
-    with transaction.atomic():
+    now = now or clock.now()
+    with clock.running_at(now), transaction.atomic():
         claimed = _claim(now, batch, ids)
-        outcomes: dict[str, list[int]] = {Status.DONE: [], Status.STALE: []}
+        finished: dict[str, list[int]] = {DONE: [], SUPERSEDED: [], STALE: []}
         for row in claimed:
             outcome = _fire(row, now)
-            if outcome is not None:
-                outcomes[outcome].append(row.pk)
-        for status, pks in outcomes.items():
+            if outcome in finished:
+                finished[outcome].append(row.pk)
+            if tally is not None:
+                tally[(row.action, outcome)] += 1
+        for outcome, pks in finished.items():
             if pks:
-                ScheduledAction.objects.filter(pk__in=pks).update(status=status, finished_at=now)
+                ScheduledAction.objects.filter(pk__in=pks).update(status=outcome, finished_at=now)
     return len(claimed)
 
 
-def run_due_until_idle(now: datetime.datetime | None = None, *, batch: int = 100) -> int:
-    """Run batches until one comes back short (bounded by MAX_BATCHES_PER_TICK); the beat task."""
+def run_due_until_idle(now: datetime.datetime | None = None, *, batch: int = 100, tally: Counter | None = None) -> int:
+    """Run batches until nothing is due at ``now`` (at most MAX_BATCHES_PER_TICK); the beat task.
+
+    Every batch runs at the same moment: ``now``, or the real clock's when this started. What
+    the handlers schedule for that moment (a step a catch-up finds already past) runs in a later
+    batch of the same tick, as the next tick would run it."""
+    now = now or clock.now()
     total = 0
     for _ in range(MAX_BATCHES_PER_TICK):
-        ran = run_due(now, batch)
+        ran = run_due(now, batch, tally=tally)
         total += ran
-        if ran < batch:
+        if ran == 0:
             break
     return total
 
@@ -163,7 +237,7 @@ def run_due_until_idle(now: datetime.datetime | None = None, *, batch: int = 100
 def run_now(ids: Iterable[int]) -> int:
     """Make these pending actions due now and run them; returns how many ran."""
     ids = list(ids)
-    now = timezone.now()
+    now = clock.now()
     ScheduledAction.objects.filter(pk__in=ids, status=Status.PENDING, due_at__gt=now).update(due_at=now)
     return run_due(now, batch=max(len(ids), 1), ids=ids)
 
@@ -190,19 +264,43 @@ def _current_target(row: ScheduledAction) -> Model | None:
     return model._base_manager.filter(pk=row.target_id).first() if model else None
 
 
-def _fire(row: ScheduledAction, now: datetime.datetime) -> str | None:
-    """Run one claimed action; the status it ends with, or None when that is already written."""
+def _superseded(row: ScheduledAction, keys: tuple[str, ...], now: datetime.datetime) -> bool:
+    """Whether a later step of ``row``'s series is due as well (so that one runs instead)."""
+    later = (
+        ScheduledAction.objects.filter(
+            target_type_id=row.target_type_id,
+            target_id=row.target_id,
+            action=row.action,
+            stage_token=row.stage_token,
+            status=Status.PENDING,
+            due_at__gte=row.due_at,
+            due_at__lte=now,
+        )
+        .exclude(pk=row.pk)
+        .values_list("pk", "due_at", "payload")
+    )
+    mine = tuple((row.payload or {}).get(key) for key in keys)
+    return any(
+        (due_at, pk) > (row.due_at, row.pk) and tuple((payload or {}).get(key) for key in keys) == mine
+        for pk, due_at, payload in later
+    )
+
+
+def _fire(row: ScheduledAction, now: datetime.datetime) -> str:
+    """Run one claimed action; its outcome (done, superseded and stale are written by the caller)."""
     # Read both afresh: a handler earlier in this batch may have cancelled this row or moved its target.
     if not ScheduledAction.objects.filter(pk=row.pk, status=Status.PENDING).exists():
-        return None
+        return CANCELLED
     target = _current_target(row)
     if target is None or _token(target) != row.stage_token:
-        return Status.STALE
+        return STALE
     fn = _handlers.get(row.action)
     if fn is None:
         log.error("Scheduled action %s (#%s) has no registered handler; marked failed", row.action, row.pk)
         _record_failure(row, now, str(UnknownAction(row.action)), final=True)
-        return None
+        return FAILED
+    if row.action in _series and _superseded(row, _series[row.action], now):
+        return SUPERSEDED
     try:
         with transaction.atomic():
             fn(target, row)
@@ -216,8 +314,8 @@ def _fire(row: ScheduledAction, now: datetime.datetime) -> str | None:
             "; giving up" if final else "",
         )
         _record_failure(row, now, f"{type(exc).__name__}: {exc}", final=final)
-        return None
-    return Status.DONE
+        return FAILED if final else RETRYING
+    return DONE
 
 
 def _record_failure(row: ScheduledAction, now: datetime.datetime, error: str, *, final: bool) -> None:

@@ -30,7 +30,8 @@ Boundaries, precisely:
   when `date` is a day off; `end_of_working_day_after(moment, n)` is the end of the n-th working
   day after `moment`'s day (n < 1 counts as 1): Friday + 1 → Monday 18:00.
 - `not_before_now(moment)` is SPEC §0's "a scheduled moment is never in the past": the next
-  working moment from `moment`, or from now when `moment` is already past.
+  working moment from `moment`, or from now when `moment` is already past — `clock.now()`, the
+  moment a run of the automation clock runs at (a `--now` staging check, a catch-up).
 - `add_months(date, n)` is plain calendar arithmetic: whole months, the day clamped to the
   month's end (31 January + 1 → 28/29 February).
 All functions take aware datetimes (a naive one raises ValueError) and return them in the
@@ -48,9 +49,8 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
-from django.utils import timezone
 
-from . import calendar_data
+from . import calendar_data, clock
 from .models import CalendarDay, WorkSchedule
 
 UTC = datetime.UTC
@@ -359,9 +359,10 @@ def end_of_working_day_after(moment: datetime.datetime, working_days: int = 1) -
 
 def not_before_now(moment: datetime.datetime, *, now: datetime.datetime | None = None) -> datetime.datetime:
     """When something planned for ``moment`` is due (SPEC §0: a scheduled moment is never in the
-    past): the next working moment from ``moment``, or from ``now`` (the clock unless given) when
-    ``moment`` is earlier. Every robot's task deadline and clock action goes through here."""
-    now = timezone.now() if now is None else now
+    past): the next working moment from ``moment``, or from ``now`` (``clock.now()`` unless given:
+    the moment a run of the clock runs at) when ``moment`` is earlier. Every robot's task deadline
+    and clock action goes through here."""
+    now = clock.now() if now is None else now
     return next_working_moment(max(_aware(moment), _aware(now)))
 
 

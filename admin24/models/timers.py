@@ -12,6 +12,8 @@ class ScheduledAction(models.Model):
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
         STALE = "stale", _("stale")
+        # A step of a ladder skipped in a catch-up: a later step of it was due too and ran instead.
+        SUPERSEDED = "superseded", _("superseded")
         CANCELLED = "cancelled", _("cancelled")
 
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("target type"))

@@ -7,11 +7,10 @@ robots. Any failure rolls all of it back.
 """
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from admin24 import timers
+from admin24 import clock, timers
 from admin24.access import Action, can, require
 from admin24.models import Activity
 
@@ -113,7 +112,7 @@ def start(entity, *, by, counted: bool = False) -> None:
 
 def _enter(entity, pipeline: Pipeline, *, reason: str) -> None:
     entity.stage_entry_count += 1
-    entity.stage_changed_at = timezone.now()
+    entity.stage_changed_at = clock.now()
     entity.closing_reason = reason
     entity.save(
         update_fields=[pipeline.field_name, "stage_entry_count", "stage_changed_at", "closing_reason", "updated_at"]

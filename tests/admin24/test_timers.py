@@ -2,6 +2,7 @@
 
 import datetime
 import threading
+from collections import Counter
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -10,8 +11,9 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from admin24 import timers
+from admin24 import clock, timers, worktime
 from admin24.models import Department, ScheduledAction
 from admin24.roles import Role
 from admin24.tasks import run_due_actions
@@ -84,6 +86,24 @@ def move_on(target, action):
     target.save()
     timers.cancel_pending(target, "test.clock.flaky")
     calls.append(("move_on", target.pk, action.pk))
+
+
+@timers.handler("test.clock.what_now")
+def what_now(target, action):
+    # What a handler and the kernel helpers it calls take for "now"; a wait it schedules in the past.
+    follow_up = timers.schedule(target, "test.clock.remind", clock.now() - datetime.timedelta(days=1))
+    past = clock.now() - datetime.timedelta(days=3)
+    calls.append(("now", clock.now(), clock.localdate(), worktime.not_before_now(past), follow_up.due_at))
+
+
+@timers.handler("test.clock.ladder", series=("to",))
+def ladder(target, action):
+    calls.append(("ladder", action.payload))
+
+
+@timers.handler("test.clock.chain")
+def chain(target, action):
+    calls.append(("chain", timers.counted_from(action)))
 
 
 @pytest.fixture(autouse=True)
@@ -358,12 +378,143 @@ def test_the_command_runs_what_is_due_at_the_given_now(deal, capsys):
         assert refreshed(action).status == Status.PENDING
         call_command("run_due_actions", "--now", "2026-03-05T10:00:00")  # no offset: Moscow time
     assert refreshed(action).status == Status.DONE
-    assert capsys.readouterr().out.splitlines() == ["0 scheduled action(s) run", "1 scheduled action(s) run"]
+    assert capsys.readouterr().out.splitlines() == [
+        "0 scheduled action(s) run",
+        "1 scheduled action(s) run",
+        "  test.clock.remind: done 1",
+    ]
 
 
 def test_the_command_explains_a_bad_now():
     with pytest.raises(CommandError, match="ISO 8601"):
         call_command("run_due_actions", "--now", "next tuesday")
+
+
+# --- One clock for the whole run (issue 11 §4) ------------------------------------------------
+
+
+def test_inside_a_run_every_now_is_the_runs_moment_without_time_travel(deal):
+    # No time machine: the real clock runs on, and a run at a moment a year ahead must not see it.
+    ahead = timezone.localtime(timezone.now() + datetime.timedelta(days=365)).replace(microsecond=0)
+    action = timers.schedule(deal, "test.clock.what_now", ahead)
+    assert timers.run_due(ahead) == 1
+    [(name, now, today, not_before_now, follow_up_due)] = calls
+    assert (name, now, today) == ("now", ahead, ahead.date())
+    assert not_before_now == worktime.next_working_moment(ahead)
+    assert follow_up_due == ahead  # a moment already past falls due at the run's moment, not the real one
+    assert refreshed(action).finished_at == ahead
+    # Outside a run, now is the real clock again.
+    assert abs(clock.now() - timezone.now()) < datetime.timedelta(seconds=5)
+    # What the handler scheduled "yesterday" is due at the run's moment, not before.
+    calls.clear()
+    assert timers.run_due_until_idle(ahead - datetime.timedelta(seconds=1)) == 0
+    assert timers.run_due_until_idle(ahead) == 1
+    assert [c[0] for c in calls] == ["remind"]
+
+
+def test_every_batch_of_a_tick_runs_at_the_same_moment(deal):
+    ahead = timezone.now() + datetime.timedelta(days=30)
+    timers.schedule(deal, "test.clock.what_now", ahead)
+    # The first batch runs the handler, the second the follow-up it scheduled "yesterday": both at ``ahead``.
+    assert timers.run_due_until_idle(ahead, batch=1) == 2
+    assert [c[0] for c in calls] == ["now", "remind"]
+    assert set(ScheduledAction.objects.values_list("finished_at", flat=True)) == {ahead}
+
+
+def test_running_at_refuses_a_naive_moment():
+    with pytest.raises(ValueError, match="aware"), clock.running_at(datetime.datetime(2026, 3, 2, 10, 0)):
+        pass
+
+
+# --- Catching up (issue 11 §5) -----------------------------------------------------------------
+
+
+def test_of_a_ladders_steps_due_at_once_only_the_latest_runs_per_series(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        steps = [timers.schedule(deal, "test.clock.ladder", at(days=d), payload={"days": d}) for d in (10, 15, 20, 25)]
+        boss = timers.schedule(deal, "test.clock.ladder", at(days=20), payload={"days": 20, "to": "boss"})
+    with time_machine.travel(at(days=22), tick=False):  # back after an outage: days 10, 15 and 20 are past
+        tally = Counter()
+        assert timers.run_due_until_idle(tally=tally) == 4
+    assert calls == [("ladder", {"days": 20}), ("ladder", {"days": 20, "to": "boss"})]
+    assert [refreshed(step).status for step in steps] == [
+        Status.SUPERSEDED,
+        Status.SUPERSEDED,
+        Status.DONE,
+        Status.PENDING,
+    ]
+    assert refreshed(boss).status == Status.DONE
+    assert tally == Counter({("test.clock.ladder", "done"): 2, ("test.clock.ladder", "superseded"): 2})
+    with time_machine.travel(at(days=25), tick=False):
+        assert timers.run_due() == 1
+    assert calls[-1] == ("ladder", {"days": 25})
+
+
+def test_a_ladder_on_time_runs_every_step(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        for d in (10, 15):
+            timers.schedule(deal, "test.clock.ladder", at(days=d), payload={"days": d})
+    for d in (10, 15):
+        with time_machine.travel(at(days=d), tick=False):
+            assert timers.run_due() == 1
+    assert calls == [("ladder", {"days": 10}), ("ladder", {"days": 15})]
+
+
+def test_a_later_step_of_another_stage_entry_supersedes_nothing(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        early = timers.schedule(deal, "test.clock.ladder", at(days=10), payload={"days": 10})
+    # A row of the same name left from an earlier entry (another token) will never run: it cannot stand in.
+    ScheduledAction.objects.create(
+        target_type=ContentType.objects.get_for_model(StagedDepartment, for_concrete_model=False),
+        target_id=deal.pk,
+        action="test.clock.ladder",
+        payload={"days": 15},
+        due_at=at(days=15),
+        stage_token="stage:long ago",
+    )
+    with time_machine.travel(at(days=20), tick=False):
+        timers.run_due()
+    assert refreshed(early).status == Status.DONE
+    assert calls == [("ladder", {"days": 10})]
+
+
+@pytest.mark.parametrize(
+    ("late", "counted_from"),
+    [
+        (datetime.timedelta(seconds=30), at(days=2)),  # an ordinary tick: the chain keeps its rhythm
+        (timers.CATCH_UP_AFTER, at(days=2)),
+        (
+            timers.CATCH_UP_AFTER + datetime.timedelta(seconds=1),
+            at(days=2) + timers.CATCH_UP_AFTER + datetime.timedelta(seconds=1),
+        ),
+        (datetime.timedelta(days=14), at(days=16)),  # after an outage: from now
+    ],
+)
+def test_a_chain_counts_its_next_step_from_its_moment_unless_it_fires_in_a_catch_up(deal, late, counted_from):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        timers.schedule(deal, "test.clock.chain", at(days=2))
+    with time_machine.travel(at(days=2) + late, tick=False):
+        timers.run_due()
+    assert calls == [("chain", counted_from)]
+
+
+def test_the_command_reports_what_it_ran_by_action_and_outcome(deal, capsys):
+    behaviour["fail_times"] = 1
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        for d in (1, 2, 3):
+            timers.schedule(deal, "test.clock.ladder", at(days=d), payload={"days": d})
+        timers.schedule(deal, "test.clock.remind", at(days=1))
+        timers.schedule(deal, "test.clock.flaky", at(days=1))
+        gone = StagedDepartment.objects.create(name="gone")
+        timers.schedule(gone, "test.clock.remind", at(days=1))
+    gone.delete()
+    call_command("run_due_actions", "--now", at(days=5).isoformat())
+    assert capsys.readouterr().out.splitlines() == [
+        "6 scheduled action(s) run",
+        "  test.clock.flaky: retrying 1",
+        "  test.clock.ladder: done 1, superseded 2",
+        "  test.clock.remind: done 1, stale 1",
+    ]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 from argparse import ArgumentTypeError
+from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
@@ -17,6 +18,17 @@ def _moment(text: str):
     return moment if timezone.is_aware(moment) else timezone.make_aware(moment)
 
 
+def report(tally: Counter) -> list[str]:
+    """One line per action name: how many ended how (``done 2, superseded 1``)."""
+    lines = []
+    for action in sorted({action for action, _outcome in tally}):
+        counts = ", ".join(
+            f"{outcome} {tally[(action, outcome)]}" for outcome in timers.OUTCOMES if tally[(action, outcome)]
+        )
+        lines.append(f"  {action}: {counts}")
+    return lines
+
+
 class Command(BaseCommand):
     help = "Run the scheduled actions that are due (what beat does every 30 seconds)."
 
@@ -24,12 +36,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--now",
             type=_moment,
-            help="Treat this moment as now (ISO 8601; without an offset it is in TIME_ZONE). For staging checks.",
+            help=(
+                "Treat this moment as now (ISO 8601; without an offset it is in TIME_ZONE). For staging checks: "
+                "every handler, and every robot it runs, sees this moment as now."
+            ),
         )
         parser.add_argument("--batch", type=int, default=100, help="Actions claimed per transaction.")
 
     def handle(self, *args, now=None, batch=100, **options):
         if batch < 1:
             raise CommandError("--batch must be at least 1")
-        ran = timers.run_due_until_idle(now, batch=batch)
+        tally = Counter()
+        ran = timers.run_due_until_idle(now, batch=batch, tally=tally)
         self.stdout.write(f"{ran} scheduled action(s) run")
+        for line in report(tally):
+            self.stdout.write(line)
