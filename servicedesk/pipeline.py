@@ -10,11 +10,10 @@ status a ticket enters schedules again the deadline checks that still apply (``s
 a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import timers, workflow, worktime
+from admin24 import clock, timers, workflow, worktime
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
 from notifications.services import notify_staff
@@ -54,7 +53,7 @@ def schedule_return(ticket: Ticket) -> None:
 
 def _record_reaction(ticket: Ticket) -> None:
     if ticket.first_reaction_at is None:
-        ticket.first_reaction_at = timezone.now()
+        ticket.first_reaction_at = clock.now()
         ticket.save(update_fields=["first_reaction_at", "updated_at"])
 
 
@@ -96,7 +95,7 @@ def _work(ticket, *, by, from_stage, reason):
 def _defer(ticket, *, by, from_stage, reason):
     _record_reaction(ticket)
     if ticket.deferred_until is None:
-        ticket.deferred_until = worktime.add_working_time(timezone.now(), DeskSettings.load().deferred_return_time)
+        ticket.deferred_until = worktime.add_working_time(clock.now(), DeskSettings.load().deferred_return_time)
     ticket.save(update_fields=["deferred_until", "updated_at"])
     schedule_return(ticket)
     schedule_sla(ticket)
@@ -104,7 +103,7 @@ def _defer(ticket, *, by, from_stage, reason):
 
 @PIPELINE.on_enter(TicketStatus.DONE)
 def _done(ticket, *, by, from_stage, reason):
-    now = timezone.now()
+    now = clock.now()
     ticket.first_reaction_at = ticket.first_reaction_at or now
     ticket.resolved_at = now
     ticket.deferred_until = None

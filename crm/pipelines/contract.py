@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, timers, workflow, worktime
+from admin24 import clock, constants, timers, workflow, worktime
 from admin24.roles import Role, has_role
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
@@ -172,7 +172,7 @@ def _proposal_task(deal, *, by, from_stage, reason):
         title=_("Prepare the commercial proposal: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.PROPOSAL,
         responsible=deal.responsible,
-        deadline=proposal_deadline(timezone.now()),
+        deadline=proposal_deadline(clock.now()),
         description=_("Attach the proposal file to the deal; completing the task moves the deal to «%(stage)s».")
         % {"stage": ContractStage.FEEDBACK.label},
         deal=deal,
@@ -200,7 +200,7 @@ def _contract_task(deal, *, by, from_stage, reason):
         title=_("Draft the contract: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CONTRACT,
         responsible=clerk,
-        deadline=worktime.end_of_working_day_after(timezone.now()),
+        deadline=worktime.end_of_working_day_after(clock.now()),
         description=_(
             "Attach the contract file and fill in the contract date on the deal; completing the task "
             "moves the deal to «%(stage)s»."
@@ -212,15 +212,13 @@ def _contract_task(deal, *, by, from_stage, reason):
     )
 
 
-def _payment_reminder_at(deal: Deal, number: int) -> datetime.datetime:
-    return worktime.not_before_now(
-        worktime.add_days_then_align(deal.stage_changed_at, PAYMENT_REMINDER_EVERY_DAYS * number)
-    )
+def _payment_reminder_after(moment: datetime.datetime) -> datetime.datetime:
+    return worktime.not_before_now(worktime.add_days_then_align(moment, PAYMENT_REMINDER_EVERY_DAYS))
 
 
 @PIPELINE.on_enter(ContractStage.AWAITING_PAYMENT)
 def _first_payment_reminder(deal, *, by, from_stage, reason):
-    timers.schedule(deal, PAYMENT_REMINDER, at=_payment_reminder_at(deal, 1), payload={"number": 1})
+    timers.schedule(deal, PAYMENT_REMINDER, at=_payment_reminder_after(deal.stage_changed_at), payload={"number": 1})
 
 
 @PIPELINE.on_enter(ContractStage.PAID)
@@ -238,7 +236,7 @@ def _audit_task(deal, *, by, from_stage, reason):
         title=_("IT infrastructure audit: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.AUDIT,
         responsible=director,
-        deadline=worktime.end_of_working_day_after(timezone.now(), 5),
+        deadline=worktime.end_of_working_day_after(clock.now(), 5),
         description=_("Go through the checklist; completing the task moves the deal to «%(stage)s».")
         % {"stage": ContractStage.CLOSING_DOCS.label},
         deal=deal,
@@ -333,7 +331,9 @@ def _remind_about_payment(deal, action):
         text=_("The deal “%(deal)s” is waiting for payment. Update «%(field)s» when the payment arrives.")
         % {"deal": deal.title, "field": Deal._meta.get_field("payment_received").verbose_name},
     )
-    timers.schedule(deal, PAYMENT_REMINDER, at=_payment_reminder_at(deal, number + 1), payload={"number": number + 1})
+    # Two days after this one was due; after an outage, two days from now (timers: catching up).
+    at = _payment_reminder_after(timers.counted_from(action))
+    timers.schedule(deal, PAYMENT_REMINDER, at=at, payload={"number": number + 1})
 
 
 @timers.handler(CLOSING_DOCS_PAUSE)
@@ -343,7 +343,7 @@ def _win_at_the_payment_date(deal, action):
     except workflow.MoveRefused as refusal:
         # Someone emptied a field «Регулярные платежи» needs: the responsible hears why, and
         # the deal tries again at the start of the next working day.
-        today = timezone.localdate()
+        today = clock.localdate()
         deal_remind(
             deal,
             deal.responsible,
@@ -362,7 +362,7 @@ def _renew_when_due(contract, action):
     if (
         contract.ends_on is None
         or action.payload.get("ends_on") != contract.ends_on.isoformat()
-        or renewal.renewal_moment(contract) > timezone.now()
+        or renewal.renewal_moment(contract) > clock.now()
     ):
         # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
         renewal.renewal_schedule(contract)

@@ -9,11 +9,10 @@ closes the lead as «Не выходит на связь». Leads that came by p
 
 import datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import timers, workflow, worktime
+from admin24 import clock, timers, workflow, worktime
 from admin24.workflow import ACTIVE, LOST, WON, Pipeline, Stage
 from notifications.services import notify_staff
 
@@ -101,7 +100,7 @@ def _conversion_needs_contact_details(lead, *, by, reason):
 @PIPELINE.on_enter(LeadStage.NEW)
 def _first_call(lead, *, by, from_stage, reason):
     if lead.source != LeadSource.PHONE:
-        _call_task(lead, 0, callback_due(lead.callbacks_from, 0, timezone.now()), by=by)
+        _call_task(lead, 0, callback_due(lead.callbacks_from, 0, clock.now()), by=by)
 
 
 @PIPELINE.on_enter(LeadStage.IN_PROGRESS)
@@ -109,7 +108,7 @@ def _restart_ladder_when_reopened(lead, *, by, from_stage, reason):
     if from_stage not in CLOSED_STAGES:
         return
     lead.failed_calls = 0
-    lead.callbacks_from = timezone.now()
+    lead.callbacks_from = clock.now()
     lead.save(update_fields=["failed_calls", "callbacks_from", "updated_at"])
     if lead.source != LeadSource.PHONE:
         _call_task(lead, 0, callback_due(lead.callbacks_from, 0, lead.callbacks_from), by=by)
@@ -130,7 +129,7 @@ def _count_failed_call(lead, *, by, from_stage, reason):
             reason=_("The client did not answer %(count)d calls.") % {"count": lead.failed_calls},
         )
         return
-    due = callback_due(lead.callbacks_from, lead.failed_calls, timezone.now())
+    due = callback_due(lead.callbacks_from, lead.failed_calls, clock.now())
     _call_task(lead, lead.failed_calls, due, by=None)
     timers.schedule(lead, CALLBACK_RETURN, at=due)
 

@@ -14,11 +14,10 @@ has already cancelled that stage's clock actions.
 
 import datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, timers, workflow, worktime
+from admin24 import clock, constants, timers, workflow, worktime
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 
@@ -104,7 +103,7 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
     task_services.task_create(
         title=title,
         responsible=deal.responsible,
-        deadline=worktime.end_of_working_day_after(timezone.now()),
+        deadline=worktime.end_of_working_day_after(clock.now()),
         description=text,
         deal=deal,
         by=by,
@@ -144,7 +143,7 @@ def _next_period_and_pause(deal, *, by, from_stage, reason):
         deal.save(update_fields=["invoice_paid", "updated_at"])
     billing.next_period_deal(deal)
     moment = act_forming_moment(deal)
-    if moment <= timezone.now():
+    if moment <= clock.now():
         workflow.move(
             deal,
             RegularStage.CLOSING_DOCS,
@@ -189,7 +188,8 @@ def _closing_documents(deal, *, by, from_stage, reason):
 # --- the clock ------------------------------------------------------------------------------
 
 
-@timers.handler(UNPAID_REMINDER)
+# Days 10, 15, 20, 25 are one ladder: a catch-up sends only the latest step that is due.
+@timers.handler(UNPAID_REMINDER, series=())
 def _remind_about_the_unpaid_invoice(deal, action):
     if deal.invoice_paid:
         return
@@ -217,7 +217,8 @@ def _closing_documents_are_due(deal, action):
     )
 
 
-@timers.handler(CLOSING_DOCS_REMINDER)
+# One ladder per recipient (the responsible on days 3–15, the supervisor on day 20), as above.
+@timers.handler(CLOSING_DOCS_REMINDER, series=("to",))
 def _remind_about_closing_documents(deal, action):
     if deal.closing_docs_received:
         return

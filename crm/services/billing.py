@@ -22,7 +22,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, constants, timers, workflow, worktime
+from admin24 import activity, clock, constants, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity
 from admin24.workflow import DomainError
@@ -58,7 +58,7 @@ def period_from(start: datetime.date, *, anchor: datetime.date) -> tuple[datetim
 def _anchor(deal: Deal) -> datetime.date:
     if deal.contract_id is not None:
         return deal.contract.signed_on
-    return deal.contract_date or deal.period_start or timezone.localdate()
+    return deal.contract_date or deal.period_start or clock.localdate()
 
 
 def first_period(deal: Deal) -> tuple[datetime.date, datetime.date]:

@@ -1,10 +1,9 @@
 """Winning a «Заключение договора» deal: its Contract, and the move into «Регулярные платежи»."""
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from admin24 import activity, workflow
+from admin24 import activity, clock, workflow
 from admin24.models import Activity
 
 from ..models import Contract, Deal, DealPipeline, RegularStage
@@ -12,7 +11,7 @@ from . import renewal
 
 
 def contract_number(deal: Deal) -> str:
-    signed = deal.contract_date or timezone.localdate()
+    signed = deal.contract_date or clock.localdate()
     return f"{signed:%Y}-{deal.pk:05d}"
 
 
@@ -29,7 +28,7 @@ def deal_win(*, deal: Deal, by) -> Contract:
         company=deal.company,
         contact=deal.contact,
         responsible=deal.responsible,
-        signed_on=deal.contract_date or timezone.localdate(),
+        signed_on=deal.contract_date or clock.localdate(),
         ends_on=deal.contract_end_date,
         monthly_amount=deal.amount,
         currency=deal.currency,
@@ -46,7 +45,7 @@ def deal_win(*, deal: Deal, by) -> Contract:
         reason=_("The first month is paid and the closing documents are due: the deal is won."),
     )
     deal.contract = contract
-    deal.won_at = timezone.now()
+    deal.won_at = clock.now()
     deal.save(update_fields=["contract", "won_at", "updated_at"])
     renewal.renewal_track(contract)
     activity.record(

@@ -10,12 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import access, activity
+from admin24 import access, activity, clock
 from admin24.access import Action
 from admin24.models import Activity
 from admin24.workflow import DomainError
@@ -127,7 +126,7 @@ def task_complete(*, task: Task, by, comment: str = "") -> Task:
             missing=missing,
         )
     task.status = Task.Status.DONE
-    task.completed_at = timezone.now()
+    task.completed_at = clock.now()
     task.completed_by = by
     task.result = comment
     task.save(update_fields=["status", "completed_at", "completed_by", "result"])
@@ -181,7 +180,7 @@ def close_open_tasks(subject, *, result: str, kind: str | None = None, by=None) 
     """
     tasks = Task.objects.filter(status=Task.Status.OPEN, **{_subject_field(subject): subject})
     tasks = tasks.filter(kind=kind) if kind else tasks.filter(is_automatic=True)
-    return tasks.update(status=Task.Status.DONE, completed_at=timezone.now(), completed_by=by, result=str(result))
+    return tasks.update(status=Task.Status.DONE, completed_at=clock.now(), completed_by=by, result=str(result))
 
 
 def close_tasks_of_the_stage_left(deal, *, pipeline, from_stage: str) -> int:

@@ -4,7 +4,7 @@ import zoneinfo
 import pytest
 
 from admin24.roles import Role
-from tests.factories import UserFactory
+from tests.factories import DepartmentFactory, UserFactory
 
 MSK = zoneinfo.ZoneInfo("Europe/Moscow")
 
@@ -16,3 +16,14 @@ def msk(year, month, day, hour=0, minute=0, second=0) -> datetime.datetime:
 @pytest.fixture
 def manager(db):
     return UserFactory(username="manager", roles=[Role.SALES_MANAGER])
+
+
+@pytest.fixture
+def team(db):
+    """A sales manager («walker») and the head of his department («head»), his supervisor."""
+    head = UserFactory(username="head", roles=[Role.SUPERVISOR])
+    sales = DepartmentFactory(head=head)
+    head.department = sales
+    head.save(update_fields=["department"])
+    manager = UserFactory(username="walker", roles=[Role.SALES_MANAGER], department=sales)
+    return {"head": head, "manager": manager}
