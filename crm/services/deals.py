@@ -1,4 +1,10 @@
-"""Deal use cases: edit the card, attach the proposal and contract files, record the payment."""
+"""Deal use cases: edit the card, attach the proposal and contract files, record the payment.
+
+Who may set what on a deal is one rule, ``deal_settable_fields``: everything for whoever may
+edit the deal, the contract's file and dates for whoever holds an open task on it (the Clerk
+drafting the contract), nothing for anyone else. The use cases here enforce it; the card's form
+and the API ask it before they show or take anything.
+"""
 
 from collections.abc import Iterable
 from pathlib import PurePath
@@ -9,7 +15,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
-from admin24.access import Action, can, require
+from admin24.access import DENIED, Action, can
 from admin24.files import accepted_type
 from admin24.models import Activity
 from notifications.services import notify_staff
@@ -72,21 +78,33 @@ def check_document(upload) -> None:
         )
 
 
+# Everything a deal's card and API can set: its plain fields and its files.
+SETTABLE_FIELDS = frozenset({*DEAL_FIELDS, *FILE_FIELDS.values()})
 # The Clerk drafting the contract may not edit deals, but must attach the contract and its dates.
-TASK_HOLDER_FIELDS = {"contract_file", "contract_date", "contract_end_date"}
+TASK_HOLDER_FIELDS = frozenset({"contract_file", "contract_date", "contract_end_date"})
 
 
 def holds_open_task(user, deal: Deal) -> bool:
     return Task.objects.filter(deal=deal, responsible=user, status=Task.Status.OPEN).exists()
 
 
-def _require_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
-    """The edit right on the deal, or, for ``fields`` all among TASK_HOLDER_FIELDS, an open task on it."""
-    try:
-        require(by, deal, Action.EDIT)
-    except PermissionDenied:
-        if not (set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal)):
-            raise
+def deal_settable_fields(user, deal: Deal) -> frozenset[str]:
+    """The fields (and files: ``contract_file`` …) ``user`` may set on ``deal``; empty: none at all.
+
+    ``user=None`` is the system. The one rule the card, the API and the use cases ask.
+    """
+    if user is None or can(user, deal, Action.EDIT):
+        return SETTABLE_FIELDS
+    if holds_open_task(user, deal):
+        return TASK_HOLDER_FIELDS
+    return frozenset()
+
+
+def require_settable(by, deal: Deal, fields: Iterable[str] = ()) -> None:
+    """``PermissionDenied`` unless ``by`` may set every one of ``fields`` — and, with none given, anything."""
+    allowed = deal_settable_fields(by, deal)
+    if not allowed or not set(fields) <= allowed:
+        raise PermissionDenied(str(DENIED[Action.EDIT]))
 
 
 def _pay_if_flagged(deal: Deal, *, by) -> None:
@@ -107,7 +125,7 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
         raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     changed = [name for name, value in fields.items() if getattr(deal, name) != value]
-    _require_edit(by, deal, changed)
+    require_settable(by, deal, changed)
     for name in {"contract_date", "contract_end_date"} & set(changed):
         try:
             validate_contract_date(fields[name])
@@ -139,7 +157,7 @@ def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
         field = FILE_FIELDS[kind]
     except KeyError:
         raise ValidationError(_("Unknown kind of file: %(kind)s.") % {"kind": kind}) from None
-    _require_edit(by, deal, {field})
+    require_settable(by, deal, {field})
     check_document(upload)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     replaced = bool(getattr(deal, field))
@@ -169,7 +187,7 @@ def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:
     """The bulk action: payment received on every given deal the user may change; how many changed."""
     count = 0
     for deal in deals:
-        if not deal.payment_received and (by is None or can(by, deal, Action.EDIT)):
+        if not deal.payment_received and "payment_received" in deal_settable_fields(by, deal):
             deal_update(deal=deal, by=by, payment_received=True)
             count += 1
     return count
