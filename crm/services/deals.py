@@ -11,31 +11,18 @@ from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
 from admin24.access import DENIED, Action, can
-from admin24.files import accepted_type
 from admin24.models import Activity
 from notifications.services import notify_staff
 
 from ..models import ContractStage, Deal, DealPipeline, Task
 from ..validators import validate_contract_date
-from . import renewal
+from . import billing, renewal
+from .documents import check_document
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-# What a proposal or a contract may be: PDF, Word (old and new), OpenDocument text, or a scan.
-DOCUMENT_TYPES = {
-    "application/pdf",
-    "application/x-ole-storage",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.oasis.opendocument.text",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-}
 FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file", "renewal_contract": "renewal_contract_file"}
 # Every document a deal holds, by the kind its download link names (the invoice comes from billing).
 DOCUMENT_FIELDS = {**FILE_FIELDS, "invoice": "invoice_file"}
@@ -56,26 +43,6 @@ DEAL_FIELDS = (
     "contract_end_date",
     "payment_received",
 )
-
-
-def check_document(upload) -> None:
-    """Refuse anything but a PDF, Word, OpenDocument text or image file of at most 20 MB.
-
-    The type is read from the content (``admin24.files``), never from the name.
-    """
-    name = PurePath(getattr(upload, "name", "") or "file").name
-    if upload.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            _("The file “%(name)s” is %(size)s; at most %(limit)s are accepted.")
-            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(MAX_DOCUMENT_BYTES)},
-            code="file_too_big",
-        )
-    if accepted_type(upload, name, DOCUMENT_TYPES) is None:
-        raise ValidationError(
-            _("The file “%(name)s” is not accepted. Attach a PDF, Word (DOC, DOCX), OpenDocument (ODT) or image file.")
-            % {"name": name},
-            code="file_type",
-        )
 
 
 # Everything a deal's card and API can set: its plain fields and its files.
@@ -107,8 +74,9 @@ def require_settable(by, deal: Deal, fields: Iterable[str] = ()) -> None:
         raise PermissionDenied(str(DENIED[Action.EDIT]))
 
 
-def _pay_if_flagged(deal: Deal, *, by) -> None:
-    """Payment received = yes moves a deal waiting for payment to «Оплата получена» at once."""
+def pay_if_flagged(deal: Deal, *, by) -> None:
+    """Payment received = yes moves a deal waiting for payment to «Оплата получена» at once —
+    when the flag is set there, and when the deal arrives there with the flag already set."""
     if (
         deal.payment_received
         and deal.pipeline == DealPipeline.CONTRACT
@@ -131,6 +99,11 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
             validate_contract_date(fields[name])
         except ValidationError as error:
             raise ValidationError({name: error.messages}) from None
+    if "contract_date" in changed and deal.renews_id is not None and deal.won_at is None:
+        # A renewal's contract date is the day it takes the billing over from the old contract.
+        problem = billing.renewal_start_problem(deal, fields["contract_date"])
+        if problem:
+            raise ValidationError({"contract_date": [problem]})
     for name in changed:
         setattr(deal, name, fields[name])
     deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(DEAL_FIELDS) - set(fields))])
@@ -145,8 +118,10 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
     if "contract_end_date" in changed and deal.contract_id is not None:
         # A won deal's end date is its contract's: the renewal wait is re-planned (SPEC §2).
         renewal.contract_set_end_date(contract=deal.contract, by=None, ends_on=deal.contract_end_date)
+    if "contract_date" in changed and deal.renews_id is not None and billing.renewal_is_signed(deal):
+        billing.renewal_hand_over(renewal=deal)
     if "payment_received" in changed:
-        _pay_if_flagged(deal, by=by)
+        pay_if_flagged(deal, by=by)
     return deal
 
 
