@@ -58,6 +58,8 @@ class OutboxMessage(models.Model):
         SENDING = "sending", _("sending")
         SENT = "sent", _("sent")
         FAILED = "failed", _("failed")
+        # Withdrawn before it went out (an invoice for a period another contract bills); never sent.
+        CANCELLED = "cancelled", _("cancelled")
 
     channel = models.CharField(_("channel"), max_length=32)
     recipient_user = models.ForeignKey(

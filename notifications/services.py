@@ -297,6 +297,18 @@ def outbox_sweep(*, now=None, batch: int = SWEEP_BATCH) -> int:
     return published
 
 
+def outbox_cancel(*, messages, reason: str) -> int:
+    """Withdraw the rows of ``messages`` that are still pending; returns how many.
+
+    A row being sent or already sent is left alone: the caller checks for those afterwards, in
+    the same transaction, if they matter. The conditional update takes each pending row's lock,
+    so a delivery claiming it at this moment waits and then finds it cancelled.
+    """
+    return messages.filter(status=OutboxMessage.Status.PENDING).update(
+        status=OutboxMessage.Status.CANCELLED, last_error=reason, claimed_at=None
+    )
+
+
 def outbox_retry(*, messages) -> int:
     """Queue failed (or waiting) rows again with fresh attempts; rows already sent are left alone."""
     retryable = [OutboxMessage.Status.FAILED, OutboxMessage.Status.PENDING]

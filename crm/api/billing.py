@@ -30,6 +30,8 @@ REGULAR_FIELDS = [
     "invoice_paid",
     "closing_docs_received",
     "renewal_contract_file",
+    # The renewal that bills this period instead (the deal was closed when it was signed).
+    "superseded_by",
 ]
 
 

@@ -4,12 +4,18 @@ A deal's stage changes only through ``move``; setting ``payment_received`` to tr
 waiting for payment to «Оплата получена»; the proposal and contract files have upload endpoints
 of their own. The «Регулярные платежи» actions come from ``billing``, the contract's end date
 from ``renewal``.
+
+Who may change which field is the deal service's rule (``deal_settable_fields``), the one the card
+asks: a ``PATCH``/``PUT`` from someone with no field to set is 403 before the body is read, and
+the service refuses (403) a change to a field the user may not set — so the Clerk holding the
+contract task sets the contract's date here as on the card, without the right to edit deals.
 """
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from admin24.api.errors import service_call
@@ -110,6 +116,15 @@ class DealViewSet(
             if (pk := params.id(name)) is not None:
                 queryset = queryset.filter(**{f"{name}_id": pk})
         return queryset
+
+    def get_object(self):
+        if self.action not in ("update", "partial_update"):
+            return super().get_object()
+        # Looked up among the readable deals (404 otherwise); whether the user may change it is the
+        # service's rule, not the generic object permission, which knows nothing of task holders.
+        deal = get_object_or_404(self.filter_queryset(self.get_queryset()), pk=self.kwargs["pk"])
+        service_call(deal_services.require_settable, by=self.request.user, deal=deal)
+        return deal
 
     def _attach(self, request, deal, upload, kind):
         # The service decides who may attach: the Clerk drafting the contract may, without the

@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from ..models import Company, Contact, Deal, LostReason
-from ..services.deals import DEAL_FIELDS
+from ..services.deals import DEAL_FIELDS, FILE_FIELDS
 from .common import StaffForm, bootstrap_widgets
 
 # The card's sections: which fields, and from which stage of «Заключение договора» they matter.
@@ -21,6 +21,8 @@ SECTIONS = [
     *_LATER_SECTIONS,
 ]
 FILE_INPUTS = {"proposal_upload": "proposal", "contract_upload": "contract"}
+# The deal's file each upload input sets (the names ``deal_settable_fields`` speaks of).
+FILE_FIELD_OF = {name: FILE_FIELDS[kind] for name, kind in FILE_INPUTS.items()}
 
 
 class DealForm(StaffForm):
@@ -39,10 +41,16 @@ class DealForm(StaffForm):
             "contract_end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, settable=None, **kwargs):
+        """``settable``: the fields the user may set (``deal_settable_fields``); the rest are shown
+        disabled and keep their values whatever is posted. None: all of them."""
         super().__init__(*args, **kwargs)
         self.fields["company"].queryset = Company.objects.order_by("name")
         self.fields["contact"].queryset = Contact.objects.order_by("full_name")
+        if settable is not None:
+            for name, field in self.fields.items():
+                if FILE_FIELD_OF.get(name, name) not in settable:
+                    field.disabled = True
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

@@ -233,6 +233,16 @@ class Deal(ConcurrentTransitionMixin, SearchText):
     invoice_paid = models.BooleanField(_("invoice paid"), default=False)
     closing_docs_received = models.BooleanField(_("closing documents received"), default=False)
     renewal_contract_file = models.FileField(_("renewal contract"), upload_to="crm/deals/contracts/%Y/%m/", blank=True)
+    # The renewal that bills this deal's period instead: the deal was closed when it was signed.
+    superseded_by = models.ForeignKey(
+        "self",
+        verbose_name=_("billed under the renewal"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded",
+        editable=False,
+    )
 
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -250,8 +260,14 @@ class Deal(ConcurrentTransitionMixin, SearchText):
             models.Index(fields=["pipeline", "stage"], include=["amount"], name="crm_deal_stage_amount"),
         ]
         constraints = [
-            # The next period's deal is created once, however often «Счёт оплачен» is entered.
-            models.UniqueConstraint(fields=["contract", "period_start"], name="crm_deal_one_per_period"),
+            # The next period's deal is created once, however often «Счёт оплачен» is entered. A deal
+            # closed because a renewal took its period over does not count: should the renewal fall
+            # through, the old contract bills that period again with a new deal.
+            models.UniqueConstraint(
+                fields=["contract", "period_start"],
+                condition=models.Q(superseded_by__isnull=True),
+                name="crm_deal_one_per_period",
+            ),
         ]
 
     def __str__(self):

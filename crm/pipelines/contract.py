@@ -11,7 +11,13 @@ payment date and then wins the deal into «Регулярные платежи»
 The won deal's contract is then watched for its end (SPEC §2 «Отслеживание срока окончания
 договора», the use cases in ``crm.services.renewal``): at the end date minus the lead time the
 clock starts the renewal deal here, at «Формирование КП»; a changed lead-time constant re-plans
-every pending wait.
+every pending wait. Once a renewal is signed («Ожидание оплаты» on) it bills the months from its
+contract date instead of the old contract, and every change of its stage settles that again
+(``crm.services.billing.renewal_hand_over``; the rule in docs/billing.md).
+
+«Оплата получена» = yes counts whenever it was recorded: a deal arriving at «Ожидание оплаты»
+with it goes straight on to «Оплата получена», and the payment reminders never remind about a
+paid deal. A deal moved back to «Ожидание оплаты» from a later stage is, by that move, unpaid.
 
 Every entry first closes the open tasks robots created for the stage that was left, so a deal
 moved on (or back) by hand keeps no task that lost its purpose; the engine has already cancelled
@@ -32,10 +38,10 @@ from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
 
 from ..models import ChecklistTemplate, Contract, ContractStage, Deal, LostReason, Task
 from ..models.deals import CONTRACT_ACTIVE
-from ..services import renewal
+from ..services import billing, renewal
 from ..services import tasks as task_services
 from ..services.contracts import deal_win
-from ..services.deals import deal_remind
+from ..services.deals import deal_remind, pay_if_flagged
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
 PAYMENT_REMINDER = "crm.deal.payment_reminder"
@@ -135,8 +141,19 @@ def _contract_date_required(deal, *, by, reason):
     return None
 
 
+@PIPELINE.guard(*billing.SIGNED_STAGES)
+def _a_renewal_takes_over_where_billing_ends(deal, *, by, reason):
+    if deal.renews_id is None:
+        return None
+    return billing.renewal_start_problem(deal, deal.contract_date)
+
+
 def is_backwards(deal: Deal, to: str) -> bool:
-    return deal.stage in CONTRACT_ACTIVE and CONTRACT_ACTIVE.index(to) < CONTRACT_ACTIVE.index(deal.stage)
+    return deal.stage in CONTRACT_ACTIVE and is_backwards_from(deal.stage, to)
+
+
+def is_backwards_from(stage: str, to: str) -> bool:
+    return CONTRACT_ACTIVE.index(to) < CONTRACT_ACTIVE.index(stage)
 
 
 def may_move_backwards(user) -> bool:
@@ -164,6 +181,12 @@ for _stage in CONTRACT_ACTIVE:
 @PIPELINE.on_enter(*PIPELINE.slugs())
 def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
     task_services.close_tasks_of_the_stage_left(deal, pipeline=PIPELINE, from_stage=from_stage)
+
+
+@PIPELINE.on_enter(*PIPELINE.slugs())
+def _settle_who_bills_after_a_renewal_moved(deal, *, by, from_stage, reason):
+    if deal.renews_id is not None and (deal.stage in billing.SIGNED_STAGES or from_stage in billing.SIGNED_STAGES):
+        billing.renewal_hand_over(renewal=deal)
 
 
 @PIPELINE.on_enter(ContractStage.PROPOSAL)
@@ -217,7 +240,15 @@ def _payment_reminder_after(moment: datetime.datetime) -> datetime.datetime:
 
 
 @PIPELINE.on_enter(ContractStage.AWAITING_PAYMENT)
-def _first_payment_reminder(deal, *, by, from_stage, reason):
+def _wait_for_the_payment(deal, *, by, from_stage, reason):
+    if deal.payment_received and from_stage in CONTRACT_ACTIVE and is_backwards_from(from_stage, deal.stage):
+        # Moved back from «Оплата получена» or later: the payment is not there after all.
+        deal.payment_received = False
+        deal.save(update_fields=["payment_received", "updated_at"])
+    if deal.payment_received:
+        # Recorded before the deal got here: it counts now.
+        pay_if_flagged(deal, by=None)
+        return
     timers.schedule(deal, PAYMENT_REMINDER, at=_payment_reminder_after(deal.stage_changed_at), payload={"number": 1})
 
 
@@ -322,6 +353,9 @@ def _remind_about_feedback(deal, action):
 
 @timers.handler(PAYMENT_REMINDER)
 def _remind_about_payment(deal, action):
+    if deal.payment_received:
+        # Paid: nobody is asked whether the client has paid, and the reminders stop.
+        return
     number = int(action.payload.get("number", 1))
     deal_remind(
         deal,

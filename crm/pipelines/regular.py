@@ -8,6 +8,14 @@ period's end; «Закрывающие документы» sets the documents t
 after the period's end (the supervisor on day 20) until they are received; «Сделка провалена»
 closes the deal with a reason. The company is required at every stage.
 
+A month that starts after its contract's end gets its deal on that month's first day rather
+than when the month before is paid (``billing.NEXT_PERIOD_DUE``), so that a renewal signed in
+between bills it instead (docs/billing.md).
+
+A flag counts whenever it was set: «Закрывающие документы» entered with the documents already
+received sets no task and no reminders; a deal moved back from «Счёт оплачен» to «Счёт
+отправлен» is unpaid again, and reminded about as such.
+
 Every entry first closes the open tasks robots created for the stage that was left; the engine
 has already cancelled that stage's clock actions.
 """
@@ -116,6 +124,10 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
 
 @PIPELINE.on_enter(RegularStage.INVOICE_SENT)
 def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
+    if deal.invoice_paid and from_stage == RegularStage.INVOICE_PAID:
+        # Moved back from «Счёт оплачен»: the invoice is not paid after all.
+        deal.invoice_paid = False
+        deal.save(update_fields=["invoice_paid", "updated_at"])
     entered = deal.stage_changed_at
     task_services.task_create(
         title=_("Call the client about the invoice: %(deal)s") % {"deal": deal.title},
@@ -156,6 +168,9 @@ def _next_period_and_pause(deal, *, by, from_stage, reason):
 
 @PIPELINE.on_enter(RegularStage.CLOSING_DOCS)
 def _closing_documents(deal, *, by, from_stage, reason):
+    if deal.closing_docs_received:
+        # Received already (the deal was moved back and has come here again): the period is complete.
+        return
     task_services.task_create(
         title=_("Prepare and send the closing documents: %(deal)s") % {"deal": deal.title},
         kind=Task.Kind.CLOSING_DOCS,
@@ -205,6 +220,14 @@ def _remind_about_the_unpaid_invoice(deal, action):
         )
         % {"period": billing.period_label(deal), "days": days, "stage": RegularStage.INVOICE_PAID.label},
     )
+
+
+@timers.handler(billing.NEXT_PERIOD_DUE)
+def _a_month_past_the_end_begins(contract, action):
+    deal = Deal.objects.filter(pk=action.payload.get("after"), contract=contract).first()
+    # The month before must still be paid: a deal moved back or failed since bills nothing after it.
+    if deal is not None and deal.stage in billing.PAID_STAGES:
+        billing.next_period_deal(deal)
 
 
 @timers.handler(ACT_FORMING_PAUSE)

@@ -1,9 +1,27 @@
 """«Регулярные платежи» use cases: the invoice (attach, send by email, paid), the closing documents,
-the next period's deal, and what the billing list shows (SPEC §2).
+the next period's deal, who bills a period across a renewal, and what the billing list shows
+(SPEC §2).
 
 One deal is one paid period of a contract. Periods are anchored on the contract's day of the
 month (a contract of 31 January pays 28 February – 30 March, 31 March – 29 April …), so they
 never drift when a short month clamps the day.
+
+A period is billed by exactly one contract (docs/billing.md):
+
+* A contract's first month is paid in «Заключение договора»; each later month is one deal of its
+  chain, created when the month before is paid — or, for a month starting after the contract's
+  end date, on that month's first day (``NEXT_PERIOD_DUE``): past its end a contract bills
+  month by month, as the months come, for as long as no signed renewal takes over.
+* A renewal takes over from its contract date, the first day of its own first month, once it is
+  signed: at «Ожидание оплаты» or any later stage, or won. That date must be a payment date of
+  the old contract that the old contract has not billed yet (``renewal_start_problem``) — billed
+  meaning paid, or its invoice email gone out — so the two never cover the same day.
+* From then on the old chain creates no deal starting on or after that date, and its open deals
+  for such periods are closed as failed, naming the renewal (``superseded_by``), with their
+  invoice emails that have not gone out cancelled (``renewal_hand_over``). A renewal that stops
+  being signed (lost, suspended, moved back) gives the months back: the old chain goes on.
+* Concurrency: every writer of a chain takes its deal's row first and then the contract's row
+  (``select_for_update``); whoever comes second sees what the first committed.
 """
 
 import calendar
@@ -27,13 +45,19 @@ from admin24.access import Action, require
 from admin24.models import Activity
 from admin24.workflow import DomainError
 from notifications.models import OutboxMessage
-from notifications.services import notify, notify_staff
+from notifications.services import notify, notify_staff, outbox_cancel
 
-from ..models import Deal, DealPipeline, RegularStage
-from . import deals as deal_services
+from ..models import Contract, ContractStage, Deal, DealPipeline, RegularStage
+from . import renewal as renewal_services
 from . import tasks as task_services
+from .documents import check_document
 
 INVOICE_TEMPLATE = "invoice"
+# A month starting after its contract's end: its deal is created on its first day.
+NEXT_PERIOD_DUE = "crm.contract.next_period_due"
+# The stages of «Заключение договора» at which a deal's contract is signed.
+SIGNED_STAGES = (ContractStage.AWAITING_PAYMENT, ContractStage.PAID, ContractStage.AUDIT, ContractStage.CLOSING_DOCS)
+PAID_STAGES = (RegularStage.INVOICE_PAID, RegularStage.CLOSING_DOCS)
 NBSP = "\u00a0"
 PLACEHOLDERS = ("company", "period", "amount", "invoice_number")
 _PLACEHOLDER = re.compile(r"\{(" + "|".join(PLACEHOLDERS) + r")\}")
@@ -142,7 +166,8 @@ def invoice_attach(*, deal: Deal, by, upload, number: str = "") -> InvoiceOutcom
     require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
-    deal_services.check_document(upload)
+    _ensure_billed_here(deal)
+    check_document(upload)
     number = (number or "").strip()
     if len(number) > Deal._meta.get_field("invoice_number").max_length:
         raise ValidationError(_("The invoice number is too long."))
@@ -169,6 +194,7 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
     require(by, deal, Action.EDIT)
     deal = Deal.objects.select_for_update(of=("self",)).select_related("company", "contact").get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_FORMING, RegularStage.INVOICE_SENT)
+    _ensure_billed_here(deal)
     problem = why_the_invoice_cannot_go(deal)
     if problem:
         _explain_unsent(deal, problem, by=by)
@@ -241,26 +267,33 @@ def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
 # --- the next period --------------------------------------------------------------------------
 
 
-def _renewed_elsewhere(deal: Deal, start: datetime.date) -> bool:
-    """Past the contract's end, a won renewal bills under its own contract; this chain stops."""
-    contract = deal.contract
-    if contract is None or contract.ends_on is None or start <= contract.ends_on:
-        return False
-    return Deal.objects.filter(renews__contract=contract, won_at__isnull=False).exists()
-
-
 def next_period_deal(deal: Deal) -> Deal | None:
     """The deal of the period after ``deal``'s, created at «Формирование счёта» the first time only.
 
-    Runs inside the move into «Счёт оплачен». The unique (contract, period start) makes a second
-    creation — the move repeated, or two workers at once — fail and find the first one instead.
+    Runs inside the move into «Счёт оплачен» (and when a month past the contract's end begins).
+    None when the period is not this contract's to bill (a signed renewal covers it) or not yet
+    (past the end, the deal waits for the month's first day). The unique (contract, period
+    start) makes a second creation — the move repeated, or two workers at once — fail and find
+    the first one instead.
     """
     start, end = next_period(deal)
-    existing = Deal.objects.filter(
-        pipeline=DealPipeline.REGULAR, contract=deal.contract, company=deal.company, period_start=start
-    ).first()
-    if existing is not None or _renewed_elsewhere(deal, start):
+    contract = None
+    if deal.contract_id is not None:
+        # The chain's lock, taken after the deal's row: a renewal being signed at this moment
+        # either sees the deal created here or is seen by this check.
+        contract = Contract.objects.select_for_update().get(pk=deal.contract_id)
+    existing = _period_deal(deal, start)
+    if existing is not None:
         return existing
+    if contract is not None:
+        if not billed_here(contract, start):
+            return None
+        if contract.ends_on is not None and start > contract.ends_on and clock.localdate() < start:
+            timers.cancel_pending(contract, NEXT_PERIOD_DUE)
+            timers.schedule(
+                contract, NEXT_PERIOD_DUE, at=worktime.start_of_working_day(start), payload={"after": deal.pk}
+            )
+            return None
     try:
         with transaction.atomic():
             created = Deal.objects.create(
@@ -283,7 +316,7 @@ def next_period_deal(deal: Deal) -> Deal | None:
                 period_end=end,
             )
     except IntegrityError:
-        return Deal.objects.get(contract=deal.contract, period_start=start)
+        return Deal.objects.get(contract=deal.contract, period_start=start, superseded_by__isnull=True)
     activity.record(
         target=created,
         verb=Activity.Verb.CREATED,
@@ -298,6 +331,174 @@ def next_period_deal(deal: Deal) -> Deal | None:
     )
     workflow.start(created, by=None)
     return created
+
+
+def _period_deal(deal: Deal, start: datetime.date) -> Deal | None:
+    return Deal.objects.filter(
+        pipeline=DealPipeline.REGULAR,
+        contract=deal.contract,
+        company=deal.company,
+        period_start=start,
+        superseded_by__isnull=True,
+    ).first()
+
+
+# --- who bills a period: the old contract or its renewal --------------------------------------
+
+
+def renewal_is_signed(renewal: Deal) -> bool:
+    """The renewal's contract is signed: it waits for (or has) its first payment, or is won."""
+    return renewal.won_at is not None or (renewal.pipeline == DealPipeline.CONTRACT and renewal.stage in SIGNED_STAGES)
+
+
+def takeover_date(contract: Contract) -> datetime.date | None:
+    """The day a signed renewal bills the contract's months from; None while none does."""
+    renewal = renewal_services.renewal_deal(contract)
+    if renewal is None or not renewal_is_signed(renewal):
+        return None
+    if renewal.contract_id is not None:
+        return renewal.contract.signed_on
+    return renewal.contract_date
+
+
+def billed_here(contract: Contract, start: datetime.date | None) -> bool:
+    """Whether the period starting on ``start`` is ``contract``'s to bill (not its renewal's)."""
+    cut = takeover_date(contract)
+    return cut is None or start is None or start < cut
+
+
+def is_payment_date(day: datetime.date, *, anchor: datetime.date) -> bool:
+    """``day`` starts one of the periods anchored on ``anchor`` (a month or more after it)."""
+    months = (day.year - anchor.year) * 12 + day.month - anchor.month
+    return months >= 1 and worktime.add_months(anchor, months) == day
+
+
+def _live_deals(contract: Contract | int):
+    """The chain's deals that bill (or may still bill) their period: not failed, not superseded."""
+    return Deal.objects.filter(contract=contract, pipeline=DealPipeline.REGULAR, superseded_by__isnull=True).exclude(
+        stage=RegularStage.FAILED
+    )
+
+
+def _invoices_out(deals) -> set[int]:
+    """Which of these deals have an invoice email being sent or sent: the client has it."""
+    return set(
+        OutboxMessage.objects.filter(
+            target_type=ContentType.objects.get_for_model(Deal),
+            target_id__in=[deal.pk for deal in deals],
+            template=INVOICE_TEMPLATE,
+            status__in=[OutboxMessage.Status.SENDING, OutboxMessage.Status.SENT],
+        ).values_list("target_id", flat=True)
+    )
+
+
+def first_unbilled_payment_date(contract: Contract) -> datetime.date:
+    """The first payment date after every period of ``contract`` that is paid or whose invoice went out."""
+    deals = list(_live_deals(contract))
+    out = _invoices_out(deals)
+    billed = [deal.period_end for deal in deals if deal.period_end and (deal.stage in PAID_STAGES or deal.pk in out)]
+    if not billed:
+        return worktime.add_months(contract.signed_on, 1)
+    return max(billed) + datetime.timedelta(days=1)
+
+
+def renewal_start_problem(renewal: Deal, day: datetime.date | None) -> str | None:
+    """Why the renewal cannot take the old contract's billing over on ``day`` (its contract date); None if it can."""
+    if day is None or renewal.renews_id is None:
+        return None
+    old = Contract.objects.filter(deals__pk=renewal.renews_id).first()
+    if old is None:
+        return None
+    first = first_unbilled_payment_date(old)
+    if day >= first and is_payment_date(day, anchor=old.signed_on):
+        return None
+    months = (first.year - old.signed_on.year) * 12 + first.month - old.signed_on.month
+    dates = [worktime.add_months(old.signed_on, months + n) for n in range(3)]
+    return _(
+        "The renewal's contract date must be a payment date of contract %(number)s that it has not billed "
+        "yet, so that no month is billed twice: %(dates)s or a later one."
+    ) % {"number": old.number, "dates": ", ".join(formats.date_format(d, "d.m.Y") for d in dates)}
+
+
+def _ensure_billed_here(deal: Deal) -> None:
+    """Refuse to invoice a period a signed renewal bills (call with the deal's row locked)."""
+    if deal.contract_id is None:
+        return
+    contract = Contract.objects.select_for_update().get(pk=deal.contract_id)
+    if not billed_here(contract, deal.period_start):
+        raise BillingError(
+            _("The period from %(date)s is billed under the renewal of contract %(number)s, not by this deal.")
+            % {"date": formats.date_format(deal.period_start, "d.m.Y"), "number": contract.number}
+        )
+
+
+@transaction.atomic
+def renewal_hand_over(*, renewal: Deal) -> list[Deal]:
+    """Settle who bills which month after the renewal's stage or contract date changed; the deals closed.
+
+    Signed: the old chain's open deals from the renewal's contract date on are closed as failed,
+    naming the renewal, and their invoice emails that have not gone out are cancelled. Not
+    signed (any more): the old chain goes on from its last paid period.
+    """
+    contract_id = Deal.objects.filter(pk=renewal.renews_id).values_list("contract_id", flat=True).first()
+    if contract_id is None:
+        return []
+    # The lock order of every chain writer: the deals, then the contract.
+    cut = takeover_date(Contract.objects.get(pk=contract_id))
+    if cut is not None:
+        list(_live_deals(contract_id).filter(period_start__gte=cut).select_for_update().values_list("pk", flat=True))
+    contract = Contract.objects.select_for_update().get(pk=contract_id)
+    renewal = renewal_services.renewal_deal(contract)
+    cut = takeover_date(contract)
+    if cut is None:
+        _go_on(contract)
+        return []
+    covered = list(_live_deals(contract).filter(period_start__gte=cut).order_by("period_start"))
+    withdrawn = {
+        deal.pk: outbox_cancel(messages=invoice_emails(deal), reason=_superseded_because(deal, renewal, cut))
+        for deal in covered
+    }
+    if renewal.won_at is None:
+        # Checked again under the locks, after the withdrawals: an invoice may have gone out
+        # since the guard looked, and one that is going out now cannot be withdrawn.
+        problem = renewal_start_problem(renewal, cut)
+        if problem:
+            raise BillingError(problem)
+    for deal in covered:
+        _supersede(deal, renewal, cut=cut, withdrawn=withdrawn[deal.pk])
+    return covered
+
+
+def _superseded_because(deal: Deal, renewal: Deal, cut: datetime.date) -> str:
+    return _("The period from %(date)s is billed under the renewal “%(renewal)s” (contract of %(signed)s).") % {
+        "date": formats.date_format(deal.period_start, "d.m.Y"),
+        "renewal": renewal.title,
+        "signed": formats.date_format(cut, "d.m.Y"),
+    }
+
+
+def _supersede(deal: Deal, renewal: Deal, *, cut: datetime.date, withdrawn: int) -> None:
+    """Close the old contract's deal for a period the renewal bills, and tell its responsible."""
+    text = _superseded_because(deal, renewal, cut)
+    deal.superseded_by = renewal
+    deal.save(update_fields=["superseded_by", "updated_at"])
+    workflow.move(deal, RegularStage.FAILED, by=None, reason=text)
+    if withdrawn:
+        text = f"{text} {_('Its invoice email is not sent.')}"
+    notify_staff(
+        deal,
+        to=deal.responsible,
+        title=_("The deal is closed: %(deal)s") % {"deal": deal.title},
+        text=text,
+        key=f"superseded:{deal.pk}:{renewal.pk}",
+    )
+
+
+def _go_on(contract: Contract) -> None:
+    """The old chain bills on after its last paid period (a renewal fell through)."""
+    last = _live_deals(contract).order_by("-period_start").first()
+    if last is not None and last.stage in PAID_STAGES:
+        next_period_deal(last)
 
 
 def _month_label(day: datetime.date) -> str:

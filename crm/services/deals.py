@@ -1,35 +1,28 @@
-"""Deal use cases: edit the card, attach the proposal and contract files, record the payment."""
+"""Deal use cases: edit the card, attach the proposal and contract files, record the payment.
+
+Who may set what on a deal is one rule, ``deal_settable_fields``: everything for whoever may
+edit the deal, the contract's file and dates for whoever holds an open task on it (the Clerk
+drafting the contract), nothing for anyone else. The use cases here enforce it; the card's form
+and the API ask it before they show or take anything.
+"""
 
 from collections.abc import Iterable
 from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
-from admin24.access import Action, can, require
-from admin24.files import accepted_type
+from admin24.access import DENIED, Action, can
 from admin24.models import Activity
 from notifications.services import notify_staff
 
 from ..models import ContractStage, Deal, DealPipeline, Task
 from ..validators import validate_contract_date
-from . import renewal
+from . import billing, renewal
+from .documents import check_document
 
-MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
-# What a proposal or a contract may be: PDF, Word (old and new), OpenDocument text, or a scan.
-DOCUMENT_TYPES = {
-    "application/pdf",
-    "application/x-ole-storage",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.oasis.opendocument.text",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-}
 FILE_FIELDS = {"proposal": "proposal_file", "contract": "contract_file", "renewal_contract": "renewal_contract_file"}
 # Every document a deal holds, by the kind its download link names (the invoice comes from billing).
 DOCUMENT_FIELDS = {**FILE_FIELDS, "invoice": "invoice_file"}
@@ -52,45 +45,38 @@ DEAL_FIELDS = (
 )
 
 
-def check_document(upload) -> None:
-    """Refuse anything but a PDF, Word, OpenDocument text or image file of at most 20 MB.
-
-    The type is read from the content (``admin24.files``), never from the name.
-    """
-    name = PurePath(getattr(upload, "name", "") or "file").name
-    if upload.size > MAX_DOCUMENT_BYTES:
-        raise ValidationError(
-            _("The file “%(name)s” is %(size)s; at most %(limit)s are accepted.")
-            % {"name": name, "size": filesizeformat(upload.size), "limit": filesizeformat(MAX_DOCUMENT_BYTES)},
-            code="file_too_big",
-        )
-    if accepted_type(upload, name, DOCUMENT_TYPES) is None:
-        raise ValidationError(
-            _("The file “%(name)s” is not accepted. Attach a PDF, Word (DOC, DOCX), OpenDocument (ODT) or image file.")
-            % {"name": name},
-            code="file_type",
-        )
-
-
+# Everything a deal's card and API can set: its plain fields and its files.
+SETTABLE_FIELDS = frozenset({*DEAL_FIELDS, *FILE_FIELDS.values()})
 # The Clerk drafting the contract may not edit deals, but must attach the contract and its dates.
-TASK_HOLDER_FIELDS = {"contract_file", "contract_date", "contract_end_date"}
+TASK_HOLDER_FIELDS = frozenset({"contract_file", "contract_date", "contract_end_date"})
 
 
 def holds_open_task(user, deal: Deal) -> bool:
     return Task.objects.filter(deal=deal, responsible=user, status=Task.Status.OPEN).exists()
 
 
-def _require_edit(by, deal: Deal, fields: Iterable[str] = ()) -> None:
-    """The edit right on the deal, or, for ``fields`` all among TASK_HOLDER_FIELDS, an open task on it."""
-    try:
-        require(by, deal, Action.EDIT)
-    except PermissionDenied:
-        if not (set(fields) <= TASK_HOLDER_FIELDS and holds_open_task(by, deal)):
-            raise
+def deal_settable_fields(user, deal: Deal) -> frozenset[str]:
+    """The fields (and files: ``contract_file`` …) ``user`` may set on ``deal``; empty: none at all.
+
+    ``user=None`` is the system. The one rule the card, the API and the use cases ask.
+    """
+    if user is None or can(user, deal, Action.EDIT):
+        return SETTABLE_FIELDS
+    if holds_open_task(user, deal):
+        return TASK_HOLDER_FIELDS
+    return frozenset()
 
 
-def _pay_if_flagged(deal: Deal, *, by) -> None:
-    """Payment received = yes moves a deal waiting for payment to «Оплата получена» at once."""
+def require_settable(by, deal: Deal, fields: Iterable[str] = ()) -> None:
+    """``PermissionDenied`` unless ``by`` may set every one of ``fields`` — and, with none given, anything."""
+    allowed = deal_settable_fields(by, deal)
+    if not allowed or not set(fields) <= allowed:
+        raise PermissionDenied(str(DENIED[Action.EDIT]))
+
+
+def pay_if_flagged(deal: Deal, *, by) -> None:
+    """Payment received = yes moves a deal waiting for payment to «Оплата получена» at once —
+    when the flag is set there, and when the deal arrives there with the flag already set."""
     if (
         deal.payment_received
         and deal.pipeline == DealPipeline.CONTRACT
@@ -107,12 +93,17 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
         raise TypeError(f"deal_update() cannot change {', '.join(sorted(unknown))}")
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     changed = [name for name, value in fields.items() if getattr(deal, name) != value]
-    _require_edit(by, deal, changed)
+    require_settable(by, deal, changed)
     for name in {"contract_date", "contract_end_date"} & set(changed):
         try:
             validate_contract_date(fields[name])
         except ValidationError as error:
             raise ValidationError({name: error.messages}) from None
+    if "contract_date" in changed and deal.renews_id is not None and deal.won_at is None:
+        # A renewal's contract date is the day it takes the billing over from the old contract.
+        problem = billing.renewal_start_problem(deal, fields["contract_date"])
+        if problem:
+            raise ValidationError({"contract_date": [problem]})
     for name in changed:
         setattr(deal, name, fields[name])
     deal.full_clean(exclude=["stage", "proposal_file", "contract_file", *(set(DEAL_FIELDS) - set(fields))])
@@ -127,8 +118,10 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
     if "contract_end_date" in changed and deal.contract_id is not None:
         # A won deal's end date is its contract's: the renewal wait is re-planned (SPEC §2).
         renewal.contract_set_end_date(contract=deal.contract, by=None, ends_on=deal.contract_end_date)
+    if "contract_date" in changed and deal.renews_id is not None and billing.renewal_is_signed(deal):
+        billing.renewal_hand_over(renewal=deal)
     if "payment_received" in changed:
-        _pay_if_flagged(deal, by=by)
+        pay_if_flagged(deal, by=by)
     return deal
 
 
@@ -139,7 +132,7 @@ def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
         field = FILE_FIELDS[kind]
     except KeyError:
         raise ValidationError(_("Unknown kind of file: %(kind)s.") % {"kind": kind}) from None
-    _require_edit(by, deal, {field})
+    require_settable(by, deal, {field})
     check_document(upload)
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     replaced = bool(getattr(deal, field))
@@ -169,7 +162,7 @@ def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:
     """The bulk action: payment received on every given deal the user may change; how many changed."""
     count = 0
     for deal in deals:
-        if not deal.payment_received and (by is None or can(by, deal, Action.EDIT)):
+        if not deal.payment_received and "payment_received" in deal_settable_fields(by, deal):
             deal_update(deal=deal, by=by, payment_received=True)
             count += 1
     return count

@@ -102,6 +102,9 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
     """Extend (or shorten) the contract; its deals show the new date and the renewal wait is re-planned."""
     require(by, contract, Action.EDIT, message=_("You may not change this contract."))
     validate_contract_date(ends_on)
+    # Its deals' rows before the contract's, the lock order of every writer of a contract's
+    # billing (``crm.services.billing``): a payment holding its deal never waits on us in a circle.
+    list(Deal.objects.filter(contract=contract).order_by("pk").select_for_update().values_list("pk", flat=True))
     contract = Contract.objects.select_for_update().get(pk=contract.pk)
     if ends_on is not None and ends_on <= contract.signed_on:
         raise ValidationError(

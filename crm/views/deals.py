@@ -18,7 +18,7 @@ from ..forms.deals import DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular
-from ..services.deals import DOCUMENT_FIELDS, deal_save_card, holds_open_task
+from ..services.deals import DOCUMENT_FIELDS, deal_save_card, deal_settable_fields, require_settable
 from .common import readable_or_404
 
 
@@ -57,15 +57,15 @@ def _with_stage_labels(entries) -> list:
 def _card(request, deal: Deal, form: DealForm | None = None):
     pipeline = DealBoard.pipeline_of(deal)
     may_edit = can(request.user, deal, Action.EDIT)
-    may_fill = may_edit or holds_open_task(request.user, deal)
-    form = form or DealForm(instance=Deal.objects.get(pk=deal.pk))
+    settable = deal_settable_fields(request.user, deal)
+    form = form or DealForm(instance=Deal.objects.get(pk=deal.pk), settable=settable)
     context = {
         "deal": deal,
         "pipeline": pipeline,
         "stage": pipeline.stage(deal.stage),
         "moves": [pipeline.stage(slug) for slug in allowed_moves(deal, request.user, may_edit=may_edit)],
         "can_edit": may_edit,
-        "can_fill": may_fill,
+        "can_fill": bool(settable),
         "sections": form.sections(collapsed_before=_collapsed_before(deal)),
         "form": form,
         "lost_reasons": LostReason.objects.filter(active=True),
@@ -85,7 +85,9 @@ def deal_detail(request, pk: int):
 @require_POST
 def deal_save(request, pk: int):
     deal = _deal(request, pk)
-    form = DealForm(request.POST, request.FILES, instance=Deal.objects.get(pk=deal.pk))
+    settable = deal_settable_fields(request.user, deal)
+    require_settable(request.user, deal)
+    form = DealForm(request.POST, request.FILES, instance=Deal.objects.get(pk=deal.pk), settable=settable)
     if not form.is_valid():
         messages.error(request, _("The deal is not saved: check the fields marked below."))
         return _card(request, deal, form)

@@ -9,8 +9,10 @@ import time_machine
 from admin24 import timers
 from admin24.models import GlobalConstant
 from admin24.roles import Role
+from admin24.workflow import move
 from crm.models import Contract, ContractStage, Deal, DealPipeline, Task
 from crm.services.contracts import deal_win
+from crm.services.deals import deal_update
 from crm.services.renewal import contract_set_end_date, renewal_due_at
 from notifications.models import Notification
 from tests.crm.conftest import msk
@@ -186,27 +188,44 @@ def test_saving_the_smaller_lead_time_re_plans_short_contracts(manager, admin_cl
     assert renewal_due_at(contract) == msk(2027, 5, 24, 9)
 
 
-def test_past_the_end_billing_goes_on_until_the_renewal_is_won(manager):
-    from django.utils import timezone
+def test_past_the_end_the_contract_bills_month_by_month_until_a_renewal_is_signed(manager):
+    from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from crm.services.billing import next_period_deal
+    from crm.services.billing import invoice_attach, invoice_mark_paid
+
+    def pay(deal, on):
+        with time_machine.travel(on, tick=False):
+            invoice_attach(deal=deal, by=manager, upload=SimpleUploadedFile("schet.pdf", b"%PDF-1.4\n%%EOF\n"))
+            invoice_mark_paid(deal=deal, by=manager)
+
+    def period(start):
+        return Deal.objects.filter(contract=contract, period_start=start).first()
 
     contract = won(manager, signed=datetime.date(2027, 3, 1), ends=datetime.date(2027, 5, 31), on=msk(2027, 4, 1, 10))
     april = contract.deals.get()
     assert (april.period_start, april.period_end) == (datetime.date(2027, 4, 1), datetime.date(2027, 4, 30))
-    with time_machine.travel(msk(2027, 4, 10, 10), tick=False):
-        may = next_period_deal(april)
+    pay(april, msk(2027, 4, 5, 10))
+    may = period(datetime.date(2027, 5, 1))  # before the end: made as soon as April is paid
     tick(msk(2027, 5, 17, 9))
     renewal = renewals().get()
 
-    with time_machine.travel(msk(2027, 5, 20, 10), tick=False):
-        june = next_period_deal(may)
-    assert june.period_start == datetime.date(2027, 6, 1)  # the renewal is not signed yet: keep billing
+    pay(may, msk(2027, 5, 20, 10))
+    # June starts after the end: not made in advance, in case a renewal signed meanwhile bills it.
+    assert period(datetime.date(2027, 6, 1)) is None
+    tick(msk(2027, 6, 1, 8, 59))
+    assert period(datetime.date(2027, 6, 1)) is None
+    tick(msk(2027, 6, 1, 9))
+    june = period(datetime.date(2027, 6, 1))  # the renewal is not signed: the client pays on as before
+    assert june.stage == "invoice_forming"
 
-    june.delete()
-    Deal.objects.filter(pk=renewal.pk).update(won_at=timezone.now())
-    with time_machine.travel(msk(2027, 5, 20, 10), tick=False):
-        assert next_period_deal(may) is None  # the renewal's own contract bills from now on
+    pay(june, msk(2027, 6, 3, 10))
+    with time_machine.travel(msk(2027, 6, 10, 10), tick=False):
+        move(renewal, ContractStage.FEEDBACK, by=manager)
+        move(renewal, ContractStage.CONTRACT, by=manager)
+        renewal = deal_update(deal=renewal, by=manager, contract_date=datetime.date(2027, 7, 1))
+        move(renewal, ContractStage.AWAITING_PAYMENT, by=manager)
+    tick(msk(2027, 7, 1, 9))
+    assert period(datetime.date(2027, 7, 1)) is None  # the renewal's first month: paid in its own deal
 
 
 def test_a_lead_time_changed_behind_the_trackers_back_is_read_again_when_due(manager):
