@@ -14,7 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.response import Response
 
@@ -24,6 +24,7 @@ from admin24.api.fields import AllowedMovesField, user_field
 from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
 from admin24.api.params import QueryParams
+from admin24.api.parsers import BoundedJSONParser
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import is_administrator
@@ -236,7 +237,7 @@ class TicketViewSet(MoveActionMixin, StageListMixin, AccessFilteredMixin, viewse
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))
     @extend_schema(methods=["POST"], request=CommentSerializer, responses={201: CommentSerializer})
-    @action(detail=True, methods=["get", "post"], parser_classes=[JSONParser, MultiPartParser, FormParser])
+    @action(detail=True, methods=["get", "post"], parser_classes=[BoundedJSONParser, MultiPartParser, FormParser])
     def comments(self, request, pk=None):
         """The thread, internal notes included; POST adds a comment ("public": false for an internal note)."""
         if request.method == "GET":
@@ -318,7 +319,7 @@ class PublicTicketViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
     authentication_classes = []
     permission_classes = [AllowAny]
     serializer_class = PublicTicketSerializer
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [BoundedJSONParser, MultiPartParser, FormParser]
 
     @extend_schema(
         request={"application/json": PublicTicketSerializer, "multipart/form-data": PublicTicketSerializer},

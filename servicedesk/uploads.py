@@ -14,7 +14,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from admin24.files import accepted_type
+from admin24.files import IMAGE_MAX_PIXELS, accepted_type
 
 # Documents (PDF, Word, Excel, PowerPoint, OpenDocument, text, CSV), images and ZIP archives.
 ALLOWED_TYPES = frozenset(
@@ -74,7 +74,11 @@ def check_files(files, *, max_files: int, max_file_bytes: int, max_total_bytes: 
         if size > max_file_bytes:
             errors.append(_too_big(name, size, max_file_bytes))
             continue
-        kind = accepted_type(upload, name, ALLOWED_TYPES)
+        try:
+            kind = accepted_type(upload, name, ALLOWED_TYPES)
+        except ValidationError as refusal:  # an archive that unpacks to too much
+            errors.append(refusal)
+            continue
         if kind is None:
             errors.append(
                 ValidationError(
@@ -121,6 +125,8 @@ def check_files_for(files, desk) -> list[CheckedFile]:
 FAVICON_FORMATS = {"PNG", "ICO", "JPEG"}
 FAVICON_SIZES = (32, 180)
 FAVICON_MAX_BYTES = 2 * 1024 * 1024
+# The largest image decoded for an icon: its header is read first, the pixels only when it fits.
+FAVICON_MAX_SIDE = 2048
 
 
 def favicon_images(upload) -> dict[int, ContentFile]:
@@ -133,12 +139,25 @@ def favicon_images(upload) -> dict[int, ContentFile]:
     data = upload.read()
     if b"<svg" in data[:1024].lower():
         raise ValidationError(_("SVG icons are not accepted: upload a PNG, ICO or JPEG image."), code="svg")
+    too_large = ValidationError(
+        _("The image is too large for an icon: upload one of at most %(side)d×%(side)d pixels.")
+        % {"side": FAVICON_MAX_SIDE},
+        code="too_large",
+    )
     try:
         image = Image.open(io.BytesIO(data))
         image_format = image.format
+        if max(image.size) > FAVICON_MAX_SIDE:
+            raise too_large
+        # An ICO's own header may claim 256×256 over a far larger PNG inside: Pillow refuses that
+        # on decoding, above twice admin24.files.IMAGE_MAX_PIXELS (the process's limit).
         image.load()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:
+        raise too_large from None
+    except (UnidentifiedImageError, OSError, ValueError):
         raise ValidationError(_("This file is not a PNG, ICO or JPEG image."), code="not_image") from None
+    if image.width * image.height > IMAGE_MAX_PIXELS:
+        raise too_large
     if image_format not in FAVICON_FORMATS:
         raise ValidationError(_("Upload a PNG, ICO or JPEG image."), code="format")
     image = image.convert("RGBA")

@@ -1,5 +1,8 @@
+import datetime
+
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +14,12 @@ class Scope(models.TextChoices):
     DEPARTMENT = "department", _("My department")
 
 
+# The dates a board may be filtered by: a day's start and end stay valid moments in every time zone
+# (9999-12-31 has no next day, 0001-01-01 no UTC instant before Moscow's midnight).
+EARLIEST_DAY, LATEST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
+DAY_VALIDATORS = [MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)]
+
+
 class BoardFilterForm(forms.Form):
     """The filters shared by a board, its list and its CSV export (read from the query string)."""
 
@@ -18,9 +27,14 @@ class BoardFilterForm(forms.Form):
     responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None, required=False)
     source = forms.ChoiceField(label=_("Source"), required=False)
     created_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Created from"),
+        required=False,
+        validators=DAY_VALIDATORS,
+        widget=forms.DateInput(attrs={"type": "date"}),
     )
-    created_to = forms.DateField(label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(
+        label=_("Created to"), required=False, validators=DAY_VALIDATORS, widget=forms.DateInput(attrs={"type": "date"})
+    )
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     closed = forms.BooleanField(label=_("Show closed stages"), required=False)
 
