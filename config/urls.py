@@ -25,3 +25,8 @@ urlpatterns = [
     path("desk/", include("servicedesk.public_urls")),
     path("servicedesk/", include("servicedesk.urls")),
 ]
+
+# The error pages in the app's layout (admin24.errors).
+handler403 = "admin24.errors.permission_denied"
+handler404 = "admin24.errors.page_not_found"
+handler500 = "admin24.errors.server_error"
