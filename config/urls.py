@@ -15,6 +15,7 @@ urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("", include("admin24.urls")),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
     path("api/v1/", include(api.urlpatterns)),
