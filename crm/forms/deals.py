@@ -21,6 +21,8 @@ SECTIONS = [
     *_LATER_SECTIONS,
 ]
 FILE_INPUTS = {"proposal_upload": "proposal", "contract_upload": "contract"}
+# The form's fields for the deal's fields a task holder may fill in (``TASK_HOLDER_FIELDS``).
+FORM_FIELD_OF = {"contract_file": "contract_upload", "proposal_file": "proposal_upload"}
 
 
 class DealForm(StaffForm):
@@ -39,16 +41,23 @@ class DealForm(StaffForm):
             "contract_end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, editable: set[str] | None = None, **kwargs):
+        """``editable``: the names of the fields the user may change (None: all of them). The
+        others are disabled: shown, never taken from the request (their stored values are kept)."""
         super().__init__(*args, **kwargs)
         self.fields["company"].queryset = Company.objects.order_by("name")
         self.fields["contact"].queryset = Contact.objects.order_by("full_name")
+        if editable is not None:
+            for name, field in self.fields.items():
+                field.disabled = name not in editable
 
     def service_fields(self) -> dict:
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def uploads(self) -> dict:
-        return {kind: self.cleaned_data.get(name) for name, kind in FILE_INPUTS.items()}
+        return {
+            kind: self.cleaned_data.get(name) for name, kind in FILE_INPUTS.items() if not self.fields[name].disabled
+        }
 
     def sections(self, *, collapsed_before):
         """(label, bound fields, collapsed) per section; ``collapsed_before(stage)`` says which wait."""

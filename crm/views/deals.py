@@ -14,11 +14,11 @@ from admin24.downloads import protected_download
 from admin24.workflow import DomainError, allowed_moves, move
 
 from ..boards import DealBoard
-from ..forms.deals import DealForm, DealMoveForm
+from ..forms.deals import FORM_FIELD_OF, DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
 from ..pipelines import contract, regular
-from ..services.deals import DOCUMENT_FIELDS, deal_save_card, holds_open_task
+from ..services.deals import DOCUMENT_FIELDS, TASK_HOLDER_FIELDS, deal_save_card, holds_open_task
 from .common import readable_or_404
 
 
@@ -54,11 +54,24 @@ def _with_stage_labels(entries) -> list:
     return entries
 
 
+def _editable(user, deal: Deal) -> set[str] | None:
+    """The card's fields ``user`` may change: all (None), a task holder's few, or none."""
+    if can(user, deal, Action.EDIT):
+        return None
+    if holds_open_task(user, deal):
+        return {FORM_FIELD_OF.get(name, name) for name in TASK_HOLDER_FIELDS}
+    return set()
+
+
+def _form(request, deal: Deal, data=None, files=None) -> DealForm:
+    return DealForm(data, files, instance=Deal.objects.get(pk=deal.pk), editable=_editable(request.user, deal))
+
+
 def _card(request, deal: Deal, form: DealForm | None = None):
     pipeline = DealBoard.pipeline_of(deal)
     may_edit = can(request.user, deal, Action.EDIT)
-    may_fill = may_edit or holds_open_task(request.user, deal)
-    form = form or DealForm(instance=Deal.objects.get(pk=deal.pk))
+    form = form or _form(request, deal)
+    may_fill = any(not field.disabled for field in form.fields.values())
     context = {
         "deal": deal,
         "pipeline": pipeline,
@@ -85,7 +98,7 @@ def deal_detail(request, pk: int):
 @require_POST
 def deal_save(request, pk: int):
     deal = _deal(request, pk)
-    form = DealForm(request.POST, request.FILES, instance=Deal.objects.get(pk=deal.pk))
+    form = _form(request, deal, request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("The deal is not saved: check the fields marked below."))
         return _card(request, deal, form)
