@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -19,6 +21,14 @@ def test_the_docs_page_is_served_from_local_files(client):
     body = client.get(reverse("api-docs")).content.decode()
     assert "swagger-ui" in body
     assert "cdn" not in body.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', body)
+    assert '"validatorUrl": null' in body  # no badge image from validator.swagger.io
+
+
+def test_there_are_no_docs_that_load_fonts_and_images_from_other_sites(client):
+    # ReDoc's page loads fonts.googleapis.com and a logo from cdn.redoc.ly: it is not served.
+    client.force_login(UserFactory())
+    assert client.get("/api/redoc/").status_code == 404
 
 
 def test_the_api_needs_authentication():
