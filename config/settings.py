@@ -249,6 +249,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     # No "valid" badge: it is an image from validator.swagger.io, fetched with the schema's address.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    # The stage and status slugs, named once for the fields that show them and the moves that take them.
+    "ENUM_NAME_OVERRIDES": {
+        "TicketStatusEnum": "servicedesk.api.TICKET_STATUSES",
+        "DealStageEnum": "crm.api.deals.DEAL_STAGES",
+    },
 }
 
 LOGGING = {

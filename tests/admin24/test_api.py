@@ -49,3 +49,25 @@ def test_a_wrong_password_gets_no_token():
     response = APIClient().post(reverse("api-token"), {"username": "robot", "password": "wrong"})
     assert response.status_code == 400
     assert "token" not in response.json()
+
+
+def _enum(schema, component: str, field: str) -> list[str]:
+    prop = schema["components"]["schemas"][component]["properties"][field]
+    ref = prop.get("$ref") or next(item["$ref"] for item in prop.get("allOf", []))
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"]
+
+
+def test_the_schema_lists_every_ticket_status_and_deal_stage_for_generated_clients():
+    from drf_spectacular.generators import SchemaGenerator
+
+    from crm.models import ContractStage, LeadStage, RegularStage
+    from servicedesk.models import TicketStatus
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert _enum(schema, "Ticket", "status") == TicketStatus.values
+    assert _enum(schema, "TicketMove", "to") == TicketStatus.values
+    deal_stages = set(ContractStage.values) | set(RegularStage.values)
+    assert set(_enum(schema, "Deal", "stage")) == deal_stages
+    assert set(_enum(schema, "DealMove", "to")) == deal_stages
+    assert _enum(schema, "LeadMove", "to") == LeadStage.values
