@@ -210,7 +210,8 @@ if ANYMAIL_ESP:
 elif env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+    # Printed readably (decoded subjects and bodies) instead of Django's raw MIME.
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="notifications.console.EmailBackend")
 
 # --- Security ------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=False)
