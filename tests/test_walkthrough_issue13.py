@@ -37,3 +37,51 @@ def test_the_defer_box_and_the_resume_button_say_different_things(client):
 
     assert "Отложить до" in in_work and "Вернуть в работу" not in in_work
     assert 'data-action="resume">Вернуть в работу<' in deferred
+
+
+# SPEC §1 and §2, word for word.
+SPEC_STAGES = {
+    "leads": {
+        "new": "Новая заявка",
+        "in_progress": "В обработке",
+        "no_answer": "Недозвон",
+        "qualified": "Целевой клиент",
+        "wrong_contacts": "Неверные контактные данные",
+        "spam": "Спам",
+        "not_provided": "Услуги не предоставляются",
+        "unreachable": "Не выходит на связь",
+        "duplicate": "Дублирование клиента",
+    },
+    "contract": {
+        "proposal": "Формирование КП",
+        "feedback": "Обратная связь",
+        "contract": "Заключение договора",
+        "awaiting_payment": "Ожидание оплаты",
+        "paid": "Оплата получена",
+        "audit": "Проведение аудита IT инфраструктуры",
+        "closing_docs": "Получение закрывающих документов",
+        "lost": "Сделка не заключена",
+        "suspended": "Обработка приостановлена",
+    },
+    "regular": {
+        "invoice_forming": "Формирование счёта",
+        "invoice_sent": "Счёт отправлен",
+        "invoice_paid": "Счёт оплачен",
+        "closing_docs": "Закрывающие документы",
+        "failed": "Сделка провалена",
+    },
+    "tickets": {"new": "Новая", "in_progress": "Выполняется", "deferred": "Отложена", "done": "Сделана"},
+}
+
+
+@pytest.mark.parametrize("key", SPEC_STAGES)
+def test_stage_labels_are_the_specs(key):
+    from django.utils import translation
+
+    from crm.pipelines import contract, leads, regular
+    from servicedesk import pipeline as tickets
+
+    pipeline = {"leads": leads, "contract": contract, "regular": regular, "tickets": tickets}[key].PIPELINE
+    with translation.override("ru"):
+        labels = {stage.slug: str(stage.label) for stage in pipeline.stages}
+    assert labels == SPEC_STAGES[key]

@@ -23,7 +23,7 @@ class ContractStage(models.TextChoices):
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
     PAID = "paid", _("Payment received")
     AUDIT = "audit", _("IT infrastructure audit")
-    CLOSING_DOCS = "closing_docs", _("Closing documents")
+    CLOSING_DOCS = "closing_docs", _("Obtaining closing documents")
     LOST = "lost", _("Deal not signed")
     SUSPENDED = "suspended", _("Processing suspended")
 
