@@ -85,3 +85,49 @@ def test_stage_labels_are_the_specs(key):
     with translation.override("ru"):
         labels = {stage.slug: str(stage.label) for stage in pipeline.stages}
     assert labels == SPEC_STAGES[key]
+
+
+def test_the_django_admin_speaks_grammatical_russian_about_models(client):
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+
+    page = client.get("/admin/admin24/globalconstant/").content.decode()
+
+    assert "Выберите объект типа «глобальная константа» для изменения" in page
+    assert "Добавить: глобальная константа" in page
+    assert "Глобальные константы: 8" in page
+    for wrong in ("Выберите глобальная константа", "Добавить глобальная константа", "8 глобальные константы"):
+        assert wrong not in page
+    assert '<td class="field-type">число</td>' in page and "номер" not in page
+
+
+def test_the_admin_confirms_a_change_without_a_wrong_gender(client):
+    from admin24.models import GlobalConstant
+
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+    constant = GlobalConstant.objects.get(identifier="LessReminderPeriod")
+    page = client.get(f"/admin/admin24/globalconstant/{constant.pk}/change/").content.decode()
+    assert "Изменить объект типа «глобальная константа»" in page
+    response = client.post(
+        f"/admin/admin24/globalconstant/{constant.pk}/change/",
+        {"identifier": constant.identifier, "name": constant.name, "type": "number", "value": "15"},
+        follow=True,
+    )
+    message = response.content.decode().split('class="success">')[1].split("</li>")[0]
+    assert message.startswith("Объект «<a ") and message.endswith("» типа «глобальная константа» успешно изменён.")
+
+
+def test_a_deals_file_and_the_won_contract_read_as_russian():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils.translation import gettext, override
+
+    from admin24 import activity
+    from crm.services.deals import deal_attach_file
+
+    manager = UserFactory(roles=[Role.SALES_MANAGER])
+    deal = DealFactory(responsible=manager)
+    deal_attach_file(deal=deal, by=manager, kind="proposal", upload=SimpleUploadedFile("kp.pdf", b"%PDF-1.4\n%%EOF\n"))
+
+    assert activity.timeline(deal).first().text == "Приложен файл (коммерческое предложение): kp.pdf"
+    with override("ru"):
+        won = gettext("The first month is paid and the closing documents are due: the deal is won.")
+    assert won == "Первый месяц оплачен, пора оформлять закрывающие документы: сделка выиграна."
