@@ -131,3 +131,22 @@ def test_a_deals_file_and_the_won_contract_read_as_russian():
     with override("ru"):
         won = gettext("The first month is paid and the closing documents are due: the deal is won.")
     assert won == "Первый месяц оплачен, пора оформлять закрывающие документы: сделка выиграна."
+
+
+def test_the_public_lead_form_names_the_company_and_links_the_consent_text(client):
+    from django.urls import reverse
+
+    from servicedesk.models import DeskSettings
+
+    desk = DeskSettings.load()
+    desk.header_company_name = "Админ24 — IT-обслуживание"
+    desk.save()
+    url = reverse("crm:public-lead-form")
+
+    page = client.get(url).content.decode()
+    embedded = client.get(url + "?embed=1").content.decode()
+
+    assert "data-company-header>Админ24 — IT-обслуживание<" in page
+    assert "data-company-header" not in embedded  # the client's own site is around it
+    assert '<a href="/desk/consent/" target="_blank" rel="noopener" data-consent-link>текст согласия</a>' in page
+    assert client.get("/desk/consent/").status_code == 200
