@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -355,7 +355,7 @@ def ticket_defer(*, ticket: Ticket, by, return_at: datetime.datetime | None = No
         if return_at > latest:
             raise ValidationError(
                 _("A ticket may be deferred until %(latest)s at the latest.")
-                % {"latest": timezone.localtime(latest).strftime("%d.%m.%Y %H:%M")},
+                % {"latest": formats.date_format(timezone.localtime(latest), "SHORT_DATETIME_FORMAT")},
                 code="too_late",
             )
     # The pipeline's robot keeps a return time set on the instance, else it takes the default.

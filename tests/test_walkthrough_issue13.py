@@ -150,3 +150,48 @@ def test_the_public_lead_form_names_the_company_and_links_the_consent_text(clien
     assert "data-company-header" not in embedded  # the client's own site is around it
     assert '<a href="/desk/consent/" target="_blank" rel="noopener" data-consent-link>текст согласия</a>' in page
     assert client.get("/desk/consent/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "contract", "ends"),
+    [
+        ("ru", "Договор № 2026-00012 от 29.10.2026", "29.10.2027"),
+        ("en", "Contract No. 2026-00012 of 29 Oct 2026", "29 Oct 2027"),
+    ],
+)
+def test_a_deals_contract_has_its_dates_in_one_format_per_language(client, settings, language, contract, ends):
+    import datetime
+
+    from crm.models import Contract, DealPipeline
+
+    manager = UserFactory(roles=[Role.SALES_MANAGER], language=language)
+    company = Contract._meta.get_field("company").related_model.objects.create(name="ООО «Ромашка»")
+    signed = Contract.objects.create(
+        number="2026-00012",
+        company=company,
+        signed_on=datetime.date(2026, 10, 29),
+        ends_on=datetime.date(2027, 10, 29),
+    )
+    deal = DealFactory(
+        responsible=manager, company=company, contract=signed, pipeline=DealPipeline.REGULAR, stage="invoice_sent"
+    )
+    client.force_login(manager)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+
+    page = client.get(f"/crm/deals/{deal.pk}/").content.decode()
+
+    assert contract in page and ends in page
+
+
+def test_a_card_on_the_board_writes_its_moment_per_language():
+    import datetime
+
+    from django.utils import translation
+
+    from admin24.boards.board import card_moment
+
+    moment = datetime.datetime(2026, 10, 29, 11, 5, tzinfo=datetime.UTC)
+    with translation.override("ru"):
+        assert card_moment(moment) == "29.10 14:05"  # Moscow time
+    with translation.override("en"):
+        assert card_moment(moment) == "29 Oct 14:05"
