@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
+# Where `make run` listens; the demo data (email links, the form's allowed embedding sites) and
+# the app use the same address, so `make run PORT=8123` seeds links to :8123 too.
+HOST ?= 127.0.0.1
+PORT ?= 8000
+SITE_URL ?= http://$(HOST):$(PORT)
+APP_ENV := DEBUG=true SITE_URL=$(SITE_URL)
 
 .PHONY: run test setup lint format messages clean
 
@@ -22,13 +28,13 @@ messages: | $(PY)
 	$(PY) scripts/compile_messages.py
 
 setup: $(VENV)/.runtime messages
-	DEBUG=true $(PY) manage.py migrate --no-input
-	DEBUG=true $(PY) manage.py setup_periodic_tasks
-	DEBUG=true $(PY) manage.py seed_demo
+	$(APP_ENV) $(PY) manage.py migrate --no-input
+	$(APP_ENV) $(PY) manage.py setup_periodic_tasks
+	$(APP_ENV) $(PY) manage.py seed_demo
 
 run: setup
-	@echo "Admin24: http://$${HOST:-127.0.0.1}:$${PORT:-8000}/ (admin: /admin/, API docs: /api/docs/, health: /healthz)"
-	DEBUG=true SITE_URL=$${SITE_URL:-http://$${HOST:-127.0.0.1}:$${PORT:-8000}} $(PY) scripts/run_all.py
+	@echo "Admin24: $(SITE_URL)/ (admin: /admin/, API docs: /api/docs/, health: /healthz)"
+	$(APP_ENV) HOST=$(HOST) PORT=$(PORT) $(PY) scripts/run_all.py
 
 test: $(VENV)/.dev messages
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -20,3 +20,26 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         with timezone.override(zone):
             return self.get_response(request)
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    """Every zone the system knows, Russia's first (where most users are), then the rest by name."""
+    names = sorted(zoneinfo.available_timezones() - {"localtime", "Factory"})
+    russian = [name for name in RUSSIAN_ZONES if name in names]
+    return [(name, name) for name in russian] + [(name, name) for name in names if name not in russian]
+
+
+RUSSIAN_ZONES = (
+    "Europe/Kaliningrad",
+    "Europe/Moscow",
+    "Europe/Samara",
+    "Asia/Yekaterinburg",
+    "Asia/Omsk",
+    "Asia/Novosibirsk",
+    "Asia/Krasnoyarsk",
+    "Asia/Irkutsk",
+    "Asia/Yakutsk",
+    "Asia/Vladivostok",
+    "Asia/Magadan",
+    "Asia/Kamchatka",
+)

@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 FIRST_CONTRACT_DATE = datetime.date(1990, 1, 1)
@@ -15,6 +16,9 @@ def validate_contract_date(value: datetime.date | None) -> None:
     if value is not None and not FIRST_CONTRACT_DATE <= value <= LAST_CONTRACT_DATE:
         raise ValidationError(
             _("Give a date between %(first)s and %(last)s.")
-            % {"first": FIRST_CONTRACT_DATE.strftime("%d.%m.%Y"), "last": LAST_CONTRACT_DATE.strftime("%d.%m.%Y")},
+            % {
+                "first": formats.date_format(FIRST_CONTRACT_DATE, "SHORT_DATE_FORMAT"),
+                "last": formats.date_format(LAST_CONTRACT_DATE, "SHORT_DATE_FORMAT"),
+            },
             code="date_out_of_range",
         )

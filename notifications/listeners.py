@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants
+from admin24 import constants, staff
 
 from .services import notify
 
@@ -23,3 +23,16 @@ def tell_administrators_a_constant_is_missing(constant, *, fallback) -> None:
     }
     for administrator in constants.administrators():
         notify(administrator, "constant_missing", context, key=f"constant-missing:{constant.identifier}")
+
+
+@staff.on_invitation
+def send_the_invitation(invitation: staff.Invitation) -> None:
+    """The invitee's email, in the language the administrator chose for them (no in-app note:
+    they cannot sign in yet). Linked to the account, so the outbox shows whether it went out."""
+    context = {
+        "link": invitation.link,
+        "username": invitation.user.username,
+        "invited_by": str(invitation.invited_by or ""),
+        "expires_at": invitation.expires_at,
+    }
+    notify(invitation, "admin24/invitation", context, key=None, target=invitation.user)

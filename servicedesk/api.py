@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from admin24.access import Action, Level, level_for
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import AllowedMovesField, user_field
+from admin24.api.fields import AllowedMovesField, SlugField, stage_param_description, user_field
 from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
 from admin24.api.params import QueryParams
@@ -72,11 +72,14 @@ class ServiceViewSet(ProtectedDestroyMixin, viewsets.ModelViewSet):
 # --- tickets --------------------------------------------------------------------------------------
 
 
+TICKET_STATUSES = TicketStatus.values
+
+
 class TicketSerializer(serializers.ModelSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     assignee = user_field()
     display_number = serializers.CharField(read_only=True)
-    status = serializers.CharField(read_only=True, help_text="new, in_progress, deferred or done")
+    status = SlugField(slugs=TICKET_STATUSES, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     client_url = serializers.SerializerMethodField()
@@ -164,7 +167,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TicketMoveSerializer(MoveSerializer):
-    to = serializers.CharField(max_length=32, help_text="new, in_progress, deferred or done")
+    to = SlugField(slugs=TICKET_STATUSES, help_text="The target status")
     return_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Only when deferring")
 
 
@@ -195,7 +198,7 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 _LIST_PARAMS = [
-    OpenApiParameter("status", OpenApiTypes.STR, description="Status slugs, comma-separated"),
+    OpenApiParameter("status", OpenApiTypes.STR, description=stage_param_description(TICKET_STATUSES, "Status")),
     OpenApiParameter("service", OpenApiTypes.INT),
     OpenApiParameter("assignee", OpenApiTypes.INT),
     OpenApiParameter("company", OpenApiTypes.INT, description="CRM company id"),

@@ -2,13 +2,13 @@
 
 from django.db.models import Q, QuerySet
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
-from admin24.boards.board import card_url, local_time, person_fields
+from admin24.boards.board import card_moment, card_url, local_time, person_fields
 
 from . import services
 from .forms import TicketFilterForm
@@ -16,10 +16,6 @@ from .models import Ticket, TicketStatus
 from .models.tickets import TicketQuerySet
 from .pipeline import PIPELINE
 from .templatetags.servicedesk_staff import countdown
-
-
-def _short(moment) -> str:
-    return timezone.localtime(moment).strftime("%d.%m %H:%M")
 
 
 class TicketBoard(Board):
@@ -131,13 +127,13 @@ class TicketBoard(Board):
             card.nobody = gettext("unassigned")
         if obj.status == TicketStatus.DONE:
             if obj.resolved_at:
-                card.when, card.when_title = f"✓ {_short(obj.resolved_at)}", gettext("Done at")
+                card.when, card.when_title = f"✓ {card_moment(obj.resolved_at)}", gettext("Done at")
         elif obj.status == TicketStatus.DEFERRED and obj.deferred_until:
-            card.when, card.when_title = f"⏸ {_short(obj.deferred_until)}", gettext("Returns to work at")
+            card.when, card.when_title = f"⏸ {card_moment(obj.deferred_until)}", gettext("Returns to work at")
         elif obj.resolution_due_at:
             card.overdue = obj.is_overdue
             card.when = countdown(obj.resolution_due_at)
-            due = timezone.localtime(obj.resolution_due_at).strftime("%d.%m.%Y %H:%M")
+            due = formats.date_format(timezone.localtime(obj.resolution_due_at), "SHORT_DATETIME_FORMAT")
             card.when_title = f"{gettext('Deadline')} {due}"
         return card
 

@@ -20,7 +20,7 @@ from notifications.services import notify_staff
 
 from .emails import email_client
 from .models import DeskSettings, Ticket, TicketIntake, TicketStatus
-from .services import FOLLOW_UP, ticket_follow_up
+from .services import FOLLOW_UP, add_comment, ticket_follow_up
 
 REACTION_BREACH = "servicedesk.ticket.reaction_breach"
 RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
@@ -108,6 +108,10 @@ def _done(ticket, *, by, from_stage, reason):
     ticket.resolved_at = now
     ticket.deferred_until = None
     ticket.save(update_fields=["first_reaction_at", "resolved_at", "deferred_until", "updated_at"])
+    if reason and by is not None:
+        # The words for the client are a public comment of the thread like any other; the «done»
+        # email below carries them, so the comment sends no email of its own.
+        add_comment(ticket=ticket, author=by, body=reason, public=True, email=False)
     email_client(
         ticket, "servicedesk/ticket_done", {"note": reason}, key=f"servicedesk.done:{ticket.stage_entry_count}"
     )

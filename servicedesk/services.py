@@ -18,7 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,6 +46,7 @@ __all__ = [
     "regenerate_form_key",
     "set_favicon",
     "ticket_assign",
+    "ticket_client_replied",
     "ticket_complete",
     "ticket_defer",
     "ticket_follow_up",
@@ -326,7 +327,8 @@ def ticket_resume(*, ticket: Ticket, by) -> Ticket:
 
 
 def ticket_complete(*, ticket: Ticket, by, note: str = "") -> Ticket:
-    """«Завершить»: the client is told, with the note when there is one."""
+    """«Завершить»: the client is told, with the note when there is one (the note is also a
+    public comment of the thread: the pipeline's robot for «Сделана» writes it)."""
     return workflow.move(ticket, TicketStatus.DONE, by=by, reason=note)
 
 
@@ -353,7 +355,7 @@ def ticket_defer(*, ticket: Ticket, by, return_at: datetime.datetime | None = No
         if return_at > latest:
             raise ValidationError(
                 _("A ticket may be deferred until %(latest)s at the latest.")
-                % {"latest": timezone.localtime(latest).strftime("%d.%m.%Y %H:%M")},
+                % {"latest": formats.date_format(timezone.localtime(latest), "SHORT_DATETIME_FORMAT")},
                 code="too_late",
             )
     # The pipeline's robot keeps a return time set on the instance, else it takes the default.
@@ -434,11 +436,14 @@ def add_comment(
     files: Iterable = (),
     source: str | None = None,
     message_id: str = "",
+    email: bool = True,
 ) -> TicketComment:
     """A comment by a staff ``author`` or by the client (``client=True``), with files.
 
-    A public staff comment is emailed to the client; an internal note (``public=False``) never
-    leaves the staff. A client's comment is always public and its assignee is told.
+    A public staff comment is emailed to the client (``email=False``: the caller's own email
+    carries it, as the «done» email carries the completion note); an internal note
+    (``public=False``) never leaves the staff. A client's comment is always public, and what
+    follows it is ``ticket_client_replied``.
     """
     if (author is None) == (not client):
         raise ValueError("add_comment() needs either an author or client=True")
@@ -462,8 +467,8 @@ def add_comment(
             )
             _store_files(ticket, checked, stored, comment=comment)
             if client:
-                _tell_assignee_of_reply(ticket, comment)
-            elif comment.public:
+                ticket_client_replied(ticket=ticket, comment=comment)
+            elif comment.public and email:
                 email_client(
                     ticket,
                     "servicedesk/ticket_comment",
@@ -476,14 +481,29 @@ def add_comment(
     return comment
 
 
-def _tell_assignee_of_reply(ticket: Ticket, comment: TicketComment) -> None:
+def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
+    """What a client's reply means, whichever channel brought it (the client page, email, Telegram).
+
+    A reply to a done ticket reopens it: back to «Выполняется», as support teams expect — the
+    client says it is not solved after all. Either way its assignee is told. ``add_comment``
+    calls this for every client comment, inside its transaction.
+    """
+    reopened = ticket.status == TicketStatus.DONE
+    if reopened:
+        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The client replied."))
     notify_staff(
         ticket,
         to=ticket.assignee,
-        title=_("The client replied: %(ticket)s") % {"ticket": ticket},
+        title=(
+            _("The client replied, the ticket is in work again: %(ticket)s")
+            if reopened
+            else _("The client replied: %(ticket)s")
+        )
+        % {"ticket": ticket},
         text=nh3.clean(comment.body, tags=set()).strip()[:2000],
         key=f"servicedesk.client_reply:{comment.pk}",
     )
+    return ticket
 
 
 # --- settings -------------------------------------------------------------------------------------

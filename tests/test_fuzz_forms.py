@@ -181,6 +181,6 @@ def test_a_deal_card_with_a_contract_date_in_the_year_9999_shows_the_error_on_th
         reverse("crm:deal-save", args=[deal.pk]), {**fields, "responsible": admin.pk, "contract_date": "9999-12-31"}
     )
     assert response.status_code == 200
-    assert "Give a date between 01.01.1990 and 31.12.2099." in response.content.decode()
+    assert "Give a date between 1 Jan 1990 and 31 Dec 2099." in response.content.decode()
     deal.refresh_from_db()
     assert deal.contract_date is None

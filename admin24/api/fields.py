@@ -1,5 +1,8 @@
 """Serializer fields every app's API shares."""
 
+from collections.abc import Iterable
+
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -29,3 +32,25 @@ class AllowedMovesField(serializers.Field):
         editable = self.context.get("editable_ids")
         may_edit = None if editable is None else entity.pk in editable
         return workflow.allowed_moves(entity, self.context["request"].user, may_edit=may_edit)
+
+
+class SlugField(serializers.CharField):
+    """A stage or status slug. It is checked by the pipeline, not here (an unknown target is a 409
+    that lists the allowed ones), yet the schema lists every value, so a generated client knows them."""
+
+    def __init__(self, *, slugs: Iterable[str], **kwargs):
+        self.slugs = list(dict.fromkeys(str(slug) for slug in slugs))
+        kwargs.setdefault("max_length", 32)
+        super().__init__(**kwargs)
+
+
+class SlugFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = SlugField
+
+    def map_serializer_field(self, auto_schema, direction):
+        return {"type": "string", "enum": self.target.slugs}
+
+
+def stage_param_description(slugs: Iterable[str], what: str = "Stage") -> str:
+    """A list filter's description: comma-separated slugs, and which there are."""
+    return f"{what} slugs, comma-separated: " + ", ".join(dict.fromkeys(str(slug) for slug in slugs))

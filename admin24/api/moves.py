@@ -14,11 +14,22 @@ from admin24 import access, workflow
 from admin24.access import Action
 
 from .errors import service_call
+from .fields import SlugField
 
 
 class MoveSerializer(serializers.Serializer):
     to = serializers.CharField(max_length=32, help_text="The target stage's slug")
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+def move_serializer_for(name: str, slugs) -> type[MoveSerializer]:
+    """The move body of one kind of card (``name``: "Lead" gives ``LeadMoveSerializer``): ``to``
+    documented with the stages that kind of card has."""
+    return type(
+        f"{name}MoveSerializer",
+        (MoveSerializer,),
+        {"to": SlugField(slugs=slugs, help_text="The target stage's slug"), "__module__": __name__},
+    )
 
 
 class MoveRefusedSerializer(serializers.Serializer):

@@ -20,8 +20,8 @@ from typing import Any, ClassVar
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.urls import path, reverse
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext
 
 from admin24.access import Action, can, filter_queryset
 from admin24.structure import department_subtree_ids
@@ -117,6 +117,11 @@ def person_fields(relation: str) -> tuple[str, ...]:
 def local_time(moment: datetime.datetime | None) -> datetime.datetime | None:
     """A moment of a list or CSV column in the current time zone; none stays none."""
     return timezone.localtime(moment) if moment else None
+
+
+def card_moment(moment: datetime.datetime) -> str:
+    """A moment on a card, short (day, month, time) in the reader's language and time zone."""
+    return formats.date_format(timezone.localtime(moment), pgettext("day, month and time on a card", "d.m H:i"))
 
 
 _PK_MARK = 2_147_483_647  # a pk no row has, replaced by the real one
@@ -302,7 +307,7 @@ class Board:
         deadline = getattr(obj, "next_task_deadline", None)
         if deadline is not None:
             card.overdue = deadline < now
-            card.when = timezone.localtime(deadline).strftime("%d.%m %H:%M")
+            card.when = card_moment(deadline)
             card.when_title = gettext("Next task deadline")
         return card
 

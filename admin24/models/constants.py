@@ -2,13 +2,14 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class GlobalConstant(models.Model):
     """An administrator-set value the robots read («глобальные константы», SPEC §0)."""
 
     class Type(models.TextChoices):
-        NUMBER = "number", _("number")
+        NUMBER = "number", pgettext_lazy("constant type", "number")  # «число», not a ticket's «номер»
         STRING = "string", _("string")
         TEXT = "text", _("text")
         USER = "user", _("user")

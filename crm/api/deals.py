@@ -19,20 +19,31 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from admin24.api.errors import service_call
-from admin24.api.fields import user_field
-from admin24.api.moves import MoveActionMixin, StageListMixin
+from admin24.api.fields import SlugField, stage_param_description, user_field
+from admin24.api.moves import MoveActionMixin, StageListMixin, move_serializer_for
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.api.uploads import upload_action
 
-from ..models import Company, Contact, Contract, Deal, LostReason
+from ..models import Company, Contact, Contract, ContractStage, Deal, LostReason, RegularStage
 from ..services import deals as deal_services
 from .billing import REGULAR_FIELDS, DealBillingActions
 from .common import RESPONSIBLE_PARAM, StageFieldsMixin
 from .renewal import ContractRenewalActions, ContractRenewalFields
 
+# A deal's stage is a slug of its pipeline's: «Заключение договора»'s, then «Регулярные платежи»'s.
+DEAL_STAGES = list(dict.fromkeys([*ContractStage.values, *RegularStage.values]))  # closing_docs is in both
+
 
 class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
+    stage = SlugField(
+        slugs=DEAL_STAGES,
+        read_only=True,
+        help_text="contract pipeline: "
+        + ", ".join(ContractStage.values)
+        + "; regular: "
+        + ", ".join(RegularStage.values),
+    )
     company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
     contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
     responsible = user_field()
@@ -85,7 +96,7 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
         parameters=[
             RESPONSIBLE_PARAM,
             OpenApiParameter("pipeline", OpenApiTypes.STR, description="contract or regular"),
-            OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
+            OpenApiParameter("stage", OpenApiTypes.STR, description=stage_param_description(DEAL_STAGES)),
             OpenApiParameter("company", OpenApiTypes.INT, description="Company id"),
         ]
     )
@@ -103,6 +114,7 @@ class DealViewSet(
     """Deals come from converted leads (and renewals), so the API reads, edits and moves them."""
 
     serializer_class = DealSerializer
+    move_serializer_class = move_serializer_for("Deal", DEAL_STAGES)
     queryset = Deal.objects.select_related("lost_reason")
 
     def get_queryset(self):

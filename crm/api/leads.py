@@ -6,13 +6,13 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import user_field
-from admin24.api.moves import MoveActionMixin, StageListMixin
+from admin24.api.fields import stage_param_description, user_field
+from admin24.api.moves import MoveActionMixin, StageListMixin, move_serializer_for
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.normalize import normalize_email, normalize_phone
 
-from ..models import Lead, LeadSource
+from ..models import Lead, LeadSource, LeadStage
 from ..services import leads
 from .common import RESPONSIBLE_PARAM, SEARCH_PARAM, StageFieldsMixin
 
@@ -72,7 +72,7 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
         parameters=[
             SEARCH_PARAM,
             RESPONSIBLE_PARAM,
-            OpenApiParameter("stage", OpenApiTypes.STR, description="Stage slugs, comma-separated"),
+            OpenApiParameter("stage", OpenApiTypes.STR, description=stage_param_description(LeadStage.values)),
             OpenApiParameter("source", OpenApiTypes.STR, description="Source slug"),
             OpenApiParameter("duplicates", OpenApiTypes.BOOL, description="true: only possible duplicates"),
             OpenApiParameter("created_from", OpenApiTypes.DATE, description="Received on or after this date"),
@@ -82,6 +82,7 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
 )
 class LeadViewSet(MoveActionMixin, StageListMixin, ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = LeadSerializer
+    move_serializer_class = move_serializer_for("Lead", LeadStage.values)
     queryset = Lead.objects.all()
 
     def get_queryset(self):

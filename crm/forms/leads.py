@@ -51,7 +51,15 @@ class QualificationForm(forms.Form):
         bootstrap_widgets(self)
 
     @classmethod
-    def for_lead(cls, lead: Lead, questions: list[str], data=None):
+    def for_lead(cls, lead: Lead, questions: list[str], data=None, *, editable: bool = True):
+        """The form filled in with the lead's answers; disabled for a user who may only read it."""
+        form = cls._for_lead(lead, questions, data)
+        for field in form.fields.values():
+            field.disabled = not editable
+        return form
+
+    @classmethod
+    def _for_lead(cls, lead: Lead, questions: list[str], data=None):
         answers = {item.get("question"): item.get("answer", "") for item in lead.qualification or []}
         initial = {
             "computers": lead.computers,

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
@@ -23,7 +23,7 @@ class ContractStage(models.TextChoices):
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
     PAID = "paid", _("Payment received")
     AUDIT = "audit", _("IT infrastructure audit")
-    CLOSING_DOCS = "closing_docs", _("Closing documents")
+    CLOSING_DOCS = "closing_docs", _("Obtaining closing documents")
     LOST = "lost", _("Deal not signed")
     SUSPENDED = "suspended", _("Processing suspended")
 
@@ -140,7 +140,8 @@ class Contract(models.Model):
         ordering = ["-signed_on", "-id"]
 
     def __str__(self):
-        return str(_("Contract No. %(number)s of %(date)s") % {"number": self.number, "date": self.signed_on})
+        signed = formats.date_format(self.signed_on, "SHORT_DATE_FORMAT") if self.signed_on else "—"
+        return str(_("Contract No. %(number)s of %(date)s") % {"number": self.number, "date": signed})
 
 
 class Deal(ConcurrentTransitionMixin, SearchText):

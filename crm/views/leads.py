@@ -44,7 +44,7 @@ def lead_detail(request, pk: int):
         "can_link_duplicate": not lead.is_possible_duplicate
         and any(stage.slug == LeadStage.DUPLICATE for stage in moves),
         "can_edit": can(request.user, lead, Action.EDIT),
-        "qualification": QualificationForm.for_lead(lead, questions),
+        "qualification": QualificationForm.for_lead(lead, questions, editable=can(request.user, lead, Action.EDIT)),
         "tasks": lead.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
         "deals": lead.deals.select_related("responsible").order_by("-pk"),
         "timeline": _with_stage_labels(activity.timeline(lead)[:100]),
@@ -110,20 +110,25 @@ def lead_move(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose the stage to move the lead to."))
         return redirect("crm:lead-detail", pk=lead.pk)
+    if form.cleaned_data["to"] == LeadStage.QUALIFIED:
+        _convert(request, lead)
+        return redirect("crm:lead-detail", pk=lead.pk)
     try:
-        if form.cleaned_data["to"] == LeadStage.QUALIFIED:
-            deal = lead_convert(lead=lead, by=request.user)
-        else:
-            move(lead, form.cleaned_data["to"], by=request.user, reason=form.cleaned_data["reason"])
-            deal = None
+        move(lead, form.cleaned_data["to"], by=request.user, reason=form.cleaned_data["reason"])
     except DomainError as refusal:
         messages.error(request, refusal.message)
     else:
-        if deal is not None:
-            messages.success(request, _("The lead is converted: the deal “%(title)s” is created.") % {"title": deal})
-        else:
-            messages.success(request, _("The lead is in «%(stage)s».") % {"stage": PIPELINE.label_of(lead.stage)})
+        messages.success(request, _("The lead is in «%(stage)s».") % {"stage": PIPELINE.label_of(lead.stage)})
     return redirect("crm:lead-detail", pk=lead.pk)
+
+
+def _convert(request, lead: Lead) -> None:
+    try:
+        deal = lead_convert(lead=lead, by=request.user)
+    except DomainError as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The lead is converted: the deal “%(title)s” is created.") % {"title": deal})
 
 
 @login_required
@@ -147,7 +152,12 @@ def lead_qualification(request, pk: int):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
         else:
-            messages.success(request, _("The qualification is saved."))
+            if request.POST.get("convert"):
+                # «Конвертировать» submits the answers typed so far with it: they are kept, then
+                # the lead is converted with them (a refused conversion keeps them too).
+                _convert(request, lead)
+            else:
+                messages.success(request, _("The qualification is saved."))
     else:
         messages.error(request, _("The qualification is not saved: %(errors)s") % {"errors": _errors(form)})
     return redirect("crm:lead-detail", pk=lead.pk)

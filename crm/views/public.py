@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from admin24.company import identity
+
 from ..forms.common import bootstrap_widgets
 from ..forms.public import PublicLeadForm, public_rate_limited
 from ..services.leads import lead_create_from_public
@@ -33,7 +35,7 @@ def _client_ip(request) -> str:
 @xframe_options_exempt
 def lead_request(request):
     embedded = request.GET.get("embed") == "1"
-    context = {"embedded": embedded, "honeypot": HONEYPOT}
+    context = {"embedded": embedded, "honeypot": HONEYPOT, "company": identity()}
     if request.method != "POST":
         return render(request, "crm/public/lead_form.html", {**context, "form": _form()})
     if public_rate_limited(request):

@@ -6,7 +6,9 @@ Runs after the CRM step, so the clients' emails find the demo contacts and their
 """
 
 import datetime
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.utils import timezone
 
 from admin24 import timers
@@ -42,6 +44,17 @@ TICKETS = [
 ]
 
 
+def _own_origins() -> list[str]:
+    """The app's own address (SITE_URL), under both local names when it is a local one: the demo
+    embeds the form in pages the app serves itself."""
+    url = urlsplit(settings.SITE_URL)
+    port = f":{url.port}" if url.port else ""
+    origin = f"{url.scheme}://{url.hostname}{port}"
+    if url.hostname in ("localhost", "127.0.0.1"):
+        return [f"{url.scheme}://localhost{port}", f"{url.scheme}://127.0.0.1{port}"]
+    return [origin]
+
+
 def seed_servicedesk() -> str:
     users = {u.username: u for u in User.objects.filter(username__in=["support", "support_head"])}
     desk = DeskSettings.load()
@@ -54,7 +67,7 @@ def seed_servicedesk() -> str:
         desk.company_email = "support@admin24.example"
         desk.company_phone = "+7 (495) 123-45-67"
         desk.header_company_name = "Админ24 — IT-обслуживание"
-        desk.allowed_origins = "http://localhost:8000\nhttp://127.0.0.1:8000"
+        desk.allowed_origins = "\n".join(_own_origins())
         desk.save()
     catalogue = []
     for name, description, username, reaction, resolution in SERVICES:

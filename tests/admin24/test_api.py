@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
@@ -19,6 +21,14 @@ def test_the_docs_page_is_served_from_local_files(client):
     body = client.get(reverse("api-docs")).content.decode()
     assert "swagger-ui" in body
     assert "cdn" not in body.lower()
+    assert not re.search(r'(src|href)="(https?:)?//', body)
+    assert '"validatorUrl": null' in body  # no badge image from validator.swagger.io
+
+
+def test_there_are_no_docs_that_load_fonts_and_images_from_other_sites(client):
+    # ReDoc's page loads fonts.googleapis.com and a logo from cdn.redoc.ly: it is not served.
+    client.force_login(UserFactory())
+    assert client.get("/api/redoc/").status_code == 404
 
 
 def test_the_api_needs_authentication():
@@ -39,3 +49,25 @@ def test_a_wrong_password_gets_no_token():
     response = APIClient().post(reverse("api-token"), {"username": "robot", "password": "wrong"})
     assert response.status_code == 400
     assert "token" not in response.json()
+
+
+def _enum(schema, component: str, field: str) -> list[str]:
+    prop = schema["components"]["schemas"][component]["properties"][field]
+    ref = prop.get("$ref") or next(item["$ref"] for item in prop.get("allOf", []))
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]["enum"]
+
+
+def test_the_schema_lists_every_ticket_status_and_deal_stage_for_generated_clients():
+    from drf_spectacular.generators import SchemaGenerator
+
+    from crm.models import ContractStage, LeadStage, RegularStage
+    from servicedesk.models import TicketStatus
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+
+    assert _enum(schema, "Ticket", "status") == TicketStatus.values
+    assert _enum(schema, "TicketMove", "to") == TicketStatus.values
+    deal_stages = set(ContractStage.values) | set(RegularStage.values)
+    assert set(_enum(schema, "Deal", "stage")) == deal_stages
+    assert set(_enum(schema, "DealMove", "to")) == deal_stages
+    assert _enum(schema, "LeadMove", "to") == LeadStage.values

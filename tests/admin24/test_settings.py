@@ -30,7 +30,7 @@ def test_defaults_need_no_services(tmp_path):
         "broker": "filesystem://",
         "tz": "Europe/Moscow",
         "lang": "ru",
-        "email": "django.core.mail.backends.console.EmailBackend",
+        "email": "notifications.console.EmailBackend",
         "debug": False,
         "cache": "django.core.cache.backends.filebased.FileBasedCache",
         "site": "http://localhost:8000",

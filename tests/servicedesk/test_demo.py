@@ -23,3 +23,17 @@ def test_seed_demo_fills_the_service_desk(settings):
     assert overdue.count() >= 2
     assert all(t.is_overdue for t in overdue)
     assert Ticket.objects.filter(contact__isnull=False).count() == Ticket.objects.count()
+
+
+def test_seed_demo_uses_the_address_the_app_runs_at(settings):
+    from notifications.models import OutboxMessage
+
+    settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8123"
+    call_command("seed_demo")
+
+    origins = DeskSettings.load().origins
+    assert origins == ["http://localhost:8123", "http://127.0.0.1:8123"]
+    links = [m.body_text for m in OutboxMessage.objects.filter(template__startswith="servicedesk/")]
+    assert links and all("http://127.0.0.1:8123/desk/" in text for text in links)
+    assert not any(":8000" in text for text in links)

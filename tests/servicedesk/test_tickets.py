@@ -295,3 +295,54 @@ def test_ticket_numbers_follow_each_other(desk, service):
     second = create(msk(2026, 11, 23, 10, 1), service)
     assert second.number == first.number + 1
     assert str(second).startswith(f"#{second.number} ")
+
+
+def test_the_completion_note_is_a_public_comment_of_the_thread_sent_once(client, desk, service, engineer):
+    from servicedesk.emails import client_page_path
+
+    ticket = create(msk(2026, 11, 23, 10, 0), service)
+    services.ticket_start(ticket=ticket, by=engineer)
+    services.ticket_complete(ticket=ticket, by=engineer, note="Перезапустили почтовый сервер.")
+
+    page = client.get(client_page_path(ticket)).content.decode()
+    thread = page[page.index("data-comment") :]
+    assert "Перезапустили почтовый сервер." in thread
+    comment = TicketComment.objects.get(ticket=ticket)
+    assert comment.public and comment.author == engineer and not comment.from_client
+    # One email tells the client: the «done» one, with the note; not a comment email besides.
+    templates = [e.template for e in client_emails(ticket)]
+    assert templates == ["servicedesk/ticket_received", "servicedesk/ticket_started", "servicedesk/ticket_done"]
+    assert "Перезапустили почтовый сервер." in client_emails(ticket)[-1].body_text
+
+
+def test_completing_without_a_note_adds_no_comment(desk, service, engineer):
+    ticket = create(msk(2026, 11, 23, 10, 0), service)
+    services.ticket_complete(ticket=ticket, by=engineer)
+    assert not TicketComment.objects.filter(ticket=ticket).exists()
+
+
+def test_a_clients_reply_on_a_done_ticket_reopens_it_and_the_assignee_is_told(client, desk, service, engineer):
+    from servicedesk.emails import client_page_path
+
+    ticket = create(msk(2026, 11, 23, 10, 0), service)
+    services.ticket_start(ticket=ticket, by=engineer)
+    services.ticket_complete(ticket=ticket, by=engineer)
+
+    response = client.post(client_page_path(ticket), {"body": "Опять не работает"}, HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 302
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.IN_PROGRESS
+    assert ticket.resolved_at is None
+    told = Notification.objects.get(recipient=engineer, title__contains="client replied")
+    assert "in work again" in told.title
+    assert 'data-status="in_progress"' in client.get(client_page_path(ticket)).content.decode()
+
+
+def test_a_clients_reply_on_a_ticket_in_work_leaves_its_status(desk, service, engineer):
+    ticket = create(msk(2026, 11, 23, 10, 0), service)
+    services.ticket_start(ticket=ticket, by=engineer)
+    services.add_comment(ticket=ticket, client=True, body="Жду")
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.IN_PROGRESS
+    assert "in work again" not in Notification.objects.get(recipient=engineer, title__contains="client replied").title
