@@ -317,6 +317,7 @@ class TicketFilterForm(BoardFilterForm):
         super().__init__(*args, **kwargs)
         # Statuses are chosen by the status filter; the board's generic "closed stages" box would repeat it.
         del self.fields["closed"]
+        del self.fields["stage"]  # the status filter says it
         self.fields["status"].choices = StatusFilter.choices()
         self.fields["service"].queryset = Service.objects.order_by("order", "name")
         self.fields["service"].empty_label = _("Any service")
