@@ -18,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.db import connection
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, FloatField, Func, Q, QuerySet
 from django.http import HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -177,6 +177,20 @@ class Cell:
 
 
 @dataclass
+class Figure:
+    """A number shown large at the top of a report, linked to what it counts."""
+
+    label: str
+    value: Any
+    url: str = ""
+    kind: str = ""
+
+    @property
+    def display(self) -> str:
+        return Cell(self.value, kind=self.kind).display
+
+
+@dataclass
 class Table:
     """A report table, and how to chart it: one dataset per charted column, rows are the labels."""
 
@@ -275,7 +289,7 @@ def percentiles(
     without ``group`` the one key is None.
     """
     aliases = {"report_value": F(value)} | ({"report_group": F(group)} if group else {})
-    inner = queryset.filter(**{f"{value}__isnull": False}).order_by().annotate(**aliases).values_list(*aliases)
+    inner = queryset.order_by().annotate(**aliases).values_list(*aliases)
     sql, params = inner.query.sql_with_params()
     quote = connection.ops.quote_name
     partition = f"PARTITION BY {quote('report_group')}" if group else ""
@@ -290,7 +304,7 @@ def percentiles(
         f"SELECT {group_column} AS g, {quote('report_value')} AS v, "
         f"ROW_NUMBER() OVER ({partition} ORDER BY {quote('report_value')}) AS rn, "
         f"COUNT(*) OVER ({partition}) AS n "
-        f"FROM ({sql}) AS base) AS ranked GROUP BY g"
+        f"FROM ({sql}) AS base WHERE {quote('report_value')} IS NOT NULL) AS ranked GROUP BY g"
     )
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
@@ -307,6 +321,16 @@ def percentiles(
             )
         result[row[0] if group else None] = found
     return result
+
+
+class EpochSeconds(Func):
+    """A moment as seconds since 1970 (fractional), for differences the percentiles can rank."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s) * 86400.0)", **extra)
 
 
 def histogram(queryset: QuerySet, values: dict[str, str], edges: list[float]) -> dict[str, list[int]]:

@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
-from admin24.reports import Cell, Period, ReportFilterForm, Table, histogram, percentiles, series, share
+from admin24.reports import Cell, Figure, Period, ReportFilterForm, Table, histogram, percentiles, series, share
 from crm.models import Company
 
 from ..forms import staff_users
@@ -104,18 +104,6 @@ class Sla:
             "resolution_judged": Count("pk", filter=within & (self.resolution_met | self.resolution_missed)),
             "resolution_met": Count("pk", filter=within & self.resolution_met),
         }
-
-
-@dataclass
-class Figure:
-    label: str
-    value: object
-    url: str = ""
-    kind: str = ""
-
-    @property
-    def display(self) -> str:
-        return Cell(self.value, kind=self.kind).display
 
 
 @dataclass

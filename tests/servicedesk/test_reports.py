@@ -256,3 +256,21 @@ def test_the_report_takes_the_same_number_of_queries_for_ten_or_five_hundred_tic
         )
     assert Ticket.objects.count() > 500
     assert queries() == small
+
+
+def test_the_company_card_shows_its_contracts_sla_compliance(client, engineer, plan):
+    company = plan[0].company
+    client.force_login(engineer)
+    client.cookies["django_language"] = "en"
+    with time_machine.travel(NOW, tick=False):
+        response = client.get(reverse("crm:company-detail", args=[company.pk]))
+    page = response.content.decode()
+    assert "SLA compliance under contract 2026-00001" in page
+    this_month = page.split('data-sla-row="1"')[1].split("</tr>")[0]
+    assert ">3<" in this_month and "100.0" in this_month
+    last_month = page.split('data-sla-row="2"')[1].split("</tr>")[0]
+    assert ">0<" in last_month and "—" in last_month
+    with time_machine.travel(NOW, tick=False):
+        linked = client.get(page.split('data-sla-row="1"')[1].split('href="')[1].split('"')[0].replace("&amp;", "&"))
+    figures = {figure.label: figure.value for figure in linked.context["report"].figures}
+    assert figures["Opened"] == 3 and figures["SLA met"] == 100.0
