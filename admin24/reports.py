@@ -30,6 +30,7 @@ from .worktime import add_months
 
 
 class PeriodChoice:
+    LAST_30_DAYS = "last_30_days"
     THIS_WEEK = "this_week"
     THIS_MONTH = "this_month"
     LAST_MONTH = "last_month"
@@ -37,6 +38,7 @@ class PeriodChoice:
     CUSTOM = "custom"
 
     CHOICES = [
+        (LAST_30_DAYS, _("Last 30 days")),
         (THIS_WEEK, _("This week")),
         (THIS_MONTH, _("This month")),
         (LAST_MONTH, _("Last month")),
@@ -89,7 +91,9 @@ def local_midnight(day: datetime.date) -> datetime.datetime:
 
 
 def period_for(choice: str, today: datetime.date, first=None, last=None, step: str = "") -> Period:
-    if choice == PeriodChoice.THIS_WEEK:
+    if choice == PeriodChoice.LAST_30_DAYS:
+        first, last = today - datetime.timedelta(days=29), today
+    elif choice == PeriodChoice.THIS_WEEK:
         first = today - datetime.timedelta(days=today.weekday())
         last = first + datetime.timedelta(days=6)
     elif choice == PeriodChoice.LAST_MONTH:
@@ -137,7 +141,7 @@ class ReportFilterForm(forms.Form):
     def chosen_period(self) -> Period:
         data = self.cleaned_data if self.is_valid() else {}
         return period_for(
-            data.get("period") or PeriodChoice.THIS_MONTH,
+            data.get("period") or PeriodChoice.LAST_30_DAYS,
             timezone.localdate(),
             data.get("date_from"),
             data.get("date_to"),

@@ -39,6 +39,7 @@ def admin(db):
 
 
 def page(client, user, name="crm:reports", *args, **params):
+    params.setdefault("period", "this_month")
     client.force_login(user)
     client.cookies["django_language"] = "en"  # the labels below are read in English
     with time_machine.travel(NOW, tick=False):

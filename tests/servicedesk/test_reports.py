@@ -112,6 +112,7 @@ def plan(desk_times, engineer, support_head):
 
 
 def report_page(client, user, **params):
+    params.setdefault("period", "this_month")
     client.force_login(user)
     client.cookies["django_language"] = "en"  # the labels below are read in English
     with time_machine.travel(NOW, tick=False):
