@@ -233,6 +233,9 @@ class Table:
         }
         if self.chart in ("bar", "line"):
             axes = {"x": {"stacked": self.stacked}, "y": {"stacked": self.stacked, "beginAtZero": True}}
+            counted = all(isinstance(cells[i].value, int) for _label, cells in self.rows for i in indexes)
+            if counted:
+                axes["y"]["ticks"] = {"precision": 0}  # counts have no halves
             config["options"]["scales"] = axes
         return config
 
