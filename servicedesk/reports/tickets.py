@@ -178,7 +178,8 @@ def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = N
     report.figures = [
         Figure(gettext("Opened"), summary["opened"], link()),
         Figure(gettext("Closed"), summary["closed"]),
-        Figure(gettext("Open now"), summary["open_now"], link(dated=False, status="")),
+        # Not linked: the list's statuses are either «в работе» (no deferred ones) or all of them.
+        Figure(gettext("Open now"), summary["open_now"]),
         Figure(gettext("Overdue now"), summary["overdue_now"], link(dated=False, overdue="1")),
         Figure(gettext("SLA met"), share(summary["met"], summary["judged"]), kind="percent"),
     ]
