@@ -1,7 +1,7 @@
 from django.urls import path
 
 from .boards import deal_board, lead_board, regular_deal_board
-from .views import billing, deals, directory, home, leads, public, tasks
+from .views import billing, deals, directory, home, leads, public, reports, tasks
 
 app_name = "crm"
 
@@ -36,6 +36,8 @@ urlpatterns = [
     path("contacts/new/", directory.contact_form, name="contact-create"),
     path("contacts/<int:pk>/", directory.contact_detail, name="contact-detail"),
     path("contacts/<int:pk>/edit/", directory.contact_form, name="contact-edit"),
+    path("reports/", reports.report_page, name="reports"),
+    path("reports/<slug:page>/", reports.report_page, name="report"),
     path("tasks/", tasks.my_tasks, name="my_tasks"),
     path("tasks/<int:pk>/", tasks.task_detail, name="task-detail"),
     path("tasks/<int:pk>/complete/", tasks.task_complete_view, name="task-complete"),

@@ -10,7 +10,7 @@ from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
 from admin24.boards.board import card_moment, card_url, local_time, person_fields
 
-from . import services
+from . import services, standing
 from .forms import TicketFilterForm
 from .models import Ticket, TicketStatus
 from .models.tickets import TicketQuerySet
@@ -38,9 +38,12 @@ class TicketBoard(Board):
         Field(_("Created"), lambda t: local_time(t.created_at), sort="created_at"),
         Field(_("Deadline"), lambda t: local_time(t.resolution_due_at), sort="resolution_due_at"),
         Field(_("Past deadline"), lambda t: _("yes") if t.is_overdue else ""),
+        Field(_("Contract"), lambda t: t.contract.number if t.contract else "", sort="contract__number"),
+        Field(_("Warnings"), lambda t: ", ".join(standing.marks(t))),
     ]
     csv_fields = [
-        *list_fields[:-1],
+        *list_fields[:-3],
+        *list_fields[-2:],
         Field(_("Email"), lambda t: t.client_email),
         Field(_("Phone"), lambda t: t.client_phone),
         Field(_("Reaction due"), lambda t: local_time(t.reaction_due_at)),
@@ -89,13 +92,17 @@ class TicketBoard(Board):
             queryset = queryset.filter(Q(company__name__icontains=name) | Q(client_company__icontains=name))
         if data.get("overdue"):
             queryset = queryset.filter(TicketQuerySet.overdue_q(timezone.now()))
+        if data.get("standing"):
+            queryset = standing.filter_standing(queryset, data["standing"])
         return queryset
 
     def with_card_fields(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("assignee", "company", "service")
+        return standing.with_standing(queryset.select_related("assignee", "company", "service", "contract"))
 
     def card_rows(self, queryset: QuerySet) -> QuerySet:
-        return queryset.select_related("assignee", "company").only(
+        rows = queryset.select_related("assignee", "company", "contract").only(
+            "contract__number",
+            "contract__ends_on",
             "number",
             "subject",
             "status",
@@ -110,6 +117,7 @@ class TicketBoard(Board):
             "resolution_breached",
             *person_fields("assignee"),
         )
+        return standing.with_standing(rows)
 
     def move(self, obj, to, *, by, reason=""):
         services.ticket_move(ticket=obj, to=to, by=by, reason=reason)
@@ -122,6 +130,10 @@ class TicketBoard(Board):
         company = obj.company.name if obj.company else obj.client_company
         if company:
             card.lines.append(("", company))
+        if obj.contract is not None:
+            ends = f" {gettext('until')} {obj.contract.ends_on:%d.%m.%Y}" if obj.contract.ends_on else ""
+            card.lines.append(("text-body-secondary kanban-card-contract", f"{obj.contract.number}{ends}"))
+        card.badge = " · ".join(standing.marks(obj))
         card.set_person(obj.assignee)
         if obj.assignee is None:
             card.nobody = gettext("unassigned")

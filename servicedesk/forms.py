@@ -14,6 +14,7 @@ from crm.models import Company, Contact
 
 from .intake.forms import MultipleFileField
 from .models import DeskSettings, Service, TicketStatus
+from .standing import Standing
 
 MAX_HOURS = 9999
 
@@ -307,6 +308,7 @@ class TicketFilterForm(BoardFilterForm):
     service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False)
     company_name = forms.CharField(label=_("Company"), required=False, max_length=200)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
+    standing = forms.ChoiceField(label=_("Contract"), required=False)
     # Set by the links from CRM cards ("all tickets of this company"); not typed by people.
     company = forms.ModelChoiceField(queryset=Company.objects.all(), required=False, widget=forms.HiddenInput)
     contact = forms.ModelChoiceField(queryset=Contact.objects.all(), required=False, widget=forms.HiddenInput)
@@ -315,10 +317,12 @@ class TicketFilterForm(BoardFilterForm):
         super().__init__(*args, **kwargs)
         # Statuses are chosen by the status filter; the board's generic "closed stages" box would repeat it.
         del self.fields["closed"]
+        del self.fields["stage"]  # the status filter says it
         self.fields["status"].choices = StatusFilter.choices()
         self.fields["service"].queryset = Service.objects.order_by("order", "name")
         self.fields["service"].empty_label = _("Any service")
         self.fields["responsible"].label = _("Assignee")
+        self.fields["standing"].choices = [("", _("Any client")), *Standing.choices]
         # The checkbox sits last, after the text fields, like the board's own checkbox did.
         self.order_fields([name for name in self.fields if name != "overdue"] + ["overdue"])
 

@@ -20,10 +20,8 @@ from notifications.services import notify_staff
 
 from .emails import email_client
 from .models import DeskSettings, Ticket, TicketIntake, TicketStatus
-from .services import FOLLOW_UP, add_comment, ticket_follow_up
+from .services import FOLLOW_UP, REACTION_BREACH, RESOLUTION_BREACH, add_comment, schedule_sla, ticket_follow_up
 
-REACTION_BREACH = "servicedesk.ticket.reaction_breach"
-RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
 DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
 
 PIPELINE = Pipeline(
@@ -39,22 +37,21 @@ PIPELINE = Pipeline(
 )
 
 
-def schedule_sla(ticket: Ticket) -> None:
-    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
-        timers.schedule(ticket, REACTION_BREACH, at=ticket.reaction_due_at)
-    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
-        timers.schedule(ticket, RESOLUTION_BREACH, at=ticket.resolution_due_at)
-
-
 def schedule_return(ticket: Ticket) -> None:
     timers.cancel_pending(ticket, DEFERRED_RETURN)
     timers.schedule(ticket, DEFERRED_RETURN, at=ticket.deferred_until)
 
 
+def _working_seconds(ticket: Ticket, moment) -> int:
+    """Working time from the ticket's creation to ``moment``, in whole seconds (for the reports)."""
+    return max(int(worktime.working_time_between(ticket.created_at, moment).total_seconds()), 0)
+
+
 def _record_reaction(ticket: Ticket) -> None:
     if ticket.first_reaction_at is None:
         ticket.first_reaction_at = clock.now()
-        ticket.save(update_fields=["first_reaction_at", "updated_at"])
+        ticket.reaction_work_seconds = _working_seconds(ticket, ticket.first_reaction_at)
+        ticket.save(update_fields=["first_reaction_at", "reaction_work_seconds", "updated_at"])
 
 
 def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
@@ -83,7 +80,8 @@ def _work(ticket, *, by, from_stage, reason):
         changed.append("deferred_until")
     if from_stage == TicketStatus.DONE:
         ticket.resolved_at = None
-        changed.append("resolved_at")
+        ticket.resolution_work_seconds = None
+        changed += ["resolved_at", "resolution_work_seconds"]
     if changed:
         ticket.save(update_fields=[*changed, "updated_at"])
     schedule_sla(ticket)
@@ -104,10 +102,22 @@ def _defer(ticket, *, by, from_stage, reason):
 @PIPELINE.on_enter(TicketStatus.DONE)
 def _done(ticket, *, by, from_stage, reason):
     now = clock.now()
-    ticket.first_reaction_at = ticket.first_reaction_at or now
+    if ticket.first_reaction_at is None:
+        ticket.first_reaction_at = now
+        ticket.reaction_work_seconds = _working_seconds(ticket, now)
     ticket.resolved_at = now
+    ticket.resolution_work_seconds = _working_seconds(ticket, now)
     ticket.deferred_until = None
-    ticket.save(update_fields=["first_reaction_at", "resolved_at", "deferred_until", "updated_at"])
+    ticket.save(
+        update_fields=[
+            "first_reaction_at",
+            "reaction_work_seconds",
+            "resolved_at",
+            "resolution_work_seconds",
+            "deferred_until",
+            "updated_at",
+        ]
+    )
     if reason and by is not None:
         # The words for the client are a public comment of the thread like any other; the «done»
         # email below carries them, so the comment sends no email of its own.

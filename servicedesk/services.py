@@ -23,12 +23,13 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, workflow, worktime
+from admin24 import activity, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
 from admin24.tasks import run_due_actions
 from admin24.workflow import MoveRefused
+from crm.selectors import contract_in_force
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
 from notifications.services import notify_staff
 
@@ -62,6 +63,9 @@ log = logging.getLogger(__name__)
 # The clock action that does the rest of an accepted ticket's creation (``ticket_follow_up``);
 # its handler is registered with the rest of the ticket clock in ``servicedesk.pipeline``.
 FOLLOW_UP = "servicedesk.ticket.follow_up"
+# The SLA clock's actions (handlers in ``servicedesk.pipeline``); ``schedule_sla`` sets them.
+REACTION_BREACH = "servicedesk.ticket.reaction_breach"
+RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
 KICK_SECONDS = 1.0
 _last_kick = float("-inf")
 
@@ -229,12 +233,54 @@ def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
             ticket.contact, ticket.company = contact, company
             ticket.client_company = ticket.client_company or (company.name if company else "")
             ticket.save(update_fields=["contact", "company", "client_company", "updated_at"])
-    if ticket.stage_entry_token == f"{TicketStatus.NEW}:1":
+    moved_on = ticket.stage_entry_token != f"{TicketStatus.NEW}:1"
+    if _serve_under_contract(ticket) and moved_on:
+        # Staff moved the ticket before this ran: its moves set the SLA clock to the old deadlines.
+        timers.cancel_pending(ticket, REACTION_BREACH)
+        timers.cancel_pending(ticket, RESOLUTION_BREACH)
+        schedule_sla(ticket)
+    if not moved_on:
         # Born in «Новая» with that entry counted (``_create``): only the stage's robots run.
         workflow.start(ticket, by=by, counted=True)
     activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": ticket.source})
     email_client(ticket, "servicedesk/ticket_received", key="servicedesk.received")
     return ticket
+
+
+def _serve_under_contract(ticket: Ticket) -> bool:
+    """Link the ticket to its company's contract in force when it came in; a contract with its own
+    service level sets the deadlines, counted from the ticket's creation. True when they changed.
+
+    The public form's one-statement intake (``ticket_statement``) cannot know the contract: the
+    client's company is found here, after it. This runs within a second of the intake (the
+    clock's follow-up) and before the SLA clock starts, so the client's contract holds on every path.
+    """
+    if ticket.contract_id is not None or ticket.company_id is None:
+        return False
+    contract = contract_in_force(ticket.company_id, timezone.localdate(ticket.created_at))
+    if contract is None:
+        return False
+    ticket.contract = contract
+    changed = ["contract", "updated_at"]
+    if contract.reaction_time or contract.resolution_time:
+        desk, calendar = DeskSettings.load(), worktime.current_calendar()
+        ticket.reaction_due_at = calendar.add_working_time(
+            ticket.created_at, desk.reaction_time_for(ticket.service, contract)
+        )
+        ticket.resolution_due_at = calendar.add_working_time(
+            ticket.created_at, desk.resolution_time_for(ticket.service, contract)
+        )
+        changed += ["reaction_due_at", "resolution_due_at"]
+    ticket.save(update_fields=changed)
+    return len(changed) > 2
+
+
+def schedule_sla(ticket: Ticket) -> None:
+    """Set the SLA clock for the deadlines the ticket has still to meet."""
+    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
+        timers.schedule(ticket, REACTION_BREACH, at=ticket.reaction_due_at)
+    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
+        timers.schedule(ticket, RESOLUTION_BREACH, at=ticket.resolution_due_at)
 
 
 def kick_follow_up() -> None:

@@ -3,13 +3,14 @@
 from django.urls import path
 
 from .boards import ticket_board
-from .views import settings, tickets
+from .views import reports, settings, tickets
 
 app_name = "servicedesk"
 
 urlpatterns = [
     *ticket_board.urlpatterns(""),
     path("my/", tickets.my_tickets, name="my"),
+    path("reports/", reports.desk_report_page, name="reports"),
     path("tickets/<int:pk>/", tickets.ticket_detail, name="ticket"),
     path("tickets/<int:pk>/assign/", tickets.ticket_assign, name="ticket_assign"),
     path("tickets/<int:pk>/comment/", tickets.ticket_comment, name="ticket_comment"),

@@ -215,8 +215,15 @@ class Board:
         """The rows the user may read, narrowed by the filters (every stage)."""
         queryset = self.readable(user)
         data = getattr(form, "cleaned_data", {})
-        if not data.get("closed"):
+        if data.get("stage"):
+            # One stage asked for by name (a report's link), closed or not.
+            queryset = queryset.filter(**{self.stage_field: data["stage"]})
+        elif not data.get("closed"):
             queryset = queryset.filter(**{f"{self.stage_field}__in": [s.slug for s in self.visible_stages(form)]})
+        if data.get("entered_after"):
+            queryset = queryset.filter(stage_changed_at__gte=data["entered_after"])
+        if data.get("entered_before"):
+            queryset = queryset.filter(stage_changed_at__lt=data["entered_before"])
         owner = self.responsible_field
         scope = data.get("scope") or Scope.ALL
         if scope == Scope.MINE:

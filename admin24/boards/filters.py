@@ -37,11 +37,16 @@ class BoardFilterForm(forms.Form):
     )
     q = forms.CharField(label=_("Search"), required=False, max_length=200)
     closed = forms.BooleanField(label=_("Show closed stages"), required=False)
+    # Set by the links from the reports ("12 deals stuck at «Обратная связь»"); not typed by people.
+    stage = forms.ChoiceField(required=False, widget=forms.HiddenInput)
+    entered_after = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    entered_before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, board, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["responsible"].queryset = get_user_model().objects.filter(is_active=True)
         self.fields["responsible"].empty_label = _("Anyone")
+        self.fields["stage"].choices = [("", ""), *[(stage.slug, stage.label) for stage in board.stages()]]
         sources = board.source_choices()
         if sources:
             self.fields["source"].choices = [("", _("Any source")), *sources]

@@ -134,6 +134,21 @@ class Contract(models.Model):
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.ACTIVE)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
+    # The service level the client signed for: the Service Desk's deadlines for the company's
+    # tickets take these over the service's and the desk's (``DeskSettings.reaction_time_for``).
+    reaction_time = models.DurationField(
+        _("reaction time"), null=True, blank=True, help_text=_("Working time; empty means the service's or the desk's.")
+    )
+    resolution_time = models.DurationField(
+        _("resolution time"),
+        null=True,
+        blank=True,
+        help_text=_("Working time; empty means the service's or the desk's."),
+    )
+    included_hours = models.PositiveSmallIntegerField(
+        _("support hours included per month"), null=True, blank=True, help_text=_("Empty: not limited by the contract.")
+    )
+
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")

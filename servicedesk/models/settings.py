@@ -124,8 +124,9 @@ class DeskSettings(models.Model):
     def max_total_bytes(self) -> int:
         return self.max_total_mb * 1024 * 1024
 
-    def reaction_time_for(self, service: Service | None) -> timedelta:
-        return (service and service.reaction_time) or self.reaction_time
+    # A client's contract overrides the service, which overrides the desk (issue 16).
+    def reaction_time_for(self, service: Service | None, contract=None) -> timedelta:
+        return (contract and contract.reaction_time) or (service and service.reaction_time) or self.reaction_time
 
-    def resolution_time_for(self, service: Service | None) -> timedelta:
-        return (service and service.resolution_time) or self.resolution_time
+    def resolution_time_for(self, service: Service | None, contract=None) -> timedelta:
+        return (contract and contract.resolution_time) or (service and service.resolution_time) or self.resolution_time

@@ -124,6 +124,15 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    # The client's contract in force when the ticket came in; its service level set the deadlines.
+    contract = models.ForeignKey(
+        "crm.Contract",
+        verbose_name=_("contract"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("assignee"),
@@ -149,6 +158,10 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
     resolved_at = models.DateTimeField(_("done at"), null=True, blank=True)
     reaction_breached = models.BooleanField(_("reaction time breached"), default=False)
     resolution_breached = models.BooleanField(_("deadline breached"), default=False)
+    # Working time from creation to work started / done (``worktime.working_time_between``),
+    # stored when it happens so that the reports add them up in SQL.
+    reaction_work_seconds = models.PositiveIntegerField(_("reaction, working seconds"), null=True, blank=True)
+    resolution_work_seconds = models.PositiveIntegerField(_("resolution, working seconds"), null=True, blank=True)
 
     source = models.CharField(_("source"), max_length=16, choices=TicketSource.choices, default=TicketSource.STAFF)
     client_token = models.CharField(max_length=64, unique=True, default=new_client_token, editable=False)

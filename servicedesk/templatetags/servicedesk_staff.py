@@ -8,6 +8,7 @@ from admin24.access import Action, Level, filter_queryset, level_for
 from crm.models import Company, Contact
 
 from ..models import Ticket
+from ..reports.company import company_sla
 
 register = template.Library()
 
@@ -64,3 +65,9 @@ def tickets_for(context, owner) -> dict | None:
     tickets = list(readable.select_related("assignee").order_by("-created_at", "-pk")[:TICKETS_ON_CARD])
     count = len(tickets) if len(tickets) < TICKETS_ON_CARD else readable.count()
     return {"tickets": tickets, "count": count, "list_query": f"status=all&{query}"}
+
+
+@register.simple_tag(takes_context=True)
+def sla_of_company(context, company) -> dict | None:
+    """The company's SLA compliance under its contract (``servicedesk.reports.company``)."""
+    return company_sla(context["request"].user, company)

@@ -23,6 +23,7 @@ from ..forms import AssignForm, CommentForm, DeferForm, NoteForm
 from ..models import Attachment, Ticket, TicketStatus
 from ..models.tickets import TicketQuerySet
 from ..pipeline import PIPELINE
+from ..standing import standing_of
 
 
 class TicketAction:
@@ -45,7 +46,7 @@ ACTIONS = {
 
 
 def _ticket(request, pk: int) -> Ticket:
-    queryset = Ticket.objects.select_related("service", "assignee", "company", "contact", "created_by")
+    queryset = Ticket.objects.select_related("service", "assignee", "company", "contact", "created_by", "contract")
     ticket = filter_queryset(request.user, queryset, Action.READ).filter(pk=pk).first()
     if ticket is None:
         # Not 403: a stranger learns nothing about which tickets exist.
@@ -97,6 +98,7 @@ def ticket_detail(request, pk: int):
         "client_page": client_page_path(ticket),
         "reaction_late": _late(ticket.reaction_due_at, ticket.first_reaction_at),
         "resolution_late": _late(ticket.resolution_due_at, ticket.resolved_at),
+        "standing": standing_of(ticket),
     }
     return render(request, "servicedesk/staff/ticket.html", context)
 

@@ -1,0 +1,360 @@
+"""What every report page shares: the period a report covers, its tables (each with the chart drawn
+from it and its CSV), and percentiles computed by the database.
+
+A report is read-only selectors in the app that owns the data; they aggregate in SQL (a query per
+table, whatever the number of rows) and hand back ``Table`` objects. A table is the numbers a
+chart is drawn from: the page shows the chart, the table under it and a CSV link, all from the
+same object, so they cannot disagree. A cell may link to the board or list behind its number.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.db import connection
+from django.db.models import Count, F, FloatField, Func, Q, QuerySet
+from django.http import HttpResponse
+from django.utils import formats, timezone
+from django.utils.translation import gettext_lazy as _
+
+from .boards.export import BOM, safe_cell
+from .worktime import add_months
+
+# --- the period --------------------------------------------------------------------------------
+
+
+class PeriodChoice:
+    LAST_30_DAYS = "last_30_days"
+    THIS_WEEK = "this_week"
+    THIS_MONTH = "this_month"
+    LAST_MONTH = "last_month"
+    QUARTER = "quarter"
+    CUSTOM = "custom"
+
+    CHOICES = [
+        (LAST_30_DAYS, _("Last 30 days")),
+        (THIS_WEEK, _("This week")),
+        (THIS_MONTH, _("This month")),
+        (LAST_MONTH, _("Last month")),
+        (QUARTER, _("This quarter")),
+        (CUSTOM, _("Custom dates")),
+    ]
+
+
+DAY, WEEK = "day", "week"
+MAX_DAYS = 366 * 2  # a longer custom period is refused: the charts would have thousands of points
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates [first, last], both included, and the bucket of the time series."""
+
+    first: datetime.date
+    last: datetime.date
+    step: str = DAY
+
+    @property
+    def start(self) -> datetime.datetime:
+        return local_midnight(self.first)
+
+    @property
+    def end(self) -> datetime.datetime:
+        """The moment after the period (exclusive bound)."""
+        return local_midnight(self.last + datetime.timedelta(days=1))
+
+    def buckets(self) -> list[datetime.date]:
+        """The first day of every bucket (a Monday for weeks), in order."""
+        day = self.first if self.step == DAY else self.first - datetime.timedelta(days=self.first.weekday())
+        delta = datetime.timedelta(days=1 if self.step == DAY else 7)
+        found = []
+        while day <= self.last:
+            found.append(day)
+            day += delta
+        return found
+
+    def bucket_label(self, day: datetime.date) -> str:
+        return formats.date_format(day, "d.m") if self.step == DAY else formats.date_format(day, "d.m.y")
+
+    def as_query(self) -> dict[str, str]:
+        """The period as the boards' "created from/to" filter."""
+        return {"created_from": self.first.isoformat(), "created_to": self.last.isoformat()}
+
+
+def local_midnight(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+def period_for(choice: str, today: datetime.date, first=None, last=None, step: str = "") -> Period:
+    if choice == PeriodChoice.LAST_30_DAYS:
+        first, last = today - datetime.timedelta(days=29), today
+    elif choice == PeriodChoice.THIS_WEEK:
+        first = today - datetime.timedelta(days=today.weekday())
+        last = first + datetime.timedelta(days=6)
+    elif choice == PeriodChoice.LAST_MONTH:
+        last = today.replace(day=1) - datetime.timedelta(days=1)
+        first = last.replace(day=1)
+    elif choice == PeriodChoice.QUARTER:
+        first = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+        last = add_months(first, 3) - datetime.timedelta(days=1)
+    elif choice != PeriodChoice.CUSTOM or not (first and last):
+        first = today.replace(day=1)
+        last = add_months(first, 1) - datetime.timedelta(days=1)
+    if step not in (DAY, WEEK):
+        step = DAY if (last - first).days < 45 else WEEK
+    return Period(first, last, step)
+
+
+class ReportFilterForm(forms.Form):
+    """The period of every report; an app's report adds its own filters."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=PeriodChoice.CHOICES, required=False)
+    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    step = forms.ChoiceField(
+        label=_("By"), choices=[("", _("auto")), (DAY, _("day")), (WEEK, _("week"))], required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for form_field in self.fields.values():
+            css = "form-select form-select-sm" if isinstance(form_field.widget, forms.Select) else "form-control"
+            form_field.widget.attrs.setdefault("class", css if "select" in css else "form-control form-control-sm")
+
+    def clean(self):
+        data = super().clean()
+        first, last = data.get("date_from"), data.get("date_to")
+        if data.get("period") == PeriodChoice.CUSTOM:
+            if not (first and last):
+                self.add_error("date_to", _("Give both dates of the period."))
+            elif first > last:
+                self.add_error("date_to", _("The end date is before the start date."))
+            elif (last - first).days > MAX_DAYS:
+                self.add_error("date_to", _("A period may be at most two years long."))
+        return data
+
+    def chosen_period(self) -> Period:
+        data = self.cleaned_data if self.is_valid() else {}
+        return period_for(
+            data.get("period") or PeriodChoice.LAST_30_DAYS,
+            timezone.localdate(),
+            data.get("date_from"),
+            data.get("date_to"),
+            data.get("step") or "",
+        )
+
+    def querystring(self) -> str:
+        """The filters as they were given (for the CSV links)."""
+        data = self.data.copy() if hasattr(self.data, "copy") else dict(self.data)
+        data.pop("csv", None)
+        return data.urlencode() if hasattr(data, "urlencode") else ""
+
+
+# --- tables and charts ------------------------------------------------------------------------
+
+
+@dataclass
+class Cell:
+    value: Any  # the number (or text) the chart and the CSV take
+    url: str = ""  # the board or list behind the number
+    kind: str = ""  # "percent", "hours", "money" or "" (as is)
+
+    @property
+    def display(self) -> str:
+        value = self.value
+        if value is None:
+            return "—"
+        if self.kind == "percent":
+            return formats.number_format(value, decimal_pos=1, use_l10n=True) + "\u00a0%"
+        if self.kind == "hours":
+            return formats.number_format(value, decimal_pos=1, use_l10n=True)
+        if self.kind == "money":
+            return formats.number_format(Decimal(value), decimal_pos=0, use_l10n=True, force_grouping=True)
+        if isinstance(value, float):
+            return formats.number_format(value, decimal_pos=1, use_l10n=True)
+        return str(value)
+
+
+@dataclass
+class Figure:
+    """A number shown large at the top of a report, linked to what it counts."""
+
+    label: str
+    value: Any
+    url: str = ""
+    kind: str = ""
+
+    @property
+    def display(self) -> str:
+        return Cell(self.value, kind=self.kind).display
+
+
+@dataclass
+class Table:
+    """A report table, and how to chart it: one dataset per charted column, rows are the labels."""
+
+    key: str
+    title: Any
+    columns: list  # the value columns' headers (the label column's header is ``label_header``)
+    rows: list[tuple[str, list[Cell]]] = field(default_factory=list)
+    chart: str = "bar"  # a Chart.js type: "bar", "line", "doughnut"; "" draws no chart
+    charted: list[int] | None = None  # the columns drawn (all when None)
+    label_header: Any = ""
+    stacked: bool = False
+    note: Any = ""
+
+    @property
+    def chart_id(self) -> str:
+        return f"chart-{self.key}"
+
+    def add(self, label, *cells: Cell) -> None:
+        self.rows.append((str(label), list(cells)))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.rows or all(not cell.value for _label, cells in self.rows for cell in cells)
+
+    def chart_config(self) -> dict:
+        """The Chart.js configuration (numbers only: the page's script draws it)."""
+        indexes = self.charted if self.charted is not None else list(range(len(self.columns)))
+        datasets = [
+            {"label": str(self.columns[i]), "data": [_number(cells[i].value) for _label, cells in self.rows]}
+            for i in indexes
+        ]
+        config = {
+            "type": self.chart,
+            "data": {"labels": [label for label, _cells in self.rows], "datasets": datasets},
+            "options": {"responsive": True, "maintainAspectRatio": False, "animation": False},
+        }
+        if self.chart in ("bar", "line"):
+            axes = {"x": {"stacked": self.stacked}, "y": {"stacked": self.stacked, "beginAtZero": True}}
+            counted = all(isinstance(cells[i].value, int) for _label, cells in self.rows for i in indexes)
+            if counted:
+                axes["y"]["ticks"] = {"precision": 0}  # counts have no halves
+            config["options"]["scales"] = axes
+        return config
+
+    def csv_response(self) -> HttpResponse:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow([str(self.label_header), *[str(header) for header in self.columns]])
+        for label, cells in self.rows:
+            writer.writerow([safe_cell(label), *[safe_cell(_number(cell.value)) for cell in cells]])
+        response = HttpResponse(BOM + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{self.key}.csv"'
+        return response
+
+
+def _number(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return round(value, 2)
+    return value
+
+
+def share(part: int | None, whole: int | None) -> float | None:
+    """``part`` of ``whole`` in per cent; None when there is nothing to share."""
+    return None if not whole else 100.0 * (part or 0) / whole
+
+
+# --- aggregation helpers ----------------------------------------------------------------------
+
+
+def counts(queryset: QuerySet, **conditions: Q) -> dict[str, int]:
+    """One row of conditional counts: ``{name: COUNT(*) FILTER (WHERE condition)}``, one query."""
+    return queryset.order_by().aggregate(**{name: Count("pk", filter=q) for name, q in conditions.items()})
+
+
+def series(rows, period: Period, key: str) -> dict[datetime.date, dict]:
+    """Rows grouped by a date column (``key``) into the period's buckets."""
+    found: dict[datetime.date, dict] = {}
+    for row in rows:
+        day = row[key]
+        if isinstance(day, datetime.datetime):
+            day = timezone.localtime(day).date() if timezone.is_aware(day) else day.date()
+        if period.step == WEEK:
+            day -= datetime.timedelta(days=day.weekday())
+        found.setdefault(day, {})
+        for name, value in row.items():
+            if name != key:
+                found[day][name] = found[day].get(name, 0) + (value or 0)
+    return found
+
+
+def percentiles(
+    queryset: QuerySet, value: str, *, group: str | None = None, points: tuple[int, ...] = (50, 90)
+) -> dict[Any, dict]:
+    """Percentiles of ``value`` (a field or annotation) per ``group``, interpolated as PostgreSQL's
+    ``percentile_cont`` does, in one query on PostgreSQL and SQLite alike (window functions over the
+    queryset's own SQL, so its filters and access rules hold). ``{group: {"n": count, 50: …, 90: …}}``;
+    without ``group`` the one key is None.
+    """
+    aliases = {"report_value": F(value)} | ({"report_group": F(group)} if group else {})
+    inner = queryset.order_by().annotate(**aliases).values_list(*aliases)
+    sql, params = inner.query.sql_with_params()
+    quote = connection.ops.quote_name
+    partition = f"PARTITION BY {quote('report_group')}" if group else ""
+    group_column = quote("report_group") if group else "0"
+    picks = []
+    for point in points:
+        position = f"(100 + {int(point)} * (n - 1)) / 100"
+        picks.append(f"MAX(CASE WHEN rn = {position} THEN v END)")
+        picks.append(f"MAX(CASE WHEN rn = {position} + 1 THEN v END)")
+    statement = (
+        f"SELECT g, MAX(n), {', '.join(picks)} FROM ("  # noqa: S608 - only our own aliases and numbers
+        f"SELECT {group_column} AS g, {quote('report_value')} AS v, "
+        f"ROW_NUMBER() OVER ({partition} ORDER BY {quote('report_value')}) AS rn, "
+        f"COUNT(*) OVER ({partition}) AS n "
+        f"FROM ({sql}) AS base WHERE {quote('report_value')} IS NOT NULL) AS ranked GROUP BY g"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    result = {}
+    for row in rows:
+        found = {"n": row[1]}
+        n = row[1]
+        for index, point in enumerate(points):
+            low, high = row[2 + 2 * index], row[3 + 2 * index]
+            fraction = ((100 + point * (n - 1)) % 100) / 100
+            found[point] = (
+                float(low) if high is None or not fraction else float(low) + fraction * (float(high) - float(low))
+            )
+        result[row[0] if group else None] = found
+    return result
+
+
+class EpochSeconds(Func):
+    """A moment as seconds since 1970 (fractional), for differences the percentiles can rank."""
+
+    output_field = FloatField()
+    template = "EXTRACT(EPOCH FROM %(expressions)s)"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s) * 86400.0)", **extra)
+
+
+def histogram(queryset: QuerySet, values: dict[str, str], edges: list[float]) -> dict[str, list[int]]:
+    """For each ``values`` name → field: how many rows have it in [edges[i], edges[i+1]) (the last
+    bucket is open), all in one query."""
+    conditions = {}
+    for name, value in values.items():
+        for index, low in enumerate(edges):
+            q = Q(**{f"{value}__gte": low})
+            if index + 1 < len(edges):
+                q &= Q(**{f"{value}__lt": edges[index + 1]})
+            conditions[f"{name}_{index}"] = q
+    found = counts(queryset, **conditions)
+    return {name: [found[f"{name}_{index}"] for index in range(len(edges))] for name in values}
+
+
+def months_back(today: datetime.date, count: int) -> list[datetime.date]:
+    """The first days of the last ``count`` months, oldest first, this month last."""
+    first = today.replace(day=1)
+    return [add_months(first, -back) for back in range(count - 1, -1, -1)]

@@ -1,0 +1,362 @@
+"""The Service Desk report (issue 16 §1): tickets opened and closed, the open backlog, SLA compliance
+(overall, per service, per engineer, per contract), reaction and resolution times in working hours,
+overdue tickets, top companies and sources — for a period and the filters, in a fixed number of
+queries whatever the number of tickets.
+
+SLA compliance, precisely: a ticket created in the period is judged once both of its deadlines are
+decided — it *met* its SLA when work started by the reaction deadline and it was done by the
+resolution deadline; it *missed* when either deadline passed first (done late, or not done and the
+deadline is past). A ticket whose deadlines are still ahead is not judged yet. The share is met /
+(met + missed). Working hours are the working time (``admin24.worktime``) from creation to work
+started and to done, stored on the ticket when that happened.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+from django import forms
+from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import TruncDate
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from admin24.access import Action, filter_queryset
+from admin24.reports import Cell, Figure, Period, ReportFilterForm, Table, histogram, percentiles, series, share
+from crm.models import Company
+
+from ..forms import staff_users
+from ..models import Service, Ticket, TicketSource, TicketStatus
+from ..models.tickets import TicketQuerySet
+
+HOUR = 3600
+# Histogram buckets of working hours: 0–1, 1–2, 2–4, 4–8, 8–16, 16–40, 40 and more.
+HOUR_EDGES = [0, 1, 2, 4, 8, 16, 40]
+TOP_COMPANIES = 10
+
+
+class DeskReportForm(ReportFilterForm):
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False)
+    assignee = forms.ModelChoiceField(label=_("Assignee"), queryset=None, required=False)
+    company_name = forms.CharField(label=_("Company"), required=False, max_length=200)
+    # Set by the links from a company card; not typed by people.
+    company = forms.ModelChoiceField(queryset=Company.objects.all(), required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.order_by("order", "name")
+        self.fields["service"].empty_label = _("Any service")
+        self.fields["assignee"].queryset = staff_users()
+        self.fields["assignee"].empty_label = _("Anyone")
+        for name in ("service", "assignee"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
+        self.fields["company_name"].widget.attrs["class"] = "form-control form-control-sm"
+
+
+@dataclass(frozen=True)
+class Sla:
+    """The SLA conditions at ``now`` (see the module's docstring)."""
+
+    now: datetime.datetime
+
+    @property
+    def reaction_met(self) -> Q:
+        return Q(first_reaction_at__isnull=False) & (
+            Q(reaction_due_at__isnull=True) | Q(first_reaction_at__lte=F("reaction_due_at"))
+        )
+
+    @property
+    def reaction_missed(self) -> Q:
+        return Q(first_reaction_at__gt=F("reaction_due_at")) | Q(
+            first_reaction_at__isnull=True, reaction_due_at__lt=self.now
+        )
+
+    @property
+    def resolution_met(self) -> Q:
+        return Q(resolved_at__isnull=False) & (
+            Q(resolution_due_at__isnull=True) | Q(resolved_at__lte=F("resolution_due_at"))
+        )
+
+    @property
+    def resolution_missed(self) -> Q:
+        return Q(resolved_at__gt=F("resolution_due_at")) | Q(resolved_at__isnull=True, resolution_due_at__lt=self.now)
+
+    @property
+    def met(self) -> Q:
+        return self.reaction_met & self.resolution_met
+
+    @property
+    def missed(self) -> Q:
+        return self.reaction_missed | self.resolution_missed
+
+    def aggregates(self, within: Q | None = None) -> dict:
+        """The counts a compliance row needs, for ``annotate`` or ``aggregate``."""
+        within = within if within is not None else Q()
+        return {
+            "judged": Count("pk", filter=within & (self.met | self.missed)),
+            "met": Count("pk", filter=within & self.met),
+            "reaction_judged": Count("pk", filter=within & (self.reaction_met | self.reaction_missed)),
+            "reaction_met": Count("pk", filter=within & self.reaction_met),
+            "resolution_judged": Count("pk", filter=within & (self.resolution_met | self.resolution_missed)),
+            "resolution_met": Count("pk", filter=within & self.resolution_met),
+        }
+
+
+@dataclass
+class DeskReport:
+    period: Period
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, key: str) -> Table | None:
+        return next((table for table in self.tables if table.key == key), None)
+
+
+def readable_tickets(user, form: DeskReportForm) -> QuerySet[Ticket]:
+    """The tickets the user may read, narrowed by the report's filters (any time)."""
+    tickets = filter_queryset(user, Ticket.objects.all(), Action.READ)
+    data = form.cleaned_data if form.is_valid() else {}
+    if data.get("service"):
+        tickets = tickets.filter(service=data["service"])
+    if data.get("assignee"):
+        tickets = tickets.filter(assignee=data["assignee"])
+    if data.get("company"):
+        tickets = tickets.filter(company=data["company"])
+    if data.get("company_name"):
+        name = data["company_name"]
+        tickets = tickets.filter(Q(company__name__icontains=name) | Q(client_company__icontains=name))
+    return tickets
+
+
+class Links:
+    """URLs of the ticket list behind a number, with the report's filters and period."""
+
+    def __init__(self, form: DeskReportForm, period: Period):
+        data = form.cleaned_data if form.is_valid() else {}
+        self.base = {"status": "all"}
+        for name, param in (("service", "service"), ("assignee", "responsible"), ("company", "company")):
+            if data.get(name):
+                self.base[param] = str(data[name].pk)
+        if data.get("company_name"):
+            self.base["company_name"] = data["company_name"]
+        self.period = period.as_query()
+        self.list = reverse("servicedesk:list")
+
+    def __call__(self, *, dated: bool = True, first=None, last=None, **params) -> str:
+        query = {**self.base, **(self.period if dated else {})}
+        if first is not None:
+            query |= {"created_from": first.isoformat(), "created_to": last.isoformat()}
+        query |= {name: value for name, value in params.items() if value not in (None, "")}
+        return f"{self.list}?{urlencode(query)}"
+
+
+def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> DeskReport:
+    now = now or timezone.now()
+    period = form.chosen_period()
+    link = Links(form, period)
+    tickets = readable_tickets(user, form)
+    in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
+    created = tickets.filter(in_period)
+    sla = Sla(now)
+    report = DeskReport(period)
+
+    summary = tickets.order_by().aggregate(
+        opened=Count("pk", filter=in_period),
+        closed=Count("pk", filter=Q(resolved_at__gte=period.start, resolved_at__lt=period.end)),
+        backlog_start=Count(
+            "pk",
+            filter=Q(created_at__lt=period.start) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=period.start)),
+        ),
+        open_now=Count("pk", filter=~Q(status=TicketStatus.DONE)),
+        overdue_now=Count("pk", filter=~Q(status=TicketStatus.DONE) & TicketQuerySet.overdue_q(now)),
+        **sla.aggregates(in_period),
+    )
+    report.figures = [
+        Figure(gettext("Opened"), summary["opened"], link()),
+        Figure(gettext("Closed"), summary["closed"]),
+        # Not linked: the list's statuses are either «в работе» (no deferred ones) or all of them.
+        Figure(gettext("Open now"), summary["open_now"]),
+        Figure(gettext("Overdue now"), summary["overdue_now"], link(dated=False, overdue="1")),
+        Figure(gettext("SLA met"), share(summary["met"], summary["judged"]), kind="percent"),
+    ]
+
+    opened_closed, backlog = _flow(tickets, created, period, summary["backlog_start"], link)
+    report.tables += [opened_closed, backlog]
+    report.tables.append(
+        _compliance(
+            "sla_by_service",
+            _("SLA compliance by service"),
+            _("Service"),
+            created.values("service", "service__name").annotate(**sla.aggregates()).order_by("service__name"),
+            lambda row: row["service__name"] or gettext("No service"),
+            lambda row: link(service=row["service"]) if row["service"] else "",
+        )
+    )
+    report.tables.append(
+        _compliance(
+            "sla_by_engineer",
+            _("SLA compliance by engineer"),
+            _("Engineer"),
+            created.values("assignee", "assignee__last_name", "assignee__first_name", "assignee__username")
+            .annotate(**sla.aggregates())
+            .order_by("assignee__last_name", "assignee__first_name"),
+            _person,
+            lambda row: link(responsible=row["assignee"]) if row["assignee"] else "",
+        )
+    )
+    report.tables.append(
+        _compliance(
+            "sla_by_contract",
+            _("SLA compliance by contract"),
+            _("Contract"),
+            created.values("contract", "contract__number", "contract__company", "contract__company__name")
+            .annotate(**sla.aggregates())
+            .order_by("contract__number"),
+            lambda row: (
+                f"{row['contract__number']} · {row['contract__company__name'] or ''}".rstrip(" ·")
+                if row["contract"]
+                else gettext("No contract")
+            ),
+            lambda row: (
+                link(company=row["contract__company"], standing="under_contract")
+                if row["contract"]
+                else link(standing="no_contract")
+            ),
+        )
+    )
+    report.tables += _times(created)
+    report.tables.append(_companies(created, link))
+    report.tables.append(_sources(created, link))
+    return report
+
+
+def _flow(tickets, created, period: Period, backlog_start: int, link) -> tuple[Table, Table]:
+    opened_rows = created.annotate(day=TruncDate("created_at")).order_by().values("day").annotate(opened=Count("pk"))
+    closed_rows = (
+        tickets.filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
+        .annotate(day=TruncDate("resolved_at"))
+        .order_by()
+        .values("day")
+        .annotate(closed=Count("pk"))
+    )
+    opened, closed = series(opened_rows, period, "day"), series(closed_rows, period, "day")
+    flow = Table(
+        "opened_closed",
+        _("Tickets opened and closed"),
+        [_("Opened"), _("Closed")],
+        label_header=_("Day") if period.step == "day" else _("Week from"),
+    )
+    backlog = Table(
+        "backlog",
+        _("Open backlog"),
+        [_("Open at the end")],
+        chart="line",
+        label_header=flow.label_header,
+        note=_("Tickets not done at the end of each day or week."),
+    )
+    step = datetime.timedelta(days=1 if period.step == "day" else 7)
+    running = backlog_start
+    for first in period.buckets():
+        last = min(first + step - datetime.timedelta(days=1), period.last)
+        label = period.bucket_label(first)
+        n_opened = opened.get(first, {}).get("opened", 0)
+        n_closed = closed.get(first, {}).get("closed", 0)
+        running += n_opened - n_closed
+        flow.add(label, Cell(n_opened, link(first=max(first, period.first), last=last)), Cell(n_closed))
+        backlog.add(label, Cell(running))
+    return flow, backlog
+
+
+def _person(row) -> str:
+    if not row["assignee"]:
+        return gettext("Unassigned")
+    name = f"{row['assignee__last_name']} {row['assignee__first_name']}".strip()
+    return name or row["assignee__username"]
+
+
+def _compliance(key, title, header, rows, label, url) -> Table:
+    table = Table(
+        key,
+        title,
+        [_("Judged"), _("Met"), _("SLA met, %"), _("Reaction in time, %"), _("Resolution in time, %")],
+        charted=[2],
+        label_header=header,
+    )
+    for row in rows:
+        table.add(
+            label(row),
+            Cell(row["judged"], url(row)),
+            Cell(row["met"]),
+            Cell(share(row["met"], row["judged"]), kind="percent"),
+            Cell(share(row["reaction_met"], row["reaction_judged"]), kind="percent"),
+            Cell(share(row["resolution_met"], row["resolution_judged"]), kind="percent"),
+        )
+    return table
+
+
+def _times(created) -> list[Table]:
+    reaction = percentiles(created, "reaction_work_seconds").get(None, {})
+    resolution = percentiles(created, "resolution_work_seconds").get(None, {})
+    times = Table(
+        "working_hours",
+        _("Reaction and resolution, working hours"),
+        [_("Tickets"), _("Median, h"), _("90th percentile, h")],
+        charted=[1, 2],
+        label_header=_("Time to"),
+    )
+    for label, found in ((_("work started"), reaction), (_("done"), resolution)):
+        times.add(
+            label,
+            Cell(found.get("n", 0)),
+            Cell(_hours(found.get(50)), kind="hours"),
+            Cell(_hours(found.get(90)), kind="hours"),
+        )
+    buckets = histogram(
+        created,
+        {"reaction": "reaction_work_seconds", "resolution": "resolution_work_seconds"},
+        [edge * HOUR for edge in HOUR_EDGES],
+    )
+    spread = Table(
+        "working_hours_histogram",
+        _("How long tickets took, working hours"),
+        [_("To work started"), _("To done")],
+        label_header=_("Working hours"),
+    )
+    for index, low in enumerate(HOUR_EDGES):
+        label = f"{low}–{HOUR_EDGES[index + 1]}" if index + 1 < len(HOUR_EDGES) else f"{low}+"
+        spread.add(label, Cell(buckets["reaction"][index]), Cell(buckets["resolution"][index]))
+    return [times, spread]
+
+
+def _hours(seconds) -> float | None:
+    return None if seconds is None else seconds / HOUR
+
+
+def _companies(created, link) -> Table:
+    rows = (
+        created.values("company", "company__name")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "company__name")[:TOP_COMPANIES]
+    )
+    table = Table("top_companies", _("Top companies by tickets"), [_("Tickets")], label_header=_("Company"))
+    for row in rows:
+        url = link(company=row["company"]) if row["company"] else ""
+        table.add(row["company__name"] or gettext("Not a CRM company"), Cell(row["n"], url))
+    return table
+
+
+def _sources(created, link) -> Table:
+    rows = {row["source"]: row["n"] for row in created.order_by().values("source").annotate(n=Count("pk"))}
+    table = Table("sources", _("Tickets by source"), [_("Tickets")], chart="doughnut", label_header=_("Source"))
+    for source, label in TicketSource.choices:
+        table.add(label, Cell(rows.get(source, 0), link(source=source)))
+    return table
+
+
+def compliance_of(tickets: QuerySet[Ticket], *, now=None) -> dict:
+    """The SLA counts of ``tickets`` in one query (the company card)."""
+    return tickets.order_by().aggregate(**Sla(now or timezone.now()).aggregates())
