@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from admin24.models import Activity
 from admin24.roles import Role
-from admin24.worktime import add_months
 from crm.models import Company, Contact, Contract, Deal, DealPipeline
 from servicedesk.models import Service, Ticket, TicketSource, TicketStatus
 
@@ -105,21 +104,20 @@ def fill_tickets(total: int, engineers, services, companies, contracts) -> None:
 
 def periods_and_moves(contracts) -> None:
     """The regular deals become paid periods of the contracts; each signing deal gets one move."""
-    regular = Deal.objects.filter(pipeline=DealPipeline.REGULAR, contract__isnull=True).order_by("pk")
-    pending = []
-    for index, deal in enumerate(regular.only("pk", "stage").iterator(chunk_size=BATCH)):
-        contract = contracts[index % len(contracts)]
-        month = index // len(contracts)
-        deal.contract_id = contract.pk
-        deal.period_start = add_months(contract.signed_on, month + 1)
-        deal.period_end = add_months(contract.signed_on, month + 2) - datetime.timedelta(days=1)
-        deal.invoice_paid = deal.stage == "closing_docs"
-        pending.append(deal)
-        if len(pending) >= BATCH:
-            Deal.objects.bulk_update(pending, ["contract", "period_start", "period_end", "invoice_paid"])
-            pending = []
-    if pending:
-        Deal.objects.bulk_update(pending, ["contract", "period_start", "period_end", "invoice_paid"])
+    with connection.cursor() as cursor:
+        # The k-th regular deal is month k // C + 1 of contract k % C: (contract, period start) stays unique.
+        cursor.execute(
+            "UPDATE crm_deal d SET contract_id = c.id, "
+            "period_start = (c.signed_on + (r.k / %(n)s + 1) * interval '1 month')::date, "
+            "period_end = (c.signed_on + (r.k / %(n)s + 2) * interval '1 month')::date - 1, "
+            "invoice_paid = (d.stage = 'closing_docs') "
+            "FROM (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM crm_deal "
+            "      WHERE pipeline = 'regular' AND contract_id IS NULL) r "
+            "JOIN (SELECT id, signed_on, row_number() OVER (ORDER BY id) - 1 AS j FROM crm_contract) c "
+            "  ON c.j = r.k %% %(n)s "
+            "WHERE d.id = r.id",
+            {"n": len(contracts)},
+        )
     deal_type = ContentType.objects.get_for_model(Deal)
     if Activity.objects.filter(target_type=deal_type).exists():
         return
@@ -132,7 +130,7 @@ def periods_and_moves(contracts) -> None:
     with connection.cursor() as cursor:
         # The move a few days after the deal's creation (auto_now_add wrote "now").
         cursor.execute(
-            "UPDATE crm_activity SET created_at = d.created_at + (crm_activity.id % 9 + 1) * interval '1 day' "
+            "UPDATE crm_activity SET created_at = d.created_at + (crm_activity.id %% 9 + 1) * interval '1 day' "
             "FROM crm_deal d WHERE crm_activity.target_type_id = %s AND d.id = crm_activity.target_id",
             [deal_type.pk],
         )

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from admin24.access import Action, Level, level_for
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import AllowedMovesField, SlugField, stage_param_description, user_field
+from admin24.api.fields import AllowedMovesField, StageSlugField, stage_param_description, user_field
 from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
 from admin24.api.params import QueryParams
@@ -79,7 +79,7 @@ class TicketSerializer(serializers.ModelSerializer):
     service = serializers.PrimaryKeyRelatedField(queryset=Service.objects.all(), required=False, allow_null=True)
     assignee = user_field()
     display_number = serializers.CharField(read_only=True)
-    status = SlugField(slugs=TICKET_STATUSES, read_only=True)
+    status = StageSlugField(slugs=TICKET_STATUSES, read_only=True)
     status_label = serializers.CharField(source="get_status_display", read_only=True)
     is_overdue = serializers.BooleanField(read_only=True)
     client_url = serializers.SerializerMethodField()
@@ -167,7 +167,7 @@ class TicketSerializer(serializers.ModelSerializer):
 
 
 class TicketMoveSerializer(MoveSerializer):
-    to = SlugField(slugs=TICKET_STATUSES, help_text="The target status")
+    to = StageSlugField(slugs=TICKET_STATUSES, help_text="The target status")
     return_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Only when deferring")
 
 

@@ -34,7 +34,7 @@ class AllowedMovesField(serializers.Field):
         return workflow.allowed_moves(entity, self.context["request"].user, may_edit=may_edit)
 
 
-class SlugField(serializers.CharField):
+class StageSlugField(serializers.CharField):
     """A stage or status slug. It is checked by the pipeline, not here (an unknown target is a 409
     that lists the allowed ones), yet the schema lists every value, so a generated client knows them."""
 
@@ -44,8 +44,8 @@ class SlugField(serializers.CharField):
         super().__init__(**kwargs)
 
 
-class SlugFieldExtension(OpenApiSerializerFieldExtension):
-    target_class = SlugField
+class StageSlugFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = StageSlugField
 
     def map_serializer_field(self, auto_schema, direction):
         return {"type": "string", "enum": self.target.slugs}

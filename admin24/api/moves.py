@@ -14,7 +14,7 @@ from admin24 import access, workflow
 from admin24.access import Action
 
 from .errors import service_call
-from .fields import SlugField
+from .fields import StageSlugField
 
 
 class MoveSerializer(serializers.Serializer):
@@ -28,7 +28,7 @@ def move_serializer_for(name: str, slugs) -> type[MoveSerializer]:
     return type(
         f"{name}MoveSerializer",
         (MoveSerializer,),
-        {"to": SlugField(slugs=slugs, help_text="The target stage's slug"), "__module__": __name__},
+        {"to": StageSlugField(slugs=slugs, help_text="The target stage's slug"), "__module__": __name__},
     )
 
 

@@ -19,7 +19,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from admin24.api.errors import service_call
-from admin24.api.fields import SlugField, stage_param_description, user_field
+from admin24.api.fields import StageSlugField, stage_param_description, user_field
 from admin24.api.moves import MoveActionMixin, StageListMixin, move_serializer_for
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
@@ -36,7 +36,7 @@ DEAL_STAGES = list(dict.fromkeys([*ContractStage.values, *RegularStage.values]))
 
 
 class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
-    stage = SlugField(
+    stage = StageSlugField(
         slugs=DEAL_STAGES,
         read_only=True,
         help_text="contract pipeline: "

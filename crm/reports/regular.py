@@ -68,20 +68,32 @@ def regular_report(user, form: CrmReportForm, *, now: datetime.datetime | None =
 
 
 def _mrr(contracts, months: list[datetime.date], today: datetime.date) -> Table:
-    renewal = Exists(Deal.objects.filter(contract=OuterRef("pk"), won_at__isnull=False, renews__isnull=False))
-    renewed = Exists(Deal.objects.filter(renews__contract=OuterRef("pk"), won_at__isnull=False))
-    annotated = contracts.annotate(is_renewal=renewal, renewed=renewed).order_by()
+    """Three queries: the MRR at each month's end, and the new and the lost amounts grouped by month
+    (the renewal checks are subqueries, evaluated once per contract in a WHERE, not per month)."""
     aggregates = {}
     for index, first in enumerate(months):
         last = add_months(first, 1) - datetime.timedelta(days=1)
         aggregates[f"mrr{index}"] = Sum("monthly_amount", filter=in_force_q(min(last, today)))
-        aggregates[f"new{index}"] = Sum(
-            "monthly_amount", filter=Q(signed_on__gte=first, signed_on__lte=last, is_renewal=False)
-        )
-        aggregates[f"lost{index}"] = Sum(
-            "monthly_amount", filter=Q(ends_on__gte=first, ends_on__lte=last, ends_on__lt=today, renewed=False)
-        )
-    found = annotated.aggregate(**aggregates)
+    found = contracts.order_by().aggregate(**aggregates)
+    since, until = months[0], add_months(months[-1], 1)
+    renewal = Exists(Deal.objects.filter(contract=OuterRef("pk"), won_at__isnull=False, renews__isnull=False))
+    renewed = Exists(Deal.objects.filter(renews__contract=OuterRef("pk"), won_at__isnull=False))
+    new = {
+        row["month"]: row["total"]
+        for row in contracts.filter(~renewal, signed_on__gte=since, signed_on__lt=until)
+        .annotate(month=TruncMonth("signed_on"))
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("monthly_amount"))
+    }
+    lost = {
+        row["month"]: row["total"]
+        for row in contracts.filter(~renewed, ends_on__gte=since, ends_on__lt=min(until, today))
+        .annotate(month=TruncMonth("ends_on"))
+        .order_by()
+        .values("month")
+        .annotate(total=Sum("monthly_amount"))
+    }
     table = Table(
         "mrr",
         _("Monthly recurring revenue, last 12 months"),
@@ -91,9 +103,19 @@ def _mrr(contracts, months: list[datetime.date], today: datetime.date) -> Table:
     for index, first in enumerate(months):
         table.add(
             formats.date_format(first, "m.Y"),
-            *(Cell(found[f"{kind}{index}"] or 0, kind="money") for kind in ("mrr", "new", "lost")),
+            Cell(found[f"mrr{index}"] or 0, kind="money"),
+            Cell(_in_month(new, first) or 0, kind="money"),
+            Cell(_in_month(lost, first) or 0, kind="money"),
         )
     return table
+
+
+def _in_month(rows: dict, first: datetime.date):
+    """A TruncMonth of a date column is a date on PostgreSQL and SQLite alike; be lenient anyway."""
+    found = rows.get(first)
+    if found is None:
+        found = rows.get(datetime.datetime.combine(first, datetime.time.min))
+    return found
 
 
 def _invoices(deals, months: list[datetime.date]) -> Table:
@@ -115,7 +137,7 @@ def _invoices(deals, months: list[datetime.date]) -> Table:
         label_header=_("Month"),
     )
     for first in months:
-        row = rows.get(first) or rows.get(datetime.datetime.combine(first, datetime.time.min)) or {}
+        row = _in_month(rows, first) or {}
         table.add(formats.date_format(first, "m.Y"), Cell(row.get("sent", 0)), Cell(row.get("paid", 0)))
     return table
 
@@ -159,7 +181,8 @@ def _unpaid(deals, now: datetime.datetime, link) -> Table:
 
 def _ending(contracts, today: datetime.date) -> Table:
     has_renewal = Exists(Deal.objects.filter(renews__contract=OuterRef("pk")))
-    ending = contracts.filter(in_force_q(today)).annotate(has_renewal=has_renewal).order_by()
+    soon = Q(ends_on__gte=today, ends_on__lte=today + datetime.timedelta(days=ENDING_WITHIN[-1]))
+    ending = contracts.filter(in_force_q(today), soon).annotate(has_renewal=has_renewal).order_by()
     aggregates = {}
     for index, days in enumerate(ENDING_WITHIN):
         after = today + datetime.timedelta(days=ENDING_WITHIN[index - 1] if index else -1)
