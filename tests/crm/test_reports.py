@@ -197,7 +197,7 @@ def test_the_deal_report_counts_win_rate_reasons_and_days_by_hand(client, admin,
     assert days["Feedback"] == [pytest.approx(10.0), 2]
     assert days["Contract signing"] == [pytest.approx(2.0), 1]
     assert days["Payment received"] == [pytest.approx(0.0), 1]
-    assert days["Closing documents"] == [pytest.approx(3.0), 1]
+    assert days["Obtaining closing documents"] == [pytest.approx(3.0), 1]
     assert days["IT infrastructure audit"] == [None, 0]
     stuck = values(response, "stuck_deals")
     assert [row[0] for row in stuck.values()] == [1, 0, 0]
