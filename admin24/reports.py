@@ -19,7 +19,7 @@ from typing import Any
 from django import forms
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Q, QuerySet
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -248,6 +248,25 @@ class Table:
         response = HttpResponse(BOM + buffer.getvalue(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{self.key}.csv"'
         return response
+
+
+@dataclass
+class Report:
+    """A report page's figures and tables for one period; ``csv_response(key)`` answers one table's export."""
+
+    period: Period
+    figures: list[Figure] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+
+    def table(self, key: str) -> Table | None:
+        return next((table for table in self.tables if table.key == key), None)
+
+    def csv_response(self, key: str) -> HttpResponse:
+        """The CSV of the table ``key``; 404 for a table this report does not have."""
+        table = self.table(key)
+        if table is None:
+            raise Http404
+        return table.csv_response()
 
 
 def _number(value):

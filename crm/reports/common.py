@@ -1,6 +1,5 @@
 """What the CRM report pages share: their filters and the links into the boards' lists."""
 
-from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django import forms
@@ -8,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from admin24.reports import Period, ReportFilterForm, Table
+from admin24.reports import Period, ReportFilterForm
 
 
 class CrmReportForm(ReportFilterForm):
@@ -43,13 +42,3 @@ class Links:
         query = {**self.base, **(self.period if dated else {}), "closed": "1"}
         query |= {name: str(value) for name, value in params.items() if value not in (None, "")}
         return f"{self.url}?{urlencode(query)}"
-
-
-@dataclass
-class Report:
-    period: Period
-    figures: list = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-
-    def table(self, key: str) -> Table | None:
-        return next((table for table in self.tables if table.key == key), None)

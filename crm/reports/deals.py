@@ -19,11 +19,11 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
 from admin24.models import Activity
-from admin24.reports import Cell, EpochSeconds, Figure, Table, percentiles, share
+from admin24.reports import Cell, EpochSeconds, Figure, Report, Table, percentiles, share
 
 from ..models import ContractStage, Deal, DealPipeline, RegularStage
 from ..pipelines import contract
-from .common import CrmReportForm, Links, Report, narrowed
+from .common import CrmReportForm, Links, narrowed
 
 DAY = 86400
 

@@ -11,13 +11,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
-from admin24.reports import Cell, Figure, Table, share
+from admin24.reports import Cell, Figure, Report, Table, share
 
 from ..models import Lead, LeadSource, LeadStage
 from ..models.leads import ACTIVE_STAGES, CLOSED_STAGES
 from ..pipelines.leads import CALL_ATTEMPTS
 from ..pipelines.leads import PIPELINE as LEAD_PIPELINE
-from .common import CrmReportForm, Links, Report, narrowed
+from .common import CrmReportForm, Links, narrowed
 
 
 def lead_report(user, form: CrmReportForm) -> Report:

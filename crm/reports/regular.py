@@ -19,12 +19,12 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
-from admin24.reports import Cell, Figure, Table, months_back
+from admin24.reports import Cell, Figure, Report, Table, months_back
 from admin24.worktime import add_months
 
 from ..models import Contract, Deal, DealPipeline, RegularStage
 from ..selectors import in_force_q
-from .common import CrmReportForm, Links, Report, narrowed
+from .common import CrmReportForm, Links, narrowed
 
 MONTHS = 12
 ENDING_WITHIN = (30, 60, 90)

@@ -31,12 +31,8 @@ def report_page(request, page: str = "leads"):
         raise PermissionDenied
     form = CrmReportForm(request.GET or None)
     report = build(request.user, form)
-    wanted = request.GET.get("csv")
-    if wanted:
-        table = report.table(wanted)
-        if table is None:
-            raise Http404
-        return table.csv_response()
+    if wanted := request.GET.get("csv"):
+        return report.csv_response(wanted)
     tabs = [
         (name, label, level_for(request.user, tab_entity, Action.READ) != Level.NONE)
         for name, (tab_entity, _build, label) in PAGES.items()

@@ -14,7 +14,7 @@ started and to done, stored on the ticket when that happened.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
@@ -26,7 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
-from admin24.reports import Cell, Figure, Period, ReportFilterForm, Table, histogram, percentiles, series, share
+from admin24.reports import Cell, Figure, Period, Report, ReportFilterForm, Table, histogram, percentiles, series, share
 from crm.models import Company
 
 from ..forms import staff_users
@@ -106,16 +106,6 @@ class Sla:
         }
 
 
-@dataclass
-class DeskReport:
-    period: Period
-    figures: list[Figure] = field(default_factory=list)
-    tables: list[Table] = field(default_factory=list)
-
-    def table(self, key: str) -> Table | None:
-        return next((table for table in self.tables if table.key == key), None)
-
-
 def readable_tickets(user, form: DeskReportForm) -> QuerySet[Ticket]:
     """The tickets the user may read, narrowed by the report's filters (any time)."""
     tickets = filter_queryset(user, Ticket.objects.all(), Action.READ)
@@ -154,7 +144,7 @@ class Links:
         return f"{self.list}?{urlencode(query)}"
 
 
-def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> DeskReport:
+def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> Report:
     now = now or timezone.now()
     period = form.chosen_period()
     link = Links(form, period)
@@ -162,7 +152,7 @@ def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = N
     in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
     created = tickets.filter(in_period)
     sla = Sla(now)
-    report = DeskReport(period)
+    report = Report(period)
 
     summary = tickets.order_by().aggregate(
         opened=Count("pk", filter=in_period),

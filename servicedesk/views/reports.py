@@ -2,7 +2,6 @@
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
@@ -19,12 +18,8 @@ def desk_report_page(request):
         raise PermissionDenied
     form = DeskReportForm(request.GET or None)
     report = desk_report(request.user, form)
-    wanted = request.GET.get("csv")
-    if wanted:
-        table = report.table(wanted)
-        if table is None:
-            raise Http404
-        return table.csv_response()
+    if wanted := request.GET.get("csv"):
+        return report.csv_response(wanted)
     return render(
         request, "servicedesk/reports/desk.html", {"form": form, "report": report, "csv_query": form.querystring()}
     )
