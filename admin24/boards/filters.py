@@ -18,6 +18,15 @@ class Scope(models.TextChoices):
 # (9999-12-31 has no next day, 0001-01-01 no UTC instant before Moscow's midnight).
 EARLIEST_DAY, LATEST_DAY = datetime.date(1900, 1, 1), datetime.date(2999, 12, 31)
 DAY_VALIDATORS = [MinValueValidator(EARLIEST_DAY), MaxValueValidator(LATEST_DAY)]
+# The same span for moments (the reports' links), a day inside it so that every zone's reading fits.
+MOMENT_VALIDATORS = [
+    MinValueValidator(
+        datetime.datetime.combine(EARLIEST_DAY + datetime.timedelta(days=1), datetime.time(), datetime.UTC)
+    ),
+    MaxValueValidator(
+        datetime.datetime.combine(LATEST_DAY - datetime.timedelta(days=1), datetime.time(), datetime.UTC)
+    ),
+]
 
 
 class BoardFilterForm(forms.Form):
@@ -39,8 +48,8 @@ class BoardFilterForm(forms.Form):
     closed = forms.BooleanField(label=_("Show closed stages"), required=False)
     # Set by the links from the reports ("12 deals stuck at «Обратная связь»"); not typed by people.
     stage = forms.ChoiceField(required=False, widget=forms.HiddenInput)
-    entered_after = forms.DateTimeField(required=False, widget=forms.HiddenInput)
-    entered_before = forms.DateTimeField(required=False, widget=forms.HiddenInput)
+    entered_after = forms.DateTimeField(required=False, validators=MOMENT_VALIDATORS, widget=forms.HiddenInput)
+    entered_before = forms.DateTimeField(required=False, validators=MOMENT_VALIDATORS, widget=forms.HiddenInput)
 
     def __init__(self, *args, board, user, **kwargs):
         super().__init__(*args, **kwargs)
