@@ -1,6 +1,6 @@
 """The ticket board: the one kanban component with the ticket pipeline plugged in."""
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -81,15 +81,12 @@ class TicketBoard(Board):
         # The board narrows to the visible stages, which the status filter chose.
         queryset = super().filtered(user, form)
         data = getattr(form, "cleaned_data", {})
-        if data.get("service"):
-            queryset = queryset.filter(service=data["service"])
-        if data.get("company"):
-            queryset = queryset.filter(company=data["company"])
-        if data.get("contact"):
-            queryset = queryset.filter(contact=data["contact"])
-        if data.get("company_name"):
-            name = data["company_name"]
-            queryset = queryset.filter(Q(company__name__icontains=name) | Q(client_company__icontains=name))
+        queryset = queryset.narrowed(
+            service=data.get("service"),
+            company=data.get("company"),
+            contact=data.get("contact"),
+            company_name=data.get("company_name") or "",
+        )
         if data.get("overdue"):
             queryset = queryset.filter(TicketQuerySet.overdue_q(timezone.now()))
         if data.get("standing"):

@@ -75,6 +75,18 @@ class TicketQuerySet(models.QuerySet):
         now = now or timezone.now()
         return self.filter(self.overdue_q(now))
 
+    def narrowed(self, *, service=None, assignee=None, company=None, contact=None, company_name: str = ""):
+        """The filters the board, the list and the reports share; an empty value narrows nothing."""
+        tickets = self
+        for name, value in (("service", service), ("assignee", assignee), ("company", company), ("contact", contact)):
+            if value:
+                tickets = tickets.filter(**{name: value})
+        if company_name:
+            tickets = tickets.filter(
+                Q(company__name__icontains=company_name) | Q(client_company__icontains=company_name)
+            )
+        return tickets
+
     @staticmethod
     def overdue_q(now) -> Q:
         return (

@@ -110,16 +110,12 @@ def readable_tickets(user, form: DeskReportForm) -> QuerySet[Ticket]:
     """The tickets the user may read, narrowed by the report's filters (any time)."""
     tickets = filter_queryset(user, Ticket.objects.all(), Action.READ)
     data = form.cleaned_data if form.is_valid() else {}
-    if data.get("service"):
-        tickets = tickets.filter(service=data["service"])
-    if data.get("assignee"):
-        tickets = tickets.filter(assignee=data["assignee"])
-    if data.get("company"):
-        tickets = tickets.filter(company=data["company"])
-    if data.get("company_name"):
-        name = data["company_name"]
-        tickets = tickets.filter(Q(company__name__icontains=name) | Q(client_company__icontains=name))
-    return tickets
+    return tickets.narrowed(
+        service=data.get("service"),
+        assignee=data.get("assignee"),
+        company=data.get("company"),
+        company_name=data.get("company_name") or "",
+    )
 
 
 class Links:
