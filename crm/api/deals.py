@@ -71,21 +71,8 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
             "updated_at",
             *REGULAR_FIELDS,
         ]
-        read_only_fields = [
-            *REGULAR_FIELDS,
-            "pipeline",
-            "stage",
-            "stage_changed_at",
-            "closing_reason",
-            "source_lead",
-            "renews",
-            "contract",
-            "proposal_file",
-            "contract_file",
-            "won_at",
-            "created_at",
-            "updated_at",
-        ]
+        # Everything but the fields people set (DEAL_FIELDS) is the system's; files come by upload.
+        read_only_fields = [name for name in fields if name not in {"id", *deal_services.DEAL_FIELDS}]
 
     def update(self, instance, validated_data):
         return service_call(deal_services.deal_update, deal=instance, by=self.context["request"].user, **validated_data)
