@@ -29,9 +29,9 @@ from admin24.structure import department_subtree_ids
 
 from .. import workflow
 from ..workflow import DomainError
-from .export import csv_rows
 from . import views
 from .amounts import format_amount
+from .export import csv_rows
 from .filters import BoardFilterForm, Scope
 from .search import normalise
 
