@@ -49,13 +49,7 @@ def account_key(request, credentials=None) -> str | None:
         login = data.get("username")
     if not isinstance(login, str):
         return None
-    found = getattr(request, "_login_accounts", None)
-    if found is None:
-        found = {}
-        try:
-            request._login_accounts = found
-        except AttributeError:
-            pass
+    found = request.__dict__.setdefault("_login_accounts", {})  # a few look-ups per attempt
     if login not in found:
         account = account_for_login(login)
         found[login] = (account.username if account else login.strip()).lower()[:KEY_LENGTH]
