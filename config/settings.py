@@ -297,7 +297,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own console handler (DEBUG only) would print every record a second time.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Axes says INFO at every start and sign-in; its warnings (failures, lockouts) stay.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Service Desk --------------------------------------------------------------------------
