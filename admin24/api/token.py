@@ -10,8 +10,12 @@ from ..login_throttle import lockout_message
 
 
 class ObtainTokenView(ObtainAuthToken):
-    """A locked account or address answers 429 ``{"detail": …}``; a success forgets the account's
-    failures, as signing in on the page does."""
+    """The API token for a username (or email) and password.
+
+    After 5 failed sign-ins for the account or from the address (the page's and this endpoint's
+    together) it answers 429 with a `detail` for 15 minutes; a token issued forgets the
+    account's failures.
+    """
 
     def post(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
