@@ -12,9 +12,9 @@ from ..login_throttle import lockout_message
 class ObtainTokenView(ObtainAuthToken):
     """The API token for a username (or email) and password.
 
-    After 5 failed sign-ins for the account or from the address (the page's and this endpoint's
-    together) it answers 429 with a `detail` for 15 minutes; a token issued forgets the
-    account's failures.
+    After 5 failed sign-ins for the account or from the address (by default; the page's and
+    this endpoint's together) it answers 429 with a `detail` for 15 minutes; a token issued
+    forgets the account's failures.
     """
 
     def post(self, request, *args, **kwargs):
