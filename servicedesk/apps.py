@@ -10,4 +10,5 @@ class ServicedeskConfig(AppConfig):
         # The ticket pipeline and its clock handlers register themselves on import; so do the
         # signals that keep every process's copy of the public form's settings current.
         from . import identity, pipeline  # noqa: F401 - identity tells other apps the company's name
+        from . import texts  # noqa: F401 - its message keys, for histories written before this process
         from .intake import snapshot  # noqa: F401
