@@ -14,12 +14,12 @@ from rest_framework.test import APIClient
 from admin24 import activity, workflow
 from admin24.models import Activity
 from admin24.roles import Role
-from crm.models import ContractStage, LeadStage, RegularStage, Task
+from crm.models import ContractStage, LeadStage, Task
 from crm.services.billing import invoice_attach
 from notifications.models import Notification, OutboxMessage
+from servicedesk.models import TicketStatus
 from tests.crm.conftest import msk
 from tests.crm.test_billing import regular_deal
-from servicedesk.models import TicketStatus
 from tests.factories import DealFactory, LeadFactory, UserFactory
 from tests.servicedesk.conftest import desk, engineer, service, support_head  # noqa: F401
 
@@ -155,7 +155,7 @@ def test_a_reminder_is_told_in_its_recipients_language_whatever_language_the_rob
     assert english_email.language == "en" and russian_email.language == "ru"
 
 
-def test_the_same_renderer_draws_the_lead_deal_and_ticket_histories(russian, manager, desk, service):
+def test_the_same_renderer_draws_the_lead_deal_and_ticket_histories(russian, manager, desk, service):  # noqa: F811
     from tests.servicedesk.staff_helpers import new_ticket
 
     lead = LeadFactory(responsible=manager)
@@ -179,7 +179,7 @@ def test_the_same_renderer_draws_the_lead_deal_and_ticket_histories(russian, man
     with translation.override("ru"):
         for path, before, after in pages.values():
             drawn = history_html(client, path)
-            assert f'<li class="mb-1" data-kind="moved">' in drawn
+            assert '<li class="mb-1" data-kind="moved">' in drawn
             assert f"<span data-what>Перемещение: {before} → {after}</span>" in drawn
 
 
