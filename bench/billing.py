@@ -112,7 +112,7 @@ def fill_history(months: int, contracts, contacts, managers) -> None:
 
 def baseline_rows():
     deals = Deal.objects.select_related("responsible").order_by("-created_at")[:50]
-    return [(deal.title, deal.get_stage_display(), deal.responsible, deal.created_at) for deal in deals]
+    return [(deal.title, deal.stage, deal.responsible, deal.created_at) for deal in deals]
 
 
 def body(args) -> None:
