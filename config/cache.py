@@ -28,9 +28,7 @@ def warn_unreachable(location: str, error: Exception, what: str) -> None:
     now = time.monotonic()
     if now - _warned.get(location, -WARN_EVERY) >= WARN_EVERY:
         _warned[location] = now
-        log.warning(
-            "Redis cache %s is unreachable (%s: %s): %s", location, error.__class__.__name__, error, what
-        )
+        log.warning("Redis cache %s is unreachable (%s: %s): %s", location, error.__class__.__name__, error, what)
 
 
 def _miss(answer):

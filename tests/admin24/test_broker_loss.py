@@ -30,8 +30,20 @@ def test_the_worker_survives_redis_stopping_and_starting_and_runs_each_task_once
     log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
     # Prefork, as deployed: the crash came from the pool's in-flight messages being restored.
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "broker-loss", "--concurrency=2"]
-        + ["--include", "tests.admin24.broker_tasks", "--loglevel=INFO"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            "broker-loss",
+            "--concurrency=2",
+            "--include",
+            "tests.admin24.broker_tasks",
+            "--loglevel=INFO",
+        ],
         cwd=ROOT,
         env=env,
         stdout=log,

@@ -73,7 +73,18 @@ def test_beat_and_a_worker_fire_a_scheduled_action_once_and_one_email_lands(tmp_
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
     processes = [
         subprocess.Popen(
-            [*celery, "worker", "-P", "solo", "-Q", f"{queue},{queue}-deliveries", "--include", "tests.notifications.roundtrip_handlers", "-l", "INFO"],
+            [
+                *celery,
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                f"{queue},{queue}-deliveries",
+                "--include",
+                "tests.notifications.roundtrip_handlers",
+                "-l",
+                "INFO",
+            ],
             cwd=ROOT,
             env=env,
             stdout=logs["worker"],

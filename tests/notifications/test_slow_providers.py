@@ -1,6 +1,7 @@
 """Issue 12 §5: an SMTP server that accepts and never answers costs one attempt EMAIL_TIMEOUT long,
 not a worker; deliveries have a queue of their own, apart from the clock's."""
 
+import contextlib
 import socket
 import threading
 import time
@@ -27,10 +28,8 @@ def silent_smtp():
     def serve():
         server.settimeout(0.2)
         while not stop.is_set():
-            try:
+            with contextlib.suppress(TimeoutError):
                 held.append((server.accept()[0], time.monotonic()))
-            except TimeoutError:
-                pass
             for sock, since in list(held):
                 if time.monotonic() - since > SILENT_FOR:
                     sock.close()
