@@ -1,4 +1,7 @@
-"""Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three."""
+"""Run the web server, a Celery worker, Celery beat and the Telegram bot together; Ctrl-C stops them all.
+
+The bot (`manage.py runbot`) stays idle until a token is set on the settings page.
+"""
 
 import os
 import signal
@@ -14,6 +17,7 @@ COMMANDS = {
     "web": [PYTHON, "manage.py", "runserver", f"{HOST}:{PORT}"],
     "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel=INFO", "--concurrency=2"],
     "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
+    "bot": [PYTHON, "manage.py", "runbot"],
 }
 
 

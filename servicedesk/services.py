@@ -518,7 +518,12 @@ def add_comment(
                 email_client(
                     ticket,
                     "servicedesk/ticket_comment",
-                    {"author": comment.author_name, "comment": text, "files": [c.name for c in checked]},
+                    {
+                        "author": comment.author_name,
+                        "comment": text,
+                        "files": [c.name for c in checked],
+                        "comment_id": comment.pk,
+                    },
                     key=f"servicedesk.comment:{comment.pk}",
                 )
     except BaseException:
