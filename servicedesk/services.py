@@ -31,6 +31,7 @@ from admin24.tasks import run_due_actions
 from admin24.workflow import MoveRefused
 from crm.selectors import contract_in_force
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
+from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from . import ticket_statement, uploads
@@ -458,6 +459,7 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
             % {"who": by or _("Admin24"), "number": ticket.display_number, "subject": ticket.subject},
             due=ticket.resolution_due_at,
             key=None,
+            kind=TelegramKind.ASSIGNED,
         )
     return ticket
 

@@ -9,6 +9,7 @@ from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import Role, role_names
+from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from ..models import ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
@@ -62,6 +63,7 @@ def _notify_assigned(lead: Lead) -> None:
         text=_("You are responsible for the new lead “%(title)s” (%(source)s).")
         % {"title": lead.title, "source": lead.get_source_display()},
         key=f"crm.lead.assigned:{lead.pk}:{lead.responsible_id}",
+        kind=TelegramKind.ASSIGNED,
     )
 
 

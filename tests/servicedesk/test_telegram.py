@@ -339,3 +339,36 @@ def test_fifty_chats_in_parallel_keep_their_drafts(telegram_api, settings):
         ticket = tickets[f"c{9000 + i}@example.ru"]
         assert (ticket.client_name, ticket.subject) == (f"Клиент {9000 + i}", f"Тема {9000 + i}")
         assert ticket.display_number in fake.last(9000 + i).text
+
+
+def test_staff_link_telegram_and_get_their_notifications(
+    bot, telegram_api, service, engineer, support_head, client, django_capture_on_commit_callbacks
+):
+    import re
+
+    fake = telegram_api
+    client.force_login(engineer)
+    client.post("/notifications/telegram/", {"do": "link"})
+    page = client.get("/profile/").content.decode()
+    link = re.search(r'id="telegram-deep-link">([^<]+)<', page).group(1)
+    assert link.startswith(f"https://t.me/{fake.username}?start=")
+    token = link.split("start=")[1]
+    bot(text_update(fake.next_update_id(), 777, f"/start {token}"))
+    engineer.refresh_from_db()
+    assert engineer.telegram_chat_id == 777
+    bot(text_update(fake.next_update_id(), 778, f"/start {token}"))  # one time only
+    assert "not valid" in fake.last(778).text or "недейств" in fake.last(778).text
+    client.post("/notifications/telegram/", {"do": "kinds", "kinds": ["assigned"]})
+    ticket = services.create_ticket(subject="Сервер", service=service, by=support_head, assignee=support_head)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_assign(ticket=ticket, assignee=engineer, by=support_head)
+    assert "Сервер" in fake.last(777).text
+
+    fake.block(777)
+    ticket2 = services.create_ticket(subject="Почта", service=service, by=support_head, assignee=support_head)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_assign(ticket=ticket2, assignee=engineer, by=support_head)
+    engineer.refresh_from_db()
+    assert engineer.telegram_chat_id is None
+    assert engineer.notifications.filter(template="telegram_unlinked").exists()
+    assert "blocked" in client.get("/profile/").content.decode()
