@@ -136,9 +136,8 @@ TELEGRAM_RELAYED = {"servicedesk/ticket_comment", "servicedesk/ticket_started", 
 def _relay_to_telegram(ticket, template: str, context: dict | None, *, key: str | None) -> None:
     if template not in TELEGRAM_RELAYED:
         return
-    from .models import Attachment, TelegramTicket
-
-    link = TelegramTicket.objects.filter(ticket=ticket).select_related("chat").first()
+    # Through the ticket's own relations: this module is below the models (they import links).
+    link = getattr(ticket, "telegram_link", None)
     if link is None or link.chat.disabled:
         return
     context = {
@@ -152,7 +151,7 @@ def _relay_to_telegram(ticket, template: str, context: dict | None, *, key: str 
     attachments = []
     comment_id = context.pop("comment_id", None)
     if comment_id is not None:
-        found = Attachment.objects.filter(comment_id=comment_id).values_list("file", "original_name")
+        found = ticket.attachments.filter(comment_id=comment_id).values_list("file", "original_name")
         attachments = [path for path, _name in found]
         context["file_names"] = dict(found)
     notify(

@@ -9,6 +9,7 @@ file download, answerCallbackQuery, editMessageReplyMarkup) at ``/bot<token>/<me
 The ``update_*`` helpers build real update JSON as Telegram sends it.
 """
 
+import contextlib
 import itertools
 import json
 import threading
@@ -272,10 +273,8 @@ def _parse(headers, body: bytes, query: str) -> tuple[dict, dict]:
     for key in ("reply_markup", "chat_id", "message_id", "reply_to_message_id", "timeout", "offset"):
         value = params.get(key)
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 params[key] = json.loads(value)
-            except ValueError:
-                pass
     # PTB sends an attached file as "attach://<name>" in the field and the bytes under that name.
     for key in ("document", "photo"):
         value = params.get(key)

@@ -283,7 +283,7 @@ class Dialogue:
                 return self.file(message)
             return [self.say(_("Files come a little later: please answer the question above first."))]
         if not isinstance(text, str) or not text.strip():
-            return [self.say(_("Please answer with text."))] + self.ask(step)
+            return [self.say(_("Please answer with text.")), *self.ask(step)]
         if len(text) > TEXT_LIMIT:
             return [self.say(_("This text is too long: at most %(limit)d characters.") % {"limit": TEXT_LIMIT})]
         return self.answer(step, text.strip())
@@ -300,7 +300,7 @@ class Dialogue:
         if kind == "service" and step == "service":
             service = snapshot.services_for(self.desk).get(_int(value))
             if service is None:
-                return [self.say(_("This service is no longer offered. Choose another one."))] + self.ask("service")
+                return [self.say(_("This service is no longer offered. Choose another one.")), *self.ask("service")]
             self.put(service=service.pk, service_name=service.name)
             return self.go("name")
         if kind == "keep" and step in ("name", "company"):
@@ -316,7 +316,7 @@ class Dialogue:
             return self.submit()
         if kind == "cancel":
             return self.command("/cancel", "")
-        return [self.say(_("This button no longer applies."))] + self.ask(step)
+        return [self.say(_("This button no longer applies.")), *self.ask(step)]
 
     def command(self, command: str, argument: str) -> list[Reply]:
         if command == "/start" and argument:
@@ -327,7 +327,9 @@ class Dialogue:
             if not self.chat.step:
                 return [self.say(_("There is nothing to cancel. Send /new to file a request."))]
             _drop_draft(self.chat)
-            return [self.say(_("The request is cancelled. Send /new to start a new one."), reply_keyboard=REMOVE_KEYBOARD)]
+            return [
+                self.say(_("The request is cancelled. Send /new to start a new one."), reply_keyboard=REMOVE_KEYBOARD)
+            ]
         if command == "/status":
             return [self.status()]
         if command == "/help":
@@ -367,7 +369,7 @@ class Dialogue:
             )
         if not snapshot.services_for(self.desk):
             self.chat.step = ""
-            return replies + [self.say(_("Requests cannot be filed at the moment: no services are offered."))]
+            return [*replies, self.say(_("Requests cannot be filed at the moment: no services are offered."))]
         return replies + self.ask("service")
 
     def go(self, step: str) -> list[Reply]:
@@ -470,8 +472,8 @@ class Dialogue:
             self.put(description=text)
             return self.go("files")
         if step == "service":
-            return [self.say(_("Choose the service with a button."))] + self.ask("service")
-        return [self.say(_("Please use the buttons above."))] + self.ask(step)
+            return [self.say(_("Choose the service with a button.")), *self.ask("service")]
+        return [self.say(_("Please use the buttons above.")), *self.ask(step)]
 
     def phone(self, phone: str) -> list[Reply]:
         try:
@@ -508,7 +510,10 @@ class Dialogue:
         total = sum(item["size"] for item in files) + len(content)
         try:
             uploads.check_files(
-                [upload], max_files=1, max_file_bytes=self.desk.max_file_bytes, max_total_bytes=self.desk.max_total_bytes
+                [upload],
+                max_files=1,
+                max_file_bytes=self.desk.max_file_bytes,
+                max_total_bytes=self.desk.max_total_bytes,
             )
             if total > self.desk.max_total_bytes:
                 raise ValidationError(
@@ -567,11 +572,11 @@ class Dialogue:
             step = {"service": "service", "phone": "phone", "files": "files"}.get(first)
             if step is None:
                 step = first if first in STEPS else "service"
-            return [self.say(_("The request cannot be accepted yet:") + "\n" + problems)] + self.go(step)
+            return [self.say(_("The request cannot be accepted yet:") + "\n" + problems), *self.go(step)]
         try:
             ticket = web.accept(form=form, source=TicketSource.TELEGRAM)
         except ValidationError as error:
-            return [self.say(escape(" ".join(error.messages)))] + self.go("files")
+            return [self.say(escape(" ".join(error.messages))), *self.go("files")]
         TelegramTicket.objects.create(chat=self.chat, ticket=ticket)
         _drop_draft(self.chat)
         link = client_page_url(ticket)
@@ -612,9 +617,7 @@ class Dialogue:
             tickets = self.open_tickets()
             if not tickets:
                 return [
-                    self.say(
-                        _("To file a request, send /new."), keyboard=[[_button(_("File a new request"), "new:")]]
-                    )
+                    self.say(_("To file a request, send /new."), keyboard=[[_button(_("File a new request"), "new:")]])
                 ]
             if len(tickets) > 1:
                 self.chat.draft = {"pending": self.pending_of(message)}
@@ -672,9 +675,16 @@ class Dialogue:
     def link_staff(self, token: str) -> list[Reply]:
         user = link_chat(token=token, chat_id=self.id)
         if user is None:
-            return [self.say(_("This link is not valid any more. Open your profile and press «Connect Telegram» again."))]
+            return [
+                self.say(_("This link is not valid any more. Open your profile and press «Connect Telegram» again."))
+            ]
         with translation.override(user.language):
-            return [self.say(_("Done: Admin24 notifications for %(name)s will come to this chat.") % {"name": escape(user.full_name or user.username)})]
+            return [
+                self.say(
+                    _("Done: Admin24 notifications for %(name)s will come to this chat.")
+                    % {"name": escape(user.full_name or user.username)}
+                )
+            ]
 
 
 def _int(value) -> int | None:

@@ -35,9 +35,7 @@ class TelegramUpdate(models.Model):
         verbose_name = _("Telegram update")
         verbose_name_plural = _("Telegram updates")
         ordering = ["update_id"]
-        indexes = [
-            models.Index(fields=["received_at"], name="tg_update_pending", condition=models.Q(status="pending"))
-        ]
+        indexes = [models.Index(fields=["received_at"], name="tg_update_pending", condition=models.Q(status="pending"))]
 
     def __str__(self):
         return f"{self.update_id} ({self.status})"

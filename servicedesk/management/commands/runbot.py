@@ -7,6 +7,7 @@ settings page is picked up without restarting the process.
 """
 
 import asyncio
+import contextlib
 import logging
 
 from asgiref.sync import sync_to_async
@@ -18,7 +19,7 @@ from servicedesk.models import DeskSettings
 
 log = logging.getLogger(__name__)
 
-NO_TOKEN = (
+IDLE_MESSAGE = (
     "Telegram is off: no bot token is set. Create a bot with @BotFather, then put its token and "
     "username in Service Desk → Settings → Telegram bot. This process waits and starts polling "
     "as soon as a token is saved (no restart needed)."
@@ -36,10 +37,8 @@ class Command(BaseCommand):
         parser.add_argument("--check-every", type=float, default=5.0, help="seconds between settings checks")
 
     def handle(self, *args, check_every: float, **options):
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(self._run(check_every))
-        except KeyboardInterrupt:
-            pass
 
     async def _run(self, check_every: float) -> None:
         said_idle = False
@@ -47,7 +46,7 @@ class Command(BaseCommand):
             token = await sync_to_async(_token)()
             if not token:
                 if not said_idle:
-                    self.stdout.write(NO_TOKEN)
+                    self.stdout.write(IDLE_MESSAGE)
                     self.stdout.flush()
                     said_idle = True
                 await asyncio.sleep(check_every)

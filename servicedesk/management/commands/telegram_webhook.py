@@ -23,7 +23,12 @@ class Command(BaseCommand):
                 url = url or settings.SITE_URL + reverse("telegram-webhook")
                 telegram.call(
                     "setWebhook",
-                    {"url": url, "secret_token": webhook_secret(), "allowed_updates": [], "drop_pending_updates": False},
+                    {
+                        "url": url,
+                        "secret_token": webhook_secret(),
+                        "allowed_updates": [],
+                        "drop_pending_updates": False,
+                    },
                 )
                 self.stdout.write(f"Webhook set: {url}")
             elif action == "delete":
