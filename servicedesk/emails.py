@@ -138,7 +138,10 @@ def _relay_to_telegram(ticket, template: str, context: dict | None, *, key: str 
         return
     # Through the ticket's own relations: this module is below the models (they import links).
     link = getattr(ticket, "telegram_link", None)
-    if link is None or link.chat.disabled:
+    if link is None:
+        return
+    link.chat.refresh_from_db(fields=["disabled"])  # the ticket may be held since before a block
+    if link.chat.disabled:
         return
     context = {
         "ticket_number": ticket.number,

@@ -425,7 +425,7 @@ class Dialogue:
             return [
                 self.say(
                     _("Attach files if you have any (documents or photos, several). Press «Done» when finished."),
-                    keyboard=[[_button(_("Done"), "done:")]],
+                    keyboard=[[_button(_("Done adding files"), "done:")]],
                 )
             ]
         if step == "consent":
@@ -528,7 +528,7 @@ class Dialogue:
             self.say(
                 _("Received “%(name)s” (%(count)d in all). Send more or press «Done».")
                 % {"name": escape(name), "count": len(files)},
-                keyboard=[[_button(_("Done"), "done:")]],
+                keyboard=[[_button(_("Done adding files"), "done:")]],
             )
         ]
 

@@ -361,7 +361,7 @@ def test_staff_link_telegram_and_get_their_notifications(
     engineer.refresh_from_db()
     assert engineer.telegram_chat_id == 777
     bot(text_update(fake.next_update_id(), 778, f"/start {token}"))  # one time only
-    assert "not valid" in fake.last(778).text or "недейств" in fake.last(778).text
+    assert "not valid" in fake.last(778).text or "не действует" in fake.last(778).text
     client.post("/notifications/telegram/", {"do": "kinds", "kinds": ["assigned"]})
     ticket = services.create_ticket(subject="Сервер", service=service, by=support_head, assignee=support_head)
     with django_capture_on_commit_callbacks(execute=True):
