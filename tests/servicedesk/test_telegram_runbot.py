@@ -42,7 +42,7 @@ def test_runbot_waits_for_a_token_then_polls_and_answers(tmp_path):
     subprocess.run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=300
     )
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         [sys.executable, "manage.py", "runbot", "--check-every", "0.3"],
         cwd=ROOT,
         env=env,
