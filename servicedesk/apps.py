@@ -13,5 +13,6 @@ class ServicedeskConfig(AppConfig):
             identity,
             pipeline,
             tasks,
+            texts,
         )
         from .intake import snapshot, telegram  # noqa: F401 - telegram provides the bot's token
