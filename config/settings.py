@@ -341,3 +341,10 @@ SERVICEDESK_FORM_RATE_PER_EMAIL = env.str("SERVICEDESK_FORM_RATE_PER_EMAIL", def
 SERVICEDESK_FORM_MIN_SECONDS = env.int("SERVICEDESK_FORM_MIN_SECONDS", default=3)
 # The commercial proposal task is due at the end of this many working days after the deal enters «Формирование КП».
 CRM_PROPOSAL_DEADLINE_WORKING_DAYS = env.int("CRM_PROPOSAL_DEADLINE_WORKING_DAYS", default=1)
+
+# --- Telegram ------------------------------------------------------------------------------
+# The Bot API server's address without /bot: the code appends /bot<token>/<method> and
+# /file/bot<token>/<path>. A company may run Telegram's own local Bot API server; tests run a fake.
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org").rstrip("/")
+# Seconds one Bot API call may take (long polling adds its own wait on top).
+TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", default=20.0)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from admin24 import views
+from servicedesk import telegram_views
 
 from . import api
 
@@ -24,6 +25,7 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("desk/", include("servicedesk.public_urls")),
     path("servicedesk/", include("servicedesk.urls")),
+    path("telegram/webhook/", telegram_views.webhook, name="telegram-webhook"),
 ]
 
 # The error pages in the app's layout (admin24.errors).

@@ -40,9 +40,10 @@ from django.db import IntegrityError, connection, models, transaction
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from . import channels as channel_registry
-from .models import Notification, OutboxMessage
+from .models import Notification, OutboxMessage, StaffTelegram, TelegramKind
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class Rendered:
     summary: str  # the message alone: the in-app notification's text
     text: str  # the email's text part: the summary with greeting and signature
     html: str
+    # Telegram's message: the template's ``telegram.html`` when it has one, else the subject in
+    # bold, the summary and the link (a channel picks its parts with ``Channel.parts``).
+    telegram: str = ""
 
 
 def notify(
@@ -136,6 +140,7 @@ def notify(
         if not address:
             continue
         idempotency_key = _idempotency_key(key, channel=channel.name, recipient=recipient, address=address)
+        body_text, body_html = channel.parts(rendered)
         existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             messages.append(existing)
@@ -148,8 +153,8 @@ def notify(
             context=stored_context,
             language=language,
             subject=rendered.subject[:500],
-            body_text=rendered.text,
-            body_html=rendered.html,
+            body_text=body_text,
+            body_html=body_html,
             attachments=attachments,
             headers=headers,
             message_id=make_msgid(domain=_mail_domain()),
@@ -172,18 +177,30 @@ def notify(
     return messages
 
 
-def notify_staff(target, *, to, title: str, text: str, key: str | None, due=None) -> list[OutboxMessage]:
+def notify_staff(
+    target, *, to, title: str, text: str, key: str | None, due=None, kind: str = TelegramKind.REMINDERS
+) -> list[OutboxMessage]:
     """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
     and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
     staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
-    card nobody is responsible for. ``key`` as in ``notify``.
+    card nobody is responsible for. ``key`` as in ``notify``. ``kind`` (a ``TelegramKind``): the
+    message also goes to the user's linked Telegram chat when they chose that kind on their profile.
     """
     if to is None:
         return []
     context = {"title": title, "text": text, "link": target.get_absolute_url()}
     if due is not None:
         context["due"] = due
-    return notify(to, STAFF_TEMPLATE, context, key=key, target=target)
+    return notify(to, STAFF_TEMPLATE, context, key=key, target=target, channels=staff_channels(to, kind))
+
+
+def staff_channels(user, kind: str) -> tuple[str, ...]:
+    """Email, and Telegram when ``user`` linked a chat and wants ``kind`` there."""
+    if getattr(user, "telegram_chat_id", None):
+        kinds = StaffTelegram.objects.filter(user=user).values_list("kinds", flat=True).first() or []
+        if kind in kinds:
+            return ("email", "telegram")
+    return ("email",)
 
 
 @dataclass(frozen=True)
@@ -196,6 +213,7 @@ class StaffNotice:
     text: str
     key: str | None
     due: object = None
+    kind: str = TelegramKind.REMINDERS
 
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
@@ -203,6 +221,11 @@ def notify_staff_many(notices: list[StaffNotice]) -> None:
     one look-up of the keys already used and one INSERT per table instead of several queries per
     notice. If a key is written concurrently meanwhile, the notices go one by one after all."""
     notices = [notice for notice in notices if notice.to is not None]
+    # A user who also wants this kind in Telegram gets it through notify_staff, which knows both channels.
+    for notice in [n for n in notices if staff_channels(n.to, n.kind) != ("email",)]:
+        notices.remove(notice)
+        notify_staff(notice.target, to=notice.to, title=notice.title, text=notice.text, key=notice.key,
+                     due=notice.due, kind=notice.kind)  # fmt: skip
     if not notices:
         return
     channel = _channel("email")
@@ -307,7 +330,22 @@ def render(template: str, context: dict, *, language: str, recipient=None) -> Re
         content = _render_text(names[1], full_context).strip()
         text = _render_text("notifications/email_base.txt", {**full_context, "content": content})
         html = get_template(names[2]).render(full_context)
-    return Rendered(subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html)
+        telegram = _render_telegram(template, full_context, subject=subject, summary=summary)
+    return Rendered(
+        subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html, telegram=telegram
+    )
+
+
+def _render_telegram(template: str, context: dict, *, subject: str, summary: str) -> str:
+    try:
+        return get_template(f"notifications/{template}/telegram.html").render(context).strip()
+    except TemplateDoesNotExist:
+        pass
+    link = str(context.get("link") or "")
+    parts = [f"<b>{escape(' '.join(subject.split()))}</b>", escape(summary)]
+    if link:
+        parts.append(f'<a href="{escape(link)}">{escape(link)}</a>')
+    return "\n\n".join(part for part in parts if part)
 
 
 def _render_text(name: str, context: dict) -> str:
@@ -344,7 +382,8 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         if message.attempts >= MAX_ATTEMPTS:
             _finish_failed(message, f"{reason} (gave up after {message.attempts} attempts)")
             return None
-        wait = retry_delay(message.attempts)
+        retry_after = getattr(exc, "retry_after", None)
+        wait = timedelta(seconds=retry_after) if retry_after else retry_delay(message.attempts)
         OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
             status=OutboxMessage.Status.PENDING,
             next_attempt_at=timezone.now() + wait,

@@ -1,8 +1,9 @@
-"""Run the web server, a Celery worker and Celery beat together; Ctrl-C stops all three.
+"""Run the web server, a Celery worker, Celery beat and the Telegram bot together; Ctrl-C stops them all.
 
-A child that dies (a worker that lost its broker, a crash) is started again after a pause that
-doubles with each quick death (1 s, 2 s, 4 s … at most 30 s) and starts over once the child has
-run for a minute; each death and restart is logged on stderr.
+The bot (`manage.py runbot`) stays idle until a token is set on the settings page. A child that
+dies (a worker that lost its broker, a crash) is started again after a pause that doubles with
+each quick death (1 s, 2 s, 4 s … at most 30 s) and starts over once the child has run for a
+minute; each death and restart is logged on stderr.
 """
 
 import os
@@ -32,6 +33,7 @@ COMMANDS = {
         "--concurrency=2",
     ],
     "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel=INFO"],
+    "bot": [PYTHON, "manage.py", "runbot"],
 }
 
 FIRST_PAUSE = 1.0

@@ -12,6 +12,7 @@ class ServicedeskConfig(AppConfig):
         from . import (  # noqa: F401 - identity tells other apps the company's name
             identity,
             pipeline,
+            tasks,
             texts,
         )
-        from .intake import snapshot  # noqa: F401
+        from .intake import snapshot, telegram  # noqa: F401 - telegram provides the bot's token

@@ -103,6 +103,7 @@ def email_client(ticket, template: str, context: dict | None = None, *, key: str
     ``key`` (with the ticket's id) makes a repeated call send nothing new; ``first`` says this is
     the ticket's first email, so there is no thread to answer yet (one query less at intake).
     """
+    _relay_to_telegram(ticket, template, context, key=key)
     if not ticket.client_email:
         return
     headers = {"Reply-To": reply_address(ticket)}
@@ -124,5 +125,44 @@ def email_client(ticket, template: str, context: dict | None = None, *, key: str
         context,
         key=f"{key}:{ticket.pk}" if key else None,
         headers=headers,
+        target=ticket,
+    )
+
+
+# What a Telegram client also hears in their chat (the ticket's receipt is the bot's own answer).
+TELEGRAM_RELAYED = {"servicedesk/ticket_comment", "servicedesk/ticket_started", "servicedesk/ticket_done"}
+
+
+def _relay_to_telegram(ticket, template: str, context: dict | None, *, key: str | None) -> None:
+    if template not in TELEGRAM_RELAYED:
+        return
+    # Through the ticket's own relations: this module is below the models (they import links).
+    link = getattr(ticket, "telegram_link", None)
+    if link is None:
+        return
+    link.chat.refresh_from_db(fields=["disabled"])  # the ticket may be held since before a block
+    if link.chat.disabled:
+        return
+    context = {
+        "ticket_number": ticket.number,
+        "subject": ticket.subject,
+        "client_name": ticket.client_name,
+        "status": ticket.get_status_display(),
+        "link": client_page_url(ticket),
+        **(context or {}),
+    }
+    attachments = []
+    comment_id = context.pop("comment_id", None)
+    if comment_id is not None:
+        found = ticket.attachments.filter(comment_id=comment_id).values_list("file", "original_name")
+        attachments = [path for path, _name in found]
+        context["file_names"] = dict(found)
+    notify(
+        link.chat,
+        template,
+        context,
+        channels=("telegram",),
+        key=f"{key}:{ticket.pk}" if key else None,
+        attachments=attachments,
         target=ticket,
     )

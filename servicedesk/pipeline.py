@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from admin24 import clock, timers, workflow, worktime
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
+from notifications.models import TelegramKind
 from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
 from .emails import email_client
@@ -55,13 +56,15 @@ def _record_reaction(ticket: Ticket) -> None:
         ticket.save(update_fields=["first_reaction_at", "reaction_work_seconds", "updated_at"])
 
 
-def _tell_staff(ticket: Ticket, *, title, text, key: str, due=None, supervisor: bool) -> None:
+def _tell_staff(
+    ticket: Ticket, *, title, text, key: str, due=None, supervisor: bool, kind: str = TelegramKind.REMINDERS
+) -> None:
     # The assignee and, with ``supervisor``, the assignee's supervisor as well.
     recipients = [ticket.assignee]
     if supervisor:
         recipients.append(recipient_for(ticket.assignee, supervisor=True))
     for user in recipients:
-        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key)
+        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key, kind=kind)
 
 
 # --- robots ---------------------------------------------------------------------------------
@@ -144,6 +147,7 @@ def _reaction_breached(ticket: Ticket, action) -> None:
         due=ticket.reaction_due_at,
         key=f"servicedesk.reaction_breach:{ticket.pk}",
         supervisor=True,
+        kind=TelegramKind.SLA,
     )
 
 
@@ -160,6 +164,7 @@ def _resolution_breached(ticket: Ticket, action) -> None:
         due=ticket.resolution_due_at,
         key=f"servicedesk.resolution_breach:{ticket.pk}",
         supervisor=True,
+        kind=TelegramKind.SLA,
     )
 
 
@@ -180,7 +185,9 @@ def _breached_in_batch(pairs, *, flag: str, still_due, notice) -> None:
         setattr(ticket, flag, True)
         title, text, due, key = notice(ticket)
         for user in (assignees.get(ticket.assignee_id), supervisors.get(ticket.assignee_id)):
-            notices.append(StaffNotice(target=ticket, to=user, title=title, text=text, key=key, due=due))
+            notices.append(
+                StaffNotice(target=ticket, to=user, title=title, text=text, key=key, due=due, kind=TelegramKind.SLA)
+            )
     notify_staff_many(notices)
 
 

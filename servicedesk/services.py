@@ -31,6 +31,7 @@ from admin24.tasks import run_due_actions
 from admin24.workflow import MoveRefused
 from crm.selectors import contract_in_force
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
+from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from . import ticket_statement, uploads
@@ -462,6 +463,7 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
             ),
             due=ticket.resolution_due_at,
             key=None,
+            kind=TelegramKind.ASSIGNED,
         )
     return ticket
 
@@ -522,7 +524,12 @@ def add_comment(
                 email_client(
                     ticket,
                     "servicedesk/ticket_comment",
-                    {"author": comment.author_name, "comment": text, "files": [c.name for c in checked]},
+                    {
+                        "author": comment.author_name,
+                        "comment": text,
+                        "files": [c.name for c in checked],
+                        "comment_id": comment.pk,
+                    },
                     key=f"servicedesk.comment:{comment.pk}",
                 )
     except BaseException:

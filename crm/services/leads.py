@@ -9,6 +9,7 @@ from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import Role, role_names
+from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from ..models import ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
@@ -62,6 +63,7 @@ def _notify_assigned(lead: Lead) -> None:
         title=say("crm.lead.new.title", title=lead.title),
         text=say("crm.lead.new.text", title=lead.title, source=LeadSource(lead.source).label),
         key=f"crm.lead.assigned:{lead.pk}:{lead.responsible_id}",
+        kind=TelegramKind.ASSIGNED,
     )
 
 

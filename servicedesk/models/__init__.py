@@ -1,6 +1,7 @@
 """The Service Desk's models, one module per concern; Django finds them all through this package."""
 
 from .settings import DeskSettings, Service
+from .telegram import TelegramChat, TelegramTicket, TelegramUpdate
 from .tickets import (
     Attachment,
     Ticket,
@@ -15,6 +16,9 @@ __all__ = [
     "Attachment",
     "DeskSettings",
     "Service",
+    "TelegramChat",
+    "TelegramTicket",
+    "TelegramUpdate",
     "Ticket",
     "TicketComment",
     "TicketIntake",

@@ -14,6 +14,11 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_webhook_secret() -> str:
+    # Telegram allows A-Z, a-z, 0-9, "_" and "-", 1–256 characters.
+    return secrets.token_urlsafe(32)
+
+
 class Service(models.Model):
     """A kind of work clients may ask for; its responsible becomes the assignee of new tickets."""
 
@@ -80,6 +85,10 @@ class DeskSettings(models.Model):
     telegram_username = models.CharField(_("Telegram bot username"), max_length=64, blank=True)
     telegram_phone = models.CharField(
         _("phone the bot was registered with"), max_length=40, blank=True, validators=[validate_phone]
+    )
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token with every webhook update.
+    telegram_webhook_secret = models.CharField(
+        _("Telegram webhook secret"), max_length=64, default=new_webhook_secret, editable=False
     )
 
     form_key = models.CharField(_("form key"), max_length=64, default=new_form_key, editable=False)

@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -67,6 +68,7 @@ def settings_page(request):
         "services": Service.objects.select_related("responsible").annotate(ticket_count=Count("tickets")),
         "form_url": links.form_url(desk),
         "embed_code": links.embed_snippet(desk),
+        "webhook_url": django_settings.SITE_URL + reverse("telegram-webhook"),
     }
     return render(request, "servicedesk/staff/settings.html", context, status=400 if bound else 200)
 
