@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("admin24.urls")),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
+    path("anymail/", include("anymail.urls")),
     path("api/v1/", include(api.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,5 +1,6 @@
 """The Service Desk's models, one module per concern; Django finds them all through this package."""
 
+from .inbound import InboundEmail
 from .settings import DeskSettings, Service
 from .tickets import (
     Attachment,
@@ -14,6 +15,7 @@ from .tickets import (
 __all__ = [
     "Attachment",
     "DeskSettings",
+    "InboundEmail",
     "Service",
     "Ticket",
     "TicketComment",

@@ -89,6 +89,28 @@ class DeskSettings(models.Model):
         help_text=_("One origin per line, e.g. https://example.ru. Other sites cannot show the form in a frame."),
     )
 
+    reopen_window_days = models.PositiveSmallIntegerField(
+        _("a client's reply reopens a done ticket within, days"),
+        default=30,
+        help_text=_("A later reply opens a new ticket linked to the old one."),
+    )
+    email_service = models.ForeignKey(
+        Service,
+        verbose_name=_("service of tickets opened by email"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    email_tickets_per_hour = models.PositiveSmallIntegerField(
+        _("new tickets by email from one sender per hour at most"), default=20
+    )
+    email_attach_max_mb = models.PositiveSmallIntegerField(
+        _("files attached to a client's email at most, MB"),
+        default=10,
+        help_text=_("Larger files are not attached: the email links to the client page."),
+    )
+
     max_files = models.PositiveSmallIntegerField(
         _("files per ticket at most"), default=10, validators=[MinValueValidator(0), MaxValueValidator(100)]
     )

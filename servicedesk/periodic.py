@@ -1,0 +1,5 @@
+"""The Service Desk's periodic tasks (``config.periodic`` collects them)."""
+
+from admin24.periodic import PeriodicTask
+
+PERIODIC_TASKS = [PeriodicTask("sweep inbound email", "servicedesk.sweep_inbound_email", 60)]

@@ -1,0 +1,15 @@
+"""Thin Celery tasks of the Service Desk: they take ids and call the services."""
+
+from celery import shared_task
+
+from .intake import email as inbound
+
+
+@shared_task(name="servicedesk.process_inbound_email")
+def process_inbound_email(pk: int) -> str | None:
+    return inbound.process(pk)
+
+
+@shared_task(name="servicedesk.sweep_inbound_email")
+def sweep_inbound_email() -> int:
+    return inbound.sweep()
