@@ -13,3 +13,10 @@ def process_inbound_email(pk: int) -> str | None:
 @shared_task(name="servicedesk.sweep_inbound_email")
 def sweep_inbound_email() -> int:
     return inbound.sweep()
+
+
+@shared_task(name="servicedesk.poll_mailbox")
+def poll_mailbox() -> int:
+    from .intake.email import mailbox
+
+    return mailbox.poll()
