@@ -7,7 +7,6 @@ backoff, and its last error is shown on the settings page.
 """
 
 import logging
-
 from datetime import timedelta
 
 from django.core.cache import cache
@@ -73,10 +72,10 @@ def _poll(desk: DeskSettings) -> int:
         last = desk.imap_last_uid if desk.imap_uidvalidity == validity else 0
         mailbox.folder.set(desk.imap_folder)
         client = mailbox.client
-        kind, data = client.uid("SEARCH", None, f"UID {last + 1}:*")
+        _kind, data = client.uid("SEARCH", None, f"UID {last + 1}:*")
         uids = [int(u) for u in (data[0] or b"").split() if int(u) > last][:BATCH]
         for uid in uids:
-            kind, fetched = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
+            _kind, fetched = client.uid("FETCH", str(uid), "(BODY.PEEK[])")
             raw = next((item[1] for item in fetched if isinstance(item, tuple)), None)
             if raw is None:
                 continue
