@@ -93,3 +93,37 @@ def test_a_failing_server_backs_off_and_shows_its_error(imap):
     assert desk.imap_last_error and desk.imap_failures == 1 and desk.imap_retry_at
     assert mailbox.poll() == 0
     assert DeskSettings.load().imap_failures == 1  # waited: not tried again at once
+
+
+def test_the_settings_page_stores_the_mailbox_with_a_write_only_password(client, imap):
+    from django.urls import reverse
+
+    from admin24.roles import Role
+    from tests.factories import ServiceFactory, UserFactory
+
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+    service = ServiceFactory()
+    form = {
+        "section": "email",
+        "email_service": service.pk,
+        "reopen_window_days": 30,
+        "email_tickets_per_hour": 20,
+        "email_attach_max_mb": 10,
+        "imap_host": imap.host,
+        "imap_port": imap.port,
+        "imap_security": "none",
+        "imap_login": imap.login,
+        "password": "wrong-one",
+        "imap_folder": "INBOX",
+        "imap_processed_folder": "Admin24/Processed",
+    }
+    assert client.post(reverse("servicedesk:settings"), form).status_code == 302
+    desk = DeskSettings.load()
+    assert desk.email_service == service and desk.imap_password == "wrong-one"
+    mailbox.poll()
+    page = client.get(reverse("servicedesk:settings")).content.decode()
+    assert "wrong-one" not in page
+    assert "AUTHENTICATIONFAILED" in page or "authentication" in page.lower()
+    # An empty password keeps the stored one.
+    client.post(reverse("servicedesk:settings"), {**form, "password": ""})
+    assert DeskSettings.load().imap_password == "wrong-one"
