@@ -353,3 +353,28 @@ def test_anymail_inbound_signal_stores_the_message(ticket, django_capture_on_com
     row = InboundEmail.objects.get()
     assert row.source == "esp" and row.status == InboundEmail.Status.PROCESSED
     assert "Ответ через ESP" in ticket.comments.get(from_client=True).body
+
+
+def test_a_staff_comments_files_are_attached_to_the_clients_email_up_to_the_cap(
+    ticket, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from admin24.roles import Role
+
+    staff = UserFactory(roles=[Role.ADMINISTRATOR])
+    pdf = b"%PDF-1.4 " + b"x" * 2000
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_comment(
+            ticket=ticket, author=staff, body="Акт во вложении", files=[SimpleUploadedFile("акт.pdf", pdf)]
+        )
+    small = _outbox(ticket).filter(template="servicedesk/ticket_comment").get()
+    assert len(small.attachments) == 1 and small.headers.get("Auto-Submitted") is None
+    desk = services.DeskSettings.load()
+    desk.email_attach_max_mb = 1
+    desk.save()
+    big = SimpleUploadedFile("big.pdf", b"%PDF-1.4 " + b"x" * (1024 * 1024 + 10))
+    with django_capture_on_commit_callbacks(execute=True):
+        services.add_comment(ticket=ticket, author=staff, body="Большой файл", files=[big])
+    last = _outbox(ticket).filter(template="servicedesk/ticket_comment").last()
+    assert last.attachments == [] and "big.pdf" in last.body_text and "/desk/" in last.body_text
