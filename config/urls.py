@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -18,7 +19,6 @@ urlpatterns = [
     path("", include("admin24.urls")),
     path("admin/", admin.site.urls),
     path("notifications/", include("notifications.urls")),
-    path("anymail/", include("anymail.urls")),
     path("api/v1/", include(api.urlpatterns)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
@@ -26,6 +26,10 @@ urlpatterns = [
     path("desk/", include("servicedesk.public_urls")),
     path("servicedesk/", include("servicedesk.urls")),
 ]
+
+if settings.ANYMAIL_ESP:
+    # The ESP's inbound webhook (`/anymail/<esp>/inbound/`): only with an ESP configured.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 # The error pages in the app's layout (admin24.errors).
 handler403 = "admin24.errors.permission_denied"
