@@ -13,6 +13,7 @@ class ServicedeskConfig(AppConfig):
             identity,
             pipeline,
             tasks,
+            texts,
         )
         from .intake import snapshot  # noqa: F401
         from .intake.email import esp  # noqa: F401 - anymail's inbound signal receiver

@@ -10,7 +10,6 @@ status a ticket enters schedules again the deadline checks that still apply (``s
 a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import clock, timers, workflow, worktime
@@ -21,6 +20,7 @@ from notifications.services import notify_staff
 from .emails import email_client
 from .models import DeskSettings, Ticket, TicketIntake, TicketStatus
 from .services import FOLLOW_UP, REACTION_BREACH, RESOLUTION_BREACH, add_comment, schedule_sla, ticket_follow_up
+from .texts import say
 
 DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
 
@@ -54,7 +54,7 @@ def _record_reaction(ticket: Ticket) -> None:
         ticket.save(update_fields=["first_reaction_at", "reaction_work_seconds", "updated_at"])
 
 
-def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
+def _tell_staff(ticket: Ticket, *, title, text, key: str, due=None, supervisor: bool) -> None:
     # The assignee and, with ``supervisor``, the assignee's supervisor as well.
     recipients = [ticket.assignee]
     if supervisor:
@@ -138,9 +138,8 @@ def _reaction_breached(ticket: Ticket, action) -> None:
     ticket.save(update_fields=["reaction_breached", "updated_at"])
     _tell_staff(
         ticket,
-        title=_("Reaction time breached: %(ticket)s") % {"ticket": ticket},
-        text=_("Nobody has started work on ticket %(number)s “%(subject)s” within the reaction time.")
-        % {"number": ticket.display_number, "subject": ticket.subject},
+        title=say("servicedesk.reaction_breach.title", ticket=str(ticket)),
+        text=say("servicedesk.reaction_breach.text", number=ticket.display_number, subject=ticket.subject),
         due=ticket.reaction_due_at,
         key=f"servicedesk.reaction_breach:{ticket.pk}",
         supervisor=True,
@@ -155,9 +154,8 @@ def _resolution_breached(ticket: Ticket, action) -> None:
     ticket.save(update_fields=["resolution_breached", "updated_at"])
     _tell_staff(
         ticket,
-        title=_("Deadline breached: %(ticket)s") % {"ticket": ticket},
-        text=_("Ticket %(number)s “%(subject)s” is not done by its deadline.")
-        % {"number": ticket.display_number, "subject": ticket.subject},
+        title=say("servicedesk.resolution_breach.title", ticket=str(ticket)),
+        text=say("servicedesk.resolution_breach.text", number=ticket.display_number, subject=ticket.subject),
         due=ticket.resolution_due_at,
         key=f"servicedesk.resolution_breach:{ticket.pk}",
         supervisor=True,
@@ -168,12 +166,11 @@ def _resolution_breached(ticket: Ticket, action) -> None:
 def _deferral_over(ticket: Ticket, action) -> None:
     if ticket.status != TicketStatus.DEFERRED:
         return
-    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The deferral is over."))
+    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.deferral_over"))
     _tell_staff(
         ticket,
-        title=_("Back in work: %(ticket)s") % {"ticket": ticket},
-        text=_("The deferral of ticket %(number)s “%(subject)s” is over; it is in work again.")
-        % {"number": ticket.display_number, "subject": ticket.subject},
+        title=say("servicedesk.deferral_over.title", ticket=str(ticket)),
+        text=say("servicedesk.deferral_over.text", number=ticket.display_number, subject=ticket.subject),
         key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
         supervisor=False,
     )

@@ -37,6 +37,7 @@ from . import ticket_statement, uploads
 from .emails import email_client
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number
+from .texts import say
 
 __all__ = [
     "MoveRefused",
@@ -446,16 +447,19 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
         target=ticket,
         verb=Activity.Verb.ASSIGNED,
         by=by,
-        text=str(assignee or ""),
         data={"from": previous.pk if previous else None, "to": assignee.pk if assignee else None},
     )
     if assignee is not None and assignee != by:
         notify_staff(
             ticket,
             to=assignee,
-            title=_("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
-            text=_("%(who)s gave you ticket %(number)s “%(subject)s”.")
-            % {"who": by or _("Admin24"), "number": ticket.display_number, "subject": ticket.subject},
+            title=say("servicedesk.assigned.title", ticket=str(ticket)),
+            text=say(
+                "servicedesk.assigned.text",
+                who=by or say("servicedesk.robot"),
+                number=ticket.display_number,
+                subject=ticket.subject,
+            ),
             due=ticket.resolution_due_at,
             key=None,
         )
@@ -584,16 +588,14 @@ def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
     """
     reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
     if reopened:
-        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The client replied."))
+        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
     notify_staff(
         ticket,
         to=ticket.assignee,
-        title=(
-            _("The client replied, the ticket is in work again: %(ticket)s")
-            if reopened
-            else _("The client replied: %(ticket)s")
-        )
-        % {"ticket": ticket},
+        title=say(
+            "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
+            ticket=str(ticket),
+        ),
         text=nh3.clean(comment.body, tags=set()).strip()[:2000],
         key=f"servicedesk.client_reply:{comment.pk}",
     )

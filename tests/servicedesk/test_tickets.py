@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from admin24 import timers
-from admin24.models import ScheduledAction
+from admin24.models import ScheduledAction, User
 from admin24.roles import Role
 from admin24.workflow import MoveRefused
 from notifications.models import Notification, OutboxMessage
@@ -26,8 +26,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(monkeypatch):
     # The messages and notification titles below are read in English; the default language is Russian.
+    # Notifications are told in the recipient's language: the people these tests create read English.
+    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
     with translation.override("en"):
         yield
 
