@@ -86,11 +86,11 @@ def ticket_id_from_reply_token(token: str) -> int | None:
 
 def thread_root(ticket) -> str:
     """The Message-ID of the first email the client got about the ticket ("" before there is one)."""
-    from notifications.models import OutboxMessage
-
     from django.apps import apps
 
-    InboundEmail = apps.get_model("servicedesk", "InboundEmail")  # noqa: N806 - by name: models import this module
+    from notifications.models import OutboxMessage
+
+    InboundEmail = apps.get_model("servicedesk", "InboundEmail")
     first = (
         OutboxMessage.objects.filter(target_type=ContentType.objects.get_for_model(ticket), target_id=ticket.pk)
         .order_by("pk")
