@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -27,6 +28,10 @@ urlpatterns = [
     path("servicedesk/", include("servicedesk.urls")),
     path("telegram/webhook/", telegram_views.webhook, name="telegram-webhook"),
 ]
+
+if settings.ANYMAIL_ESP:
+    # The ESP's inbound webhook (`/anymail/<esp>/inbound/`): only with an ESP configured.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 # The error pages in the app's layout (admin24.errors).
 handler403 = "admin24.errors.permission_denied"

@@ -16,3 +16,4 @@ class ServicedeskConfig(AppConfig):
             texts,
         )
         from .intake import snapshot, telegram  # noqa: F401 - telegram provides the bot's token
+        from .intake.email import esp  # noqa: F401 - anymail's inbound signal receiver

@@ -1,7 +1,8 @@
-"""Thin Celery tasks of the service desk: they take ids and call the intake."""
+"""Thin Celery tasks of the Service Desk: they take ids and call the intake."""
 
 from celery import shared_task
 
+from .intake import email as inbound
 from .intake import telegram
 
 
@@ -13,3 +14,20 @@ def telegram_handle(update_pk: int) -> None:
 @shared_task(name="servicedesk.telegram_sweep")
 def telegram_sweep() -> int:
     return telegram.sweep()
+
+
+@shared_task(name="servicedesk.process_inbound_email")
+def process_inbound_email(pk: int) -> str | None:
+    return inbound.process(pk)
+
+
+@shared_task(name="servicedesk.sweep_inbound_email")
+def sweep_inbound_email() -> int:
+    return inbound.sweep()
+
+
+@shared_task(name="servicedesk.poll_mailbox")
+def poll_mailbox() -> int:
+    from .intake.email import mailbox
+
+    return mailbox.poll()

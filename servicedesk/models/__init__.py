@@ -1,5 +1,6 @@
 """The Service Desk's models, one module per concern; Django finds them all through this package."""
 
+from .inbound import InboundEmail
 from .settings import DeskSettings, Service
 from .telegram import TelegramChat, TelegramTicket, TelegramUpdate
 from .tickets import (
@@ -15,6 +16,7 @@ from .tickets import (
 __all__ = [
     "Attachment",
     "DeskSettings",
+    "InboundEmail",
     "Service",
     "TelegramChat",
     "TelegramTicket",

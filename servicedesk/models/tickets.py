@@ -194,6 +194,15 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
     resolution_work_seconds = models.PositiveIntegerField(_("resolution, working seconds"), null=True, blank=True)
 
     source = models.CharField(_("source"), max_length=16, choices=TicketSource.choices, default=TicketSource.STAFF)
+    # A client's reply to a ticket done longer ago than the desk's reopen window opens a new one.
+    follows = models.ForeignKey(
+        "self",
+        verbose_name=_("follows ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followed_by",
+    )
     client_token = models.CharField(max_length=64, unique=True, default=new_client_token, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -333,6 +342,8 @@ class TicketComment(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STAFF)
     # An inbound email's Message-ID, so the same email never becomes two comments.
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    # Who wrote a client-side comment by email when it was not the ticket's client (a colleague).
+    sender_email = models.EmailField(_("sender's address"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -347,6 +358,8 @@ class TicketComment(models.Model):
     @property
     def author_name(self) -> str:
         if self.from_client:
+            if self.sender_email and self.sender_email.lower() != (self.ticket.client_email or "").lower():
+                return self.sender_email
             return self.ticket.client_name or self.ticket.client_email
         return self.author.full_name if self.author else str(_("Admin24"))
 
@@ -367,6 +380,8 @@ class Attachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("type"), max_length=100, help_text=_("Recognised from the content."))
+    # Staff only (the original of an inbound email): never on the client page nor in a client's email.
+    staff_only = models.BooleanField(_("staff only"), default=False)
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from admin24.roles import is_administrator
 
 from .. import links, services
-from ..forms import FaviconForm, FormOptionsForm, RequisitesForm, ServiceForm, SpeedForm, TelegramForm
+from ..forms import EmailIntakeForm, FaviconForm, FormOptionsForm, RequisitesForm, ServiceForm, SpeedForm, TelegramForm
 from ..models import DeskSettings, Service
 
 SECTIONS = {
@@ -24,6 +24,7 @@ SECTIONS = {
     "requisites": (RequisitesForm, gettext_lazy("The requisites are saved.")),
     "form": (FormOptionsForm, gettext_lazy("The form settings are saved.")),
     "telegram": (TelegramForm, gettext_lazy("The Telegram bot settings are saved.")),
+    "email": (EmailIntakeForm, gettext_lazy("The email settings are saved.")),
 }
 
 

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('crm', '0010_contract_service_level'),
-        ('servicedesk', '0008_ticket_contract_and_working_times'),
+        ('servicedesk', '0009_ticket_overdue_at_and_my_tickets_indexes'),
     ]
 
     operations = [
