@@ -53,7 +53,7 @@ def test_environment_variables_win(tmp_path):
     shown = json.loads(result.stdout)
     assert shown["db"] == "django.db.backends.postgresql"
     assert shown["broker"] == "redis://cache:6379/1"
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["cache"] == "config.cache.FailSoftRedisCache"
     assert shown["tz"] == "Asia/Yekaterinburg"
     assert shown["site"] == "https://desk.example"
     assert shown["email"] == "django.core.mail.backends.smtp.EmailBackend"
