@@ -19,7 +19,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from admin24.api.errors import service_call
-from admin24.api.fields import StageSlugField, stage_param_description, user_field
+from admin24.api.fields import LinkableField, StageSlugField, stage_param_description, user_field
 from admin24.api.moves import MoveActionMixin, StageListMixin, move_serializer_for
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
@@ -44,8 +44,8 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
         + "; regular: "
         + ", ".join(RegularStage.values),
     )
-    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
-    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    company = LinkableField(Company)
+    contact = LinkableField(Contact)
     responsible = user_field()
     lost_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
 

@@ -167,7 +167,12 @@ def contact_detail(request, pk: int):
 @login_required
 def contact_form(request, pk: int | None = None):
     contact, copy = _card_to_edit(request, Contact, pk)
-    form = ContactForm(request.POST or None, instance=copy, initial=None if contact else {"responsible": request.user})
+    form = ContactForm(
+        request.POST or None,
+        instance=copy,
+        user=request.user,
+        initial=None if contact else {"responsible": request.user},
+    )
     saved = _save(
         request,
         form,
