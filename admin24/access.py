@@ -83,6 +83,20 @@ def linkable(user, model_or_queryset, *, current=None) -> QuerySet:
     return queryset.filter(Q(pk__in=readable.values("pk")) | Q(pk=current))
 
 
+class Reference:
+    """A card another card points at (a possible duplicate), as one user may be told of it:
+    ``card`` when they may read it, else only that it exists and whom to ask (its responsible)."""
+
+    def __init__(self, user, card):
+        self.card = card if can(user, card, Action.READ) else None
+        owner = getattr(card, type(card).access_owner_field, None)
+        self.ask = str(owner) if owner is not None and self.card is None else ""
+
+
+def reference(user, card) -> Reference | None:
+    return None if card is None else Reference(user, card)
+
+
 def can(user, obj, action: str = Action.READ, *, entity: str | None = None) -> bool:
     """Whether the user may ``action`` this object."""
     entity = entity or type(obj).access_entity

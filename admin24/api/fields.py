@@ -36,6 +36,23 @@ class LinkableField(serializers.PrimaryKeyRelatedField):
         return access.linkable(request.user, self.model, current=current)
 
 
+class ReferenceField(serializers.PrimaryKeyRelatedField):
+    """A card this one points at (a possible duplicate), by id only to those who may read it;
+    null otherwise (the card's ``is_possible_duplicate`` still says there is one)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        if request is None or not access.can(request.user, value, access.Action.READ):
+            return None
+        return value.pk
+
+
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))
 class AllowedMovesField(serializers.Field):
     """The stages the requesting user may move this card to (DESIGN.md "API": every representation lists them).

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from admin24 import activity
-from admin24.access import Action, Level, can, filter_queryset, level_for, require
+from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
 from admin24.normalize import normalize_phone
 
 from ..forms.directory import CompanyForm, ContactForm
@@ -146,7 +146,7 @@ def contact_list(request):
 
 @login_required
 def contact_detail(request, pk: int):
-    queryset = Contact.objects.select_related("company", "responsible", "duplicate_of").prefetch_related(
+    queryset = Contact.objects.select_related("company", "responsible", "duplicate_of__responsible").prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "pk")),
         Prefetch("phones", queryset=ContactPhone.objects.order_by("position", "pk")),
     )
@@ -156,6 +156,7 @@ def contact_detail(request, pk: int):
     deals = filter_queryset(user, Deal.objects.filter(contact=contact).select_related("responsible"), Action.READ)
     context = {
         "contact": contact,
+        "duplicate": reference(user, contact.duplicate_of),
         "can_edit": can(user, contact, Action.EDIT),
         "leads": list(leads.order_by("-created_at")[:200]),
         "deals": list(deals.order_by("-created_at")[:200]),

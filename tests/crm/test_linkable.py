@@ -99,3 +99,41 @@ def test_the_api_answers_does_not_exist_for_a_foreign_company_contact_or_lead(ro
     )
     assert response.status_code == 400 and "lead" in response.json()
     assert not Task.objects.filter(title="Позвонить").exists()
+
+
+def test_a_duplicate_of_another_managers_lead_says_only_that_it_exists_and_whom_to_ask(client):
+    from crm.services.leads import lead_create
+
+    me = UserFactory(roles=[Role.SALES_MANAGER])
+    other = UserFactory(roles=[Role.SALES_MANAGER], first_name="Борис", last_name="Бориславский")
+    theirs = lead_create(by=other, title="Секретная сделка Бориса", phone="+7 916 111-22-33")
+    mine = lead_create(by=me, title="Моя заявка", phone="8 (916) 111 22 33")
+    assert mine.duplicate_of == theirs  # the check still finds it
+
+    client.force_login(me)
+    page = client.get(reverse("crm:lead-detail", args=[mine.pk])).content.decode()
+    assert "Секретная сделка Бориса" not in page
+    assert reverse("crm:lead-detail", args=[theirs.pk]) not in page
+    assert "Бориславский Борис" in page and "спросите ответственного" in page
+    assert api(me).get(f"/api/v1/leads/{mine.pk}/").json()["duplicate_of"] is None
+    assert api(me).get(f"/api/v1/leads/{mine.pk}/").json()["is_possible_duplicate"] is True
+
+    # Who may read the original sees it.
+    head = UserFactory(roles=[Role.ADMINISTRATOR])
+    client.force_login(head)
+    page = client.get(reverse("crm:lead-detail", args=[mine.pk])).content.decode()
+    assert "Секретная сделка Бориса" in page and reverse("crm:lead-detail", args=[theirs.pk]) in page
+    assert api(head).get(f"/api/v1/leads/{mine.pk}/").json()["duplicate_of"] == theirs.pk
+
+
+def test_a_contact_duplicating_one_the_user_may_not_read_is_not_named(client, rows):
+    from crm.services.directory import contact_create
+
+    other = rows["foreign_contact"].responsible
+    original = contact_create(by=other, full_name="Тайный Клиент", emails=["secret@example.org"])
+    copy = contact_create(by=rows["me"], full_name="Мой дубль", emails=["SECRET@example.org"])
+    assert copy.duplicate_of == original
+    client.force_login(rows["me"])
+    page = client.get(reverse("crm:contact-detail", args=[copy.pk])).content.decode()
+    assert "Тайный Клиент" not in page and str(other) in page
+    assert api(rows["me"]).get(f"/api/v1/contacts/{copy.pk}/").json()["duplicate_of"] is None
