@@ -9,6 +9,7 @@ class Admin24Config(AppConfig):
     def ready(self):
         from PIL import Image
 
+        from . import login_throttle  # noqa: F401  (logs every lockout)
         from .files import IMAGE_MAX_PIXELS
 
         # Pillow's own limit (89 Mpx, refused only above twice that) lets one upload cost a

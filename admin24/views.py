@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from django_ratelimit.core import is_ratelimited
 
 from . import access, health
+from .client_address import client_address
 from .roles import Role, role_names
 from .staff_forms import PasswordResetForm, ProfileForm
 from .structure import supervisor_of
@@ -184,7 +185,7 @@ class PasswordResetView(auth_views.PasswordResetView):
             or limited
         )
         if limited:
-            log.warning("password reset refused: too many requests (ip %s)", request.META.get("REMOTE_ADDR", ""))
+            log.warning("password reset refused: too many requests (ip %s)", client_address(request))
             form = self.get_form()
             form.is_valid()
             form.add_error(None, gettext("Too many requests. Please try again in an hour."))

@@ -5,7 +5,9 @@ broker under ``var/``, console email. Production sets DATABASE_URL, REDIS_URL, S
 ALLOWED_HOSTS, HTTPS=true and an ESP; see ``.env.example``.
 """
 
+import ipaddress
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -61,6 +63,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "anymail",
+    "axes",
     "admin24",
     "notifications",
     "crm",
@@ -81,6 +84,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "admin24.timezones.UserTimeZoneMiddleware",
+    "axes.middleware.AxesMiddleware",  # a locked sign-in's answer (admin24.login_throttle)
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,13 +122,27 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "admin24.User"
-AUTHENTICATION_BACKENDS = ["admin24.auth.UsernameOrEmailBackend"]
+# Axes first: it refuses a sign-in while its account or address is locked (admin24.login_throttle).
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "admin24.auth.UsernameOrEmailBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failures are counted in the database: one table on SQLite and PostgreSQL, shared by every
+# process and still counting when Redis is down (the cache handler would lose them with it).
+AXES_HANDLER = "admin24.login_throttle.LoginAttempts"
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # per account, and per address
+AXES_RESET_ON_SUCCESS = True
+# Attempts during a lockout do not prolong it: the window is fixed from the last counted failure.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "admin24.login_throttle.account_key"
+AXES_CLIENT_IP_CALLABLE = "admin24.client_address.client_bucket"
+AXES_LOCKOUT_CALLABLE = "admin24.login_throttle.lockout_response"
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins are not recorded (the table would only grow)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -230,6 +248,12 @@ SILENCED_SYSTEM_CHECKS = [
     *(["security.W021"] if not SECURE_HSTS_PRELOAD else []),
 ]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_PROXY", default=HTTPS) else None
+# The reverse proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated):
+# every rate limit and the login lockout key on the client's address (admin24.client_address).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    ipaddress.ip_network(_proxy.strip(), strict=False)  # a typo stops the start, not every request
+RATELIMIT_IP_META_KEY = "admin24.client_address.client_address"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
@@ -279,7 +303,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["client_errors"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # Django's own console handler (DEBUG only) would print every record a second time.
-    "loggers": {"django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
+    "loggers": {
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # Axes says INFO at every start and sign-in; its warnings (failures, lockouts) stay.
+        "axes": {"level": "WARNING"},
+    },
 }
 
 # --- Service Desk --------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from admin24.api.forms import form_values
+from admin24.client_address import client_address
 
 from ..forms.public import PublicLeadForm, public_rate_limited
 from ..services import leads
@@ -54,7 +55,7 @@ class PublicLeadViewSet(mixins.CreateModelMixin, viewsets.GenericViewSet):
         form = PublicLeadForm(data=form_values(request.data, PublicLeadForm))
         if not form.is_valid():
             return Response(form.errors.get_json_data(), status=status.HTTP_400_BAD_REQUEST)
-        lead = leads.lead_create_from_public(data=form.cleaned_data, ip=request.META.get("REMOTE_ADDR", ""))
+        lead = leads.lead_create_from_public(data=form.cleaned_data, ip=client_address(request))
         return Response(
             {"id": lead.pk, "detail": _("Thank you! We will contact you soon.")}, status=status.HTTP_201_CREATED
         )

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
+from admin24.client_address import client_address
 from admin24.company import identity
 
 from ..forms.common import bootstrap_widgets
@@ -23,10 +24,6 @@ def _form(data=None) -> PublicLeadForm:
     form = PublicLeadForm(data)
     bootstrap_widgets(form)
     return form
-
-
-def _client_ip(request) -> str:
-    return request.META.get("REMOTE_ADDR", "")
 
 
 # Embedded in another site the page has no CSRF cookie to offer (third-party cookies are
@@ -46,7 +43,7 @@ def lead_request(request):
     form = _form(request.POST)
     if form.is_valid():
         try:
-            lead_create_from_public(data=form.cleaned_data, ip=_client_ip(request))
+            lead_create_from_public(data=form.cleaned_data, ip=client_address(request))
         except ValidationError as error:
             form.add_error(None, error)
         else:

@@ -1,14 +1,17 @@
 """Anti-abuse for anonymous intake: rate limits per IP and per email, honeypot, render timestamp.
 
 The counters live in the default cache, which every process shares (Redis in production): one
-counter per IP (or IPv6 /64) and per email for each fixed window of the rate's period. On Redis
-both counters of a post are counted in one pipelined round trip. The limits are settings so
-that a load test can raise them: SERVICEDESK_FORM_RATE_PER_IP, SERVICEDESK_FORM_RATE_PER_EMAIL
-and SERVICEDESK_FORM_MIN_SECONDS.
+counter per client address (``admin24.client_address``: behind a trusted proxy, the address it
+forwards; an IPv6 client's whole /64) and per email for each fixed window of the rate's period.
+Every post counts against its address; only *accepted* tickets count against their email, so
+posts that are refused (a bot's, or someone's naming a victim's email) never lock the email's
+owner out — what the limit stops is a flood of real tickets, which the owner would notice. The
+web form's post reads the email's counter in the same round trip as it counts the address; the
+ticket, once accepted, adds to it. The limits are settings so that a load test can raise them:
+SERVICEDESK_FORM_RATE_PER_IP, SERVICEDESK_FORM_RATE_PER_EMAIL and SERVICEDESK_FORM_MIN_SECONDS.
 """
 
 import hashlib
-import ipaddress
 import re
 import time
 
@@ -16,13 +19,15 @@ from django.conf import settings
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
 
+from admin24.client_address import client_bucket
 from admin24.normalize import normalize_email
 from admin24.workflow import DomainError
 
 from . import shared_cache
 
 STAMP_SALT = "servicedesk.form-rendered"
-STAMP_MAX_AGE = 24 * 3600
+# A form open longer than this is sent again with a fresh stamp: a bot cannot keep replaying one.
+STAMP_MAX_AGE = 2 * 3600
 
 TOO_MANY = _("Too many requests were sent from here. Please try again in an hour or write to us by email.")
 TOO_FAST = _("The form was sent too quickly after it was opened. Please check it and send it again.")
@@ -72,20 +77,17 @@ def check_honeypot(value) -> None:
         raise Refused(AUTOMATED)
 
 
-def counters(request, *, email: str = "") -> list[tuple[str, int, int]]:
-    """The rate counters a post adds to: its IP's and, when it names one, its email's (whatever IP
-    it comes from), as ``(cache key, seconds, limit)`` for the current window of each rate."""
-    kinds = [("ip", _client_ip(request), rate_per_ip())]
+def ip_counter(request) -> tuple[str, int, int]:
+    """The counter every post adds to: its client address's, as ``(cache key, seconds, limit)``
+    for the current window."""
+    return _counter("ip", client_bucket(request), rate_per_ip())
+
+
+def email_counter(email: str) -> tuple[str, int, int] | None:
+    """The counter of the tickets accepted for ``email`` (whatever address they came from) in
+    the current window; None when the post names no email."""
     email = normalize_email(email)
-    if email:
-        kinds.append(("email", email, rate_per_email()))
-    now = time.time()
-    found = []
-    for kind, value, rate in kinds:
-        limit, period = _parse_rate(rate)
-        digest = hashlib.sha256(value.encode()).hexdigest()[:32]
-        found.append((f"servicedesk:intake:{kind}:{digest}:{int(now // period)}", period + 1, limit))
-    return found
+    return _counter("email", email, rate_per_email()) if email else None
 
 
 def check_counts(found: list[tuple[str, int, int]], counts: list[int]) -> None:
@@ -94,18 +96,36 @@ def check_counts(found: list[tuple[str, int, int]], counts: list[int]) -> None:
         raise Refused(TOO_MANY)
 
 
+def check_accepted(counter: tuple[str, int, int] | None, accepted) -> None:
+    """Refuses the post when its email already has as many accepted tickets as the window allows."""
+    if counter is not None and (accepted or 0) >= counter[2]:
+        raise Refused(TOO_MANY)
+
+
 def check_rate_ip(request) -> None:
-    """Counts this post against the sender's IP."""
-    found = counters(request)
+    """Counts this post against the sender's address."""
+    found = [ip_counter(request)]
     check_counts(found, shared_cache.read_and_count([], [(key, seconds) for key, seconds, _ in found])[1])
 
 
-def check_rate_email(request, email: str) -> None:
-    """Counts this post against the client's email, whatever IP it comes from."""
-    email = normalize_email(email)
-    if email:
-        found = counters(request, email=email)[1:]
-        check_counts(found, shared_cache.read_and_count([], [(k, s) for k, s, _ in found])[1])
+def check_rate_email(email: str) -> None:
+    """Refuses a post whose email has had its fill of accepted tickets (nothing is counted)."""
+    counter = email_counter(email)
+    if counter is not None:
+        check_accepted(counter, shared_cache.read_and_count([counter[0]], [])[0][0])
+
+
+def count_accepted(email: str) -> None:
+    """A ticket for ``email`` was accepted: it counts against the email's limit."""
+    counter = email_counter(email)
+    if counter is not None:
+        shared_cache.read_and_count([], [counter[:2]])
+
+
+def _counter(kind: str, value: str, rate: str) -> tuple[str, int, int]:
+    limit, period = _parse_rate(rate)
+    digest = hashlib.sha256(value.encode()).hexdigest()[:32]
+    return f"servicedesk:intake:{kind}:{digest}:{int(time.time() // period)}", period + 1, limit
 
 
 _RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
@@ -119,13 +139,3 @@ def _parse_rate(rate: str) -> tuple[int, int]:
         raise ValueError(f"a rate looks like 20/h or 5/10m, not {rate!r}")
     limit, multiplier, unit = match.groups()
     return int(limit), int(multiplier or 1) * _UNIT_SECONDS[unit]
-
-
-def _client_ip(request) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    # One IPv6 client usually holds a whole /64.
-    return str(ipaddress.ip_network(f"{parsed}/64", strict=False)) if parsed.version == 6 else address

@@ -13,15 +13,16 @@ from .forms import PublicTicketForm
 
 
 def submit(*, request, form: PublicTicketForm, source: str = TicketSource.FORM) -> Ticket:
-    """A ticket from a valid form (raises ``guards.Refused`` when this email sends too much)."""
-    guards.check_rate_email(request, form.cleaned_data["email"])
+    """A ticket from a valid form (raises ``guards.Refused`` when this email had its fill)."""
+    guards.check_rate_email(form.cleaned_data["email"])
     return accept(form=form, source=source)
 
 
 def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=None) -> Ticket:
-    """A ticket from a valid form whose post was counted already (``arrive``, ``submit``)."""
+    """A ticket from a valid form whose post was checked already (``arrive``, ``submit``); the
+    accepted ticket counts against its email's limit."""
     data = form.cleaned_data
-    return accept_ticket(
+    ticket = accept_ticket(
         service=data["service"],
         name=data["name"],
         email=data["email"],
@@ -34,6 +35,8 @@ def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=
         desk=form.desk,
         calendar=calendar,
     )
+    guards.count_accepted(data["email"])
+    return ticket
 
 
 def form_for(desk: DeskSettings, data=None, files=None) -> PublicTicketForm:
@@ -56,21 +59,25 @@ class Arrival:
     calendar: worktime.WorkCalendar
     counters: list
     counts: list[int]
+    email_counter: tuple | None = None
+    accepted: int | None = None
 
 
 def arrive(request) -> Arrival:
     """A web form post's one cache round trip: the versions of the settings and of the working
-    calendar (both kept in the process), and the post counted against its IP and the email it
-    names (every post counts, valid or not)."""
-    found = guards.counters(request, email=request.POST.get("email", ""))
-    (settings_version, calendar_version), counts = shared_cache.read_and_count(
-        [snapshot.VERSION_KEY, worktime.VERSION_KEY], [(key, seconds) for key, seconds, _ in found]
-    )
+    calendar (both kept in the process), the post counted against its client address (every
+    post counts, valid or not) and the tickets accepted for the email it names read."""
+    found = [guards.ip_counter(request)]
+    email = guards.email_counter(request.POST.get("email", ""))
+    keys = [snapshot.VERSION_KEY, worktime.VERSION_KEY, *([email[0]] if email else [])]
+    values, counts = shared_cache.read_and_count(keys, [(key, seconds) for key, seconds, _ in found])
     return Arrival(
-        desk=snapshot.current(version=settings_version).desk,
-        calendar=worktime.current_calendar(version=calendar_version),
+        desk=snapshot.current(version=values[0]).desk,
+        calendar=worktime.current_calendar(version=values[1]),
         counters=found,
         counts=counts,
+        email_counter=email,
+        accepted=values[2] if email else None,
     )
 
 
@@ -80,6 +87,7 @@ def submit_form(request, arrival: Arrival) -> Outcome:
     form = PublicTicketForm(request.POST, request.FILES, desk=arrival.desk)
     try:
         guards.check_counts(arrival.counters, arrival.counts)
+        guards.check_accepted(arrival.email_counter, arrival.accepted)
     except guards.Refused as refused:
         return _again(form, refused.message, status=429)
     try:
