@@ -1,17 +1,37 @@
-"""The per-entity activity log that feeds card timelines."""
+"""The per-entity activity log that feeds card timelines (``admin24.history`` shows it).
+
+An entry has a kind (``Activity.Verb``) and, for what a robot or service says, a message key with
+its parameters (``admin24.messages``), rendered in the reader's language when shown.
+"""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
+from admin24 import messages
 from admin24.models import Activity
 
 
-def record(*, target: Model, verb: str, by=None, text: str = "", data: dict | None = None) -> Activity:
+def record(
+    *,
+    target: Model,
+    verb: str,
+    by=None,
+    text: str = "",
+    message: messages.Message | None = None,
+    data: dict | None = None,
+) -> Activity:
+    """One entry on ``target``'s timeline. ``message`` is what the system says (shown in each
+    reader's language); ``text`` what a person typed (a move's reason, a task's comment), or a
+    ``Message`` too (a robot's reason for a move)."""
+    if isinstance(text, messages.Message):
+        message, text = text, ""
     return Activity.objects.create(
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
         verb=verb,
         actor=by,
+        key=message.key if message else "",
+        params=message.params if message else {},
         text=str(text),
         data=data or {},
     )

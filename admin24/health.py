@@ -1,6 +1,10 @@
 """Liveness of the parts the app cannot work without."""
 
+import uuid
+
 from django.db import connection
+
+HEALTH_KEY = "admin24:health"
 
 
 def database_status() -> str:
@@ -24,5 +28,19 @@ def broker_status() -> str:
     return "ok"
 
 
+def cache_status() -> str:
+    """The shared cache answers: a value written is read back (a cache that is down reads as a miss)."""
+    from django.core.cache import cache
+
+    token = uuid.uuid4().hex
+    try:
+        cache.set(HEALTH_KEY, token, 10)
+        if cache.get(HEALTH_KEY) != token:
+            return "error: unreachable"
+    except Exception as exc:  # a backend that raises instead of missing
+        return f"error: {exc.__class__.__name__}"
+    return "ok"
+
+
 def status() -> dict[str, str]:
-    return {"db": database_status(), "broker": broker_status()}
+    return {"db": database_status(), "cache": cache_status(), "broker": broker_status()}

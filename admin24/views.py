@@ -143,7 +143,18 @@ def profile(request):
         update_session_auth_hash(request, password.user)
         messages.success(request, gettext("Your password is changed."))
         return redirect("profile")
-    return render(request, "admin24/profile.html", {"details": details, "password": password})
+    sections = [section(request) for section in PROFILE_SECTIONS]
+    return render(request, "admin24/profile.html", {"details": details, "password": password, "sections": sections})
+
+
+# Sections other apps add to the profile (the notifications app's Telegram linking): each is
+# ``fn(request) -> safe HTML``, registered with ``profile_section``.
+PROFILE_SECTIONS: list = []
+
+
+def profile_section(fn):
+    PROFILE_SECTIONS.append(fn)
+    return fn
 
 
 # --- password reset by email (Django's views, our pages, a rate limit) ----------------------------

@@ -256,7 +256,8 @@ def current_calendar(*, version: str | None = None) -> WorkCalendar:
     global _loaded
     version = version or _shared_version()
     loaded = _loaded
-    if loaded is not None and loaded[0] == version:
+    # No version (the cache is unreachable): the database's calendar, whatever this process kept.
+    if loaded is not None and version is not None and loaded[0] == version:
         return loaded[1]
     with _load_lock:
         calendar = _load()

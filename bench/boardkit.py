@@ -102,8 +102,8 @@ def measure(client: Client, url: str, runs: int) -> Figure:
     return figure
 
 
-def report(args, who: str, user, pages: list[tuple[str, str]]) -> None:
-    """Measure ``pages`` (label, url) as ``user``; the first page is the baseline."""
+def report(args, who: str, user, pages: list[tuple[str, str]]) -> list[tuple[str, Figure]]:
+    """Measure ``pages`` (label, url) as ``user``; the first page is the baseline. Returns the figures."""
     client = Client()
     client.force_login(user)
     results = [(label, measure(client, url, args.runs)) for label, url in pages]
@@ -118,6 +118,7 @@ def report(args, who: str, user, pages: list[tuple[str, str]]) -> None:
                 cursor.execute("EXPLAIN ANALYZE " + figure.slowest)
                 plan = "\n      ".join(row[0] for row in cursor.fetchall())
             print(f"    slowest query: {figure.slowest[:300]}…\n      {plan}")
+    return results
 
 
 def run(args, body: Callable[[], None]) -> None:

@@ -1,6 +1,6 @@
 """Report pages' latency and query count at 100,000 tickets, leads and deals (issue 16 §5).
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/admin24 .venv/bin/python bench/reports.py \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/admin24_reports .venv/bin/python bench/reports.py \
         [--sizes 100000] [--runs 20] [--explain] [--keepdb]
 
 Fills, with bulk_create: ``size`` tickets over the last year (96 % done, reaction and resolution

@@ -2,5 +2,6 @@
 
 from admin24 import periodic as kernel
 from notifications import periodic as notifications
+from servicedesk import periodic as servicedesk
 
-PERIODIC_TASKS = [*kernel.PERIODIC_TASKS, *notifications.PERIODIC_TASKS]
+PERIODIC_TASKS = [*kernel.PERIODIC_TASKS, *notifications.PERIODIC_TASKS, *servicedesk.PERIODIC_TASKS]

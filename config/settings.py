@@ -175,8 +175,17 @@ STORAGES = {
 
 # --- Cache, broker -------------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis (cache and rate counters): a Redis that hangs costs a request this long at most.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=2)
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # A Redis that is down reads as an empty cache (config.cache): the pages keep working.
+    CACHES = {
+        "default": {
+            "BACKEND": "config.cache.FailSoftRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": REDIS_TIMEOUT, "socket_timeout": REDIS_TIMEOUT},
+        }
+    }
 else:
     # Without Redis every process of `make run` still shares one cache through the filesystem.
     CACHES = {
@@ -202,6 +211,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 else:
     # Longer than any task may run, so Redis never re-delivers a task still being worked on.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # kombu's Redis transport with the guard that keeps a worker alive when Redis goes away.
+    CELERY_BROKER_TRANSPORT = "config.broker:Transport"
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
 CELERY_TASK_IGNORE_RESULT = env.bool("CELERY_TASK_IGNORE_RESULT", default=True)
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -216,7 +228,15 @@ CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=180)
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A worker waits for its broker as long as it takes (kombu's default gives up after 100 tries).
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+RATELIMIT_FAIL_OPEN = True  # django-ratelimit: a counter the cache cannot give lets the request through
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")  # tests isolate their workers
+# Channel deliveries (the outbox's sends) have a queue of their own, so a provider that hangs
+# holds only the workers of that queue: the clock (reminders, SLA actions, follow-ups) keeps its own.
+CELERY_DELIVERY_QUEUE = env.str("CELERY_DELIVERY_QUEUE", default="deliveries")
+CELERY_TASK_ROUTES = {"notifications.deliver": {"queue": CELERY_DELIVERY_QUEUE}}
 
 # --- Email ---------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Admin24 <noreply@localhost>")
@@ -226,12 +246,21 @@ ANYMAIL_ESP = env.str("ANYMAIL_ESP", default="")  # e.g. "mailgun", "postmark", 
 if ANYMAIL_ESP:
     EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
     # The ESP's own keys, e.g. ANYMAIL_CONFIG='{"MAILGUN_API_KEY": "...", "MAILGUN_SENDER_DOMAIN": "..."}'
-    ANYMAIL = env.json("ANYMAIL_CONFIG", default={})
+    # The ESP's HTTP calls give up after ESP_TIMEOUT seconds (anymail's own default is 30).
+    ANYMAIL = {"REQUESTS_TIMEOUT": env.float("ESP_TIMEOUT", default=15), **env.json("ANYMAIL_CONFIG", default={})}
 elif env.str("EMAIL_URL", default=""):
     vars().update(env.email_url("EMAIL_URL"))
 else:
     # Printed readably (decoded subjects and bodies) instead of Django's raw MIME.
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="notifications.console.EmailBackend")
+
+# --- Timeouts of outside calls (seconds) ---------------------------------------------------
+# An SMTP server that accepts and never answers gives up after EMAIL_TIMEOUT instead of holding a
+# worker until Celery's time limit; the outbox row is retried later.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=vars().get("EMAIL_TIMEOUT") or 15)
+# For the channels that read mail and talk to Telegram: every connect and every read.
+IMAP_TIMEOUT = env.float("IMAP_TIMEOUT", default=30)
+TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", default=15)
 
 # --- Security ------------------------------------------------------------------------------
 HTTPS = env.bool("HTTPS", default=False)
@@ -318,3 +347,10 @@ SERVICEDESK_FORM_RATE_PER_EMAIL = env.str("SERVICEDESK_FORM_RATE_PER_EMAIL", def
 SERVICEDESK_FORM_MIN_SECONDS = env.int("SERVICEDESK_FORM_MIN_SECONDS", default=3)
 # The commercial proposal task is due at the end of this many working days after the deal enters «Формирование КП».
 CRM_PROPOSAL_DEADLINE_WORKING_DAYS = env.int("CRM_PROPOSAL_DEADLINE_WORKING_DAYS", default=1)
+
+# --- Telegram ------------------------------------------------------------------------------
+# The Bot API server's address without /bot: the code appends /bot<token>/<method> and
+# /file/bot<token>/<path>. A company may run Telegram's own local Bot API server; tests run a fake.
+TELEGRAM_API_BASE_URL = env.str("TELEGRAM_API_BASE_URL", default="https://api.telegram.org").rstrip("/")
+# Seconds one Bot API call may take (long polling adds its own wait on top).
+TELEGRAM_TIMEOUT = env.float("TELEGRAM_TIMEOUT", default=20.0)

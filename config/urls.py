@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from admin24 import views
+from servicedesk import telegram_views
 
 from . import api
 
@@ -24,7 +26,12 @@ urlpatterns = [
     path("crm/", include("crm.urls")),
     path("desk/", include("servicedesk.public_urls")),
     path("servicedesk/", include("servicedesk.urls")),
+    path("telegram/webhook/", telegram_views.webhook, name="telegram-webhook"),
 ]
+
+if settings.ANYMAIL_ESP:
+    # The ESP's inbound webhook (`/anymail/<esp>/inbound/`): only with an ESP configured.
+    urlpatterns.append(path("anymail/", include("anymail.urls")))
 
 # The error pages in the app's layout (admin24.errors).
 handler403 = "admin24.errors.permission_denied"

@@ -8,4 +8,5 @@ class CrmConfig(AppConfig):
 
     def ready(self):
         # Pipelines register their stages, guards, robots and clock handlers on import.
+        from . import texts  # noqa: F401 - its message keys, for timelines and tasks already written
         from .pipelines import contract, leads, regular  # noqa: F401

@@ -9,4 +9,4 @@ class NotificationsConfig(AppConfig):
     def ready(self):
         # The kernel reports to listeners instead of importing this app; the delivery task is
         # registered in every process (web included), because the services publish it by name.
-        from . import listeners, tasks  # noqa: F401
+        from . import listeners, staff_telegram, tasks  # noqa: F401

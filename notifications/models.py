@@ -118,3 +118,35 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} → {self.address}: {self.subject}"
+
+
+class TelegramKind(models.TextChoices):
+    """Which staff notifications may also go to Telegram (the profile's choices)."""
+
+    TASKS = "tasks", _("tasks")
+    REMINDERS = "reminders", _("reminders")
+    SLA = "sla", _("SLA breaches")
+    ASSIGNED = "assigned", _("tickets and leads assigned to me")
+
+
+class StaffTelegram(models.Model):
+    """A staff user's Telegram preferences and the one-time token of «Подключить Telegram».
+
+    The linked chat itself is ``User.telegram_chat_id``.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="staff_telegram"
+    )
+    kinds = models.JSONField(_("notifications sent to Telegram"), default=list, blank=True)
+    link_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    link_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    linked_at = models.DateTimeField(_("linked at"), null=True, blank=True)
+    unlinked_reason = models.CharField(_("why unlinked"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("staff Telegram settings")
+        verbose_name_plural = _("staff Telegram settings")
+
+    def __str__(self):
+        return str(self.user)

@@ -36,13 +36,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.template import Context, TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone, translation
+from django.utils.html import escape
 
 from . import channels as channel_registry
-from .models import Notification, OutboxMessage
+from .models import Notification, OutboxMessage, StaffTelegram, TelegramKind
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,9 @@ class Rendered:
     summary: str  # the message alone: the in-app notification's text
     text: str  # the email's text part: the summary with greeting and signature
     html: str
+    # Telegram's message: the template's ``telegram.html`` when it has one, else the subject in
+    # bold, the summary and the link (a channel picks its parts with ``Channel.parts``).
+    telegram: str = ""
 
 
 def notify(
@@ -136,6 +140,7 @@ def notify(
         if not address:
             continue
         idempotency_key = _idempotency_key(key, channel=channel.name, recipient=recipient, address=address)
+        body_text, body_html = channel.parts(rendered)
         existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             messages.append(existing)
@@ -148,8 +153,8 @@ def notify(
             context=stored_context,
             language=language,
             subject=rendered.subject[:500],
-            body_text=rendered.text,
-            body_html=rendered.html,
+            body_text=body_text,
+            body_html=body_html,
             attachments=attachments,
             headers=headers,
             message_id=make_msgid(domain=_mail_domain()),
@@ -172,18 +177,142 @@ def notify(
     return messages
 
 
-def notify_staff(target, *, to, title: str, text: str, key: str | None, due=None) -> list[OutboxMessage]:
+def notify_staff(
+    target, *, to, title: str, text: str, key: str | None, due=None, kind: str = TelegramKind.REMINDERS
+) -> list[OutboxMessage]:
     """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
     and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
     staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
-    card nobody is responsible for. ``key`` as in ``notify``.
+    card nobody is responsible for. ``key`` as in ``notify``. ``kind`` (a ``TelegramKind``): the
+    message also goes to the user's linked Telegram chat when they chose that kind on their profile.
     """
     if to is None:
         return []
     context = {"title": title, "text": text, "link": target.get_absolute_url()}
     if due is not None:
         context["due"] = due
-    return notify(to, STAFF_TEMPLATE, context, key=key, target=target)
+    return notify(to, STAFF_TEMPLATE, context, key=key, target=target, channels=staff_channels(to, kind))
+
+
+def staff_channels(user, kind: str) -> tuple[str, ...]:
+    """Email, and Telegram when ``user`` linked a chat and wants ``kind`` there."""
+    if getattr(user, "telegram_chat_id", None):
+        kinds = StaffTelegram.objects.filter(user=user).values_list("kinds", flat=True).first() or []
+        if kind in kinds:
+            return ("email", "telegram")
+    return ("email",)
+
+
+@dataclass(frozen=True)
+class StaffNotice:
+    """One ``notify_staff`` call, for ``notify_staff_many``."""
+
+    target: object
+    to: object
+    title: str
+    text: str
+    key: str | None
+    due: object = None
+    kind: str = TelegramKind.REMINDERS
+
+
+def notify_staff_many(notices: list[StaffNotice]) -> None:
+    """``notify_staff`` for many notices at once (the clock's batches): the same rows, written with
+    one look-up of the keys already used and one INSERT per table instead of several queries per
+    notice. If a key is written concurrently meanwhile, the notices go one by one after all."""
+    notices = [notice for notice in notices if notice.to is not None]
+    # A user who also wants this kind in Telegram gets it through notify_staff, which knows both channels.
+    for notice in [n for n in notices if staff_channels(n.to, n.kind) != ("email",)]:
+        notices.remove(notice)
+        notify_staff(notice.target, to=notice.to, title=notice.title, text=notice.text, key=notice.key,
+                     due=notice.due, kind=notice.kind)  # fmt: skip
+    if not notices:
+        return
+    channel = _channel("email")
+    items = []
+    for notice in notices:
+        context = {"title": notice.title, "text": notice.text, "link": notice.target.get_absolute_url()}
+        if notice.due is not None:
+            context["due"] = notice.due
+        language = _language_of(notice.to)
+        rendered = render(STAFF_TEMPLATE, {**context, "link": _absolute(context["link"])}, language=language,
+                          recipient=notice.to)  # fmt: skip
+        address = channel.address_for(notice.to)
+        outbox_key = (
+            _idempotency_key(notice.key, channel=channel.name, recipient=notice.to, address=address)
+            if address
+            else None
+        )
+        items.append((notice, context, language, rendered, address, outbox_key))
+    keys = {notice.key for notice in notices if notice.key is not None}
+    told = set(
+        Notification.objects.filter(key__in=keys, recipient__in={n.to.pk for n in notices}).values_list(
+            "recipient_id", "key"
+        )
+    )
+    sent = set(
+        OutboxMessage.objects.filter(idempotency_key__in=[item[5] for item in items if item[5]]).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    in_app, outbox = [], []
+    for notice, context, language, rendered, address, outbox_key in items:
+        target_type, target_id = _target_fields(notice.target)
+        if notice.key is None or (notice.to.pk, notice.key) not in told:
+            told.add((notice.to.pk, notice.key))
+            in_app.append(
+                Notification(
+                    recipient=notice.to,
+                    template=STAFF_TEMPLATE,
+                    title=rendered.subject[:300],
+                    body=rendered.summary,
+                    link=context["link"][:500],
+                    key=notice.key or "",
+                    target_type=target_type,
+                    target_id=target_id,
+                )
+            )
+        if address and outbox_key not in sent:
+            sent.add(outbox_key)
+            outbox.append(
+                OutboxMessage(
+                    channel=channel.name,
+                    recipient_user=notice.to,
+                    address=address,
+                    template=STAFF_TEMPLATE,
+                    context=json.loads(json.dumps(context, cls=_LenientEncoder)),
+                    language=language,
+                    subject=rendered.subject[:500],
+                    body_text=rendered.text,
+                    body_html=rendered.html,
+                    attachments=[],
+                    headers={},
+                    message_id=make_msgid(domain=_mail_domain()),
+                    idempotency_key=outbox_key,
+                    target_type=target_type,
+                    target_id=target_id,
+                    next_attempt_at=timezone.now(),
+                )
+            )
+    try:
+        with transaction.atomic():
+            Notification.objects.bulk_create(in_app)
+            written = OutboxMessage.objects.bulk_create(outbox)
+    except IntegrityError:
+        for notice in notices:
+            notify_staff(notice.target, to=notice.to, title=notice.title, text=notice.text, key=notice.key,
+                         due=notice.due)  # fmt: skip
+        return
+    if connection.features.can_return_rows_from_bulk_insert:
+        ids = [message.pk for message in written]
+    else:
+        ids = list(
+            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in outbox]).values_list(
+                "pk", flat=True
+            )
+        )
+    for pk in ids:
+        transaction.on_commit(partial(_publish, pk))
 
 
 def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:
@@ -201,7 +330,22 @@ def render(template: str, context: dict, *, language: str, recipient=None) -> Re
         content = _render_text(names[1], full_context).strip()
         text = _render_text("notifications/email_base.txt", {**full_context, "content": content})
         html = get_template(names[2]).render(full_context)
-    return Rendered(subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html)
+        telegram = _render_telegram(template, full_context, subject=subject, summary=summary)
+    return Rendered(
+        subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html, telegram=telegram
+    )
+
+
+def _render_telegram(template: str, context: dict, *, subject: str, summary: str) -> str:
+    try:
+        return get_template(f"notifications/{template}/telegram.html").render(context).strip()
+    except TemplateDoesNotExist:
+        pass
+    link = str(context.get("link") or "")
+    parts = [f"<b>{escape(' '.join(subject.split()))}</b>", escape(summary)]
+    if link:
+        parts.append(f'<a href="{escape(link)}">{escape(link)}</a>')
+    return "\n\n".join(part for part in parts if part)
 
 
 def _render_text(name: str, context: dict) -> str:
@@ -245,7 +389,8 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         if message.attempts >= MAX_ATTEMPTS:
             _finish_failed(message, f"{reason} (gave up after {message.attempts} attempts)")
             return None
-        wait = retry_delay(message.attempts)
+        retry_after = getattr(exc, "retry_after", None)
+        wait = timedelta(seconds=retry_after) if retry_after else retry_delay(message.attempts)
         OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
             status=OutboxMessage.Status.PENDING,
             next_attempt_at=timezone.now() + wait,

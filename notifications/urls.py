@@ -10,4 +10,5 @@ urlpatterns = [
     path("read-all/", views.mark_all_read, name="read_all"),
     path("<int:pk>/read/", views.mark_read, name="read"),
     path("<int:pk>/open/", views.open_notification, name="open"),
+    path("telegram/", views.telegram_settings, name="telegram"),
 ]

@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -11,7 +12,10 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from . import services
+from admin24 import telegram
+from admin24.views import profile_section
+
+from . import services, staff_telegram
 from .models import Notification
 
 PAGE_SIZE = 20
@@ -86,3 +90,45 @@ def _back(request) -> str:
 def _is_ours(request, url: str) -> bool:
     hosts = {request.get_host(), *settings.ALLOWED_HOSTS}
     return url_has_allowed_host_and_scheme(url, allowed_hosts=hosts, require_https=request.is_secure())
+
+
+# --- Telegram on the profile ---------------------------------------------------------------
+
+
+@profile_section
+def telegram_section(request):
+    from .models import TelegramKind
+
+    user = request.user
+    preferences = staff_telegram.settings_for(user)
+    return render_to_string(
+        "notifications/_profile_telegram.html",
+        {
+            "bot_username": telegram.identity().username,
+            "linked": bool(user.telegram_chat_id),
+            "kinds": TelegramKind.choices,
+            "chosen": preferences.kinds,
+            "unlinked_reason": preferences.unlinked_reason,
+            "deep_link": request.session.pop("telegram_deep_link", None),
+        },
+        request=request,
+    )
+
+
+@login_required
+@require_POST
+def telegram_settings(request):
+    action = request.POST.get("do")
+    if action == "link":
+        link = staff_telegram.deep_link(request.user)
+        if link is None:
+            messages.error(request, _("The Telegram bot is not set up yet."))
+        else:
+            request.session["telegram_deep_link"] = link
+    elif action == "unlink":
+        staff_telegram.unlink(request.user)
+        messages.success(request, _("Telegram is disconnected."))
+    elif action == "kinds":
+        staff_telegram.set_kinds(request.user, request.POST.getlist("kinds"))
+        messages.success(request, _("Your Telegram notifications are saved."))
+    return redirect("profile")

@@ -5,9 +5,14 @@ so the admin shows the status and the staff pages or the API change it.
 """
 
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Attachment, DeskSettings, Service, Ticket, TicketComment
+from .models import Attachment, DeskSettings, InboundEmail, Service, Ticket, TicketComment
 
 
 @admin.register(Service)
@@ -31,6 +36,10 @@ class DeskSettingsAdmin(admin.ModelAdmin):
         ),
         (_("Form"), {"fields": ["phone_required", "header_company_name", "form_key", "allowed_origins"]}),
         (_("Uploads"), {"fields": ["max_files", "max_file_mb", "max_total_mb"]}),
+        (
+            _("Email"),
+            {"fields": ["email_service", "reopen_window_days", "email_tickets_per_hour", "email_attach_max_mb"]},
+        ),
         (_("Favicon"), {"fields": ["favicon_32", "favicon_180"]}),
         (_("Telegram bot"), {"fields": ["telegram_token", "telegram_username", "telegram_phone"]}),
     ]
@@ -98,3 +107,52 @@ class TicketAdmin(admin.ModelAdmin):
     @admin.display(description=_("number"), ordering="number")
     def display_number(self, obj):
         return obj.display_number
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(admin.ModelAdmin):
+    """Every message received: why it ended as it did, its original, and "process again"."""
+
+    list_display = ["received_at", "from_address", "subject", "source", "status", "reason_shown", "ticket"]
+    list_filter = ["status", "source"]
+    search_fields = ["from_address", "subject", "message_id"]
+    list_select_related = ["ticket"]
+    readonly_fields = [f.name for f in InboundEmail._meta.fields] + ["reason_shown", "original"]
+    actions = ["process_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("reason"))
+    def reason_shown(self, obj):
+        return obj.reason_text
+
+    @admin.display(description=_("original message"))
+    def original(self, obj):
+        if not obj.pk:
+            return ""
+        url = reverse("admin:servicedesk_inboundemail_raw", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/raw/",
+                self.admin_site.admin_view(self.raw_view),
+                name="servicedesk_inboundemail_raw",
+            ),
+            *super().get_urls(),
+        ]
+
+    def raw_view(self, request, pk):
+        row = get_object_or_404(InboundEmail, pk=pk)
+        if not self.has_view_permission(request, row):
+            raise PermissionDenied
+        return FileResponse(row.raw.open("rb"), as_attachment=True, filename=f"inbound-{row.pk}.eml")
+
+    @admin.action(description=_("Process again"))
+    def process_again(self, request, queryset):
+        from .intake.email.store import process_again
+
+        count = process_again(queryset)
+        self.message_user(request, _("Processed again: %(count)d.") % {"count": count})

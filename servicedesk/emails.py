@@ -86,26 +86,51 @@ def ticket_id_from_reply_token(token: str) -> int | None:
 
 def thread_root(ticket) -> str:
     """The Message-ID of the first email the client got about the ticket ("" before there is one)."""
+    from django.apps import apps
+
     from notifications.models import OutboxMessage
 
+    InboundEmail = apps.get_model("servicedesk", "InboundEmail")
     first = (
         OutboxMessage.objects.filter(target_type=ContentType.objects.get_for_model(ticket), target_id=ticket.pk)
         .order_by("pk")
         .values_list("message_id", flat=True)
         .first()
     )
+    if not first:
+        # A ticket opened by email: its first answer threads to the client's own message.
+        first = (
+            InboundEmail.objects.filter(ticket=ticket, opened_ticket=True)
+            .order_by("pk")
+            .values_list("message_id", flat=True)
+            .first()
+        )
     return first or ""
 
 
-def email_client(ticket, template: str, context: dict | None = None, *, key: str | None, first: bool = False) -> None:
+def email_client(
+    ticket,
+    template: str,
+    context: dict | None = None,
+    *,
+    key: str | None,
+    first: bool = False,
+    attachments=(),
+    automatic: bool = True,
+) -> None:
     """Send ``template`` to the ticket's client through the outbox; nothing when there is no address.
 
     ``key`` (with the ticket's id) makes a repeated call send nothing new; ``first`` says this is
     the ticket's first email, so there is no thread to answer yet (one query less at intake).
+    ``automatic`` emails (all but a staff member's comment) carry ``Auto-Submitted:
+    auto-generated`` (RFC 3834), so the client's autoresponder does not answer them.
     """
+    _relay_to_telegram(ticket, template, context, key=key)
     if not ticket.client_email:
         return
     headers = {"Reply-To": reply_address(ticket)}
+    if automatic:
+        headers["Auto-Submitted"] = "auto-generated"
     root = "" if first else thread_root(ticket)
     if root:
         headers["In-Reply-To"] = root
@@ -124,5 +149,45 @@ def email_client(ticket, template: str, context: dict | None = None, *, key: str
         context,
         key=f"{key}:{ticket.pk}" if key else None,
         headers=headers,
+        target=ticket,
+        attachments=attachments,
+    )
+
+
+# What a Telegram client also hears in their chat (the ticket's receipt is the bot's own answer).
+TELEGRAM_RELAYED = {"servicedesk/ticket_comment", "servicedesk/ticket_started", "servicedesk/ticket_done"}
+
+
+def _relay_to_telegram(ticket, template: str, context: dict | None, *, key: str | None) -> None:
+    if template not in TELEGRAM_RELAYED:
+        return
+    # Through the ticket's own relations: this module is below the models (they import links).
+    link = getattr(ticket, "telegram_link", None)
+    if link is None:
+        return
+    link.chat.refresh_from_db(fields=["disabled"])  # the ticket may be held since before a block
+    if link.chat.disabled:
+        return
+    context = {
+        "ticket_number": ticket.number,
+        "subject": ticket.subject,
+        "client_name": ticket.client_name,
+        "status": ticket.get_status_display(),
+        "link": client_page_url(ticket),
+        **(context or {}),
+    }
+    attachments = []
+    comment_id = context.pop("comment_id", None)
+    if comment_id is not None:
+        found = ticket.attachments.filter(comment_id=comment_id).values_list("file", "original_name")
+        attachments = [path for path, _name in found]
+        context["file_names"] = dict(found)
+    notify(
+        link.chat,
+        template,
+        context,
+        channels=("telegram",),
+        key=f"{key}:{ticket.pk}" if key else None,
+        attachments=attachments,
         target=ticket,
     )

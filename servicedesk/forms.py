@@ -394,3 +394,47 @@ class CommentForm(forms.Form):
     @property
     def is_public(self) -> bool:
         return self.cleaned_data["visibility"] == self.Visibility.PUBLIC
+
+
+class EmailIntakeForm(forms.ModelForm):
+    """Email intake and the support mailbox; the password is never shown again (empty keeps it)."""
+
+    password = forms.CharField(
+        label=_("Mailbox password"),
+        required=False,
+        max_length=255,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty to keep the stored password."),
+    )
+
+    class Meta:
+        model = DeskSettings
+        fields = [
+            "email_service",
+            "reopen_window_days",
+            "email_tickets_per_hour",
+            "email_attach_max_mb",
+            "imap_host",
+            "imap_port",
+            "imap_security",
+            "imap_login",
+            "imap_folder",
+            "imap_processed_folder",
+        ]
+
+    field_order = [*Meta.fields[:8], "password", *Meta.fields[8:]]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["email_service"].queryset = Service.objects.filter(active=True)
+        _bootstrap(self)
+
+    def save(self, commit=True):
+        if self.cleaned_data.get("password"):
+            self.instance.imap_password = self.cleaned_data["password"]
+        changed = {"imap_host", "imap_port", "imap_login", "imap_folder"} & set(self.changed_data)
+        if changed or self.cleaned_data.get("password"):
+            # Another server or folder: read it from its start, and try it at once.
+            self.instance.imap_uidvalidity, self.instance.imap_last_uid = None, 0
+            self.instance.imap_failures, self.instance.imap_retry_at = 0, None
+        return super().save(commit=commit)

@@ -10,17 +10,19 @@ status a ticket enters schedules again the deadline checks that still apply (``s
 a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
-from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from admin24 import clock, timers, workflow, worktime
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
-from notifications.services import notify_staff
+from notifications.models import TelegramKind
+from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
 from .emails import email_client
 from .models import DeskSettings, Ticket, TicketIntake, TicketStatus
 from .services import FOLLOW_UP, REACTION_BREACH, RESOLUTION_BREACH, add_comment, schedule_sla, ticket_follow_up
+from .texts import say
 
 DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
 
@@ -54,13 +56,15 @@ def _record_reaction(ticket: Ticket) -> None:
         ticket.save(update_fields=["first_reaction_at", "reaction_work_seconds", "updated_at"])
 
 
-def _tell_staff(ticket: Ticket, *, title: str, text: str, key: str, due=None, supervisor: bool) -> None:
+def _tell_staff(
+    ticket: Ticket, *, title, text, key: str, due=None, supervisor: bool, kind: str = TelegramKind.REMINDERS
+) -> None:
     # The assignee and, with ``supervisor``, the assignee's supervisor as well.
     recipients = [ticket.assignee]
     if supervisor:
         recipients.append(recipient_for(ticket.assignee, supervisor=True))
     for user in recipients:
-        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key)
+        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key, kind=kind)
 
 
 # --- robots ---------------------------------------------------------------------------------
@@ -138,12 +142,12 @@ def _reaction_breached(ticket: Ticket, action) -> None:
     ticket.save(update_fields=["reaction_breached", "updated_at"])
     _tell_staff(
         ticket,
-        title=_("Reaction time breached: %(ticket)s") % {"ticket": ticket},
-        text=_("Nobody has started work on ticket %(number)s “%(subject)s” within the reaction time.")
-        % {"number": ticket.display_number, "subject": ticket.subject},
+        title=say("servicedesk.reaction_breach.title", ticket=str(ticket)),
+        text=say("servicedesk.reaction_breach.text", number=ticket.display_number, subject=ticket.subject),
         due=ticket.reaction_due_at,
         key=f"servicedesk.reaction_breach:{ticket.pk}",
         supervisor=True,
+        kind=TelegramKind.SLA,
     )
 
 
@@ -155,12 +159,73 @@ def _resolution_breached(ticket: Ticket, action) -> None:
     ticket.save(update_fields=["resolution_breached", "updated_at"])
     _tell_staff(
         ticket,
-        title=_("Deadline breached: %(ticket)s") % {"ticket": ticket},
-        text=_("Ticket %(number)s “%(subject)s” is not done by its deadline.")
-        % {"number": ticket.display_number, "subject": ticket.subject},
+        title=say("servicedesk.resolution_breach.title", ticket=str(ticket)),
+        text=say("servicedesk.resolution_breach.text", number=ticket.display_number, subject=ticket.subject),
         due=ticket.resolution_due_at,
         key=f"servicedesk.resolution_breach:{ticket.pk}",
         supervisor=True,
+        kind=TelegramKind.SLA,
+    )
+
+
+def _breached_in_batch(pairs, *, flag: str, still_due, notice) -> None:
+    """A breach handler for a whole batch (``timers.batch_handler``): the tickets still due
+    flagged in one UPDATE, every notice written at once; a supervisor is looked up once per
+    assignee. Same effects as the handler for one ticket."""
+    tickets = [ticket for ticket, _action in pairs if still_due(ticket)]
+    if not tickets:
+        return
+    # updated_at as save()'s auto_now would set it.
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**{flag: True, "updated_at": timezone.now()})
+    assignees = {ticket.assignee_id: ticket.assignee for ticket in Ticket.objects.select_related("assignee").filter(
+        pk__in=[ticket.pk for ticket in tickets], assignee__isnull=False)}  # fmt: skip
+    supervisors = {pk: recipient_for(user, supervisor=True) for pk, user in assignees.items()}
+    notices = []
+    for ticket in tickets:
+        setattr(ticket, flag, True)
+        title, text, due, key = notice(ticket)
+        for user in (assignees.get(ticket.assignee_id), supervisors.get(ticket.assignee_id)):
+            notices.append(
+                StaffNotice(target=ticket, to=user, title=title, text=text, key=key, due=due, kind=TelegramKind.SLA)
+            )
+    notify_staff_many(notices)
+
+
+def _reaction_notice(ticket):
+    return (
+        say("servicedesk.reaction_breach.title", ticket=str(ticket)),
+        say("servicedesk.reaction_breach.text", number=ticket.display_number, subject=ticket.subject),
+        ticket.reaction_due_at,
+        f"servicedesk.reaction_breach:{ticket.pk}",
+    )
+
+
+def _resolution_notice(ticket):
+    return (
+        say("servicedesk.resolution_breach.title", ticket=str(ticket)),
+        say("servicedesk.resolution_breach.text", number=ticket.display_number, subject=ticket.subject),
+        ticket.resolution_due_at,
+        f"servicedesk.resolution_breach:{ticket.pk}",
+    )
+
+
+@timers.batch_handler(REACTION_BREACH)
+def _reactions_breached(pairs) -> None:
+    _breached_in_batch(
+        pairs,
+        flag="reaction_breached",
+        still_due=lambda t: t.first_reaction_at is None and not t.reaction_breached,
+        notice=_reaction_notice,
+    )
+
+
+@timers.batch_handler(RESOLUTION_BREACH)
+def _resolutions_breached(pairs) -> None:
+    _breached_in_batch(
+        pairs,
+        flag="resolution_breached",
+        still_due=lambda t: t.status != TicketStatus.DONE and not t.resolution_breached,
+        notice=_resolution_notice,
     )
 
 
@@ -168,12 +233,11 @@ def _resolution_breached(ticket: Ticket, action) -> None:
 def _deferral_over(ticket: Ticket, action) -> None:
     if ticket.status != TicketStatus.DEFERRED:
         return
-    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The deferral is over."))
+    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.deferral_over"))
     _tell_staff(
         ticket,
-        title=_("Back in work: %(ticket)s") % {"ticket": ticket},
-        text=_("The deferral of ticket %(number)s “%(subject)s” is over; it is in work again.")
-        % {"number": ticket.display_number, "subject": ticket.subject},
+        title=say("servicedesk.deferral_over.title", ticket=str(ticket)),
+        text=say("servicedesk.deferral_over.text", number=ticket.display_number, subject=ticket.subject),
         key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
         supervisor=False,
     )

@@ -9,6 +9,7 @@ from functools import wraps
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -162,12 +163,16 @@ def client_ticket(request, desk, signed):
                 return redirect(request.path + "#thread-end")
             except ValidationError as exc:
                 error = " ".join(exc.messages)
-    comments = ticket.comments.filter(public=True).select_related("author").prefetch_related("attachments")
+    comments = (
+        ticket.comments.filter(public=True)
+        .select_related("author")
+        .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.filter(staff_only=False)))
+    )
     context = {
         "ticket": ticket,
         "signed": signed,
         "comments": comments,
-        "files": ticket.attachments.filter(comment__isnull=True),
+        "files": ticket.attachments.filter(comment__isnull=True, staff_only=False),
         "error": error,
         "body": request.POST.get("body", "") if error else "",
     }
@@ -179,7 +184,7 @@ def client_ticket(request, desk, signed):
 def client_file(request, signed, pk):
     """A file of the ticket the client may see: theirs, or one on a public comment."""
     ticket = _ticket_by_signed(signed)
-    attachment = get_object_or_404(Attachment, pk=pk, ticket=ticket)
+    attachment = get_object_or_404(Attachment, pk=pk, ticket=ticket, staff_only=False)
     if attachment.comment is not None and not attachment.comment.public:
         raise Http404
     return download(attachment)

@@ -31,12 +31,14 @@ from admin24.tasks import run_due_actions
 from admin24.workflow import MoveRefused
 from crm.selectors import contract_in_force
 from crm.services.directory import company_create, contact_create, find_company, find_contacts
+from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from . import ticket_statement, uploads
 from .emails import email_client
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number
+from .texts import say
 
 __all__ = [
     "MoveRefused",
@@ -446,18 +448,22 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
         target=ticket,
         verb=Activity.Verb.ASSIGNED,
         by=by,
-        text=str(assignee or ""),
         data={"from": previous.pk if previous else None, "to": assignee.pk if assignee else None},
     )
     if assignee is not None and assignee != by:
         notify_staff(
             ticket,
             to=assignee,
-            title=_("Ticket assigned to you: %(ticket)s") % {"ticket": ticket},
-            text=_("%(who)s gave you ticket %(number)s “%(subject)s”.")
-            % {"who": by or _("Admin24"), "number": ticket.display_number, "subject": ticket.subject},
+            title=say("servicedesk.assigned.title", ticket=str(ticket)),
+            text=say(
+                "servicedesk.assigned.text",
+                who=by or say("servicedesk.robot"),
+                number=ticket.display_number,
+                subject=ticket.subject,
+            ),
             due=ticket.resolution_due_at,
             key=None,
+            kind=TelegramKind.ASSIGNED,
         )
     return ticket
 
@@ -483,13 +489,16 @@ def add_comment(
     source: str | None = None,
     message_id: str = "",
     email: bool = True,
+    sender_email: str = "",
 ) -> TicketComment:
     """A comment by a staff ``author`` or by the client (``client=True``), with files.
 
     A public staff comment is emailed to the client (``email=False``: the caller's own email
     carries it, as the «done» email carries the completion note); an internal note
     (``public=False``) never leaves the staff. A client's comment is always public, and what
-    follows it is ``ticket_client_replied``.
+    follows it is ``ticket_client_replied``. A client's comment on a ticket done longer ago than
+    the desk's reopen window goes to a new ticket following it (``client_reply_ticket``); the
+    comment's ``ticket`` says which.
     """
     if (author is None) == (not client):
         raise ValueError("add_comment() needs either an author or client=True")
@@ -498,10 +507,13 @@ def add_comment(
     text = comment_html(body, html=html)
     if not nh3.clean(text, tags=set()).strip():
         raise ValidationError(_("Write the text of the comment."), code="empty")
-    checked = uploads.check_files_for(files, DeskSettings.load())
+    desk = DeskSettings.load()
+    checked = uploads.check_files_for(files, desk)
     stored: list[str] = []
     try:
         with transaction.atomic():
+            if client:
+                ticket = client_reply_ticket(ticket=ticket, desk=desk, source=source)
             comment = TicketComment.objects.create(
                 ticket=ticket,
                 author=author,
@@ -510,6 +522,7 @@ def add_comment(
                 body=text,
                 source=source or (TicketComment.Source.CLIENT_PAGE if client else TicketComment.Source.STAFF),
                 message_id=message_id,
+                sender_email=sender_email,
             )
             _store_files(ticket, checked, stored, comment=comment)
             if client:
@@ -518,8 +531,15 @@ def add_comment(
                 email_client(
                     ticket,
                     "servicedesk/ticket_comment",
-                    {"author": comment.author_name, "comment": text, "files": [c.name for c in checked]},
+                    {
+                        "author": comment.author_name,
+                        "comment": text,
+                        "files": [c.name for c in checked],
+                        "comment_id": comment.pk,
+                    },
                     key=f"servicedesk.comment:{comment.pk}",
+                    attachments=_email_attachments(comment, desk),
+                    automatic=False,
                 )
     except BaseException:
         _forget_files(stored)
@@ -527,25 +547,62 @@ def add_comment(
     return comment
 
 
+def _email_attachments(comment: TicketComment, desk: DeskSettings) -> list[str]:
+    """A staff comment's files for the client's email, while they fit the desk's cap together;
+    above it none is attached (the email lists them and links to the client page)."""
+    files = [a for a in comment.attachments.all() if not a.staff_only]
+    if sum(a.size for a in files) > desk.email_attach_max_mb * 1024 * 1024:
+        return []
+    return [a.file.name for a in files]
+
+
+def reopen_window_passed(ticket: Ticket, desk: DeskSettings) -> bool:
+    """A done ticket the client may no longer reopen: done longer ago than the desk's window."""
+    if ticket.status != TicketStatus.DONE:
+        return False
+    done_at = ticket.resolved_at or ticket.stage_changed_at
+    return done_at is not None and timezone.now() - done_at > datetime.timedelta(days=desk.reopen_window_days)
+
+
+def client_reply_ticket(*, ticket: Ticket, desk: DeskSettings, source: str | None = None) -> Ticket:
+    """The ticket a client's reply goes to: this one, or past the reopen window a new one following it."""
+    if not reopen_window_passed(ticket, desk):
+        return ticket
+    new = accept_ticket(
+        subject=ticket.subject,
+        service=ticket.service,
+        name=ticket.client_name,
+        email=ticket.client_email,
+        phone=ticket.client_phone,
+        company=ticket.client_company,
+        source=TicketSource.EMAIL if source == TicketComment.Source.EMAIL else TicketSource.FORM,
+        desk=desk,
+    )
+    Ticket.objects.filter(pk=new.pk).update(follows=ticket)
+    new.follows = ticket
+    return new
+
+
 def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
     """What a client's reply means, whichever channel brought it (the client page, email, Telegram).
 
     A reply to a done ticket reopens it: back to «Выполняется», as support teams expect — the
-    client says it is not solved after all. Either way its assignee is told. ``add_comment``
-    calls this for every client comment, inside its transaction.
+    client says it is not solved after all (past the reopen window ``client_reply_ticket`` has
+    put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
+    has answered what the team was waiting for, so it is worked on again now rather than when the
+    deferral ends. Either way its assignee is told. ``add_comment`` calls this for every client
+    comment, inside its transaction.
     """
-    reopened = ticket.status == TicketStatus.DONE
+    reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
     if reopened:
-        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=_("The client replied."))
+        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
     notify_staff(
         ticket,
         to=ticket.assignee,
-        title=(
-            _("The client replied, the ticket is in work again: %(ticket)s")
-            if reopened
-            else _("The client replied: %(ticket)s")
-        )
-        % {"ticket": ticket},
+        title=say(
+            "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
+            ticket=str(ticket),
+        ),
         text=nh3.clean(comment.body, tags=set()).strip()[:2000],
         key=f"servicedesk.client_reply:{comment.pk}",
     )

@@ -67,3 +67,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs a real Redis: set REDIS_URL (CI does)"))
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)"))
+
+
+@pytest.fixture
+def telegram_api(settings, db):
+    """A fake Bot API server on a free port; the desk's bot token and username point at it."""
+    from servicedesk.models import DeskSettings
+    from tests.telegram_fake import FakeBotApi
+
+    fake = FakeBotApi().start()
+    settings.TELEGRAM_API_BASE_URL = fake.url
+    settings.TELEGRAM_TIMEOUT = 5
+    desk = DeskSettings.load()
+    desk.telegram_token, desk.telegram_username = fake.token, fake.username
+    desk.save()
+    yield fake
+    fake.stop()

@@ -127,7 +127,8 @@ def test_a_deals_file_and_the_won_contract_read_as_russian():
     deal = DealFactory(responsible=manager)
     deal_attach_file(deal=deal, by=manager, kind="proposal", upload=SimpleUploadedFile("kp.pdf", b"%PDF-1.4\n%%EOF\n"))
 
-    assert activity.timeline(deal).first().text == "Приложен файл (коммерческое предложение): kp.pdf"
+    with override("ru"):
+        assert activity.timeline(deal).first().said == "Приложен файл (коммерческое предложение): kp.pdf"
     with override("ru"):
         won = gettext("The first month is paid and the closing documents are due: the deal is won.")
     assert won == "Первый месяц оплачен, пора оформлять закрывающие документы: сделка выиграна."

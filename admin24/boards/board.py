@@ -13,6 +13,7 @@ for every column's count and sum, and one query for the first page of every colu
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -30,6 +31,7 @@ from .. import workflow
 from ..workflow import DomainError
 from . import views
 from .amounts import format_amount
+from .export import csv_rows
 from .filters import BoardFilterForm, Scope
 from .search import normalise
 
@@ -167,6 +169,11 @@ class Board:
     def with_card_fields(self, queryset: QuerySet) -> QuerySet:
         """Related rows and annotations a list row and a CSV line show; no query per row."""
         return queryset.select_related(self.responsible_field)
+
+    def csv_lines(self, queryset: QuerySet) -> Iterator[str]:
+        """The CSV export of ``queryset`` (filtered and ordered); a board with many rows to
+        export reads them with ``values_list`` instead (``export.csv_value_lines``)."""
+        return csv_rows(self.csv_fields or self.list_fields, self.with_card_fields(queryset))
 
     def card_rows(self, queryset: QuerySet) -> QuerySet:
         """The rows ``card`` reads, ideally narrowed with ``only()``: building a model instance

@@ -8,7 +8,6 @@ from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from .amounts import format_amount
-from .export import csv_rows
 
 
 def _context(request, board, form, **extra):
@@ -110,8 +109,7 @@ def board_list(request, board):
 def board_csv(request, board):
     form = board.filter_form(request.user, request.GET)
     _, order = _sorting(board, request)
-    queryset = board.with_card_fields(board.filtered(request.user, form)).order_by(*order)
-    fields = board.csv_fields or board.list_fields
-    response = StreamingHttpResponse(csv_rows(fields, queryset), content_type="text/csv; charset=utf-8")
+    lines = board.csv_lines(board.filtered(request.user, form).order_by(*order))
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{board.csv_filename}"'
     return response

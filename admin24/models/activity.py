@@ -4,6 +4,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from admin24 import messages
+
 
 class Activity(models.Model):
     """One line of an entity's timeline: who did what to it and when (written by services)."""
@@ -20,6 +22,9 @@ class Activity(models.Model):
         REMINDER_SENT = "reminder_sent", _("reminder sent")
         DUPLICATE_FOUND = "duplicate_found", _("possible duplicate found")
         NOTE = "note", _("note")
+        FILE_ATTACHED = "file_attached", _("file attached")
+        EMAIL_SENT = "email_sent", _("email sent")
+        EMAIL_NOT_SENT = "email_not_sent", _("email not sent")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -32,6 +37,10 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(_("when"), auto_now_add=True)
     verb = models.CharField(_("what"), max_length=32, choices=Verb.choices)
+    # What a robot or service said, as a message key and its parameters (admin24.messages), shown
+    # in the reader's language; ``text`` is what a person typed, or an old row's stored text.
+    key = models.CharField(_("message key"), max_length=100, blank=True)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     text = models.TextField(_("text"), blank=True)
     target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("target type"))
     target_id = models.PositiveBigIntegerField(_("target id"))
@@ -47,3 +56,8 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_verb_display()}"
+
+    @property
+    def said(self) -> str:
+        """The entry's words in the active language: its message, else the stored text."""
+        return messages.render(self.key, self.params, fallback=self.text) if self.key else self.text

@@ -12,6 +12,7 @@ from django_fsm import ConcurrentTransition
 
 from admin24 import clock, timers
 from admin24.access import Action, can, require
+from admin24.messages import Message
 from admin24.models import Activity
 
 from .. import activity
@@ -46,15 +47,19 @@ def allowed_moves(entity, user, *, may_edit: bool | None = None) -> list[str]:
     return [slug for slug in pipeline.slugs() if slug in targets]
 
 
-def move(entity, to: str, *, by, reason: str = ""):
+def move(entity, to: str, *, by, reason: "str | Message" = ""):
     """Move ``entity`` to the stage ``to`` on behalf of ``by`` (None: a robot); returns the entity.
+
+    ``reason`` is what a person typed, or a robot's ``Message``: the timeline keeps the message
+    and shows it in each reader's language; guards, robots and the closing reason get its text.
 
     Raises ``PermissionDenied`` without the right to edit the entity and ``MoveRefused`` when the
     move does not exist or a guard refuses it.
     """
     require(by, entity, Action.EDIT, message=_("You may not change this card."))
     pipeline = pipeline_for(entity)
-    reason = (reason or "").strip()
+    said = reason if isinstance(reason, Message) else None
+    reason = str(reason or "").strip()
     current = _state(entity, pipeline)
     transitions = _transitions(entity, pipeline)
     allowed = [slug for slug in pipeline.slugs() if slug in transitions]
@@ -79,7 +84,8 @@ def move(entity, to: str, *, by, reason: str = ""):
                 target=entity,
                 verb=Activity.Verb.MOVED,
                 by=by,
-                text=reason,
+                text="" if said else reason,
+                message=said,
                 data={"from": current, "to": to},
             )
             timers.cancel_pending(entity)

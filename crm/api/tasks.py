@@ -62,6 +62,12 @@ class TaskSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["status", "is_automatic", "created_at", "completed_at", "completed_by", "result"]
 
+    def to_representation(self, instance):
+        # A robot's title and description in the request's language.
+        data = super().to_representation(instance)
+        data["title"], data["description"] = instance.shown_title, instance.shown_description
+        return data
+
     def get_missing_requirements(self, obj) -> list[str]:
         return tasks.missing_requirements(obj) if obj.is_open else []
 

@@ -3,6 +3,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from admin24 import messages
+
 
 class ChecklistTemplate(models.Model):
     """An admin-edited list of checklist items that tasks (or lead qualification) start from."""
@@ -46,6 +48,10 @@ class Task(models.Model):
 
     title = models.CharField(_("title"), max_length=300)
     description = models.TextField(_("description"), blank=True)
+    # A robot's title and description as messages (admin24.messages), shown in the reader's
+    # language; empty for what a person typed (then ``title`` and ``description`` are shown).
+    title_message = models.JSONField(_("title (message)"), default=dict, blank=True)
+    description_message = models.JSONField(_("description (message)"), default=dict, blank=True)
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.GENERIC)
     responsible = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -96,7 +102,16 @@ class Task(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return self.shown_title
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language (a robot's message), or as typed."""
+        return messages.render_stored(self.title_message, fallback=self.title)
+
+    @property
+    def shown_description(self) -> str:
+        return messages.render_stored(self.description_message, fallback=self.description)
 
     @property
     def is_open(self) -> bool:

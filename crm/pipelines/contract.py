@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import clock, constants, timers, workflow, worktime
+from admin24.messages import Message
 from admin24.roles import Role, has_role
 from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
@@ -42,6 +43,7 @@ from ..services import billing, renewal
 from ..services import tasks as task_services
 from ..services.contracts import deal_win
 from ..services.deals import deal_remind, pay_if_flagged
+from ..texts import say
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
 PAYMENT_REMINDER = "crm.deal.payment_reminder"
@@ -192,12 +194,11 @@ def _settle_who_bills_after_a_renewal_moved(deal, *, by, from_stage, reason):
 @PIPELINE.on_enter(ContractStage.PROPOSAL)
 def _proposal_task(deal, *, by, from_stage, reason):
     task_services.task_create(
-        title=_("Prepare the commercial proposal: %(deal)s") % {"deal": deal.title},
+        title=say("crm.task.proposal", deal=deal.title),
         kind=Task.Kind.PROPOSAL,
         responsible=deal.responsible,
         deadline=proposal_deadline(clock.now()),
-        description=_("Attach the proposal file to the deal; completing the task moves the deal to «%(stage)s».")
-        % {"stage": ContractStage.FEEDBACK.label},
+        description=say("crm.task.proposal.text", stage=ContractStage.FEEDBACK.label),
         deal=deal,
         by=by,
         is_automatic=True,
@@ -220,15 +221,11 @@ def _feedback_reminders(deal, *, by, from_stage, reason):
 def _contract_task(deal, *, by, from_stage, reason):
     clerk = constants.user_or_fallback("Clerk", fallback=deal.responsible)
     task_services.task_create(
-        title=_("Draft the contract: %(deal)s") % {"deal": deal.title},
+        title=say("crm.task.contract", deal=deal.title),
         kind=Task.Kind.CONTRACT,
         responsible=clerk,
         deadline=worktime.end_of_working_day_after(clock.now()),
-        description=_(
-            "Attach the contract file and fill in the contract date on the deal; completing the task "
-            "moves the deal to «%(stage)s»."
-        )
-        % {"stage": ContractStage.AWAITING_PAYMENT.label},
+        description=say("crm.task.contract.text", stage=ContractStage.AWAITING_PAYMENT.label),
         deal=deal,
         by=by,
         is_automatic=True,
@@ -264,12 +261,11 @@ def _audit_task(deal, *, by, from_stage, reason):
     director = constants.user_or_fallback("IT_Director", fallback=deal.responsible)
     template = ChecklistTemplate.objects.filter(code=AUDIT_CHECKLIST).first()
     task_services.task_create(
-        title=_("IT infrastructure audit: %(deal)s") % {"deal": deal.title},
+        title=say("crm.task.audit", deal=deal.title),
         kind=Task.Kind.AUDIT,
         responsible=director,
         deadline=worktime.end_of_working_day_after(clock.now(), 5),
-        description=_("Go through the checklist; completing the task moves the deal to «%(stage)s».")
-        % {"stage": ContractStage.CLOSING_DOCS.label},
+        description=say("crm.task.audit.text", stage=ContractStage.CLOSING_DOCS.label),
         deal=deal,
         checklist=[] if template else [str(item) for item in AUDIT_ITEMS],
         checklist_template=template,
@@ -288,7 +284,7 @@ def pause_end(deal: Deal) -> datetime.datetime:
 def _closing_documents(deal, *, by, from_stage, reason):
     ends = worktime.not_before_now(pause_end(deal))
     task_services.task_create(
-        title=_("Obtain the closing documents: %(deal)s") % {"deal": deal.title},
+        title=say("crm.task.closing_docs", deal=deal.title),
         kind=Task.Kind.CLOSING_DOCS,
         responsible=deal.responsible,
         deadline=ends,
@@ -323,7 +319,12 @@ def _move_on_completion(task_kind: str, stage: str, to: str):
     def effect(task, *, by):
         deal = task.deal
         if deal is not None and deal.pipeline == PIPELINE.key and deal.stage == stage:
-            workflow.move(deal, to, by=None, reason=_("The task “%(task)s” is done.") % {"task": task.title})
+            workflow.move(
+                deal,
+                to,
+                by=None,
+                reason=say("crm.task.done", task=Message.from_stored(task.title_message) or task.title),
+            )
 
     return effect
 
@@ -345,9 +346,14 @@ def _remind_about_feedback(deal, action):
         deal,
         recipient,
         key=f"{FEEDBACK_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
-        title=_("No answer on the deal for %(days)d days: %(deal)s") % {"days": days, "deal": deal.title},
-        text=_("The deal “%(deal)s” (%(manager)s) has been in «%(stage)s» for %(days)d days. Move it on or close it.")
-        % {"deal": deal.title, "manager": deal.responsible or "—", "stage": ContractStage.FEEDBACK.label, "days": days},
+        title=say("crm.remind.feedback", days=days, deal=deal.title),
+        text=say(
+            "crm.remind.feedback.text",
+            deal=deal.title,
+            manager=deal.responsible,
+            stage=ContractStage.FEEDBACK.label,
+            days=days,
+        ),
     )
 
 
@@ -361,9 +367,10 @@ def _remind_about_payment(deal, action):
         deal,
         deal.responsible,
         key=f"{PAYMENT_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{number}",
-        title=_("Has the client paid? %(deal)s") % {"deal": deal.title},
-        text=_("The deal “%(deal)s” is waiting for payment. Update «%(field)s» when the payment arrives.")
-        % {"deal": deal.title, "field": Deal._meta.get_field("payment_received").verbose_name},
+        title=say("crm.remind.payment", deal=deal.title),
+        text=say(
+            "crm.remind.payment.text", deal=deal.title, field=Deal._meta.get_field("payment_received").verbose_name
+        ),
     )
     # Two days after this one was due; after an outage, two days from now (timers: catching up).
     at = _payment_reminder_after(timers.counted_from(action))
@@ -382,7 +389,7 @@ def _win_at_the_payment_date(deal, action):
             deal,
             deal.responsible,
             key=f"{CLOSING_DOCS_PAUSE}:{deal.pk}:{deal.stage_entry_count}:{today}",
-            title=_("The deal cannot move on: %(deal)s") % {"deal": deal.title},
+            title=say("crm.remind.stuck", deal=deal.title),
             text=refusal.message,
         )
         timers.schedule(deal, CLOSING_DOCS_PAUSE, at=worktime.start_of_working_day(today + datetime.timedelta(days=1)))

@@ -20,6 +20,7 @@ from ..models import Lead, LeadSource, LeadStage, Task
 from ..models.leads import CLOSED_STAGES
 from ..services import tasks as task_services
 from ..services.conversion import convert_lead
+from ..texts import say
 
 CALL_ATTEMPTS = 5
 CALLBACK_RETURN = "crm.lead.callback_return"
@@ -59,8 +60,7 @@ def callback_due(start: datetime.datetime, attempt: int, now: datetime.datetime)
 
 def _call_task(lead: Lead, attempt: int, due: datetime.datetime, *, by) -> Task:
     return task_services.task_create(
-        title=_("Call %(lead)s (attempt %(number)d of %(total)d)")
-        % {"lead": lead.contact_name or lead.title, "number": attempt + 1, "total": CALL_ATTEMPTS},
+        title=say("crm.lead.call_task", lead=lead.contact_name or lead.title, number=attempt + 1, total=CALL_ATTEMPTS),
         kind=Task.Kind.CALL,
         responsible=lead.responsible,
         deadline=due,
@@ -126,7 +126,7 @@ def _count_failed_call(lead, *, by, from_stage, reason):
             lead,
             LeadStage.UNREACHABLE,
             by=None,
-            reason=_("The client did not answer %(count)d calls.") % {"count": lead.failed_calls},
+            reason=say("crm.lead.unreachable", count=lead.failed_calls),
         )
         return
     due = callback_due(lead.callbacks_from, lead.failed_calls, clock.now())
@@ -137,7 +137,7 @@ def _count_failed_call(lead, *, by, from_stage, reason):
 @timers.handler(CALLBACK_RETURN)
 def _return_for_next_call(lead, action):
     if lead.stage == LeadStage.NO_ANSWER:
-        workflow.move(lead, LeadStage.IN_PROGRESS, by=None, reason=_("Time for the next call."))
+        workflow.move(lead, LeadStage.IN_PROGRESS, by=None, reason=say("crm.lead.next_call"))
 
 
 @PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)
@@ -152,9 +152,8 @@ def _tell_manager_unreachable(lead, *, by, from_stage, reason):
     notify_staff(
         lead,
         to=lead.responsible,
-        title=_("Lead closed: %(title)s") % {"title": lead.title},
-        text=_("The lead “%(title)s” is closed as «%(stage)s»: %(reason)s")
-        % {"title": lead.title, "stage": LeadStage.UNREACHABLE.label, "reason": reason},
+        title=say("crm.lead.closed.title", title=lead.title),
+        text=say("crm.lead.closed.text", title=lead.title, stage=LeadStage.UNREACHABLE.label, reason=reason),
         key=f"crm.lead.unreachable:{lead.pk}:{lead.stage_entry_count}",
     )
 

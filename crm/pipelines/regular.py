@@ -33,6 +33,7 @@ from ..models import Deal, RegularStage, Task
 from ..services import billing
 from ..services import tasks as task_services
 from ..services.deals import deal_remind
+from ..texts import say
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
 ACT_FORMING_PAUSE = "crm.deal.act_forming_pause"
@@ -103,11 +104,8 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
     if deal.period_start is None or deal.period_end is None:
         deal.period_start, deal.period_end = billing.first_period(deal)
         deal.save(update_fields=["period_start", "period_end", "updated_at"])
-    title = _("Attach the invoice: %(deal)s") % {"deal": deal.title}
-    text = _(
-        "Attach the invoice for %(period)s to the deal: it goes to the client by email at once and the deal "
-        "moves to «%(stage)s»."
-    ) % {"period": billing.period_label(deal), "stage": RegularStage.INVOICE_SENT.label}
+    title = say("crm.task.invoice", deal=deal.title)
+    text = say("crm.task.invoice.text", period=billing.period_label(deal), stage=RegularStage.INVOICE_SENT.label)
     task_services.task_create(
         title=title,
         responsible=deal.responsible,
@@ -130,11 +128,11 @@ def _call_and_unpaid_reminders(deal, *, by, from_stage, reason):
         deal.save(update_fields=["invoice_paid", "updated_at"])
     entered = deal.stage_changed_at
     task_services.task_create(
-        title=_("Call the client about the invoice: %(deal)s") % {"deal": deal.title},
+        title=say("crm.task.invoice_call", deal=deal.title),
         kind=Task.Kind.CALL,
         responsible=deal.responsible,
         deadline=worktime.not_before_now(worktime.add_days_then_align(entered, CALL_AFTER_DAYS)),
-        description=_("Make sure the client has received the invoice and knows when it will be paid."),
+        description=say("crm.task.invoice_call.text"),
         deal=deal,
         by=by,
         is_automatic=True,
@@ -160,7 +158,7 @@ def _next_period_and_pause(deal, *, by, from_stage, reason):
             deal,
             RegularStage.CLOSING_DOCS,
             by=None,
-            reason=_("The paid period ends within %(days)d days.") % {"days": constants.get("ActFormingDate") or 0},
+            reason=say("crm.period.ends_within", days=constants.get("ActFormingDate") or 0),
         )
     else:
         timers.schedule(deal, ACT_FORMING_PAUSE, at=moment)
@@ -172,15 +170,15 @@ def _closing_documents(deal, *, by, from_stage, reason):
         # Received already (the deal was moved back and has come here again): the period is complete.
         return
     task_services.task_create(
-        title=_("Prepare and send the closing documents: %(deal)s") % {"deal": deal.title},
+        title=say("crm.task.send_closing_docs", deal=deal.title),
         kind=Task.Kind.CLOSING_DOCS,
         responsible=deal.responsible,
         deadline=worktime.not_before_now(after_period_end(deal, 1)),
-        description=_("The paid period is %(period)s. Mark «%(field)s» on the deal once the client has them.")
-        % {
-            "period": billing.period_label(deal),
-            "field": Deal._meta.get_field("closing_docs_received").verbose_name,
-        },
+        description=say(
+            "crm.task.send_closing_docs.text",
+            period=billing.period_label(deal),
+            field=Deal._meta.get_field("closing_docs_received").verbose_name,
+        ),
         deal=deal,
         by=by,
         is_automatic=True,
@@ -213,12 +211,13 @@ def _remind_about_the_unpaid_invoice(deal, action):
         deal,
         deal.responsible,
         key=f"{UNPAID_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
-        title=_("The invoice is unpaid for %(days)d days: %(deal)s") % {"days": days, "deal": deal.title},
-        text=_(
-            "The invoice for %(period)s was sent %(days)d days ago. Ask the client; move the deal to "
-            "«%(stage)s» when it is paid."
-        )
-        % {"period": billing.period_label(deal), "days": days, "stage": RegularStage.INVOICE_PAID.label},
+        title=say("crm.remind.unpaid", days=days, deal=deal.title),
+        text=say(
+            "crm.remind.unpaid.text",
+            period=billing.period_label(deal),
+            days=days,
+            stage=RegularStage.INVOICE_PAID.label,
+        ),
     )
 
 
@@ -236,7 +235,7 @@ def _closing_documents_are_due(deal, action):
         deal,
         RegularStage.CLOSING_DOCS,
         by=None,
-        reason=_("The paid period ends on %(date)s.") % {"date": deal.period_end.strftime("%d.%m.%Y")},
+        reason=say("crm.period.ends_on", date=deal.period_end),
     )
 
 
@@ -252,15 +251,12 @@ def _remind_about_closing_documents(deal, action):
         deal,
         recipient,
         key=f"{CLOSING_DOCS_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
-        title=_("No closing documents %(days)d days after the period: %(deal)s") % {"days": days, "deal": deal.title},
-        text=_(
-            "The period %(period)s of “%(deal)s” (%(manager)s) ended %(days)d days ago and the client has "
-            "no closing documents yet."
-        )
-        % {
-            "period": billing.period_label(deal),
-            "deal": deal.title,
-            "manager": deal.responsible or "—",
-            "days": days,
-        },
+        title=say("crm.remind.closing_docs", days=days, deal=deal.title),
+        text=say(
+            "crm.remind.closing_docs.text",
+            period=billing.period_label(deal),
+            deal=deal.title,
+            manager=deal.responsible,
+            days=days,
+        ),
     )

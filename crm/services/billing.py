@@ -48,6 +48,7 @@ from notifications.models import OutboxMessage
 from notifications.services import notify, notify_staff, outbox_cancel
 
 from ..models import Contract, ContractStage, Deal, DealPipeline, RegularStage
+from ..texts import say
 from . import renewal as renewal_services
 from . import tasks as task_services
 from .documents import check_document
@@ -68,6 +69,11 @@ class BillingError(DomainError):
 
 
 # --- periods ----------------------------------------------------------------------------------
+
+
+# No paid period is longer than this (``period_from``: up to the day before the next payment date,
+# at most two months when a short month clamps the anchor); the billing list relies on it.
+MAX_PERIOD_DAYS = 62
 
 
 def period_from(start: datetime.date, *, anchor: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -128,13 +134,11 @@ def fill_placeholders(text: str, deal: Deal) -> str:
 
 def why_the_invoice_cannot_go(deal: Deal) -> str | None:
     if not deal.invoice_file:
-        return _("No invoice file is attached.")
+        return say("crm.invoice.no_file")
     if deal.contact_id is None:
-        return _("The deal has no contact: choose the client's contact person, then send the invoice.")
+        return say("crm.invoice.no_contact")
     if not deal.contact.first_email:
-        return _("The contact %(contact)s has no email address: add one, then send the invoice.") % {
-            "contact": deal.contact
-        }
+        return say("crm.invoice.no_email", contact=str(deal.contact))
     return None
 
 
@@ -177,10 +181,11 @@ def invoice_attach(*, deal: Deal, by, upload, number: str = "") -> InvoiceOutcom
     deal.save(update_fields=["invoice_file", "invoice_number", "updated_at"])
     activity.record(
         target=deal,
-        verb=Activity.Verb.UPDATED,
+        verb=Activity.Verb.FILE_ATTACHED,
         by=by,
-        text=(_("Invoice replaced: %(name)s") if replaced else _("Invoice attached: %(name)s"))
-        % {"name": PurePath(deal.invoice_file.name).name},
+        message=say(
+            "crm.invoice.replaced" if replaced else "crm.invoice.attached", name=PurePath(deal.invoice_file.name).name
+        ),
     )
     return invoice_send(deal=deal, by=by)
 
@@ -198,7 +203,7 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
     problem = why_the_invoice_cannot_go(deal)
     if problem:
         _explain_unsent(deal, problem, by=by)
-        return InvoiceOutcome(deal=deal, sent=False, problem=problem)
+        return InvoiceOutcome(deal=deal, sent=False, problem=str(problem))  # in the caller's language
     address = deal.contact.first_email
     [message] = notify(
         address,
@@ -213,25 +218,25 @@ def invoice_send(*, deal: Deal, by) -> InvoiceOutcome:
     )
     activity.record(
         target=deal,
-        verb=Activity.Verb.NOTE,
+        verb=Activity.Verb.EMAIL_SENT,
         by=by,
-        text=_("The invoice is sent to %(address)s.") % {"address": address},
+        message=say("crm.invoice.sent", address=address),
         # The card's timeline reads the delivery status of this outbox row.
-        data={"invoice_to": address, "outbox": message.pk},
+        data={"address": address, "outbox": message.pk},
     )
     if deal.stage == RegularStage.INVOICE_FORMING:
-        workflow.move(deal, RegularStage.INVOICE_SENT, by=by, reason=_("The invoice is sent to the client."))
+        workflow.move(deal, RegularStage.INVOICE_SENT, by=by, reason=say("crm.invoice.sent_reason"))
     return InvoiceOutcome(deal=deal, sent=True)
 
 
 def _explain_unsent(deal: Deal, problem: str, *, by) -> None:
     activity.record(
-        target=deal, verb=Activity.Verb.NOTE, by=by, text=_("The invoice is not sent: %(why)s") % {"why": problem}
+        target=deal, verb=Activity.Verb.EMAIL_NOT_SENT, by=by, message=say("crm.invoice.not_sent", why=problem)
     )
     notify_staff(
         deal,
         to=deal.responsible,
-        title=_("The invoice is not sent: %(deal)s") % {"deal": deal.title},
+        title=say("crm.invoice.not_sent.title", deal=deal.title),
         text=problem,
         key=None,
     )
@@ -260,7 +265,7 @@ def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
     deal.save(update_fields=["closing_docs_received", "updated_at"])
     timers.cancel_pending(deal)
     task_services.close_open_tasks(deal, result=_("The closing documents are received."), by=by)
-    activity.record(target=deal, verb=Activity.Verb.UPDATED, by=by, text=_("The closing documents are received."))
+    activity.record(target=deal, verb=Activity.Verb.UPDATED, by=by, message=say("crm.closing_docs.received"))
     return deal
 
 
@@ -320,13 +325,13 @@ def next_period_deal(deal: Deal) -> Deal | None:
     activity.record(
         target=created,
         verb=Activity.Verb.CREATED,
-        text=_("The next period after “%(deal)s”.") % {"deal": deal.title},
+        message=say("crm.period.next_of", deal=deal.title),
         data={"previous": deal.pk},
     )
     activity.record(
         target=deal,
         verb=Activity.Verb.NOTE,
-        text=_("The deal for the next period is created: %(deal)s") % {"deal": created.title},
+        message=say("crm.period.next_created", deal=created.title),
         data={"next": created.pk},
     )
     workflow.start(created, by=None)
@@ -545,8 +550,35 @@ def billing_deals(*, month: datetime.date | None) -> QuerySet[Deal]:
     if month is not None:
         first = month.replace(day=1)
         last = month.replace(day=calendar.monthrange(month.year, month.month)[1])
-        deals = deals.filter(period_start__lte=last, period_end__gte=first)
-    return deals.select_related("company", "contact", "responsible").order_by("period_start", "company__name", "pk")
+        # The lower bound on the start is what keeps the page flat in history: the index on
+        # (pipeline, period_start) is walked over a few months, not over every period ever billed.
+        earliest = first - datetime.timedelta(days=MAX_PERIOD_DAYS)
+        deals = deals.filter(period_start__gte=earliest, period_start__lte=last, period_end__gte=first)
+    # Only the columns the list and its API show: building a full deal (and its contact) per row
+    # cost more than the query.
+    return (
+        deals.select_related("company", "responsible")
+        .only(*BILLING_COLUMNS)
+        .order_by("period_start", "company__name", "pk")
+    )
+
+
+BILLING_COLUMNS = (
+    "title",
+    "pipeline",
+    "stage",
+    "period_start",
+    "period_end",
+    "amount",
+    "currency",
+    "invoice_number",
+    "closing_docs_received",
+    "company__name",
+    "responsible__username",
+    "responsible__last_name",
+    "responsible__first_name",
+    "responsible__patronymic",
+)
 
 
 def invoice_emails(deal: Deal) -> QuerySet[OutboxMessage]:

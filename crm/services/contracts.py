@@ -7,6 +7,7 @@ from admin24 import activity, clock, workflow
 from admin24.models import Activity
 
 from ..models import Contract, Deal, DealPipeline, RegularStage
+from ..texts import say
 from . import renewal
 
 
@@ -52,7 +53,7 @@ def deal_win(*, deal: Deal, by) -> Contract:
         target=deal,
         verb=Activity.Verb.NOTE,
         by=by,
-        text=_("Contract %(number)s is recorded.") % {"number": contract.number},
+        message=say("crm.contract.recorded", number=contract.number),
         data={"contract": contract.pk},
     )
     return contract

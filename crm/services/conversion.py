@@ -1,12 +1,11 @@
 """Turning a qualified lead into a client: contact, company and a deal (SPEC §2)."""
 
-from django.utils.translation import gettext as _
-
 from admin24 import activity, workflow
 from admin24.models import Activity
 
 from ..models import Company, Contact, Deal, DealPipeline, Lead
 from ..models.deals import ContractStage
+from ..texts import say
 from .directory import company_create, contact_create, find_company, find_contacts
 
 
@@ -65,7 +64,7 @@ def convert_lead(lead: Lead, *, by) -> Deal:
         target=lead,
         verb=Activity.Verb.CONVERTED,
         by=by,
-        text=_("Deal “%(deal)s” created.") % {"deal": deal.title},
+        message=say("crm.lead.converted", deal=deal.title),
         data={"deal": deal.pk, "contact": contact.pk, "company": company.pk if company else None},
     )
     return deal

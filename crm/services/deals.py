@@ -15,10 +15,12 @@ from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
 from admin24.access import DENIED, Action, can
+from admin24.messages import Message
 from admin24.models import Activity
 from notifications.services import notify_staff
 
 from ..models import ContractStage, Deal, DealPipeline, Task
+from ..texts import say
 from ..validators import validate_contract_date
 from . import billing, renewal
 from .documents import check_document
@@ -113,7 +115,9 @@ def deal_update(*, deal: Deal, by, **fields) -> Deal:
             target=deal,
             verb=Activity.Verb.UPDATED,
             by=by,
-            text=", ".join(str(Deal._meta.get_field(name).verbose_name) for name in changed),
+            message=say(
+                "crm.deal.fields_changed", fields=[Deal._meta.get_field(name).verbose_name for name in changed]
+            ),
         )
     if "contract_end_date" in changed and deal.contract_id is not None:
         # A won deal's end date is its contract's: the renewal wait is re-planned (SPEC §2).
@@ -140,10 +144,13 @@ def deal_attach_file(*, deal: Deal, by, kind: str, upload) -> Deal:
     deal.save(update_fields=[field, "updated_at"])
     activity.record(
         target=deal,
-        verb=Activity.Verb.UPDATED,
+        verb=Activity.Verb.FILE_ATTACHED,
         by=by,
-        text=(_("%(file)s replaced: %(name)s") if replaced else _("%(file)s attached: %(name)s"))
-        % {"file": Deal._meta.get_field(field).verbose_name, "name": PurePath(upload.name).name},
+        message=say(
+            "crm.deal.file_replaced" if replaced else "crm.deal.file_attached",
+            file=Deal._meta.get_field(field).verbose_name,
+            name=PurePath(upload.name).name,
+        ),
     )
     return deal
 
@@ -168,14 +175,18 @@ def deals_mark_payment_received(*, deals: Iterable[Deal], by) -> int:
     return count
 
 
-def deal_remind(deal: Deal, recipient, *, key: str, title: str, text: str) -> None:
-    """A robot's reminder about a deal: an in-app note and email, and a line on the deal's timeline."""
+def deal_remind(deal: Deal, recipient, *, key: str, title, text) -> None:
+    """A robot's reminder about a deal: an in-app note and email, and a line on the deal's timeline.
+
+    ``title`` and ``text`` are messages (``crm.texts.say``), told in the recipient's language and
+    shown on the timeline in each reader's; the timeline names the recipient."""
     if recipient is None:
         return
     notify_staff(deal, to=recipient, title=title, text=text, key=key)
     activity.record(
         target=deal,
         verb=Activity.Verb.REMINDER_SENT,
-        text=_("%(title)s (to %(whom)s)") % {"title": title, "whom": recipient},
+        message=title if isinstance(title, Message) else None,
+        text="" if isinstance(title, Message) else str(title),
         data={"to": recipient.pk},
     )

@@ -9,10 +9,12 @@ from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
 from admin24.roles import Role, role_names
+from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from ..models import ChecklistTemplate, Deal, Lead, LeadSource, LeadStage
 from ..models.leads import ACTIVE_STAGES
+from ..texts import say
 from .directory import find_contacts
 from .distribution import choose_lead_responsible
 
@@ -58,10 +60,10 @@ def _notify_assigned(lead: Lead) -> None:
     notify_staff(
         lead,
         to=lead.responsible,
-        title=_("New lead: %(title)s") % {"title": lead.title},
-        text=_("You are responsible for the new lead “%(title)s” (%(source)s).")
-        % {"title": lead.title, "source": lead.get_source_display()},
+        title=say("crm.lead.new.title", title=lead.title),
+        text=say("crm.lead.new.text", title=lead.title, source=LeadSource(lead.source).label),
         key=f"crm.lead.assigned:{lead.pk}:{lead.responsible_id}",
+        kind=TelegramKind.ASSIGNED,
     )
 
 
@@ -116,7 +118,7 @@ def lead_create_from_public(*, data: dict, ip: str = "") -> Lead:
     activity.record(
         target=lead,
         verb=Activity.Verb.NOTE,
-        text=_("The client agreed to the processing of personal data."),
+        message=say("crm.lead.consent"),
         data={"ip": ip, "consent": True},
     )
     return lead
@@ -134,7 +136,7 @@ def lead_update(*, lead: Lead, by, **fields) -> Lead:
     lead.save()
     activity.record(target=lead, verb=Activity.Verb.UPDATED, by=by, data={"fields": sorted(fields)})
     if lead.responsible_id != previous_responsible and lead.responsible is not None:
-        activity.record(target=lead, verb=Activity.Verb.ASSIGNED, by=by, text=str(lead.responsible))
+        activity.record(target=lead, verb=Activity.Verb.ASSIGNED, by=by, data={"to": lead.responsible_id})
         if lead.responsible != by:
             _notify_assigned(lead)
     return lead

@@ -26,6 +26,7 @@ from admin24.models import Activity, ScheduledAction
 from notifications.services import notify_staff
 
 from ..models import Contract, ContractStage, Deal, DealPipeline
+from ..texts import say
 from ..validators import validate_contract_date
 
 RENEWAL_DUE = "crm.contract.renewal_due"
@@ -123,12 +124,12 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
             target=old,
             verb=Activity.Verb.UPDATED,
             by=by,
-            text=_("Contract %(number)s now ends on %(date)s (was %(before)s).")
-            % {
-                "number": contract.number,
-                "date": ends_on.strftime("%d.%m.%Y") if ends_on else "—",
-                "before": before.strftime("%d.%m.%Y") if before else "—",
-            },
+            message=say(
+                "crm.contract.end_changed",
+                number=contract.number,
+                date=ends_on,
+                before=before,
+            ),
         )
     renewal_track(contract)
     return contract
@@ -156,18 +157,15 @@ def renewal_create(*, contract: Contract) -> Deal:
         client_request=old.client_request if old else "",
         renews=old,
     )
-    text = _("Contract %(number)s ends on %(date)s: the renewal deal is created.") % {
-        "number": contract.number,
-        "date": contract.ends_on.strftime("%d.%m.%Y"),
-    }
-    activity.record(target=deal, verb=Activity.Verb.CREATED, text=text, data={"contract": contract.pk})
+    text = say("crm.renewal.created", number=contract.number, date=contract.ends_on)
+    activity.record(target=deal, verb=Activity.Verb.CREATED, message=text, data={"contract": contract.pk})
     if old is not None:
-        activity.record(target=old, verb=Activity.Verb.NOTE, text=text, data={"renewal": deal.pk})
+        activity.record(target=old, verb=Activity.Verb.NOTE, message=text, data={"renewal": deal.pk})
     workflow.start(deal, by=None)
     notify_staff(
         deal,
         to=contract.responsible,
-        title=_("Renew the contract: %(deal)s") % {"deal": deal.title},
+        title=say("crm.renewal.title", deal=deal.title),
         text=text,
         key=f"renewal:{contract.pk}:{deal.pk}",
     )

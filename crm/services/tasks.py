@@ -9,13 +9,16 @@ of that kind can be completed; ``on_complete(kind)`` — robots run when such a 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import access, activity, clock
 from admin24.access import Action
+from admin24.messages import Message
 from admin24.models import Activity
 from admin24.workflow import DomainError
 
@@ -74,11 +77,11 @@ def missing_requirements(task: Task) -> list[str]:
 @transaction.atomic
 def task_create(
     *,
-    title: str,
+    title,
     responsible,
     kind: str = Kind.GENERIC,
     deadline=None,
-    description: str = "",
+    description="",
     lead=None,
     deal=None,
     checklist: Iterable[str] = (),
@@ -86,14 +89,22 @@ def task_create(
     by=None,
     is_automatic: bool = False,
 ) -> Task:
-    """A new open task; its checklist comes from ``checklist`` items, or from the template."""
+    """A new open task; its checklist comes from ``checklist`` items, or from the template.
+
+    A robot's ``title`` and ``description`` are messages (``crm.texts.say``): the task keeps them
+    and shows them in each reader's language; their text in the site's language is stored too
+    (for search and the admin)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title_text, description_text = str(title), str(description)
     task = Task.objects.create(
         # Robots build titles around a card's title, which may already fill the column.
-        title=Truncator(title).chars(Task._meta.get_field("title").max_length),
+        title=Truncator(title_text).chars(Task._meta.get_field("title").max_length),
+        title_message=title.stored if isinstance(title, Message) else {},
+        description_message=description.stored if isinstance(description, Message) else {},
         responsible=responsible,
         kind=kind,
         deadline=deadline,
-        description=description,
+        description=description_text,
         lead=lead,
         deal=deal,
         created_by=by,
@@ -105,7 +116,14 @@ def task_create(
     )
     subject = deal or lead
     if subject is not None:
-        activity.record(target=subject, verb=Activity.Verb.TASK_CREATED, by=by, text=title, data={"task": task.pk})
+        activity.record(
+            target=subject,
+            verb=Activity.Verb.TASK_CREATED,
+            by=by,
+            message=title if isinstance(title, Message) else None,
+            text="" if isinstance(title, Message) else title_text,
+            data={"task": task.pk},
+        )
     return task
 
 
@@ -151,7 +169,12 @@ def task_reopen(*, task: Task, by) -> Task:
     subject = task.subject
     if subject is not None:
         activity.record(
-            target=subject, verb=Activity.Verb.TASK_REOPENED, by=by, text=task.title, data={"task": task.pk}
+            target=subject,
+            verb=Activity.Verb.TASK_REOPENED,
+            by=by,
+            message=Message.from_stored(task.title_message),
+            text="" if task.title_message else task.title,
+            data={"task": task.pk},
         )
     return task
 
@@ -166,6 +189,11 @@ def task_update(*, task: Task, by, **fields) -> Task:
         raise TypeError(f"task_update() cannot change {', '.join(sorted(unknown))}")
     for name, value in fields.items():
         setattr(task, name, value)
+    # What a person types replaces the robot's words.
+    for name in ("title", "description"):
+        if name in fields:
+            setattr(task, f"{name}_message", {})
+            fields[f"{name}_message"] = {}
     task.full_clean(exclude=["lead", "deal"])
     task.save(update_fields=list(fields))
     return task

@@ -2,8 +2,6 @@
 
 from django import template
 
-from notifications.models import OutboxMessage
-
 from ..services import billing, renewal
 
 register = template.Library()
@@ -15,12 +13,6 @@ INVOICE_EMAILS_SHOWN = 10
 def invoice_emails(deal) -> list:
     """The deal's latest invoice emails with their delivery status (sent / failed with the reason)."""
     return list(billing.invoice_emails(deal)[:INVOICE_EMAILS_SHOWN])
-
-
-@register.simple_tag
-def outbox_message(pk) -> OutboxMessage | None:
-    """The outbox row a timeline entry names, for its delivery status."""
-    return OutboxMessage.objects.filter(pk=pk).only("status", "last_error", "sent_at").first()
 
 
 @register.simple_tag

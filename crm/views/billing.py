@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from admin24 import worktime
 from admin24.access import Action, filter_queryset, require
+from admin24.boards.board import card_url
 from admin24.workflow import DomainError
 
 from ..models import Contract, Deal
@@ -59,7 +60,15 @@ def billing_list(request):
     month = month or timezone.localdate().replace(day=1)
     deals = filter_queryset(request.user, billing.billing_deals(month=month), Action.READ)
     page = Paginator(deals, PAGE_SIZE).get_page(request.GET.get("page"))
-    rows = [(deal, billing.billing_status(deal)) for deal in page]
+    rows = [
+        (
+            deal,
+            billing.billing_status(deal),
+            card_url("crm:deal-detail", deal.pk),
+            card_url("crm:company-detail", deal.company_id) if deal.company_id else "",
+        )
+        for deal in page
+    ]
     context = {
         "section": "billing",
         "month": month,

@@ -8,16 +8,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from admin24 import activity
 from admin24.access import Action, can, require
 from admin24.downloads import protected_download
+from admin24.history import history
 from admin24.workflow import DomainError, allowed_moves, move
 
 from ..boards import DealBoard
 from ..forms.deals import DealForm, DealMoveForm
 from ..models import Deal, DealPipeline, LostReason
 from ..models.deals import CONTRACT_ACTIVE
-from ..pipelines import contract, regular
 from ..services.deals import DOCUMENT_FIELDS, deal_save_card, deal_settable_fields, require_settable
 from .common import readable_or_404
 
@@ -40,20 +39,6 @@ def _collapsed_before(deal: Deal):
     return lambda stage: CONTRACT_ACTIVE.index(stage) > reached
 
 
-def _stage_label(slug: str) -> str:
-    stage = contract.PIPELINE.stage(slug) or regular.PIPELINE.stage(slug)
-    return str(stage.label) if stage else slug
-
-
-def _with_stage_labels(entries) -> list:
-    """Moves in the timeline read «from → to» with the stages' names (of either pipeline)."""
-    entries = list(entries)
-    for entry in entries:
-        if entry.data.get("to"):
-            entry.stage_change = f"{_stage_label(entry.data.get('from', ''))} → {_stage_label(entry.data['to'])}"
-    return entries
-
-
 def _card(request, deal: Deal, form: DealForm | None = None):
     pipeline = DealBoard.pipeline_of(deal)
     may_edit = can(request.user, deal, Action.EDIT)
@@ -70,7 +55,7 @@ def _card(request, deal: Deal, form: DealForm | None = None):
         "form": form,
         "lost_reasons": LostReason.objects.filter(active=True),
         "tasks": deal.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
-        "timeline": _with_stage_labels(activity.timeline(deal)[:100]),
+        "timeline": history(deal),
         "board_url": ("crm:regular_deals_board" if deal.pipeline == DealPipeline.REGULAR else "crm:deals_board"),
     }
     return render(request, "crm/deals/detail.html", context)

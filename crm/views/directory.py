@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
+from admin24.history import history
 from admin24.normalize import normalize_phone
 
 from ..forms.directory import CompanyForm, ContactForm
@@ -67,7 +67,7 @@ def company_detail(request, pk: int):
         "contacts": list(contacts[:200]),
         "leads": list(leads.order_by("-created_at")[:200]),
         "deals": list(deals.order_by("-created_at")[:200]),
-        "timeline": activity.timeline(company)[:100],
+        "timeline": history(company),
     }
     return render(request, "crm/companies/detail.html", context)
 
@@ -160,7 +160,7 @@ def contact_detail(request, pk: int):
         "can_edit": can(user, contact, Action.EDIT),
         "leads": list(leads.order_by("-created_at")[:200]),
         "deals": list(deals.order_by("-created_at")[:200]),
-        "timeline": activity.timeline(contact)[:100],
+        "timeline": history(contact),
     }
     return render(request, "crm/contacts/detail.html", context)
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from admin24 import activity
 from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
+from admin24.history import history
 from admin24.workflow import DomainError, allowed_moves, move
 
 from ..forms.leads import LeadForm, LeadMoveForm, QualificationForm
@@ -55,20 +55,9 @@ def lead_detail(request, pk: int):
         "qualification": QualificationForm.for_lead(lead, questions, editable=can(request.user, lead, Action.EDIT)),
         "tasks": lead.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
         "deals": lead.deals.select_related("responsible").order_by("-pk"),
-        "timeline": _with_stage_labels(activity.timeline(lead)[:100]),
+        "timeline": history(lead),
     }
     return render(request, "crm/leads/detail.html", context)
-
-
-def _with_stage_labels(entries) -> list:
-    """Moves in the timeline read «from → to» with the stages' names, not their slugs."""
-    entries = list(entries)
-    for entry in entries:
-        if entry.data.get("to"):
-            entry.stage_change = (
-                f"{PIPELINE.label_of(entry.data.get('from', ''))} → {PIPELINE.label_of(entry.data['to'])}"
-            )
-    return entries
 
 
 @login_required

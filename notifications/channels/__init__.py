@@ -3,6 +3,6 @@
 from .base import Channel, PermanentError, TemporaryError, UnknownChannel, get, register
 
 # Importing the built-in channels registers them.
-from . import email  # noqa: F401  isort: skip
+from . import email, telegram  # noqa: F401  isort: skip
 
 __all__ = ["Channel", "PermanentError", "TemporaryError", "UnknownChannel", "get", "register"]

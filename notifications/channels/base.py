@@ -9,7 +9,15 @@ if TYPE_CHECKING:
 
 
 class TemporaryError(Exception):
-    """The provider may accept the message later (network, rate limit, 5xx): retry with backoff."""
+    """The provider may accept the message later (network, rate limit, 5xx): retry with backoff.
+
+    ``retry_after``: the seconds the provider asked us to wait (Telegram's 429), used instead of
+    the backoff.
+    """
+
+    def __init__(self, *args, retry_after: int | None = None):
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class PermanentError(Exception):
@@ -26,6 +34,10 @@ class Channel:
     def address_for(self, recipient) -> str | None:
         """Where this channel reaches the recipient, or None when it cannot."""
         raise NotImplementedError
+
+    def parts(self, rendered) -> tuple[str, str]:
+        """The text and HTML this channel stores for a rendered notification."""
+        return rendered.text, rendered.html
 
     def send(self, message: OutboxMessage) -> str:
         """Deliver the message; return the provider's id for it. Raise TemporaryError or PermanentError."""

@@ -7,11 +7,14 @@ every call). On other cache backends
 (the file cache of a zero-setup run) it is the equivalent calls one by one.
 """
 
+import logging
 import threading
 
+import redis
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache, RedisSerializer
 
+log = logging.getLogger(__name__)
 _clients = threading.local()
 _serializer = RedisSerializer()
 
@@ -19,16 +22,21 @@ _serializer = RedisSerializer()
 def read_and_count(keys: list[str], counters: list[tuple[str, int]]) -> tuple[list, list[int]]:
     """The cached values of ``keys`` (None when missing) and each counter after adding one to it.
 
-    A counter ``(name, seconds)`` starts at one and lives ``seconds``.
+    A counter ``(name, seconds)`` starts at one and lives ``seconds``. With Redis unreachable
+    every value is missing and every counter reads 0: the post is not limited (logged).
     """
     backend = caches["default"]
     if isinstance(backend, RedisCache):
         # Our own keys, short and plain: no need for the backend's per-key validation.
         full_keys = [backend.make_key(key) for key in keys]
         full_names = [backend.make_key(name) for name, _seconds in counters]
-        results = _script(backend)(
-            keys=[*full_keys, *full_names], args=[len(keys), *(seconds for _name, seconds in counters)]
-        )
+        try:
+            results = _script(backend)(
+                keys=[*full_keys, *full_names], args=[len(keys), *(seconds for _name, seconds in counters)]
+            )
+        except (redis.ConnectionError, redis.TimeoutError) as error:
+            log.warning("the cache is unreachable (%s): this post's rate counters are not counted", error)
+            return [None] * len(keys), [0] * len(counters)
         values = [None if raw is None else _serializer.loads(raw) for raw in results[: len(keys)]]
         return values, results[len(keys) :]
     counts = []
@@ -36,7 +44,7 @@ def read_and_count(keys: list[str], counters: list[tuple[str, int]]) -> tuple[li
         backend.add(name, 0, seconds)
         try:
             counts.append(backend.incr(name))
-        except ValueError:  # it expired between the two calls
+        except ValueError:  # it expired between the two calls (or the cache is unreachable)
             backend.set(name, 1, seconds)
             counts.append(1)
     return [backend.get(key) for key in keys], counts

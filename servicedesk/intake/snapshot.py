@@ -25,7 +25,7 @@ VERSION_KEY = "servicedesk:public-snapshot:version"
 
 @dataclass(frozen=True)
 class Snapshot:
-    version: str
+    version: str | None
     desk: DeskSettings
     services: dict[int, Service]  # the active ones, in the form's order
 
@@ -37,12 +37,13 @@ _lock = threading.Lock()
 def current(*, version: str | None = None) -> Snapshot:
     """The settings and active services as committed now (reloaded only after a change).
 
-    ``version``: the shared version when the caller has just read ``VERSION_KEY`` itself.
+    ``version``: the shared version when the caller has just read ``VERSION_KEY`` itself. With
+    the cache unreachable there is none: every call then reads the database.
     """
     global _current
     version = version or _shared_version()
     loaded = _current
-    if loaded is not None and loaded.version == version:
+    if loaded is not None and version is not None and loaded.version == version:
         return loaded
     with _lock:
         desk = DeskSettings.load()
@@ -70,7 +71,7 @@ def invalidate() -> None:
     cache.set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _shared_version() -> str:
+def _shared_version() -> str | None:
     version = cache.get(VERSION_KEY)
     if version is None:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)

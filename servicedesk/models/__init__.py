@@ -1,6 +1,8 @@
 """The Service Desk's models, one module per concern; Django finds them all through this package."""
 
+from .inbound import InboundEmail
 from .settings import DeskSettings, Service
+from .telegram import TelegramChat, TelegramTicket, TelegramUpdate
 from .tickets import (
     Attachment,
     Ticket,
@@ -14,7 +16,11 @@ from .tickets import (
 __all__ = [
     "Attachment",
     "DeskSettings",
+    "InboundEmail",
     "Service",
+    "TelegramChat",
+    "TelegramTicket",
+    "TelegramUpdate",
     "Ticket",
     "TicketComment",
     "TicketIntake",

@@ -14,6 +14,11 @@ def new_form_key() -> str:
     return secrets.token_urlsafe(24)
 
 
+def new_webhook_secret() -> str:
+    # Telegram allows A-Z, a-z, 0-9, "_" and "-", 1–256 characters.
+    return secrets.token_urlsafe(32)
+
+
 class Service(models.Model):
     """A kind of work clients may ask for; its responsible becomes the assignee of new tickets."""
 
@@ -81,6 +86,10 @@ class DeskSettings(models.Model):
     telegram_phone = models.CharField(
         _("phone the bot was registered with"), max_length=40, blank=True, validators=[validate_phone]
     )
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token with every webhook update.
+    telegram_webhook_secret = models.CharField(
+        _("Telegram webhook secret"), max_length=64, default=new_webhook_secret, editable=False
+    )
 
     form_key = models.CharField(_("form key"), max_length=64, default=new_form_key, editable=False)
     allowed_origins = models.TextField(
@@ -88,6 +97,50 @@ class DeskSettings(models.Model):
         blank=True,
         help_text=_("One origin per line, e.g. https://example.ru. Other sites cannot show the form in a frame."),
     )
+
+    reopen_window_days = models.PositiveSmallIntegerField(
+        _("a client's reply reopens a done ticket within, days"),
+        default=30,
+        help_text=_("A later reply opens a new ticket linked to the old one."),
+    )
+    email_service = models.ForeignKey(
+        Service,
+        verbose_name=_("service of tickets opened by email"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    email_tickets_per_hour = models.PositiveSmallIntegerField(
+        _("new tickets by email from one sender per hour at most"), default=20
+    )
+    email_attach_max_mb = models.PositiveSmallIntegerField(
+        _("files attached to a client's email at most, MB"),
+        default=10,
+        help_text=_("Larger files are not attached: the email links to the client page."),
+    )
+
+    # The support mailbox the poller reads (``servicedesk.intake.email.mailbox``); empty host: none.
+    imap_host = models.CharField(_("mail server (IMAP)"), max_length=255, blank=True)
+    imap_port = models.PositiveIntegerField(_("port"), default=993)
+    imap_security = models.CharField(
+        _("connection security"),
+        max_length=8,
+        choices=[("ssl", "SSL/TLS"), ("starttls", "STARTTLS"), ("none", _("none"))],
+        default="ssl",
+    )
+    imap_login = models.CharField(_("login"), max_length=255, blank=True)
+    imap_password = models.CharField(_("password"), max_length=255, blank=True)
+    imap_folder = models.CharField(_("folder to read"), max_length=255, default="INBOX")
+    imap_processed_folder = models.CharField(
+        _("folder to move processed mail to"), max_length=255, default="Admin24/Processed"
+    )
+    imap_uidvalidity = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    imap_last_uid = models.PositiveBigIntegerField(default=0, editable=False)
+    imap_failures = models.PositiveSmallIntegerField(default=0, editable=False)
+    imap_retry_at = models.DateTimeField(null=True, blank=True, editable=False)
+    imap_last_error = models.TextField(_("last mailbox error"), blank=True, editable=False)
+    imap_polled_at = models.DateTimeField(_("mailbox read at"), null=True, blank=True, editable=False)
 
     max_files = models.PositiveSmallIntegerField(
         _("files per ticket at most"), default=10, validators=[MinValueValidator(0), MaxValueValidator(100)]

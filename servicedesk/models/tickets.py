@@ -3,7 +3,8 @@ import uuid
 
 from django.conf import settings
 from django.db import connection, models
-from django.db.models import Q
+from django.db.models import Case, F, Q, When
+from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
@@ -89,12 +90,29 @@ class TicketQuerySet(models.QuerySet):
 
     @staticmethod
     def overdue_q(now) -> Q:
-        return (
-            Q(reaction_breached=True, first_reaction_at__isnull=True)
-            | Q(resolution_breached=True, resolved_at__isnull=True)
-            | Q(status=TicketStatus.NEW, reaction_due_at__lt=now)
-            | (~Q(status=TicketStatus.DONE) & Q(resolution_due_at__lt=now))
-        )
+        """Overdue at ``now``: one comparison on the stored ``overdue_at`` (indexed, partial)."""
+        return Q(overdue_at__lt=now)
+
+
+def _overdue_moment():
+    """When a ticket is overdue from, as the database keeps it (``Ticket.overdue_at``).
+
+    None when done; its creation when the clock has flagged a breach still open (a reaction
+    breach counts until work starts); else the first of its deadlines still to meet (the reaction
+    deadline only while it is new). So "overdue at ``now``" is ``overdue_at < now``: breached, or
+    past a deadline the clock has not flagged yet. ``Least`` of two ``Coalesce`` because SQLite's
+    ``MIN()`` is NULL when any argument is.
+    """
+    reaction = Case(When(status=TicketStatus.NEW, then=F("reaction_due_at")))
+    first_deadline = Least(Coalesce(reaction, F("resolution_due_at")), Coalesce(F("resolution_due_at"), reaction))
+    return Case(
+        When(status=TicketStatus.DONE, then=None),
+        When(
+            Q(reaction_breached=True, first_reaction_at__isnull=True) | Q(resolution_breached=True),
+            then=F("created_at"),
+        ),
+        default=first_deadline,
+    )
 
 
 class Ticket(ConcurrentTransitionMixin, SearchText):
@@ -176,6 +194,15 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
     resolution_work_seconds = models.PositiveIntegerField(_("resolution, working seconds"), null=True, blank=True)
 
     source = models.CharField(_("source"), max_length=16, choices=TicketSource.choices, default=TicketSource.STAFF)
+    # A client's reply to a ticket done longer ago than the desk's reopen window opens a new one.
+    follows = models.ForeignKey(
+        "self",
+        verbose_name=_("follows ticket"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="followed_by",
+    )
     client_token = models.CharField(max_length=64, unique=True, default=new_client_token, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -187,6 +214,11 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Kept by the database from the fields above (the clock's breach flags among them), so every
+    # writer — save(), update(), the intake's statement, bulk_create — keeps it right.
+    overdue_at = models.GeneratedField(
+        expression=_overdue_moment(), output_field=models.DateTimeField(null=True), db_persist=True, editable=False
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -199,6 +231,17 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
             # An engineer's column: his tickets of a status, newest first, read straight off the index.
             models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
             models.Index(fields=["company", "-created_at"], name="sd_ticket_company"),
+            # "My tickets": the last done ones read off the index, not all of the engineer's tickets.
+            models.Index(fields=["assignee", "status", "-resolved_at", "-id"], name="sd_ticket_assignee_done"),
+            # Overdue (``overdue_q``) as one range over open tickets only: done ones are not in these.
+            models.Index(
+                fields=["status", "overdue_at"], name="sd_ticket_overdue", condition=Q(overdue_at__isnull=False)
+            ),
+            models.Index(
+                fields=["assignee", "overdue_at"],
+                name="sd_ticket_assignee_overdue",
+                condition=Q(overdue_at__isnull=False),
+            ),
         ]
 
     def __str__(self):
@@ -299,6 +342,8 @@ class TicketComment(models.Model):
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STAFF)
     # An inbound email's Message-ID, so the same email never becomes two comments.
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
+    # Who wrote a client-side comment by email when it was not the ticket's client (a colleague).
+    sender_email = models.EmailField(_("sender's address"), blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
     class Meta:
@@ -313,6 +358,8 @@ class TicketComment(models.Model):
     @property
     def author_name(self) -> str:
         if self.from_client:
+            if self.sender_email and self.sender_email.lower() != (self.ticket.client_email or "").lower():
+                return self.sender_email
             return self.ticket.client_name or self.ticket.client_email
         return self.author.full_name if self.author else str(_("Admin24"))
 
@@ -333,6 +380,8 @@ class Attachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=255)
     size = models.PositiveBigIntegerField(_("size"))
     content_type = models.CharField(_("type"), max_length=100, help_text=_("Recognised from the content."))
+    # Staff only (the original of an inbound email): never on the client page nor in a client's email.
+    staff_only = models.BooleanField(_("staff only"), default=False)
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     class Meta:

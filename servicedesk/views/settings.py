@@ -2,6 +2,7 @@
 
 from functools import wraps
 
+from django.conf import settings as django_settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,7 +16,7 @@ from django.views.decorators.http import require_POST
 from admin24.roles import is_administrator
 
 from .. import links, services
-from ..forms import FaviconForm, FormOptionsForm, RequisitesForm, ServiceForm, SpeedForm, TelegramForm
+from ..forms import EmailIntakeForm, FaviconForm, FormOptionsForm, RequisitesForm, ServiceForm, SpeedForm, TelegramForm
 from ..models import DeskSettings, Service
 
 SECTIONS = {
@@ -23,6 +24,7 @@ SECTIONS = {
     "requisites": (RequisitesForm, gettext_lazy("The requisites are saved.")),
     "form": (FormOptionsForm, gettext_lazy("The form settings are saved.")),
     "telegram": (TelegramForm, gettext_lazy("The Telegram bot settings are saved.")),
+    "email": (EmailIntakeForm, gettext_lazy("The email settings are saved.")),
 }
 
 
@@ -67,6 +69,7 @@ def settings_page(request):
         "services": Service.objects.select_related("responsible").annotate(ticket_count=Count("tickets")),
         "form_url": links.form_url(desk),
         "embed_code": links.embed_snippet(desk),
+        "webhook_url": django_settings.SITE_URL + reverse("telegram-webhook"),
     }
     return render(request, "servicedesk/staff/settings.html", context, status=400 if bound else 200)
 

@@ -12,9 +12,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from admin24 import activity
 from admin24.access import Action, can, filter_queryset, require
-from admin24.models import Activity
+from admin24.history import history
 from admin24.workflow import DomainError, allowed_moves
 
 from .. import services
@@ -63,20 +62,6 @@ def _available(ticket: Ticket, user) -> list[TicketAction]:
     ]
 
 
-def _history(ticket: Ticket) -> list[dict]:
-    entries = []
-    for entry in activity.timeline(ticket)[:200]:
-        data = entry.data or {}
-        if entry.verb == Activity.Verb.MOVED:
-            text = f"{PIPELINE.label_of(data.get('from', ''))} → {PIPELINE.label_of(data.get('to', ''))}"
-            if entry.text:
-                text = f"{text}: {entry.text}"
-        else:
-            text = entry.text
-        entries.append({"at": entry.created_at, "who": entry.actor, "what": entry.get_verb_display(), "text": text})
-    return entries
-
-
 @login_required
 def ticket_detail(request, pk: int):
     ticket = _ticket(request, pk)
@@ -90,7 +75,7 @@ def ticket_detail(request, pk: int):
         "actions": _available(ticket, request.user),
         "comments": comments,
         "request_files": ticket.attachments.filter(comment__isnull=True).order_by("uploaded_at", "pk"),
-        "history": _history(ticket),
+        "history": history(ticket, limit=200),
         "defer_form": DeferForm(),
         "default_return_at": services.default_return_at(),
         "assign_form": AssignForm(initial={"assignee": ticket.assignee_id}),

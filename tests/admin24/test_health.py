@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 def test_health_is_ok_when_database_and_broker_answer(client):
     response = client.get(reverse("healthz"))
     assert response.status_code == 200
-    assert response.json() == {"db": "ok", "broker": "ok"}
+    assert response.json() == {"db": "ok", "cache": "ok", "broker": "ok"}
 
 
 def test_health_names_the_broker_when_it_is_down(client, settings):

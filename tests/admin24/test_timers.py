@@ -625,3 +625,57 @@ def test_the_claim_query_walks_the_pending_index(deal):
         cursor.execute("EXPLAIN " + claim)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "scheduled_pending_due" in plan, plan
+
+
+# --- Batches -------------------------------------------------------------------------------------
+
+
+@timers.handler("test.clock.batched")
+def batched_one(target, action):
+    if action.payload.get("bad"):
+        raise RuntimeError("bad row")
+    calls.append(("one", action.pk))
+
+
+@timers.batch_handler("test.clock.batched")
+def batched_all(pairs):
+    Department.objects.create(name="effect of the whole batch")
+    if any(action.payload.get("bad") for _target, action in pairs):
+        raise RuntimeError("bad row in the batch")
+    calls.append(("batch", sorted(action.pk for _target, action in pairs)))
+
+
+@pytest.mark.django_db
+def test_a_batch_handler_runs_every_due_action_of_its_name_at_once_in_constant_queries():
+    def tick(count):
+        targets = [StagedDepartment.objects.create(name=f"t{count}-{i}") for i in range(count)]
+        with time_machine.travel(CURRENT_TIME, tick=False):
+            actions = [timers.schedule(target, "test.clock.batched", CURRENT_TIME) for target in targets]
+            calls.clear()
+            with CaptureQueriesContext(connection) as queries:
+                assert timers.run_due(batch=100) == count
+        assert calls == [("batch", sorted(action.pk for action in actions))]
+        assert {refreshed(action).status for action in actions} == {Status.DONE}
+        return len(queries)
+
+    assert tick(1) == tick(40)
+
+
+@pytest.mark.django_db
+def test_a_failing_batch_leaves_no_effect_and_its_actions_run_one_by_one():
+    good, bad = StagedDepartment.objects.create(name="good"), StagedDepartment.objects.create(name="bad")
+    moved = StagedDepartment.objects.create(name="moved")
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        fine = timers.schedule(good, "test.clock.batched", CURRENT_TIME)
+        failing = timers.schedule(bad, "test.clock.batched", CURRENT_TIME, payload={"bad": True})
+        stale = timers.schedule(moved, "test.clock.batched", CURRENT_TIME)
+        StagedDepartment.objects.filter(pk=moved.pk).update(name="elsewhere")
+        tally = Counter()
+        assert timers.run_due(tally=tally) == 3
+    assert not Department.objects.filter(name="effect of the whole batch").exists()
+    assert calls == [("one", fine.pk)]
+    assert refreshed(fine).status == Status.DONE
+    assert refreshed(failing).status == Status.PENDING and refreshed(failing).attempts == 1
+    assert refreshed(stale).status == Status.STALE
+    assert tally == Counter({("test.clock.batched", "done"): 1, ("test.clock.batched", "retrying"): 1,
+                             ("test.clock.batched", "stale"): 1})  # fmt: skip

@@ -164,6 +164,65 @@ def test_the_billing_list_shows_only_readable_deals(client, manager):
     assert "ООО «Ромашка»" not in page
 
 
+def test_a_period_straddling_two_months_is_listed_in_both(client, manager):
+    straddling = regular_deal(manager, start=datetime.date(2027, 3, 15))
+    # A contract signed on the 15th pays from the 15th to the 14th.
+    Deal.objects.filter(pk=straddling.pk).update(period_end=datetime.date(2027, 4, 14))
+    client.force_login(manager)
+    for month in ("2027-03", "2027-04"):
+        assert f"/crm/deals/{straddling.pk}/" in client.get(f"/crm/deals/billing/?month={month}").content.decode()
+    assert f"/crm/deals/{straddling.pk}/" not in client.get("/crm/deals/billing/?month=2027-05").content.decode()
+
+
+def test_no_paid_period_is_longer_than_the_billing_list_looks_back():
+    """The list finds a month's periods among those starting at most MAX_PERIOD_DAYS before it."""
+    from admin24.worktime import add_months
+    from crm.services.billing import MAX_PERIOD_DAYS, period_from
+
+    longest = 0
+    for anchor_day in range(1, 32):
+        anchor = datetime.date(2027, 1, 1) + datetime.timedelta(days=anchor_day - 1)
+        for month in range(-1, 26):
+            for shift in (0, 1, 2, 27):
+                start = add_months(anchor, month) + datetime.timedelta(days=shift)
+                first, end = period_from(start, anchor=anchor)
+                longest = max(longest, (end - first).days)
+    assert 28 <= longest <= MAX_PERIOD_DAYS
+
+
+def test_the_billing_list_takes_the_same_queries_whatever_the_months_of_history(client, manager):
+    """Two years of paid periods before this month: the same queries (and the same rows) as none."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = UserFactory(roles=[Role.ADMINISTRATOR])
+    client.force_login(admin)
+    current = regular_deal(manager)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/crm/deals/billing/")
+        assert response.status_code == 200
+        return len(captured), response.content.decode().count("<tr data-status")
+
+    few = queries()
+    for back in range(1, 25):
+        start = datetime.date(2027, 3, 1) - datetime.timedelta(days=31 * back)
+        start = start.replace(day=1)
+        Deal.objects.create(
+            pipeline=DealPipeline.REGULAR,
+            stage=RegularStage.CLOSING_DOCS,
+            title=f"old {back}",
+            company=current.company,
+            responsible=manager,
+            contract=current.contract,
+            amount=Decimal("15000"),
+            period_start=start,
+            period_end=billing_end(start),
+        )
+    assert queries() == few == (few[0], 1)
+
+
 # --- the API --------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ import time_machine
 from django.utils import translation
 
 from admin24 import worktime
-from admin24.models import Activity, ScheduledAction
+from admin24.models import Activity, ScheduledAction, User
 from admin24.workflow import move
 from crm.models import ContractStage, Deal, DealPipeline, LeadSource, LeadStage, RegularStage, Task
 from crm.pipelines import contract as contract_pipeline
@@ -27,7 +27,9 @@ BEAT = datetime.timedelta(seconds=30)
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(monkeypatch):
+    # Notifications are told in the recipient's language: the people these tests create read English.
+    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
     with translation.override("en"):
         yield
 

@@ -55,11 +55,13 @@ def test_beat_and_a_worker_fire_a_scheduled_action_once_and_one_email_lands(tmp_
     mailbox = tmp_path / "mail"
     user = UserFactory(email="roundtrip@example.ru")
     tick_the_clock_every_second()
+    queue = f"roundtrip-{uuid.uuid4().hex[:8]}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": database_url(),
-        "CELERY_TASK_DEFAULT_QUEUE": f"roundtrip-{uuid.uuid4().hex[:8]}",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_DELIVERY_QUEUE": f"{queue}-deliveries",
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
         "EMAIL_FILE_PATH": str(mailbox),
         "VAR_DIR": str(tmp_path / "var"),
@@ -71,7 +73,18 @@ def test_beat_and_a_worker_fire_a_scheduled_action_once_and_one_email_lands(tmp_
     logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("worker", "beat")}  # noqa: SIM115
     processes = [
         subprocess.Popen(
-            [*celery, "worker", "-P", "solo", "--include", "tests.notifications.roundtrip_handlers", "-l", "INFO"],
+            [
+                *celery,
+                "worker",
+                "-P",
+                "solo",
+                "-Q",
+                f"{queue},{queue}-deliveries",
+                "--include",
+                "tests.notifications.roundtrip_handlers",
+                "-l",
+                "INFO",
+            ],
             cwd=ROOT,
             env=env,
             stdout=logs["worker"],

@@ -9,7 +9,7 @@ import time_machine
 from django.utils import translation
 
 from admin24 import timers
-from admin24.models import ScheduledAction
+from admin24.models import ScheduledAction, User
 from notifications.models import Notification
 from servicedesk import services
 from servicedesk.models import TicketStatus
@@ -21,7 +21,9 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(monkeypatch):
+    # Notifications are told in the recipient's language: the people these tests create read English.
+    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
     with translation.override("en"):
         yield
 

@@ -17,6 +17,7 @@ def test_seed_demo_fills_the_service_desk(settings):
     assert {s.responsible.username for s in services} == {"support", "support_head"}
     desk = DeskSettings.load()
     assert desk.legal_name and desk.inn and desk.header_company_name
+    assert desk.telegram_token == ""  # Telegram stays off until someone sets up a bot
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert statuses == {s.value for s in TicketStatus}
     overdue = Ticket.objects.filter(resolution_breached=True)

@@ -7,6 +7,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from admin24.roles import Role
 from notifications.models import OutboxMessage
@@ -231,3 +232,73 @@ def test_the_board_finds_a_ticket_by_subject_in_any_letter_case(client, engineer
     response = client.get(BOARD, {"q": "принтер"})
 
     assert columns(response)["new"] == [ticket.number]
+
+
+def test_the_stored_overdue_moment_agrees_with_the_rule_for_every_state(desk, service, engineer):
+    """``overdue_at`` (kept by the database, whatever wrote the row) says what ``is_overdue`` says."""
+    import itertools
+
+    now = timezone.now()
+    past, future = now - datetime.timedelta(hours=1), now + datetime.timedelta(hours=1)
+    states = list(
+        itertools.product(TicketStatus.values, (False, True), (False, True), (None, now), (None, past, future))
+    )
+    bulk_tickets(len(states) * 2, service=service, assignee=engineer)
+    rows = list(Ticket.objects.order_by("pk"))
+    for (status, reaction_breached, resolution_breached, reacted, deadline), first, second in zip(
+        states, rows[0::2], rows[1::2], strict=True
+    ):
+        # Through update() (no save()), the reaction deadline past or not.
+        for ticket, reaction_due in ((first, past), (second, future)):
+            Ticket.objects.filter(pk=ticket.pk).update(
+                status=status,
+                reaction_breached=reaction_breached,
+                resolution_breached=resolution_breached,
+                first_reaction_at=reacted,
+                resolved_at=now if status == TicketStatus.DONE else None,
+                reaction_due_at=reaction_due,
+                resolution_due_at=deadline,
+            )
+    expected = {ticket.pk for ticket in Ticket.objects.all() if ticket.is_overdue}
+    assert expected and expected != {ticket.pk for ticket in rows}
+    assert set(Ticket.objects.overdue().values_list("pk", flat=True)) == expected
+
+
+def test_a_ticket_is_overdue_past_its_deadline_before_the_clock_flags_it(desk, service, engineer):
+    ticket = new_ticket(service)
+    assert not Ticket.objects.overdue().exists()
+    with time_machine.travel(ticket.reaction_due_at + datetime.timedelta(minutes=1)):
+        assert list(Ticket.objects.overdue()) == [ticket]
+        services.ticket_start(ticket=ticket, by=engineer)  # the reaction deadline is met now
+        assert not Ticket.objects.overdue().exists()
+    with time_machine.travel(ticket.resolution_due_at + datetime.timedelta(minutes=1)):
+        assert list(Ticket.objects.overdue()) == [ticket]
+        services.ticket_complete(ticket=ticket, by=engineer)
+        assert not Ticket.objects.overdue().exists()
+
+
+def _export(client, **params) -> str:
+    return b"".join(client.get(reverse("servicedesk:csv"), {"status": "all", **params}).streaming_content).decode()
+
+
+def test_the_csv_export_reads_rows_as_the_list_fields_do_in_a_constant_number_of_queries(
+    client, engineer, tickets, service
+):
+    """The export's fast path writes what the board's field functions write, row for row."""
+    from admin24.boards.export import csv_rows
+    from servicedesk.boards import ticket_board
+
+    Ticket.objects.filter(pk=tickets[TicketStatus.NEW].pk).update(subject="=HYPERLINK(1)", client_phone="+79990001122")
+    client.force_login(engineer)
+    with CaptureQueriesContext(connection) as few:
+        text = _export(client)
+    queryset = ticket_board.filtered(engineer, ticket_board.filter_form(engineer, {"status": "all"}))
+    expected = "".join(
+        csv_rows(ticket_board.csv_fields, ticket_board.with_card_fields(queryset.order_by("-created_at", "-id")))
+    )
+    assert sorted(text.splitlines()) == sorted(expected.splitlines())
+    assert "'=HYPERLINK(1)" in text
+    bulk_tickets(60, service=service, assignee=engineer)
+    with CaptureQueriesContext(connection) as many:
+        assert len(_export(client).splitlines()) == 1 + 4 + 60
+    assert len(many) == len(few)

@@ -85,12 +85,12 @@ def test_the_history_lists_each_status_change(client, engineer, ticket):
     act(client, ticket, "start")
     act(client, ticket, "complete")
     history = client.get(card(ticket)).context["history"]
-    moves = [entry["text"] for entry in history if "→" in entry["text"]]
+    moves = [entry.what for entry in history if entry.kind == "moved"]
     new, working, done = (
         str(label) for label in (TicketStatus.NEW.label, TicketStatus.IN_PROGRESS.label, TicketStatus.DONE.label)
     )
-    assert moves == [f"{working} → {done}", f"{new} → {working}"]
-    assert all(entry["who"] == engineer for entry in history if "→" in entry["text"])
+    assert moves == [f"Перемещение: {working} → {done}", f"Перемещение: {new} → {working}"]
+    assert all(entry.who == engineer for entry in history if entry.kind == "moved")
 
 
 def test_an_action_that_does_not_apply_is_refused_with_a_message(client, engineer, ticket):

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone, translation
 
 from admin24 import timers
-from admin24.models import ScheduledAction
+from admin24.models import ScheduledAction, User
 from admin24.roles import Role
 from admin24.workflow import MoveRefused
 from notifications.models import Notification, OutboxMessage
@@ -26,8 +26,10 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _english():
+def _english(monkeypatch):
     # The messages and notification titles below are read in English; the default language is Russian.
+    # Notifications are told in the recipient's language: the people these tests create read English.
+    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
     with translation.override("en"):
         yield
 
@@ -346,3 +348,27 @@ def test_a_clients_reply_on_a_ticket_in_work_leaves_its_status(desk, service, en
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.IN_PROGRESS
     assert "in work again" not in Notification.objects.get(recipient=engineer, title__contains="client replied").title
+
+
+def test_breaches_due_in_one_tick_are_flagged_and_told_in_a_constant_number_of_queries(
+    desk, service, engineer, support_head
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def tick(count, day):
+        tickets = [create(msk(2026, 11, day, 10, 0), service, email=f"c{i}@client.ru") for i in range(count)]
+        with CaptureQueriesContext(connection) as queries:
+            clock(msk(2026, 11, day + 7, 10, 0))  # reaction and resolution both breached
+        for ticket in tickets:
+            ticket.refresh_from_db()
+            assert ticket.reaction_breached and ticket.resolution_breached and ticket.is_overdue
+            told = Notification.objects.filter(target_id=ticket.pk)
+            assert sorted(told.values_list("recipient__username", flat=True)) == [
+                "engineer", "engineer", "support_head", "support_head"
+            ]  # fmt: skip
+            assert OutboxMessage.objects.filter(target_id=ticket.pk, recipient_user__isnull=False).count() == 4
+        return len(queries)
+
+    # 12 tickets: SQLite splits an INSERT past 999 parameters (48 outbox rows would be two).
+    assert tick(1, 2) == tick(12, 3)

@@ -1,0 +1,257 @@
+"""Reading a raw message as a Russian mailbox sends it: charsets, encoded words, HTML-only mail, files."""
+
+import email
+import email.header
+import email.policy
+import email.utils
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+import nh3
+from charset_normalizer import from_bytes
+
+# Charsets that declare nothing Cyrillic: bytes above 0x7F under them are a wrong declaration.
+_LATIN = {"", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1", "windows-1252", "cp1252"}
+
+
+class Unreadable(Exception):
+    """The message cannot be read at all (the reason is the text)."""
+
+
+@dataclass
+class File:
+    name: str
+    content: bytes
+    content_type: str
+
+
+@dataclass
+class Parsed:
+    message: email.message.EmailMessage
+    message_id: str
+    from_name: str
+    from_address: str
+    subject: str
+    text: str
+    references: list[str] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    files: list[File] = field(default_factory=list)
+
+    def header(self, name: str) -> str:
+        return header_text(self.message, name)
+
+
+def parse_bytes(raw: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(raw, policy=email.policy.default)
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Text from bytes in the declared charset; detection when it is missing, wrong or unknown."""
+    charset = (charset or "").strip().lower()
+    if charset in _LATIN and not any(b > 0x7F for b in data):
+        return data.decode("ascii")
+    if charset and charset not in _LATIN:
+        try:
+            return data.decode(charset)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(data, cp_isolation=["cp1251", "koi8_r", "iso8859_5", "utf_8", "cp866"]).best()
+    if best is not None:
+        return str(best)
+    return data.decode("cp1251", "replace")
+
+
+def _raw_header(message, name: str) -> str | None:
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            return value
+    return None
+
+
+def header_text(message, name: str) -> str:
+    """A header's text: RFC 2047 words joined before decoding (a character split across two
+    words survives), raw 8-bit bytes decoded by detection."""
+    raw = _raw_header(message, name)
+    if raw is None:
+        return ""
+    return decode_header_value(raw)
+
+
+def decode_header_value(raw: str) -> str:
+    raw = re.sub(r"\r?\n[ \t]+", " ", str(raw))
+    try:
+        parts = email.header.decode_header(raw)
+    except Exception:
+        parts = [(raw, None)]
+    out = []
+    for chunk, charset in parts:
+        if isinstance(chunk, str):
+            data = chunk.encode("ascii", "surrogateescape") if _has_surrogates(chunk) else None
+            out.append(decode_bytes(data, charset) if data is not None else chunk)
+        else:
+            out.append(decode_bytes(chunk, charset))
+    return " ".join("".join(out).split())
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _ids(value: str) -> list[str]:
+    return re.findall(r"<[^<>\s]+>", value or "")
+
+
+def _addresses(message, *names) -> list[tuple[str, str]]:
+    values = []
+    for name in names:
+        for key, value in message.raw_items():
+            if key.lower() == name.lower():
+                values.append(decode_header_value(value))
+    return [(n, a) for n, a in email.utils.getaddresses(values) if a]
+
+
+def digest(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()
+
+
+def message_id_of(message) -> str:
+    found = _ids(_raw_header(message, "Message-ID") or "")
+    return found[0][:300] if found else ""
+
+
+def parse(raw: bytes) -> Parsed:
+    try:
+        message = parse_bytes(raw)
+    except Exception as exc:  # the stdlib parser is lenient; this is garbage beyond recovery
+        raise Unreadable(f"{type(exc).__name__}: {exc}") from exc
+    if not message.keys():
+        raise Unreadable("no headers")
+    senders = _addresses(message, "From") or _addresses(message, "Sender") or _addresses(message, "Reply-To")
+    from_name, from_address = senders[0] if senders else ("", "")
+    references = _ids(_raw_header(message, "In-Reply-To") or "") + _ids(_raw_header(message, "References") or "")
+    recipients = [a for _n, a in _addresses(message, "To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")]
+    text, files = _body_and_files(message)
+    return Parsed(
+        message=message,
+        message_id=message_id_of(message),
+        from_name=from_name.strip().strip('"'),
+        from_address=from_address.strip().lower(),
+        subject=header_text(message, "Subject"),
+        text=text,
+        references=references,
+        recipients=recipients,
+        files=files,
+    )
+
+
+def part_text(part) -> str:
+    payload = part.get_payload(decode=True)
+    if payload is None:
+        payload = str(part.get_payload() or "").encode("utf-8", "surrogateescape")
+    return decode_bytes(payload, part.get_content_charset())
+
+
+def _body_and_files(message) -> tuple[str, list[File]]:
+    plain, rich, files = [], [], []
+    multipart = message.is_multipart()
+    if message.get_content_maintype() == "multipart" and not message.is_multipart():
+        # A multipart whose boundary is missing or never found: its body is not MIME at all.
+        raise Unreadable("multipart without the parts its boundary should separate")
+    for part in message.walk():
+        kind = part.get_content_type()
+        if kind == "message/rfc822" or kind == "message/global":
+            inner = part.get_payload()
+            data = (
+                inner[0].as_bytes()
+                if isinstance(inner, list) and inner
+                else bytes(part.get_payload(decode=True) or b"")
+            )
+            name = (
+                decode_header_value(inner[0]["Subject"] or "message")
+                if isinstance(inner, list) and inner
+                else "message"
+            )
+            files.append(File(name=f"{_safe_name(name)}.eml", content=data, content_type="message/rfc822"))
+            continue
+        if part.is_multipart():
+            continue
+        if _inside_attached_message(part, message):
+            continue
+        disposition = (part.get_content_disposition() or "").lower()
+        filename = part.get_filename()
+        if filename:
+            filename = decode_header_value(filename)
+        if disposition == "attachment" or filename or not kind.startswith("text/"):
+            if not multipart and kind.startswith("text/"):
+                pass
+            else:
+                content = part.get_payload(decode=True) or b""
+                files.append(File(name=_safe_name(filename or _default_name(kind)), content=content, content_type=kind))
+                continue
+        if kind == "text/plain":
+            plain.append(part_text(part))
+        elif kind == "text/html":
+            rich.append(html_to_text(part_text(part)))
+    text = "\n\n".join(t for t in plain if t.strip()) or "\n\n".join(t for t in rich if t.strip())
+    return text.replace("\r\n", "\n").replace("\r", "\n"), files
+
+
+def _inside_attached_message(part, root) -> bool:
+    # walk() descends into message/rfc822; those parts belong to the attached message's own file.
+    for container in root.walk():
+        if container.get_content_type() in ("message/rfc822", "message/global"):
+            inner = container.get_payload()
+            if isinstance(inner, list):
+                for sub in inner:
+                    if any(p is part for p in sub.walk()):
+                        return True
+    return False
+
+
+def _default_name(kind: str) -> str:
+    return {"image/png": "image.png", "image/jpeg": "image.jpg", "image/gif": "image.gif"}.get(kind, "file")
+
+
+def _safe_name(name: str) -> str:
+    name = re.sub(r'[\\/:*?"<>|\x00-\x1f]+', "_", name).strip(" .") or "file"
+    return name[:200]
+
+
+class _Text(HTMLParser):
+    BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.out = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.BLOCK:
+            self.out.append("\n")
+        if tag == "blockquote":
+            self.out.append("\n> ")
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCK:
+            self.out.append("\n")
+
+    def handle_data(self, data):
+        self.out.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text from HTML: sanitised first (nh3), then paragraphs and line breaks kept."""
+    clean = nh3.clean(
+        markup, tags={"p", "div", "br", "li", "ul", "ol", "tr", "td", "table", "blockquote", "b", "i", "a"}
+    )
+    parser = _Text()
+    parser.feed(clean)
+    text = html.unescape("".join(parser.out))
+    lines = [" ".join(line.split()) for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()

@@ -1,0 +1,33 @@
+"""Thin Celery tasks of the Service Desk: they take ids and call the intake."""
+
+from celery import shared_task
+
+from .intake import email as inbound
+from .intake import telegram
+
+
+@shared_task(name="servicedesk.telegram_handle")
+def telegram_handle(update_pk: int) -> None:
+    telegram.handle(update_pk)
+
+
+@shared_task(name="servicedesk.telegram_sweep")
+def telegram_sweep() -> int:
+    return telegram.sweep()
+
+
+@shared_task(name="servicedesk.process_inbound_email")
+def process_inbound_email(pk: int) -> str | None:
+    return inbound.process(pk)
+
+
+@shared_task(name="servicedesk.sweep_inbound_email")
+def sweep_inbound_email() -> int:
+    return inbound.sweep()
+
+
+@shared_task(name="servicedesk.poll_mailbox")
+def poll_mailbox() -> int:
+    from .intake.email import mailbox
+
+    return mailbox.poll()

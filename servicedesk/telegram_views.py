@@ -1,0 +1,32 @@
+"""``/telegram/webhook/``: Telegram posts updates here; stored at once, handled by a Celery task."""
+
+import json
+
+from django.http import HttpResponse, HttpResponseForbidden, JsonResponse
+from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .intake import snapshot, telegram
+
+MAX_BODY = 1024 * 1024
+
+
+@csrf_exempt
+@require_POST
+def webhook(request):
+    desk = snapshot.desk()
+    secret = desk.telegram_webhook_secret
+    given = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
+    if not desk.telegram_token or not secret or not given or not constant_time_compare(given, secret):
+        return HttpResponseForbidden("wrong secret token")
+    if len(request.body) > MAX_BODY:
+        return JsonResponse({"ok": False, "detail": "too large"}, status=413)
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        return JsonResponse({"ok": False, "detail": "not JSON"}, status=400)
+    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+        return JsonResponse({"ok": False, "detail": "not an update"}, status=400)
+    telegram.store(payload)
+    return HttpResponse(status=200)
