@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 from .models.access import AccessRule, Action, Entity, Level
 from .structure import department_subtree_ids
 
-__all__ = ["Action", "Entity", "Level", "can", "filter_queryset", "level_for", "require"]
+__all__ = ["Action", "Entity", "Level", "can", "filter_queryset", "level_for", "linkable", "require"]
 
 # What ``require`` says by default, per action; a caller naming its object better passes its own.
 DENIED = {
@@ -66,6 +66,35 @@ def filter_queryset(user, queryset: QuerySet, action: str = Action.READ, *, enti
     if level == Level.DEPARTMENT and user.department_id is not None:
         mine |= Q(**{f"{owner}__department_id__in": _subtree(user)})
     return queryset.filter(mine)
+
+
+def linkable(user, model_or_queryset, *, current=None) -> QuerySet:
+    """The rows a user may link a card to (a choice list, a foreign key a form or the API takes):
+    exactly those the lists show them, plus ``current`` (the id the card holds already, which
+    saving it unchanged must not refuse). ``user=None`` is the system, which rights do not bind."""
+    queryset = model_or_queryset
+    if not isinstance(queryset, QuerySet):
+        queryset = queryset._default_manager.all()
+    if user is None:
+        return queryset
+    readable = filter_queryset(user, queryset, Action.READ)
+    if current is None:
+        return readable
+    return queryset.filter(Q(pk__in=readable.values("pk")) | Q(pk=current))
+
+
+class Reference:
+    """A card another card points at (a possible duplicate), as one user may be told of it:
+    ``card`` when they may read it, else only that it exists and whom to ask (its responsible)."""
+
+    def __init__(self, user, card):
+        self.card = card if can(user, card, Action.READ) else None
+        owner = getattr(card, type(card).access_owner_field, None)
+        self.ask = str(owner) if owner is not None and self.card is None else ""
+
+
+def reference(user, card) -> Reference | None:
+    return None if card is None else Reference(user, card)
 
 
 def can(user, obj, action: str = Action.READ, *, entity: str | None = None) -> bool:

@@ -356,12 +356,19 @@ def _render_text(name: str, context: dict) -> str:
 # --- Delivery ---------------------------------------------------------------------------------
 
 
+# How long after the earlier row of its thread a held row is tried again.
+THREAD_GAP = timedelta(seconds=5)
+
+
 def outbox_deliver(*, message_id: int) -> timedelta | None:
     """Send one outbox row if it is pending and due. Returns how long to wait before retrying, if at all.
 
     Runs outside a transaction: the claim must be committed before the send starts.
     """
     now = timezone.now()
+    held = _hold_behind_earlier(message_id, now)
+    if held is not None:
+        return held
     # A retry that arrives before its backoff is over (eager mode runs it at once) leaves the row
     # to the sweeper; the slack forgives clocks of different workers disagreeing a little.
     claimed = OutboxMessage.objects.filter(
@@ -401,7 +408,45 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         last_error="",
         claimed_at=None,
     )
+    _release_next(message)
     return None
+
+
+def _thread(message: OutboxMessage):
+    """The rows one reader gets about one card through one channel: one conversation, in order."""
+    return OutboxMessage.objects.filter(
+        channel=message.channel,
+        address=message.address,
+        target_type_id=message.target_type_id,
+        target_id=message.target_id,
+    )
+
+
+def _hold_behind_earlier(message_id: int, now) -> timedelta | None:
+    """A row whose earlier sibling in the thread is still waiting (a retry after a failed send)
+    waits behind it, so a ticket's «received» never arrives after its «work started»."""
+    message = OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.PENDING).first()
+    if message is None or message.target_id is None:
+        return None
+    waiting = (OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING)
+    earlier = _thread(message).filter(pk__lt=message.pk, status__in=waiting).order_by("-next_attempt_at").first()
+    if earlier is None:
+        return None
+    until = max(earlier.next_attempt_at, now) + THREAD_GAP
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING).update(next_attempt_at=until)
+    return until - now
+
+
+def _release_next(message: OutboxMessage) -> None:
+    """Once a row is sent, the next one its thread held back goes at once."""
+    if message.target_id is None:
+        return
+    following = _thread(message).filter(pk__gt=message.pk, status=OutboxMessage.Status.PENDING).order_by("pk").first()
+    if following is not None and following.next_attempt_at > timezone.now():
+        OutboxMessage.objects.filter(pk=following.pk, status=OutboxMessage.Status.PENDING).update(
+            next_attempt_at=timezone.now()
+        )
+        _publish(following.pk)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -8,6 +8,7 @@ key in the URL, the signed render timestamp, the honeypot and the rate limits (`
 from functools import wraps
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -20,15 +21,17 @@ from django.views.decorators.http import require_GET, require_http_methods
 from django_ratelimit.core import is_ratelimited
 
 from admin24.downloads import protected_download
+from admin24.normalize import normalize_email
 from crm.services.directory import company_for_email
 
 from . import emails, links
 from .intake import guards, snapshot, web
-from .intake.forms import PublicTicketForm
 from .models import Attachment, DeskSettings, Ticket, TicketComment
 from .services import add_comment
 
-AUTOFILL_RATE = "60/h"
+AUTOFILL_RATE = "20/h"  # per address
+AUTOFILL_RATE_PER_EMAIL = "5/h"
+AUTOFILL_RATE_PER_FORM = "200/h"  # all clients together: beyond it the field is simply not hinted
 REPLY_RATE = "30/h"
 
 
@@ -99,21 +102,42 @@ def thanks(request, desk, signed):
     return _page(request, desk, "thanks.html", {"ticket": ticket, "client_url": emails.client_page_url(ticket)})
 
 
+def _autofill_email(group, request) -> str:
+    return normalize_email(request.GET.get("email"))
+
+
+def _autofill_form(group, request) -> str:
+    return "form"  # one form key at a time: the limit is the form's, whoever asks
+
+
 @never_cache
 @require_GET
 def company_autofill(request, key):
-    """HTMX: the company of the contact with exactly this email, as the form's company input; else 204."""
+    """HTMX: whether the company of a client with exactly this email is known — never its name.
+
+    The answer is one fact ("we know your company: you may leave the field empty"), only for a
+    full valid email and under three limits: per address, per email and for the whole form key,
+    so nobody can sweep a list of emails through it. A partial or invalid email is 204 (nothing).
+    The ticket is linked to the company by the email after it is sent, whatever the field says.
+    """
     desk = DeskSettings.load()
     if key != desk.form_key:
         raise Http404
     if is_ratelimited(request, group="servicedesk.autofill", key="ip", rate=AUTOFILL_RATE, increment=True):
         return HttpResponse(status=429)
-    company = company_for_email(request.GET.get("email"))
-    name = company.name if company is not None else ""
-    if not name:
+    email = normalize_email(request.GET.get("email"))
+    try:
+        validate_email(email)
+    except ValidationError:
         return HttpResponse(status=204)
-    form = PublicTicketForm(desk=desk, initial={"company": name})
-    return HttpResponse(render_to_string("servicedesk/public/_company_input.html", {"form": form, "desk": desk}))
+    for group, limit_key, rate in (
+        ("servicedesk.autofill.email", _autofill_email, AUTOFILL_RATE_PER_EMAIL),
+        ("servicedesk.autofill.form", _autofill_form, AUTOFILL_RATE_PER_FORM),
+    ):
+        if is_ratelimited(request, group=group, key=limit_key, rate=rate, increment=True):
+            return HttpResponse(status=429)
+    known = company_for_email(email) is not None
+    return HttpResponse(render_to_string("servicedesk/public/_company_hint.html", {"known": known}))
 
 
 @csrf_exempt

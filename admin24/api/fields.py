@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from admin24 import workflow
+from admin24 import access, workflow
 from admin24.models import User
 
 
@@ -15,6 +15,42 @@ def user_field(**kwargs) -> serializers.PrimaryKeyRelatedField:
     return serializers.PrimaryKeyRelatedField(
         queryset=User.objects.filter(is_active=True), required=False, allow_null=True, **kwargs
     )
+
+
+class LinkableField(serializers.PrimaryKeyRelatedField):
+    """An optional card given by id, among those the requesting user may read
+    (``access.linkable``): another's id is "does not exist", as an unknown one."""
+
+    def __init__(self, model, **kwargs):
+        self.model = model
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        super().__init__(queryset=model._default_manager.all(), **kwargs)
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None:
+            return self.model._default_manager.none()
+        instance = getattr(self.parent, "instance", None)
+        current = getattr(instance, f"{self.source}_id", None) if instance is not None else None
+        return access.linkable(request.user, self.model, current=current)
+
+
+class ReferenceField(serializers.PrimaryKeyRelatedField):
+    """A card this one points at (a possible duplicate), by id only to those who may read it;
+    null otherwise (the card's ``is_possible_duplicate`` still says there is one)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(read_only=True, allow_null=True, **kwargs)
+
+    def use_pk_only_optimization(self):
+        return False
+
+    def to_representation(self, value):
+        request = self.context.get("request")
+        if request is None or not access.can(request.user, value, access.Action.READ):
+            return None
+        return value.pk
 
 
 @extend_schema_field(serializers.ListField(child=serializers.CharField()))

@@ -19,7 +19,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from admin24.api.errors import service_call
-from admin24.api.fields import StageSlugField, stage_param_description, user_field
+from admin24.api.fields import LinkableField, StageSlugField, stage_param_description, user_field
 from admin24.api.moves import MoveActionMixin, StageListMixin, move_serializer_for
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
@@ -28,7 +28,7 @@ from admin24.api.uploads import upload_action
 from ..models import Company, Contact, Contract, ContractStage, Deal, LostReason, RegularStage
 from ..services import deals as deal_services
 from .billing import REGULAR_FIELDS, DealBillingActions
-from .common import RESPONSIBLE_PARAM, StageFieldsMixin
+from .common import RESPONSIBLE_PARAM, DocumentLinkField, StageFieldsMixin
 from .renewal import ContractRenewalActions, ContractRenewalFields
 
 # A deal's stage is a slug of its pipeline's: «Заключение договора»'s, then «Регулярные платежи»'s.
@@ -44,10 +44,14 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
         + "; regular: "
         + ", ".join(RegularStage.values),
     )
-    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
-    contact = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all(), required=False, allow_null=True)
+    company = LinkableField(Company)
+    contact = LinkableField(Contact)
     responsible = user_field()
     lost_reason = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    proposal_file = DocumentLinkField("proposal")
+    contract_file = DocumentLinkField("contract")
+    invoice_file = DocumentLinkField("invoice")
+    renewal_contract_file = DocumentLinkField("renewal_contract")
 
     class Meta:
         model = Deal
@@ -150,6 +154,8 @@ class DealViewSet(
 
 class ContractSerializer(ContractRenewalFields, serializers.ModelSerializer):
     deals = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    contract_file = DocumentLinkField("contract")
+    proposal_file = DocumentLinkField("proposal")
 
     class Meta:
         model = Contract

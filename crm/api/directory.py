@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import user_field
+from admin24.api.fields import LinkableField, ReferenceField, user_field
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 from admin24.normalize import normalize_email, normalize_phone, validate_phone
@@ -96,8 +96,9 @@ class ContactSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=40, validators=[validate_phone]),
         required=False,
     )
-    company = serializers.PrimaryKeyRelatedField(queryset=Company.objects.all(), required=False, allow_null=True)
+    company = LinkableField(Company)
     responsible = user_field()
+    duplicate_of = ReferenceField()
 
     class Meta:
         model = Contact
@@ -139,7 +140,7 @@ class ContactSerializer(serializers.ModelSerializer):
 )
 class ContactViewSet(ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = ContactSerializer
-    queryset = Contact.objects.prefetch_related(
+    queryset = Contact.objects.select_related("duplicate_of").prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "id")),
         Prefetch("phones", queryset=ContactPhone.objects.order_by("position", "id")),
     )

@@ -6,7 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers, viewsets
 
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import stage_param_description, user_field
+from admin24.api.fields import ReferenceField, stage_param_description, user_field
 from admin24.api.moves import MoveActionMixin, StageListMixin, move_serializer_for
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
@@ -21,6 +21,8 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
     source = serializers.ChoiceField(choices=LeadSource.choices, default=LeadSource.API)
     responsible = user_field()
     is_possible_duplicate = serializers.BooleanField(read_only=True)
+    duplicate_of = ReferenceField()
+    duplicate_contact = ReferenceField()
 
     class Meta:
         model = Lead
@@ -83,7 +85,7 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
 class LeadViewSet(MoveActionMixin, StageListMixin, ProtectedDestroyMixin, AccessFilteredMixin, viewsets.ModelViewSet):
     serializer_class = LeadSerializer
     move_serializer_class = move_serializer_for("Lead", LeadStage.values)
-    queryset = Lead.objects.all()
+    queryset = Lead.objects.select_related("duplicate_of", "duplicate_contact")
 
     def get_queryset(self):
         queryset = super().get_queryset()

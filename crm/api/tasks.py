@@ -6,13 +6,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from admin24 import access
 from admin24.access import Action
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import user_field
+from admin24.api.fields import LinkableField, user_field
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 
@@ -29,8 +29,8 @@ class ChecklistItemSerializer(serializers.ModelSerializer):
 
 class TaskSerializer(serializers.ModelSerializer):
     responsible = user_field()
-    lead = serializers.PrimaryKeyRelatedField(queryset=Lead.objects.all(), required=False, allow_null=True)
-    deal = serializers.PrimaryKeyRelatedField(queryset=Deal.objects.all(), required=False, allow_null=True)
+    lead = LinkableField(Lead)
+    deal = LinkableField(Deal)
     checklist = ChecklistItemSerializer(many=True, read_only=True)
     checklist_items = serializers.ListField(
         child=serializers.CharField(max_length=500), write_only=True, required=False, help_text="Checklist on creation"
@@ -70,17 +70,6 @@ class TaskSerializer(serializers.ModelSerializer):
 
     def get_missing_requirements(self, obj) -> list[str]:
         return tasks.missing_requirements(obj) if obj.is_open else []
-
-    def _check_subject(self, subject):
-        if subject is not None and not access.can(self.context["request"].user, subject, Action.READ):
-            raise ValidationError(_("You may not see this card."))
-        return subject
-
-    def validate_lead(self, lead):
-        return self._check_subject(lead)
-
-    def validate_deal(self, deal):
-        return self._check_subject(deal)
 
     def create(self, validated_data):
         user = self.context["request"].user

@@ -3,6 +3,8 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
+from admin24 import access
+
 
 def bootstrap_widgets(form: forms.BaseForm) -> None:
     for field in form.fields.values():
@@ -27,6 +29,13 @@ class StaffForm(forms.ModelForm):
         if "responsible" in self.fields:
             self.fields["responsible"].queryset = _staff()
         bootstrap_widgets(self)
+
+    def limit_to_linkable(self, user, **querysets) -> None:
+        """Each named foreign key chosen among the rows ``user`` may read (``access.linkable``),
+        keeping the one the card holds already."""
+        for name, queryset in querysets.items():
+            current = getattr(self.instance, f"{name}_id", None)
+            self.fields[name].queryset = access.linkable(user, queryset, current=current)
 
     def service_fields(self) -> dict:
         """The cleaned values under the names the service takes.

@@ -41,12 +41,14 @@ class DealForm(StaffForm):
             "contract_end_date": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
-    def __init__(self, *args, settable=None, **kwargs):
+    def __init__(self, *args, user, settable=None, **kwargs):
         """``settable``: the fields the user may set (``deal_settable_fields``); the rest are shown
-        disabled and keep their values whatever is posted. None: all of them."""
+        disabled and keep their values whatever is posted. None: all of them. The company and
+        contact are chosen among those ``user`` may read."""
         super().__init__(*args, **kwargs)
-        self.fields["company"].queryset = Company.objects.order_by("name")
-        self.fields["contact"].queryset = Contact.objects.order_by("full_name")
+        self.limit_to_linkable(
+            user, company=Company.objects.order_by("name"), contact=Contact.objects.order_by("full_name")
+        )
         if settable is not None:
             for name, field in self.fields.items():
                 if FILE_FIELD_OF.get(name, name) not in settable:

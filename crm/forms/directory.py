@@ -38,8 +38,9 @@ class ContactForm(StaffForm):
         model = Contact
         fields = ["full_name", "position", "company", "telegram", "responsible", "notes"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.limit_to_linkable(user, company=Company.objects.order_by("name"))
         if self.instance.pk:
             self.initial["email_lines"] = "\n".join(e.email for e in self.instance.emails.all())
             self.initial["phone_lines"] = "\n".join(p.phone for p in self.instance.phones.all())

@@ -43,7 +43,7 @@ def _card(request, deal: Deal, form: DealForm | None = None):
     pipeline = DealBoard.pipeline_of(deal)
     may_edit = can(request.user, deal, Action.EDIT)
     settable = deal_settable_fields(request.user, deal)
-    form = form or DealForm(instance=Deal.objects.get(pk=deal.pk), settable=settable)
+    form = form or DealForm(instance=Deal.objects.get(pk=deal.pk), user=request.user, settable=settable)
     context = {
         "deal": deal,
         "pipeline": pipeline,
@@ -72,7 +72,9 @@ def deal_save(request, pk: int):
     deal = _deal(request, pk)
     settable = deal_settable_fields(request.user, deal)
     require_settable(request.user, deal)
-    form = DealForm(request.POST, request.FILES, instance=Deal.objects.get(pk=deal.pk), settable=settable)
+    form = DealForm(
+        request.POST, request.FILES, instance=Deal.objects.get(pk=deal.pk), user=request.user, settable=settable
+    )
     if not form.is_valid():
         messages.error(request, _("The deal is not saved: check the fields marked below."))
         return _card(request, deal, form)

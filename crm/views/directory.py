@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from admin24.access import Action, Level, can, filter_queryset, level_for, require
+from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
 from admin24.history import history
 from admin24.normalize import normalize_phone
 
@@ -146,7 +146,7 @@ def contact_list(request):
 
 @login_required
 def contact_detail(request, pk: int):
-    queryset = Contact.objects.select_related("company", "responsible", "duplicate_of").prefetch_related(
+    queryset = Contact.objects.select_related("company", "responsible", "duplicate_of__responsible").prefetch_related(
         Prefetch("emails", queryset=ContactEmail.objects.order_by("position", "pk")),
         Prefetch("phones", queryset=ContactPhone.objects.order_by("position", "pk")),
     )
@@ -156,6 +156,7 @@ def contact_detail(request, pk: int):
     deals = filter_queryset(user, Deal.objects.filter(contact=contact).select_related("responsible"), Action.READ)
     context = {
         "contact": contact,
+        "duplicate": reference(user, contact.duplicate_of),
         "can_edit": can(user, contact, Action.EDIT),
         "leads": list(leads.order_by("-created_at")[:200]),
         "deals": list(deals.order_by("-created_at")[:200]),
@@ -167,7 +168,12 @@ def contact_detail(request, pk: int):
 @login_required
 def contact_form(request, pk: int | None = None):
     contact, copy = _card_to_edit(request, Contact, pk)
-    form = ContactForm(request.POST or None, instance=copy, initial=None if contact else {"responsible": request.user})
+    form = ContactForm(
+        request.POST or None,
+        instance=copy,
+        user=request.user,
+        initial=None if contact else {"responsible": request.user},
+    )
     saved = _save(
         request,
         form,

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from admin24.access import Action, Level, can, filter_queryset, level_for, require
+from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
 from admin24.history import history
 from admin24.workflow import DomainError, allowed_moves, move
 
@@ -26,7 +26,12 @@ from .common import readable_or_404
 
 def _lead(request, pk: int) -> Lead:
     queryset = Lead.objects.select_related(
-        "responsible", "company", "contact", "duplicate_of", "duplicate_contact", "created_by"
+        "responsible",
+        "company",
+        "contact",
+        "duplicate_of__responsible",
+        "duplicate_contact__responsible",
+        "created_by",
     )
     return readable_or_404(request.user, queryset, pk)
 
@@ -44,6 +49,9 @@ def lead_detail(request, pk: int):
         "can_link_duplicate": not lead.is_possible_duplicate
         and any(stage.slug == LeadStage.DUPLICATE for stage in moves),
         "can_edit": can(request.user, lead, Action.EDIT),
+        # Another's lead or contact is named only to those who may read it (issue 12 §7).
+        "duplicate_lead": reference(request.user, lead.duplicate_of),
+        "duplicate_contact": reference(request.user, lead.duplicate_contact),
         "qualification": QualificationForm.for_lead(lead, questions, editable=can(request.user, lead, Action.EDIT)),
         "tasks": lead.tasks.select_related("responsible").order_by("status", "deadline", "pk"),
         "deals": lead.deals.select_related("responsible").order_by("-pk"),

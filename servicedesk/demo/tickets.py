@@ -46,11 +46,15 @@ TICKETS = [
 
 def _own_origins() -> list[str]:
     """The app's own address (SITE_URL), under both local names when it is a local one: the demo
-    embeds the form in pages the app serves itself."""
+    embeds the form in pages the app serves itself. A production seed (DEBUG off,
+    ``--allow-production``) never lets a local address frame the form: any page on the
+    visitor's own machine could then show it."""
     url = urlsplit(settings.SITE_URL)
     port = f":{url.port}" if url.port else ""
     origin = f"{url.scheme}://{url.hostname}{port}"
-    if url.hostname in ("localhost", "127.0.0.1"):
+    if url.hostname in ("localhost", "127.0.0.1", "::1"):
+        if not settings.DEBUG:
+            return []
         return [f"{url.scheme}://localhost{port}", f"{url.scheme}://127.0.0.1{port}"]
     return [origin]
 

@@ -81,3 +81,23 @@ def test_the_deploy_check_catches_an_insecure_setup(tmp_path):
     )
     assert result.returncode != 0
     assert "DEBUG" in result.stderr + result.stdout
+
+
+HSTS_HEADER = (
+    "import django; django.setup(); from django.test import Client; "
+    "print(Client().get('/healthz', secure=True, HTTP_HOST='desk.example').headers.get('Strict-Transport-Security'))"
+)
+PRODUCTION = {
+    "HTTPS": "true",
+    "SECRET_KEY": "y" * 20 + "-another-long-secret-1a2b3c4d5e6f",
+    "ALLOWED_HOSTS": "desk.example",
+}
+
+
+def test_hsts_names_subdomains_and_preload_only_when_asked(tmp_path):
+    """issue 12 §9: preload and includeSubDomains commit more than this site; both are the operator's choice."""
+    plain = run(HSTS_HEADER, tmp_path, **PRODUCTION)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.strip().splitlines()[-1] == "max-age=31536000"
+    asked = run(HSTS_HEADER, tmp_path, **PRODUCTION, HSTS_PRELOAD="true", HSTS_INCLUDE_SUBDOMAINS="true")
+    assert asked.stdout.strip().splitlines()[-1] == "max-age=31536000; includeSubDomains; preload"

@@ -290,7 +290,10 @@ def test_the_renewal_contract_is_attached_on_the_card_and_in_the_api(client, api
     response = api.post(
         f"/api/v1/deals/{deal.pk}/renewal-contract-file/", {"file": pdf("dogovor-2028.pdf")}, format="multipart"
     )
-    assert response.status_code == 200 and "dogovor-2028" in response.json()["renewal_contract_file"]
+    assert response.status_code == 200
+    link = response.json()["renewal_contract_file"]
+    assert link.endswith(f"/crm/deals/{deal.pk}/files/renewal_contract/")  # the checked download, not /media/
+    assert "dogovor-2028" in client.get(link).headers["Content-Disposition"]
 
 
 # --- the board ------------------------------------------------------------------------------

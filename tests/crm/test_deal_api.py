@@ -107,7 +107,22 @@ def test_files_are_checked_by_content_and_size(people):
 
     ok = api.post(url, {"file": SimpleUploadedFile("kp.pdf", PDF)}, format="multipart")
     assert ok.status_code == 200, ok.content
-    assert ok.json()["proposal_file"].endswith(".pdf")
+    link = ok.json()["proposal_file"]
+    assert link == f"http://testserver/crm/deals/{deal.pk}/files/proposal/"
+
+
+def test_a_documents_api_link_downloads_it_for_a_reader_only(people, client):
+    """issue 12 §9: the API gave /media/… paths, which answer 404 (uploads are not public media)."""
+    deal = DealFactory(responsible=people["manager"], stage=ContractStage.PROPOSAL)
+    api = client_for(people["manager"])
+    api.post(f"/api/v1/deals/{deal.pk}/proposal-file/", {"file": SimpleUploadedFile("kp.pdf", PDF)}, format="multipart")
+    link = api.get(f"/api/v1/deals/{deal.pk}/").json()["proposal_file"]
+    assert "/media/" not in link
+    client.force_login(people["manager"])
+    download = client.get(link)
+    assert download.status_code == 200 and b"".join(download.streaming_content) == PDF
+    client.force_login(people["other"])
+    assert client.get(link).status_code == 404
 
 
 def test_the_clerk_with_the_contract_task_may_attach_the_contract_but_not_the_proposal(people):

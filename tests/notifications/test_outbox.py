@@ -351,3 +351,26 @@ def test_a_sweep_while_the_broker_is_still_down_keeps_the_message_for_later(
     assert travel_and_sweep(CURRENT_TIME + dt.timedelta(minutes=2)) == 0
     assert only_message().status == OutboxMessage.Status.PENDING
     assert mail.outbox == []
+
+
+@time_machine.travel(CURRENT_TIME, tick=False)
+def test_a_later_email_of_one_card_waits_for_the_earlier_one_that_failed(flaky_esp, django_capture_on_commit_callbacks):
+    """issue 12 §9: a ticket's «received» must not arrive after its «work started»."""
+    card = UserFactory()  # any stored card will do as the thread's subject
+    flaky_esp.failures = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        first = reminder("client@example.ru", target=card, key="first")[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        second = reminder("client@example.ru", target=card, key="second")[0]
+        other_reader = reminder("someone@example.ru", target=card, key="other")[0]
+    first.refresh_from_db(), second.refresh_from_db(), other_reader.refresh_from_db()
+    assert first.status == OutboxMessage.Status.PENDING  # the ESP failed it; it waits a minute
+    assert (second.status, second.attempts) == (OutboxMessage.Status.PENDING, 0)  # held, not sent
+    assert other_reader.status == OutboxMessage.Status.SENT  # another conversation is not held
+    assert [m.to for m in mail.outbox] == [["someone@example.ru"]]
+
+    travel_and_sweep(CURRENT_TIME + dt.timedelta(minutes=1))
+    first.refresh_from_db(), second.refresh_from_db()
+    assert first.status == second.status == OutboxMessage.Status.SENT
+    sent = [m.extra_headers.get("Message-ID") or m.message()["Message-ID"] for m in mail.outbox[1:]]
+    assert sent == [first.message_id, second.message_id]  # in the order they were written

@@ -38,3 +38,14 @@ def test_seed_demo_uses_the_address_the_app_runs_at(settings):
     links = [m.body_text for m in OutboxMessage.objects.filter(template__startswith="servicedesk/")]
     assert links and all("http://127.0.0.1:8123/desk/" in text for text in links)
     assert not any(":8000" in text for text in links)
+
+
+@pytest.mark.parametrize(
+    ("site", "expected"), [("http://localhost:8000", []), ("https://desk.example", ["https://desk.example"])]
+)
+def test_a_production_seed_lets_no_local_page_frame_the_form(settings, site, expected):
+    """issue 12 §9: `seed_demo --allow-production` with DEBUG off adds no localhost framing origin."""
+    settings.DEBUG = False
+    settings.SITE_URL = site
+    call_command("seed_demo", allow_production=True)
+    assert DeskSettings.load().origins == expected
