@@ -48,8 +48,18 @@ def parse_bytes(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)
 
 
+def storable(text: str) -> str:
+    """``text`` without what no database column takes: NUL (PostgreSQL refuses it) and lone
+    surrogates (not encodable as UTF-8), which broken or hostile mail carries."""
+    return text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
 def decode_bytes(data: bytes, charset: str | None) -> str:
     """Text from bytes in the declared charset; detection when it is missing, wrong or unknown."""
+    return storable(_decode_bytes(data, charset))
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
     charset = (charset or "").strip().lower()
     if charset in _LATIN and not any(b > 0x7F for b in data):
         return data.decode("ascii")
@@ -97,7 +107,7 @@ def decode_header_value(raw: str) -> str:
             out.append(decode_bytes(data, charset) if data is not None else chunk)
         else:
             out.append(decode_bytes(chunk, charset))
-    return " ".join("".join(out).split())
+    return storable(" ".join("".join(out).split()))
 
 
 def _has_surrogates(text: str) -> bool:
@@ -123,7 +133,7 @@ def digest(raw: bytes) -> str:
 
 def message_id_of(message) -> str:
     found = _ids(_raw_header(message, "Message-ID") or "")
-    return found[0][:300] if found else ""
+    return storable(found[0][:300]) if found else ""
 
 
 def parse(raw: bytes) -> Parsed:
