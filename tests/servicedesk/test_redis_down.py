@@ -31,11 +31,16 @@ def dead_redis(tmp_path, settings):
         }
     }
     previous = app.conf.broker_url, app.conf.broker_transport
-    app.close()
-    app.conf.broker_url, app.conf.broker_transport = server.url(), "config.broker:Transport"
+
+    def point_at(url, transport):
+        # The connection pool and the producer pool both remember the broker they were made for.
+        app.close()
+        app.amqp._producer_pool = None
+        app.conf.broker_url, app.conf.broker_transport = url, transport
+
+    point_at(server.url(), "config.broker:Transport")
     yield server
-    app.close()
-    app.conf.broker_url, app.conf.broker_transport = previous
+    point_at(*previous)
 
 
 @pytest.fixture(autouse=True)
