@@ -49,7 +49,7 @@ def test_the_worker_survives_redis_stopping_and_starting_and_runs_each_task_once
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-    sender = Celery(broker=redis.url())
+    sender = Celery(broker=redis.url(), set_as_current=False)  # shared tasks keep using the project app
 
     def send(token, seconds=0):
         sender.send_task("tests.broker_loss.record", args=[token, str(done), seconds], queue="broker-loss")
