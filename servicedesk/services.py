@@ -528,6 +528,7 @@ def add_comment(
             if client:
                 ticket_client_replied(ticket=ticket, comment=comment)
             elif comment.public and email:
+                attached = _email_attachments(comment, desk)
                 email_client(
                     ticket,
                     "servicedesk/ticket_comment",
@@ -536,9 +537,10 @@ def add_comment(
                         "comment": text,
                         "files": [c.name for c in checked],
                         "comment_id": comment.pk,
+                        "file_names": attached,
                     },
                     key=f"servicedesk.comment:{comment.pk}",
-                    attachments=_email_attachments(comment, desk),
+                    attachments=list(attached),
                     automatic=False,
                 )
     except BaseException:
@@ -547,13 +549,14 @@ def add_comment(
     return comment
 
 
-def _email_attachments(comment: TicketComment, desk: DeskSettings) -> list[str]:
-    """A staff comment's files for the client's email, while they fit the desk's cap together;
-    above it none is attached (the email lists them and links to the client page)."""
+def _email_attachments(comment: TicketComment, desk: DeskSettings) -> dict[str, str]:
+    """A staff comment's files for the client's email (storage path → the name the client sees),
+    while they fit the desk's cap together; above it none is attached (the email lists them and
+    links to the client page)."""
     files = [a for a in comment.attachments.all() if not a.staff_only]
     if sum(a.size for a in files) > desk.email_attach_max_mb * 1024 * 1024:
-        return []
-    return [a.file.name for a in files]
+        return {}
+    return {a.file.name: a.original_name for a in files}
 
 
 def reopen_window_passed(ticket: Ticket, desk: DeskSettings) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
+
+from django.core.files.storage import default_storage
 
 if TYPE_CHECKING:
     from notifications.models import OutboxMessage
@@ -26,6 +29,20 @@ class PermanentError(Exception):
 
 class UnknownChannel(LookupError):
     pass
+
+
+def read_attachment(message: OutboxMessage, path: str) -> tuple[str, bytes]:
+    """One of ``message``'s files: the name the reader sees (its original name, when the sender
+    gave ``file_names`` in the context; storage names are random) and its content."""
+    names = (message.context or {}).get("file_names") or {}
+    try:
+        with default_storage.open(path, "rb") as handle:
+            content = handle.read()
+    except FileNotFoundError:
+        raise PermanentError(f"attachment {path!r} is missing from storage") from None
+    except OSError as exc:
+        raise TemporaryError(f"attachment {path!r} could not be read: {exc}") from exc
+    return names.get(path) or PurePosixPath(path).name, content
 
 
 class Channel:

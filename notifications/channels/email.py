@@ -2,7 +2,6 @@
 
 import mimetypes
 import smtplib
-from pathlib import PurePosixPath
 
 from anymail.exceptions import (
     AnymailAPIError,
@@ -11,10 +10,9 @@ from anymail.exceptions import (
     AnymailSerializationError,
     AnymailUnsupportedFeature,
 )
-from django.core.files.storage import default_storage
 from django.core.mail import EmailMultiAlternatives
 
-from .base import Channel, PermanentError, TemporaryError, register
+from .base import Channel, PermanentError, TemporaryError, read_attachment, register
 
 
 @register
@@ -54,7 +52,8 @@ class EmailChannel(Channel):
         if message.body_html:
             email.attach_alternative(message.body_html, "text/html")
         for path in message.attachments:
-            email.attach(*_read_attachment(path))
+            name, content = read_attachment(message, path)
+            email.attach(name, content, mimetypes.guess_type(name)[0] or "application/octet-stream")
         try:
             sent = email.send(fail_silently=False)
         except Exception as exc:
@@ -64,18 +63,6 @@ class EmailChannel(Channel):
         status = getattr(email, "anymail_status", None)
         provider_id = getattr(status, "message_id", None)
         return str(provider_id) if provider_id else message.message_id
-
-
-def _read_attachment(path: str) -> tuple[str, bytes, str]:
-    try:
-        with default_storage.open(path, "rb") as handle:
-            content = handle.read()
-    except FileNotFoundError:
-        raise PermanentError(f"attachment {path!r} is missing from storage") from None
-    except OSError as exc:
-        raise TemporaryError(f"attachment {path!r} could not be read: {exc}") from exc
-    mimetype = mimetypes.guess_type(path)[0] or "application/octet-stream"
-    return PurePosixPath(path).name, content, mimetype
 
 
 def _classify(exc: Exception) -> TemporaryError | PermanentError:

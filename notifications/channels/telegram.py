@@ -13,13 +13,10 @@ message again ("bot was blocked by the user", "chat not found") is reported to
 
 from html import escape
 from html.parser import HTMLParser
-from pathlib import PurePosixPath
-
-from django.core.files.storage import default_storage
 
 from admin24 import telegram
 
-from .base import Channel, PermanentError, TemporaryError, register
+from .base import Channel, PermanentError, TemporaryError, read_attachment, register
 
 KEPT = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre", "a", "blockquote"}
 BLOCKS = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "blockquote", "pre"}
@@ -212,7 +209,6 @@ class TelegramChannel(Channel):
         chat_id = int(message.address)
         html = telegram_html(message.body_html) if message.body_html else escape(message.body_text)
         done = [part for part in (message.provider_id or "").split(",") if part]
-        names = (message.context or {}).get("file_names") or {}
         steps = [("text", part) for part in split(html)] + [("file", path) for path in message.attachments]
         for kind, value in steps[len(done) :]:
             try:
@@ -222,7 +218,7 @@ class TelegramChannel(Channel):
                         {"chat_id": chat_id, "text": value, "parse_mode": "HTML", "link_preview_options": _NO_PREVIEW},
                     )
                 else:
-                    name, content = _read(value, names.get(value))
+                    name, content = read_attachment(message, value)
                     sent = telegram.call("sendDocument", {"chat_id": chat_id}, files={"document": (name, content)})
             except telegram.BotApiError as error:
                 raise _classify(error, chat_id) from error
@@ -233,14 +229,6 @@ class TelegramChannel(Channel):
 
 
 _NO_PREVIEW = {"is_disabled": True}
-
-
-def _read(path: str, name: str | None) -> tuple[str, bytes]:
-    try:
-        with default_storage.open(path, "rb") as handle:
-            return (name or PurePosixPath(path).name), handle.read()
-    except FileNotFoundError:
-        raise PermanentError(f"attachment {path!r} is missing from storage") from None
 
 
 def _classify(error: telegram.BotApiError, chat_id: int) -> Exception:

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from admin24 import timers
 from notifications.models import OutboxMessage
+from notifications.services import outbox_deliver
 from servicedesk import services
 from servicedesk.emails import reply_address
 from servicedesk.intake.email import ingest, sweep
@@ -370,6 +371,9 @@ def test_a_staff_comments_files_are_attached_to_the_clients_email_up_to_the_cap(
         )
     small = _outbox(ticket).filter(template="servicedesk/ticket_comment").get()
     assert len(small.attachments) == 1 and small.headers.get("Auto-Submitted") is None
+    outbox_deliver(message_id=small.pk)
+    received = [m for m in mail.outbox if m.to == [ticket.client_email]][-1]
+    assert [(name, content) for name, content, _type in received.attachments] == [("акт.pdf", pdf)]
     desk = services.DeskSettings.load()
     desk.email_attach_max_mb = 1
     desk.save()
