@@ -133,8 +133,10 @@ def handler(action: str, *, series: Iterable[str] | None = None) -> Callable[[Ha
     keys = None if series is None else tuple(series)
 
     def register(fn: Handler) -> Handler:
-        if action in _handlers and _handlers[action] is not fn:
-            raise DuplicateHandler(f"{action!r} already runs {_handlers[action].__qualname__}")
+        current = _handlers.get(action)
+        # A batch handler's one-pair fallback gives way to a handler of its own.
+        if current is not None and current is not fn and not hasattr(current, "__wrapped__"):
+            raise DuplicateHandler(f"{action!r} already runs {current.__qualname__}")
         _handlers[action] = fn
         if keys is not None:
             _series[action] = keys
@@ -148,18 +150,28 @@ def batch_handler(action: str):
     ``(target, action)`` of each, already checked (pending, target there and not moved on): one
     statement per step for the whole batch instead of a round of queries per action.
 
-    The action keeps its ``handler``, which must have the same effect for one pair: when the
-    batch raises, its savepoint is rolled back and each action runs through ``handler`` alone,
-    so one bad action fails (and is retried) by itself. Not for ``series`` actions.
+    When the batch raises, its savepoint is rolled back and each action runs alone through the
+    action's ``handler`` — by default ``fn`` with that one pair, so the rule is written once —
+    and one bad action fails (and is retried) by itself. Not for ``series`` actions.
     """
 
     def register(fn):
         if action in _batch_handlers and _batch_handlers[action] is not fn:
             raise DuplicateHandler(f"{action!r} already runs {_batch_handlers[action].__qualname__} in batches")
         _batch_handlers[action] = fn
+        if action not in _handlers:
+            _handlers[action] = _one_at_a_time(fn)
         return fn
 
     return register
+
+
+def _one_at_a_time(fn):
+    def run_alone(target, action):
+        fn([(target, action)])
+
+    run_alone.__qualname__, run_alone.__wrapped__ = fn.__qualname__, fn
+    return run_alone
 
 
 def registered() -> frozenset[str]:

@@ -215,6 +215,10 @@ class StaffNotice:
     due: object = None
     kind: str = TelegramKind.REMINDERS
 
+    def send_alone(self) -> None:
+        notify_staff(self.target, to=self.to, title=self.title, text=self.text, key=self.key, due=self.due,
+                     kind=self.kind)  # fmt: skip
+
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
     """``notify_staff`` for many notices at once (the clock's batches): the same rows, written with
@@ -224,8 +228,7 @@ def notify_staff_many(notices: list[StaffNotice]) -> None:
     # A user who also wants this kind in Telegram gets it through notify_staff, which knows both channels.
     for notice in [n for n in notices if staff_channels(n.to, n.kind) != ("email",)]:
         notices.remove(notice)
-        notify_staff(notice.target, to=notice.to, title=notice.title, text=notice.text, key=notice.key,
-                     due=notice.due, kind=notice.kind)  # fmt: skip
+        notice.send_alone()
     if not notices:
         return
     channel = _channel("email")
@@ -300,8 +303,7 @@ def notify_staff_many(notices: list[StaffNotice]) -> None:
             written = OutboxMessage.objects.bulk_create(outbox)
     except IntegrityError:
         for notice in notices:
-            notify_staff(notice.target, to=notice.to, title=notice.title, text=notice.text, key=notice.key,
-                         due=notice.due)  # fmt: skip
+            notice.send_alone()
         return
     if connection.features.can_return_rows_from_bulk_insert:
         ids = [message.pk for message in written]

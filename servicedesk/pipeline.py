@@ -134,40 +134,6 @@ def _done(ticket, *, by, from_stage, reason):
 # --- the clock ------------------------------------------------------------------------------
 
 
-@timers.handler(REACTION_BREACH)
-def _reaction_breached(ticket: Ticket, action) -> None:
-    if ticket.first_reaction_at is not None or ticket.reaction_breached:
-        return
-    ticket.reaction_breached = True
-    ticket.save(update_fields=["reaction_breached", "updated_at"])
-    _tell_staff(
-        ticket,
-        title=say("servicedesk.reaction_breach.title", ticket=str(ticket)),
-        text=say("servicedesk.reaction_breach.text", number=ticket.display_number, subject=ticket.subject),
-        due=ticket.reaction_due_at,
-        key=f"servicedesk.reaction_breach:{ticket.pk}",
-        supervisor=True,
-        kind=TelegramKind.SLA,
-    )
-
-
-@timers.handler(RESOLUTION_BREACH)
-def _resolution_breached(ticket: Ticket, action) -> None:
-    if ticket.status == TicketStatus.DONE or ticket.resolution_breached:
-        return
-    ticket.resolution_breached = True
-    ticket.save(update_fields=["resolution_breached", "updated_at"])
-    _tell_staff(
-        ticket,
-        title=say("servicedesk.resolution_breach.title", ticket=str(ticket)),
-        text=say("servicedesk.resolution_breach.text", number=ticket.display_number, subject=ticket.subject),
-        due=ticket.resolution_due_at,
-        key=f"servicedesk.resolution_breach:{ticket.pk}",
-        supervisor=True,
-        kind=TelegramKind.SLA,
-    )
-
-
 def _breached_in_batch(pairs, *, flag: str, still_due, notice) -> None:
     """A breach handler for a whole batch (``timers.batch_handler``): the tickets still due
     flagged in one UPDATE, every notice written at once; a supervisor is looked up once per

@@ -679,3 +679,22 @@ def test_a_failing_batch_leaves_no_effect_and_its_actions_run_one_by_one():
     assert refreshed(stale).status == Status.STALE
     assert tally == Counter({("test.clock.batched", "done"): 1, ("test.clock.batched", "retrying"): 1,
                              ("test.clock.batched", "stale"): 1})  # fmt: skip
+
+
+@timers.batch_handler("test.clock.batched_only")
+def batched_only(pairs):
+    if len(pairs) > 1 and any(action.payload.get("bad") for _target, action in pairs):
+        raise RuntimeError("bad row in the batch")
+    calls.append(("batch", sorted(action.pk for _target, action in pairs)))
+
+
+@pytest.mark.django_db
+def test_without_a_handler_of_its_own_a_failed_batchs_actions_run_alone_through_the_batch_handler():
+    good, bad = StagedDepartment.objects.create(name="good"), StagedDepartment.objects.create(name="bad")
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        fine = timers.schedule(good, "test.clock.batched_only", CURRENT_TIME)
+        other = timers.schedule(bad, "test.clock.batched_only", CURRENT_TIME, payload={"bad": True})
+        calls.clear()
+        assert timers.run_due() == 2
+    assert sorted(calls) == [("batch", [fine.pk]), ("batch", [other.pk])]
+    assert refreshed(fine).status == refreshed(other).status == Status.DONE

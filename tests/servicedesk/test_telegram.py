@@ -376,3 +376,31 @@ def test_staff_link_telegram_and_get_their_notifications(
     assert engineer.telegram_chat_id is None
     assert engineer.notifications.filter(template="telegram_unlinked").exists()
     assert "blocked" in client.get("/profile/").content.decode()
+
+
+def test_an_sla_breach_found_by_the_clock_reaches_the_engineers_telegram(
+    bot, telegram_api, desk, service, engineer, support_head, django_capture_on_commit_callbacks
+):
+    from admin24 import timers
+    from notifications.staff_telegram import set_kinds
+
+    engineer.telegram_chat_id = 777
+    engineer.save(update_fields=["telegram_chat_id"])
+    set_kinds(engineer, ["sla"])
+    monday_10 = timezone.make_aware(datetime.datetime(2026, 11, 23, 10, 0))
+    with time_machine.travel(monday_10, tick=False):
+        ticket = services.create_ticket(subject="Сервер лежит", service=service, by=support_head, assignee=engineer)
+    ticket.refresh_from_db()
+    deadline = ticket.reaction_due_at
+    with (
+        time_machine.travel(deadline - datetime.timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        timers.run_due()
+    assert telegram_api.sent(777) == []
+    with (
+        time_machine.travel(deadline + datetime.timedelta(minutes=1), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        timers.run_due()
+    assert ticket.display_number in telegram_api.last(777).text
