@@ -25,6 +25,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.datastructures import MultiValueDict
@@ -94,7 +95,7 @@ def sweep(*, older_than: timedelta = timedelta(seconds=30)) -> int:
 def handle(pk: int) -> None:
     """Handle one stored update once (a second task for it finds it done and does nothing)."""
     claimed = TelegramUpdate.objects.filter(pk=pk, status=TelegramUpdate.Status.PENDING).update(
-        attempts=models_F("attempts") + 1
+        attempts=F("attempts") + 1
     )
     if not claimed:
         return
@@ -119,12 +120,6 @@ def handle(pk: int) -> None:
         return
     for reply in replies:
         reply.send()
-
-
-def models_F(name):
-    from django.db.models import F
-
-    return F(name)
 
 
 @dataclass
@@ -640,11 +635,20 @@ class Dialogue:
         replied = (message.get("reply_to_message") or {}).get("message_id")
         if not replied:
             return None
-        rows = OutboxMessage.objects.filter(channel="telegram", address=str(self.id)).exclude(provider_id="")
-        for provider_id, target_id in rows.values_list("provider_id", "target_id"):
-            if str(replied) in provider_id.split(","):
-                return Ticket.objects.filter(pk=target_id, telegram_link__chat=self.chat).first()
-        return None
+        # provider_id lists the ids of the chat messages one outbox row became, comma-separated.
+        sent_as = str(replied)
+        row = (
+            OutboxMessage.objects.filter(channel="telegram", address=str(self.id))
+            .filter(
+                Q(provider_id=sent_as)
+                | Q(provider_id__startswith=f"{sent_as},")
+                | Q(provider_id__endswith=f",{sent_as}")
+                | Q(provider_id__contains=f",{sent_as},")
+            )
+            .values_list("target_id", flat=True)
+            .first()
+        )
+        return Ticket.objects.filter(pk=row, telegram_link__chat=self.chat).first() if row else None
 
     def reply_to_chosen(self, value: str) -> list[Reply]:
         pending = (self.chat.draft or {}).get("pending")
