@@ -264,9 +264,13 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
                 name="sd_ticket_assignee_done",
                 condition=Q(status=TicketStatus.DONE),
             ),
-            # Overdue (``overdue_q``) as one range over open tickets only: done ones are not in these.
+            # Overdue (``overdue_q``) over open tickets only: done ones are not in these. The board's
+            # overdue column walks its status newest first, checks ``overdue_at`` in the index and
+            # stops at the column's 51 cards (or the count's 1,001), not at every overdue ticket.
             models.Index(
-                fields=["status", "overdue_at"], name="sd_ticket_overdue", condition=Q(overdue_at__isnull=False)
+                fields=["status", "-created_at", "overdue_at"],
+                name="sd_ticket_overdue",
+                condition=Q(overdue_at__isnull=False),
             ),
             models.Index(
                 fields=["assignee", "overdue_at"],
