@@ -17,6 +17,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 COUNT_CAP = 1000
+MAX_PAGE = 10**9
 
 
 def count_label(count: int, cap: int | None = COUNT_CAP) -> str:
@@ -59,7 +60,8 @@ class CappedPaginator(Paginator):
 
     def get_page(self, number):
         try:
-            wanted = max(int(number), 1)
+            # Bounded so that the LIMIT stays a 64-bit integer: a page past the end is the last one.
+            wanted = min(max(int(number), 1), MAX_PAGE)
         except (TypeError, ValueError):
             wanted = 1
         self.reach = (wanted - 1) * self.per_page + self.cap
