@@ -23,7 +23,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, timers, workflow, worktime
+from admin24 import activity, bulk, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
@@ -254,7 +254,7 @@ def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
         for ticket in changed.values():
             ticket.refresh_search_text()
             ticket.updated_at = now
-        Ticket.objects.bulk_update(list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
+        bulk.update_rows(Ticket, list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
     moved_on = {ticket.pk for ticket in tickets if ticket.stage_entry_token != f"{TicketStatus.NEW}:1"}
     again = [ticket for ticket in tickets if ticket.pk in moved_on and ticket.pk in rescheduled]
     if again:
