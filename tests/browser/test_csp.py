@@ -12,6 +12,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from playwright.sync_api import expect
 
+from admin24.demo import DEMO_PASSWORD
 from crm.models import Company, Deal, Lead
 from servicedesk import links
 from servicedesk.models import DeskSettings, Ticket
@@ -19,7 +20,6 @@ from tests.factories import ServiceFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-DEMO_PASSWORD = "admin24-demo"
 # Reported by every document the page opens (frames too), before any of its own scripts run.
 REPORT_VIOLATIONS = """document.addEventListener("securitypolicyviolation", (event) => {
   console.error("securitypolicyviolation: " + event.violatedDirective + " " + event.blockedURI);
@@ -57,7 +57,7 @@ def demo(settings, live_server):
     settings.DEBUG = True  # seed_demo refuses production
     settings.SITE_URL = live_server.url
     call_command("seed_demo")
-    settings.DEBUG = False
+    settings.DEBUG = False  # the pages as production serves them
     return live_server.url
 
 
@@ -108,6 +108,7 @@ def test_every_main_page_of_every_role_runs_under_the_policy(demo, browser_page,
             (reverse("admin:index"), "#content-main"),
             (reverse("admin:servicedesk_ticket_changelist"), "#result_list"),
             (reverse("admin:servicedesk_ticket_change", args=[ticket.pk]), "#ticket_form"),
+            (reverse("admin:admin24_calendarday_month"), ".wt-month"),
             (reverse("admin:django_celery_beat_periodictask_add"), "#periodictask_form"),
             (reverse("api-docs"), ".swagger-ui .opblock"),
             ("/api/v1/", ".response-info"),
@@ -137,6 +138,11 @@ def test_every_main_page_of_every_role_runs_under_the_policy(demo, browser_page,
 
     # What the inline code did still happens: the copy buttons and the language switch.
     log_in(page, demo, "admin")
+    open_clean(page, watch, demo + reverse("admin:django_celery_beat_periodictask_add"), "#periodictask_form")
+    expect(page.locator(".field-crontab_translation")).to_be_hidden()
+    # The styles moved to files still apply: the calendar's month grid, the form's hidden honeypot.
+    open_clean(page, watch, demo + reverse("admin:admin24_calendarday_month"), ".wt-month")
+    assert page.evaluate("getComputedStyle(document.querySelector('.wt-month')).tableLayout") == "fixed"
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=demo)
     open_clean(page, watch, demo + reverse("crm:public-lead-form-embed"), "#form-code")
     copy = page.locator('[data-copy-target="form-code"]')
@@ -161,8 +167,10 @@ def test_the_public_forms_run_under_the_policy_alone_and_inside_a_clients_site(
     desk.save()
     form = links.form_url(desk)
     open_clean(page, watch, form, "select[name=service]")
+    expect(page.locator(".sd-hp input")).not_to_be_in_viewport()
     open_clean(page, watch, base + reverse("desk:consent"), "main")
     open_clean(page, watch, base + reverse("crm:public-lead-form"), "form")
+    expect(page.locator(".hp-field input")).not_to_be_in_viewport()
 
     lead_form = base + reverse("crm:public-lead-form") + "?embed=1"
     site["html"] = (
