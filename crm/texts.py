@@ -86,6 +86,17 @@ TEMPLATES = {
     ),
     # leads
     "crm.lead.unreachable": _("The client did not answer %(count)d calls."),
+    # why robots closed tasks (a task's result) and moved deals (a move's reason)
+    "crm.task.no_answer": _("No answer."),
+    "crm.task.stage_left": _("The deal moved from «%(from)s» to «%(to)s»."),
+    "crm.deal.payment_received": _("The payment is received."),
+    "crm.deal.won": _("The first month is paid and the closing documents are due: the deal is won."),
+    "crm.invoice.paid": _("The invoice is paid."),
+    "crm.period.superseded": _(
+        "The period from %(date)s is billed under the renewal “%(renewal)s” (contract of %(signed)s)."
+    ),
+    "crm.period.superseded.title": _("The deal is closed: %(deal)s"),
+    "crm.period.superseded.unsent": _("%(why)s Its invoice email is not sent."),
 }
 
 for _key, _template in TEMPLATES.items():

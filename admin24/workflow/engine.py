@@ -12,7 +12,7 @@ from django_fsm import ConcurrentTransition
 
 from admin24 import clock, timers
 from admin24.access import Action, can, require
-from admin24.messages import Message
+from admin24.messages import Message, site_text
 from admin24.models import Activity
 
 from .. import activity
@@ -50,8 +50,9 @@ def allowed_moves(entity, user, *, may_edit: bool | None = None) -> list[str]:
 def move(entity, to: str, *, by, reason: "str | Message" = ""):
     """Move ``entity`` to the stage ``to`` on behalf of ``by`` (None: a robot); returns the entity.
 
-    ``reason`` is what a person typed, or a robot's ``Message``: the timeline keeps the message
-    and shows it in each reader's language; guards, robots and the closing reason get its text.
+    ``reason`` is what a person typed, or a robot's ``Message``: the timeline and the closing
+    reason keep the message and show it in each reader's language; guards and robots get its
+    text in the site's language, so that what they store does not depend on who was active.
 
     Raises ``PermissionDenied`` without the right to edit the entity and ``MoveRefused`` when the
     move does not exist or a guard refuses it.
@@ -59,7 +60,7 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
     require(by, entity, Action.EDIT, message=_("You may not change this card."))
     pipeline = pipeline_for(entity)
     said = reason if isinstance(reason, Message) else None
-    reason = str(reason or "").strip()
+    reason = (site_text(said) if said is not None else str(reason or "")).strip()
     current = _state(entity, pipeline)
     transitions = _transitions(entity, pipeline)
     allowed = [slug for slug in pipeline.slugs() if slug in transitions]
@@ -79,7 +80,7 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
     try:
         with transaction.atomic():
             getattr(entity, transitions[to])()
-            _enter(entity, pipeline, reason=reason if target.is_closed else "")
+            _enter(entity, pipeline, reason=reason if target.is_closed else "", said=said if target.is_closed else None)
             activity.record(
                 target=entity,
                 verb=Activity.Verb.MOVED,
@@ -116,12 +117,20 @@ def start(entity, *, by, counted: bool = False) -> None:
     _run_robots(entity, pipeline, _state(entity, pipeline), by=by, from_stage="", reason="")
 
 
-def _enter(entity, pipeline: Pipeline, *, reason: str) -> None:
+def _enter(entity, pipeline: Pipeline, *, reason: str, said: Message | None = None) -> None:
     entity.stage_entry_count += 1
     entity.stage_changed_at = clock.now()
     entity.closing_reason = reason
+    entity.closing_reason_message = said.stored if said is not None else {}
     entity.save(
-        update_fields=[pipeline.field_name, "stage_entry_count", "stage_changed_at", "closing_reason", "updated_at"]
+        update_fields=[
+            pipeline.field_name,
+            "stage_entry_count",
+            "stage_changed_at",
+            "closing_reason",
+            "closing_reason_message",
+            "updated_at",
+        ]
     )
 
 

@@ -90,6 +90,9 @@ class Task(models.Model):
         related_name="+",
     )
     result = models.TextField(_("result"), blank=True)
+    # A robot's result (the task closed because the lead is closed) as a message, shown in the
+    # reader's language; empty when a person completed the task (``result`` is what they typed).
+    result_message = models.JSONField(_("result (message)"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("task")
@@ -112,6 +115,10 @@ class Task(models.Model):
     @property
     def shown_description(self) -> str:
         return messages.render_stored(self.description_message, fallback=self.description)
+
+    @property
+    def shown_result(self) -> str:
+        return messages.render_stored(self.result_message, fallback=self.result)
 
     @property
     def is_open(self) -> bool:

@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
 from admin24.normalize import normalize_email, validate_phone
+from admin24.workflow.closing import ClosingReasonMessage
 
 from ..links import ticket_card_path
 from .settings import Service
@@ -115,7 +116,7 @@ def _overdue_moment():
     )
 
 
-class Ticket(ConcurrentTransitionMixin, SearchText):
+class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     """A client's request to the Service Desk (SPEC §1).
 
     Status changes go through ``admin24.workflow.move`` (the services in
