@@ -92,6 +92,17 @@ def sweep(*, older_than: timedelta = timedelta(seconds=30)) -> int:
     return len(pks)
 
 
+def handle_again(updates) -> int:
+    """Queue the failed ones of ``updates`` again with fresh attempts (the admin's action); how many."""
+    pks = list(updates.filter(status=TelegramUpdate.Status.FAILED).values_list("pk", flat=True))
+    TelegramUpdate.objects.filter(pk__in=pks, status=TelegramUpdate.Status.FAILED).update(
+        status=TelegramUpdate.Status.PENDING, attempts=0, error=""
+    )
+    for pk in pks:
+        transaction.on_commit(lambda pk=pk: _publish(pk))
+    return len(pks)
+
+
 def handle(pk: int) -> None:
     """Handle one stored update once (a second task for it finds it done and does nothing)."""
     claimed = TelegramUpdate.objects.filter(pk=pk, status=TelegramUpdate.Status.PENDING).update(
