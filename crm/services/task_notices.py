@@ -30,6 +30,8 @@ They are told when it is overdue.
 
 import datetime
 
+from django.contrib.auth import get_user_model
+
 from admin24 import clock, timers
 from admin24.messages import Message
 from notifications.models import TelegramKind
@@ -45,12 +47,16 @@ OVERDUE = "crm.task.overdue"
 TEMPLATE = "crm/task"
 
 
-def task_given(task: Task, *, by) -> None:
-    """``task`` is new or has a new holder: tell them on the next tick (call in that transaction)."""
+def task_given(task: Task, *, by, handed_over: bool = False) -> None:
+    """``task`` is new or has a new holder: tell them on the next tick (call in that transaction).
+
+    The notice names who set it (a person creating it, or handing it over), not the user whose
+    move made a robot create it."""
     timers.cancel_pending(task, ASSIGNED)
     if task.responsible_id is None or (by is not None and by.pk == task.responsible_id):
         return  # nobody holds it, or its holder's own action made it: it is on the card before them
-    timers.schedule(task, ASSIGNED, at=clock.now(), payload={"to": task.responsible_id})
+    named = by is not None and (handed_over or not task.is_automatic)
+    timers.schedule(task, ASSIGNED, at=clock.now(), payload={"to": task.responsible_id, "by": by.pk if named else None})
 
 
 def deadline_set(task: Task) -> None:
@@ -73,7 +79,7 @@ def _moment(value) -> datetime.datetime | None:
 def _tasks(pairs) -> dict[int, Task]:
     # The batch's targets again with their holder and card, in one query.
     ids = [task.pk for task, _action in pairs]
-    return Task.objects.select_related("responsible", "created_by", "deal", "lead").in_bulk(ids)
+    return Task.objects.select_related("responsible", "deal", "lead").in_bulk(ids)
 
 
 def _title(task: Task):
@@ -103,13 +109,14 @@ def _notice(task: Task, *, title, text, key: str) -> StaffNotice:
 @timers.batch_handler(ASSIGNED)
 def _tell_new_holders(pairs) -> None:
     tasks = _tasks(pairs)
+    setters = get_user_model().objects.in_bulk({a.payload["by"] for _t, a in pairs if a.payload.get("by")})
     notices = []
     for target, action in pairs:
         task = tasks.get(target.pk)
         holder = task.responsible if task is not None else None
         if holder is None or not task.is_open or holder.pk != action.payload.get("to") or not holder.is_active:
             continue
-        by = task.created_by if not task.is_automatic and task.created_by_id != holder.pk else None
+        by = setters.get(action.payload.get("by"))
         if by is not None:
             text = _text(task, "crm.task.notice.new.text.by", describe=True, by=by)
         else:

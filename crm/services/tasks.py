@@ -202,7 +202,7 @@ def task_update(*, task: Task, by, **fields) -> Task:
     task.full_clean(exclude=["lead", "deal"])
     task.save(update_fields=list(fields))
     if task.responsible_id != before[0]:
-        task_notices.task_given(task, by=by)
+        task_notices.task_given(task, by=by, handed_over=True)
     if task.deadline != before[1]:
         task_notices.deadline_set(task)
     return task

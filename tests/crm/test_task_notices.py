@@ -142,7 +142,9 @@ def test_a_task_handed_over_tells_the_new_holder(manager, clerk, tick):
         task_update(task=task, by=admin, responsible=clerk)
     tick(MONDAY_10 + datetime.timedelta(seconds=30))
 
-    assert Notification.objects.filter(recipient=clerk, title="Новая задача: Сверить акты").count() == 1
+    [notice] = Notification.objects.filter(recipient=clerk)
+    assert notice.title == "Новая задача: Сверить акты"
+    assert notice.body.startswith(f"{admin} поставил(а) вам задачу «Сверить акты».")
     assert not Notification.objects.filter(recipient=other).exists()
 
 
