@@ -178,20 +178,30 @@ def notify(
 
 
 def notify_staff(
-    target, *, to, title: str, text: str, key: str | None, due=None, kind: str = TelegramKind.REMINDERS
+    target,
+    *,
+    to,
+    title: str,
+    text: str,
+    key: str | None,
+    due=None,
+    kind: str = TelegramKind.REMINDERS,
+    template: str = STAFF_TEMPLATE,
 ) -> list[OutboxMessage]:
     """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
     and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
     staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
     card nobody is responsible for. ``key`` as in ``notify``. ``kind`` (a ``TelegramKind``): the
     message also goes to the user's linked Telegram chat when they chose that kind on their profile.
+    ``template``: another one taking the same context (``title``, ``text``, ``due``, ``link``), so
+    the in-app list tells a task's notice from a reminder.
     """
     if to is None:
         return []
     context = {"title": title, "text": text, "link": target.get_absolute_url()}
     if due is not None:
         context["due"] = due
-    return notify(to, STAFF_TEMPLATE, context, key=key, target=target, channels=staff_channels(to, kind))
+    return notify(to, template, context, key=key, target=target, channels=staff_channels(to, kind))
 
 
 def staff_channels(user, kind: str) -> tuple[str, ...]:
@@ -214,10 +224,11 @@ class StaffNotice:
     key: str | None
     due: object = None
     kind: str = TelegramKind.REMINDERS
+    template: str = STAFF_TEMPLATE
 
     def send_alone(self) -> None:
         notify_staff(self.target, to=self.to, title=self.title, text=self.text, key=self.key, due=self.due,
-                     kind=self.kind)  # fmt: skip
+                     kind=self.kind, template=self.template)  # fmt: skip
 
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
@@ -238,7 +249,7 @@ def notify_staff_many(notices: list[StaffNotice]) -> None:
         if notice.due is not None:
             context["due"] = notice.due
         language = _language_of(notice.to)
-        rendered = render(STAFF_TEMPLATE, {**context, "link": _absolute(context["link"])}, language=language,
+        rendered = render(notice.template, {**context, "link": _absolute(context["link"])}, language=language,
                           recipient=notice.to)  # fmt: skip
         address = channel.address_for(notice.to)
         outbox_key = (
@@ -266,7 +277,7 @@ def notify_staff_many(notices: list[StaffNotice]) -> None:
             in_app.append(
                 Notification(
                     recipient=notice.to,
-                    template=STAFF_TEMPLATE,
+                    template=notice.template,
                     title=rendered.subject[:300],
                     body=rendered.summary,
                     link=context["link"][:500],
@@ -282,7 +293,7 @@ def notify_staff_many(notices: list[StaffNotice]) -> None:
                     channel=channel.name,
                     recipient_user=notice.to,
                     address=address,
-                    template=STAFF_TEMPLATE,
+                    template=notice.template,
                     context=json.loads(json.dumps(context, cls=_LenientEncoder)),
                     language=language,
                     subject=rendered.subject[:500],
