@@ -21,8 +21,8 @@ from admin24.models import Activity
 from admin24.workflow import DomainError
 
 from ..models import ChecklistTemplate, Lead, Task, TaskChecklistItem
-from . import task_notices
 from ..texts import say
+from . import task_notices
 
 Kind = Task.Kind
 # What a user without the edit right on the task reads (access.require's default says "card").
