@@ -18,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.db import connection
-from django.db.models import Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -368,16 +368,6 @@ def _percentile_cont(sql, params, group_column, points, *, grouped: bool) -> dic
         (row[0] if grouped else None): {"n": row[1]} | dict(zip(points, map(float, row[2]), strict=True))
         for row in rows
     }
-
-
-class EpochSeconds(Func):
-    """A moment as seconds since 1970 (fractional), for differences the percentiles can rank."""
-
-    output_field = FloatField()
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
-
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s) * 86400.0)", **extra)
 
 
 def histogram(queryset: QuerySet, values: dict[str, str], edges: list[float]) -> dict[str, list[int]]:

@@ -3,23 +3,22 @@ days in each stage — for the deals created in the period (a won deal goes on i
 платежи» and is counted as won) — and the deals stuck now past their reminder thresholds.
 
 Win rate = won / (won + lost). Days in a stage are the calendar days from entering a stage to
-leaving it, read from the moves in the activity log (the first stage is entered at creation); a
-stage the deal is still in is not counted.
+leaving it, as the pipeline engine stores them on each move it logs (the first stage is entered at
+creation); a stage the deal is still in is not counted.
 """
 
 import datetime
 
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum, Window
+from django.db.models import Count, Q, Sum
 from django.db.models.fields.json import KT
-from django.db.models.functions import Coalesce, Lag
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
 from admin24.models import Activity
-from admin24.reports import Cell, EpochSeconds, Figure, Report, Table, percentiles, share
+from admin24.reports import Cell, Figure, Report, Table, percentiles, share
 
 from ..models import ContractStage, Deal, DealPipeline, RegularStage
 from ..pipelines import contract
@@ -84,28 +83,22 @@ def deal_report(user, form: CrmReportForm, *, now: datetime.datetime | None = No
 
 
 def stage_stays(deals):
-    """One row per stay in a «Заключение договора» stage that has ended: ``stage`` and ``stay`` (seconds)."""
+    """One row per stay in a «Заключение договора» stage that has ended: ``stage`` and ``stay_seconds``."""
     moves = Activity.objects.filter(
         target_type=ContentType.objects.get_for_model(Deal),
         verb=Activity.Verb.MOVED,
         target_id__in=deals.values("pk"),
+        stay_seconds__isnull=False,
     )
     # «Закрывающие документы» is a stage of both pipelines: leaving it for these is the regular one's.
     moves = moves.filter(data__from__in=contract.PIPELINE.slugs()).exclude(
         data__from=RegularStage.CLOSING_DOCS, data__to__in=[RegularStage.INVOICE_PAID, RegularStage.FAILED]
     )
-    return moves.annotate(
-        stage=KT("data__from"),
-        entered=Window(
-            Lag("created_at"), partition_by=[F("target_id")], order_by=[F("created_at").asc(), F("id").asc()]
-        ),
-        born=Subquery(Deal.objects.filter(pk=OuterRef("target_id")).values("created_at")[:1]),
-        stay=EpochSeconds(F("created_at")) - EpochSeconds(Coalesce(F("entered"), F("born"))),
-    )
+    return moves.annotate(stage=KT("data__from"))
 
 
 def _days_in_stage(created) -> Table:
-    found = percentiles(stage_stays(created), "stay", group="stage", points=(50,))
+    found = percentiles(stage_stays(created), "stay_seconds", group="stage", points=(50,))
     table = Table(
         "days_in_stage",
         _("Median days in each stage"),
