@@ -19,10 +19,12 @@ def record(
     text: str = "",
     message: messages.Message | None = None,
     data: dict | None = None,
+    stay_seconds: float | None = None,
 ) -> Activity:
     """One entry on ``target``'s timeline. ``message`` is what the system says (shown in each
     reader's language); ``text`` what a person typed (a move's reason, a task's comment), or a
-    ``Message`` too (a robot's reason for a move)."""
+    ``Message`` too (a robot's reason for a move). ``stay_seconds``: for a move, how long the
+    target stayed in the stage it left."""
     if isinstance(text, messages.Message):
         message, text = text, ""
     return Activity.objects.create(
@@ -34,6 +36,7 @@ def record(
         params=message.params if message else {},
         text=str(text),
         data=data or {},
+        stay_seconds=stay_seconds,
     )
 
 

@@ -232,6 +232,8 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
             # An engineer's column: his tickets of a status, newest first, read straight off the index.
             models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
             models.Index(fields=["company", "-created_at"], name="sd_ticket_company"),
+            # The report's days: tickets done since the period's start (or not done) found by range.
+            models.Index(fields=["resolved_at"], name="sd_ticket_resolved"),
             # "My tickets": the last done ones read off the index, not all of the engineer's tickets.
             models.Index(fields=["assignee", "status", "-resolved_at", "-id"], name="sd_ticket_assignee_done"),
             # Overdue (``overdue_q``) as one range over open tickets only: done ones are not in these.
