@@ -248,7 +248,7 @@ def test_a_move_stores_the_time_in_the_stage_it_leaves_across_a_weekend(client, 
 def test_moves_logged_before_stays_were_stored_get_them_from_the_log(deals):
     """The migration's fill: D1's stays are the days between its moves (the first from its creation)."""
     Activity.objects.update(stay_seconds=None)
-    fill = importlib.import_module("crm.migrations.0012_stays_of_logged_moves").fill_stays
+    fill = importlib.import_module("crm.migrations.0014_stays_of_logged_moves").fill_stays
     fill(django_apps, None)
     d1 = (
         Activity.objects.filter(target_id=deals[0].pk, verb=Activity.Verb.MOVED)

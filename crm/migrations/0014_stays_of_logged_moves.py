@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("admin24", "0008_activity_stay_seconds"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("crm", "0011_task_title_messages"),
+        ("crm", "0013_task_results_and_closing_reasons_of_old_rows"),
     ]
 
     operations = [migrations.RunPython(fill_stays, migrations.RunPython.noop)]

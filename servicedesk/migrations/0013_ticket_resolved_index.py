@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0012_stays_of_logged_moves'),
-        ('servicedesk', '0011_inbound_email'),
+        ('crm', '0014_stays_of_logged_moves'),
+        ('servicedesk', '0012_ticket_closing_reason_message'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
