@@ -26,7 +26,7 @@ def ticket_in_chat(chat_id, service, support_head):
     return ticket
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_slow_download_holds_no_lock_and_makes_one_comment(telegram_api, service, support_head):
     if connection.vendor == "sqlite":
         pytest.skip("row locks need PostgreSQL (CI runs it)")
