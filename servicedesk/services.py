@@ -23,19 +23,19 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, timers, workflow, worktime
+from admin24 import activity, bulk, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
 from admin24.tasks import run_due_actions
 from admin24.workflow import MoveRefused
-from crm.selectors import contract_in_force
-from crm.services.directory import company_create, contact_create, find_company, find_contacts
+from crm.selectors import contracts_in_force_for
+from crm.services.directory import Client, clients_link
 from notifications.models import TelegramKind
 from notifications.services import notify_staff
 
 from . import ticket_statement, uploads
-from .emails import email_client
+from .emails import email_client, email_clients
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number
 from .texts import say
@@ -53,6 +53,7 @@ __all__ = [
     "ticket_complete",
     "ticket_defer",
     "ticket_follow_up",
+    "ticket_follow_up_many",
     "ticket_move",
     "ticket_reopen",
     "ticket_resume",
@@ -227,62 +228,110 @@ def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
     «Новая» run only while the ticket is still in its first stage (a move has scheduled its own
     clock since), and the confirmation email has an idempotency key.
     """
-    if ticket.contact_id is None:
-        contact, company = _link_client(
-            name=ticket.client_name, email=ticket.client_email, phone=ticket.client_phone, company=ticket.client_company
-        )
-        if contact is not None:
-            ticket.contact, ticket.company = contact, company
-            ticket.client_company = ticket.client_company or (company.name if company else "")
-            ticket.save(update_fields=["contact", "company", "client_company", "updated_at"])
-    moved_on = ticket.stage_entry_token != f"{TicketStatus.NEW}:1"
-    if _serve_under_contract(ticket) and moved_on:
-        # Staff moved the ticket before this ran: its moves set the SLA clock to the old deadlines.
-        timers.cancel_pending(ticket, REACTION_BREACH)
-        timers.cancel_pending(ticket, RESOLUTION_BREACH)
-        schedule_sla(ticket)
-    if not moved_on:
-        # Born in «Новая» with that entry counted (``_create``): only the stage's robots run.
-        workflow.start(ticket, by=by, counted=True)
-    activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": ticket.source})
-    email_client(ticket, "servicedesk/ticket_received", key="servicedesk.received")
+    ticket_follow_up_many(tickets=[ticket], by=by)
     return ticket
 
 
-def _serve_under_contract(ticket: Ticket) -> bool:
-    """Link the ticket to its company's contract in force when it came in; a contract with its own
-    service level sets the deadlines, counted from the ticket's creation. True when they changed.
+def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
+    """``ticket_follow_up`` of many tickets at once (the clock's batch of accepted tickets), with
+    one statement per step for them all: contacts and companies found and created
+    (``clients_link``), the tickets updated, the SLA timers, the timeline and the confirmation
+    emails each written in one INSERT. The same effects as one ticket after another."""
+    log: list[Activity] = []
+    unlinked = [ticket for ticket in tickets if ticket.contact_id is None]
+    found = clients_link(
+        [Client(t.client_name, t.client_email, t.client_phone, t.client_company) for t in unlinked], log=log
+    )
+    changed: dict[int, Ticket] = {}
+    for ticket, (contact, company) in zip(unlinked, found, strict=True):
+        if contact is not None:
+            ticket.contact, ticket.company = contact, company
+            ticket.client_company = ticket.client_company or (company.name if company else "")
+            changed[ticket.pk] = ticket
+    rescheduled = _serve_under_contract(tickets, changed)
+    if changed:
+        now = timezone.now()  # what save()'s auto_now would set
+        for ticket in changed.values():
+            ticket.refresh_search_text()
+            ticket.updated_at = now
+        bulk.update_rows(Ticket, list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
+    moved_on = {ticket.pk for ticket in tickets if ticket.stage_entry_token != f"{TicketStatus.NEW}:1"}
+    again = [ticket for ticket in tickets if ticket.pk in moved_on and ticket.pk in rescheduled]
+    if again:
+        # Staff moved these before this ran: their moves set the SLA clock to the old deadlines.
+        timers.cancel_pending_many(again, [REACTION_BREACH, RESOLUTION_BREACH])
+        timers.schedule_many(timer for ticket in again for timer in sla_timers(ticket))
+    # Born in «Новая» with that entry counted (``_create``): only the stage's robots run.
+    workflow.start_many([ticket for ticket in tickets if ticket.pk not in moved_on], by=by, counted=True)
+    log.extend(
+        activity.build(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": ticket.source})
+        for ticket in tickets
+    )
+    activity.record_many(log)
+    email_clients(tickets, "servicedesk/ticket_received", key="servicedesk.received")
+
+
+# What a follow-up may change on a ticket (``ticket_follow_up_many`` writes them in one UPDATE).
+TICKET_FOLLOW_UP_FIELDS = [
+    "contact",
+    "company",
+    "client_company",
+    "search_text",
+    "contract",
+    "reaction_due_at",
+    "resolution_due_at",
+    "updated_at",
+]
+
+
+def _serve_under_contract(tickets: list[Ticket], changed: dict[int, Ticket]) -> set[int]:
+    """Link each ticket to its company's contract in force when it came in; a contract with its
+    own service level sets the deadlines, counted from the ticket's creation. The tickets changed
+    go into ``changed``; returns the ids of those whose deadlines changed.
 
     The public form's one-statement intake (``ticket_statement``) cannot know the contract: the
     client's company is found here, after it. This runs within a second of the intake (the
     clock's follow-up) and before the SLA clock starts, so the client's contract holds on every path.
     """
-    if ticket.contract_id is not None or ticket.company_id is None:
-        return False
-    contract = contract_in_force(ticket.company_id, timezone.localdate(ticket.created_at))
-    if contract is None:
-        return False
-    ticket.contract = contract
-    changed = ["contract", "updated_at"]
-    if contract.reaction_time or contract.resolution_time:
-        desk, calendar = DeskSettings.load(), worktime.current_calendar()
-        ticket.reaction_due_at = calendar.add_working_time(
-            ticket.created_at, desk.reaction_time_for(ticket.service, contract)
-        )
-        ticket.resolution_due_at = calendar.add_working_time(
-            ticket.created_at, desk.resolution_time_for(ticket.service, contract)
-        )
-        changed += ["reaction_due_at", "resolution_due_at"]
-    ticket.save(update_fields=changed)
-    return len(changed) > 2
+    waiting = [ticket for ticket in tickets if ticket.contract_id is None and ticket.company_id is not None]
+    by_day: dict[datetime.date, list[Ticket]] = {}
+    for ticket in waiting:
+        by_day.setdefault(timezone.localdate(ticket.created_at), []).append(ticket)
+    rescheduled: set[int] = set()
+    desk = calendar = None
+    for day, group in by_day.items():  # one day in a tick, unless it runs at midnight
+        contracts = contracts_in_force_for({ticket.company_id for ticket in group}, day)
+        for ticket in group:
+            contract = contracts.get(ticket.company_id)
+            if contract is None:
+                continue
+            ticket.contract = contract
+            changed[ticket.pk] = ticket
+            if contract.reaction_time or contract.resolution_time:
+                desk, calendar = desk or DeskSettings.load(), calendar or worktime.current_calendar()
+                ticket.reaction_due_at = calendar.add_working_time(
+                    ticket.created_at, desk.reaction_time_for(ticket.service, contract)
+                )
+                ticket.resolution_due_at = calendar.add_working_time(
+                    ticket.created_at, desk.resolution_time_for(ticket.service, contract)
+                )
+                rescheduled.add(ticket.pk)
+    return rescheduled
+
+
+def sla_timers(ticket: Ticket) -> list[timers.Timer]:
+    """The SLA clock for the deadlines the ticket has still to meet."""
+    found = []
+    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
+        found.append(timers.Timer(ticket, REACTION_BREACH, ticket.reaction_due_at))
+    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
+        found.append(timers.Timer(ticket, RESOLUTION_BREACH, ticket.resolution_due_at))
+    return found
 
 
 def schedule_sla(ticket: Ticket) -> None:
     """Set the SLA clock for the deadlines the ticket has still to meet."""
-    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
-        timers.schedule(ticket, REACTION_BREACH, at=ticket.reaction_due_at)
-    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
-        timers.schedule(ticket, RESOLUTION_BREACH, at=ticket.resolution_due_at)
+    timers.schedule_many(sla_timers(ticket))
 
 
 def kick_follow_up() -> None:
@@ -301,27 +350,6 @@ def kick_follow_up() -> None:
         run_due_actions.apply_async(countdown=KICK_SECONDS)
     except Exception:
         log.warning("could not queue a run of the due actions; the clock's beat will run them", exc_info=True)
-
-
-def _link_client(*, name: str, email: str, phone: str, company: str):
-    """The client's contact and company: found by email, else created (SPEC §1)."""
-    if not email:
-        return None, None
-    contact = find_contacts(email=email).select_related("company").first()
-    if contact is not None:
-        return contact, contact.company
-    company_obj = None
-    company = (company or "").strip()
-    if company:
-        company_obj = find_company(name=company) or company_create(by=None, name=company[:300])
-    contact = contact_create(
-        by=None,
-        full_name=(name or email).strip()[:300],
-        emails=[email],
-        phones=[phone] if normalize_phone(phone) else [],
-        company=company_obj,
-    )
-    return contact, company_obj
 
 
 def _store_files(

@@ -122,10 +122,27 @@ def start(entity, *, by, counted: bool = False) -> None:
     ``stage_changed_at``), as a new ticket is, and its robots were left for later (the ticket's
     follow-up, maybe in a clock action's transaction): only the robots run.
     """
-    pipeline = pipeline_for(entity)
-    if not counted:
-        _enter(entity, pipeline, reason="", at=clock.now())
-    _run_robots(entity, pipeline, _state(entity, pipeline), by=by, from_stage="", reason="")
+    start_many([entity], by=by, counted=counted)
+
+
+def start_many(entities: list, *, by, counted: bool = False) -> None:
+    """``start`` for many just-created entities at once (a clock batch): a robot registered with
+    ``batch=True`` runs once for all the entities of its stage, the others once per entity."""
+    groups: dict[tuple[str, str], list] = {}
+    for entity in entities:
+        pipeline = pipeline_for(entity)
+        if not counted:
+            _enter(entity, pipeline, reason="", at=clock.now())
+        groups.setdefault((pipeline.key, _state(entity, pipeline)), []).append(entity)
+    for group in groups.values():
+        pipeline = pipeline_for(group[0])
+        stage = _state(group[0], pipeline)
+        for robot in pipeline.robots.get(stage, ()):
+            if robot in pipeline.batch_robots:
+                robot(group, by=by, from_stage="", reason="")
+            else:
+                for entity in group:
+                    robot(entity, by=by, from_stage="", reason="")
 
 
 def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None = None) -> None:
@@ -147,4 +164,4 @@ def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None 
 
 def _run_robots(entity, pipeline: Pipeline, stage: str, *, by, from_stage: str, reason: str) -> None:
     for robot in pipeline.robots.get(stage, ()):
-        robot(entity, by=by, from_stage=from_stage, reason=reason)
+        robot([entity] if robot in pipeline.batch_robots else entity, by=by, from_stage=from_stage, reason=reason)
