@@ -19,11 +19,13 @@ def record(
     text: str = "",
     message: messages.Message | None = None,
     data: dict | None = None,
+    stay_seconds: float | None = None,
 ) -> Activity:
     """One entry on ``target``'s timeline. ``message`` is what the system says (shown in each
     reader's language); ``text`` what a person typed (a move's reason, a task's comment), or a
-    ``Message`` too (a robot's reason for a move)."""
-    entry = build(target=target, verb=verb, by=by, text=text, message=message, data=data)
+    ``Message`` too (a robot's reason for a move). ``stay_seconds``: for a move, how long the
+    target stayed in the stage it left."""
+    entry = build(target=target, verb=verb, by=by, text=text, message=message, data=data, stay_seconds=stay_seconds)
     entry.save(force_insert=True)
     return entry
 
@@ -36,6 +38,7 @@ def build(
     text: str = "",
     message: messages.Message | None = None,
     data: dict | None = None,
+    stay_seconds: float | None = None,
 ) -> Activity:
     """The entry ``record`` writes, unsaved: a batch writes many with ``record_many``."""
     if isinstance(text, messages.Message):
@@ -49,6 +52,7 @@ def build(
         params=message.params if message else {},
         text=str(text),
         data=data or {},
+        stay_seconds=stay_seconds,
     )
 
 

@@ -260,17 +260,27 @@ def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]
 
 
 def notify_staff(
-    target, *, to, title: str, text: str, key: str | None, due=None, kind: str = TelegramKind.REMINDERS
+    target,
+    *,
+    to,
+    title: str,
+    text: str,
+    key: str | None,
+    due=None,
+    kind: str = TelegramKind.REMINDERS,
+    template: str = STAFF_TEMPLATE,
 ) -> list[OutboxMessage]:
     """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
     and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
     staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
     card nobody is responsible for. ``key`` as in ``notify``. ``kind`` (a ``TelegramKind``): the
     message also goes to the user's linked Telegram chat when they chose that kind on their profile.
+    ``template``: another one taking the same context (``title``, ``text``, ``due``, ``link``), so
+    the in-app list tells a task's notice from a reminder.
     """
     if to is None:
         return []
-    notice = StaffNotice(target=target, to=to, title=title, text=text, key=key, due=due, kind=kind)
+    notice = StaffNotice(target=target, to=to, title=title, text=text, key=key, due=due, kind=kind, template=template)
     return _staff_notice(notice, staff_channels(to, kind)).send_alone()
 
 
@@ -294,10 +304,11 @@ class StaffNotice:
     key: str | None
     due: object = None
     kind: str = TelegramKind.REMINDERS
+    template: str = STAFF_TEMPLATE
 
     def send_alone(self) -> None:
         notify_staff(self.target, to=self.to, title=self.title, text=self.text, key=self.key, due=self.due,
-                     kind=self.kind)  # fmt: skip
+                     kind=self.kind, template=self.template)  # fmt: skip
 
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
@@ -319,7 +330,7 @@ def _staff_notice(notice: StaffNotice, channels: tuple[str, ...]) -> Notice:
     context = {"title": notice.title, "text": notice.text, "link": notice.target.get_absolute_url()}
     if notice.due is not None:
         context["due"] = notice.due
-    return Notice(notice.to, STAFF_TEMPLATE, context, channels=channels, key=notice.key, target=notice.target)
+    return Notice(notice.to, notice.template, context, channels=channels, key=notice.key, target=notice.target)
 
 
 def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:

@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
 from admin24.normalize import normalize_email, validate_phone
+from admin24.workflow.closing import ClosingReasonMessage
 
 from ..links import ticket_card_path
 from .settings import Service
@@ -115,7 +116,7 @@ def _overdue_moment():
     )
 
 
-class Ticket(ConcurrentTransitionMixin, SearchText):
+class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     """A client's request to the Service Desk (SPEC §1).
 
     Status changes go through ``admin24.workflow.move`` (the services in
@@ -231,6 +232,8 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
             # An engineer's column: his tickets of a status, newest first, read straight off the index.
             models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
             models.Index(fields=["company", "-created_at"], name="sd_ticket_company"),
+            # The report's days: tickets done since the period's start (or not done) found by range.
+            models.Index(fields=["resolved_at"], name="sd_ticket_resolved"),
             # "My tickets": the last done ones read off the index, not all of the engineer's tickets.
             models.Index(fields=["assignee", "status", "-resolved_at", "-id"], name="sd_ticket_assignee_done"),
             # Overdue (``overdue_q``) as one range over open tickets only: done ones are not in these.
