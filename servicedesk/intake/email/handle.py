@@ -22,6 +22,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from admin24 import bulk
 from admin24.normalize import normalize_email
 from notifications.models import OutboxMessage
 
@@ -55,7 +56,9 @@ class Item:
     refused: list[str] = field(default_factory=list)
 
     def end(self, status, reason, params=None) -> None:
-        self.outcome = (status, reason, params or {})
+        # Parameters quote the message (a diagnostic, a sender): made storable in a JSON column.
+        params = {k: parse.storable(v) if isinstance(v, str) else v for k, v in (params or {}).items()}
+        self.outcome = (status, reason, params)
 
 
 def handle_batch(items: list[Item]) -> None:
@@ -67,17 +70,20 @@ def handle_batch(items: list[Item]) -> None:
     """
     for item in items:
         _classify(item)
+    order = {id(item): n for n, item in enumerate(items)}
     pending = [item for item in items if item.outcome is None]
+    decided: list[Item] = []
     while pending:
         this_round, later, ids = [], [], set()
         for item in pending:
             (later if ids.intersection(item.parsed.references) else this_round).append(item)
             if item.parsed.message_id:
                 ids.add(item.parsed.message_id)
-        facts = _Facts(this_round)
+        facts = _Facts(this_round, earlier=decided)
         _bounces(this_round, facts)
-        _decide(this_round, facts)
-        pending = later
+        postponed = _decide(this_round, facts)
+        decided += [item for item in this_round if item.outcome is not None]
+        pending = sorted(later + postponed, key=lambda item: order[id(item)])
 
 
 # --- each message on its own, in memory ----------------------------------------------------------
@@ -125,7 +131,7 @@ def _is_our_address(address: str) -> bool:
 class _Facts:
     """The outbox rows, inbound rows, comments and tickets the batch's messages refer to."""
 
-    def __init__(self, items: list[Item]):
+    def __init__(self, items: list[Item], earlier: list[Item] = ()):
         self.ticket_type = ContentType.objects.get_for_model(Ticket)
         references = {ref for item in items for ref in item.parsed.references}
         own_ids = {item.parsed.message_id for item in items if item.parsed.message_id}
@@ -154,6 +160,10 @@ class _Facts:
                 "message_id", "pk", "ticket_id"
             ):
                 self.comments[message_id] = max(self.comments.get(message_id, (0, 0)), (pk, ticket_id))
+        # The batch's earlier rounds, as their rows will read once saved (newer than any stored row).
+        for item in earlier:
+            if item.row.ticket_id and item.parsed.message_id and item.outcome[0] != InboundEmail.Status.IGNORED:
+                self.inbound[item.parsed.message_id] = (float("inf"), item.row.ticket_id)
         ids = {pk for item in threading for pk in self._referenced(item)} | {
             pk for item in threading for pk in item.token_ids
         }
@@ -215,25 +225,30 @@ def _bounces(items: list[Item], facts: _Facts) -> None:
         failed[pk] = OutboxMessage(
             pk=pk,
             status=OutboxMessage.Status.FAILED,
-            last_error=_("Returned by the mail server: %(d)s") % {"d": item.diagnostic},
+            last_error=_("Returned by the mail server: %(d)s") % {"d": parse.storable(item.diagnostic)},
         )
         if type_id == facts.ticket_type.pk:
             item.row.ticket_id = target_id
         item.end(IGNORED, "bounce", {"diagnostic": item.diagnostic[:500]})
     if failed:
-        OutboxMessage.objects.bulk_update(list(failed.values()), ["status", "last_error"])
+        bulk.update_rows(list(failed.values()), ["status", "last_error"])
 
 
 # --- replies and new tickets ----------------------------------------------------------------------
 
 
-def _decide(items: list[Item], facts: _Facts) -> None:
+def _decide(items: list[Item], facts: _Facts) -> list[Item]:
+    """Decide and write the replies and new tickets; returns the items that must wait for the next
+    round: a subject tag or token naming no ticket yet, after a message of this round that opens
+    one (its number is known once it is written)."""
     items = [item for item in items if item.outcome is None and not item.bounce_ids]
+    postponed: list[Item] = []
     if not items:
-        return
+        return postponed
     desk = DeskSettings.load()
     opened = _opened_last_hour([item for item in items if facts.thread(item) is None])
-    reply_items, reply_args, new_items, new_args = [], [], [], []
+    new_items: list[Item] = []
+    reply_items, reply_args, new_args = [], [], []
     for item in items:
         parsed = item.parsed
         if facts.sent_by_us(parsed.message_id):
@@ -246,6 +261,9 @@ def _decide(items: list[Item], facts: _Facts) -> None:
             item.end(IGNORED, "own", {})
             continue
         ticket = facts.thread(item)
+        if ticket is None and new_items and (item.tag is not None or item.token_ids):
+            postponed.append(item)
+            continue
         text = replies.reply_text(parsed.text, ours=_ours)
         if ticket is None and opened[parsed.from_address] >= desk.email_tickets_per_hour:
             item.end(QUARANTINED, "flood", {"limit": desk.email_tickets_per_hour, "sender": parsed.from_address})
@@ -295,6 +313,7 @@ def _decide(items: list[Item], facts: _Facts) -> None:
         item.row.ticket, item.row.opened_ticket = ticket, True
         item.end(PROCESSED, "new_ticket", {"number": ticket.display_number})
     _keep_originals(reply_items + new_items)
+    return postponed
 
 
 def _replied(item: Item, comment: TicketComment) -> None:

@@ -17,6 +17,8 @@ from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from admin24 import bulk
+
 from ...models import InboundEmail
 from . import parse
 
@@ -40,17 +42,17 @@ def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: 
         # The headers only: the body is read once, when the message is processed.
         headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
         message_id = parse.message_id_of(headers)
-        from_address = parse._addresses(headers, "From")
+        from_address = parse.sender(headers)[1]
         subject = parse.header_text(headers, "Subject")
     except Exception:
-        message_id, from_address, subject = "", [], ""
+        message_id, from_address, subject = "", "", ""
     digest = parse.digest(raw)
     key = message_id or f"digest:{digest}"
     row = InboundEmail(
         dedupe_key=key,
         message_id=message_id,
         digest=digest,
-        from_address=(from_address[0][1].lower() if from_address else "")[:320],
+        from_address=from_address[:320],
         subject=subject[:500],
         source=source,
         size=len(raw),
@@ -128,10 +130,7 @@ def process_batch(pks=None, *, limit: int = BATCH, received_before=None) -> list
         now = timezone.now()
         for item in items:
             _finish(item, now)
-        InboundEmail.objects.bulk_update(
-            rows,
-            ["status", "reason", "reason_params", "processed_at", "ticket", "comment", "opened_ticket", "attempts"],
-        )
+        bulk.update_rows(rows, OUTCOME_FIELDS)
     return rows
 
 
