@@ -191,3 +191,20 @@ def process_again(rows) -> int:
 def sweep(*, now=None) -> int:
     """Process what a crash, or a broker that was down, left ``received``."""
     return process_waiting(received_before=(now or timezone.now()) - SWEEP_MIN_AGE)
+
+
+def client_bounce(ticket) -> InboundEmail | None:
+    """The delivery failure report that says the client's address does not take our mail, for the
+    mark on the ticket card: the latest bounce of an email about this ticket, unless the client has
+    written from email since (then the address works again)."""
+    bounce = (
+        InboundEmail.objects.filter(ticket=ticket, reason="bounce", status=InboundEmail.Status.IGNORED)
+        .order_by("-received_at", "-pk")
+        .first()
+    )
+    if bounce is None:
+        return None
+    answered = InboundEmail.objects.filter(
+        ticket=ticket, status=InboundEmail.Status.PROCESSED, received_at__gt=bounce.received_at
+    ).exists()
+    return None if answered else bounce

@@ -382,3 +382,20 @@ def test_a_staff_comments_files_are_attached_to_the_clients_email_up_to_the_cap(
         services.add_comment(ticket=ticket, author=staff, body="Большой файл", files=[big])
     last = _outbox(ticket).filter(template="servicedesk/ticket_comment").last()
     assert last.attachments == [] and "big.pdf" in last.body_text and "/desk/" in last.body_text
+
+
+def test_the_ticket_card_marks_a_client_address_that_bounces(ticket, client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from admin24.roles import Role
+
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+    card = reverse("servicedesk:ticket", args=[ticket.pk])
+    assert 'data-warning="bounced"' not in client.get(card).content.decode()
+    _ingest(_bounce(_outbox(ticket).first().message_id), django_capture_on_commit_callbacks)
+    page = client.get(card).content.decode()
+    assert 'data-warning="bounced"' in page and "письма клиенту возвращаются" in page
+    assert "Наше письмо вернулось недоставленным" in page and "User unknown" in page
+    # The client writes from that address again: it works, the mark goes.
+    _ingest(_reply(ticket, "Ящик снова работает"), django_capture_on_commit_callbacks)
+    assert 'data-warning="bounced"' not in client.get(card).content.decode()
