@@ -20,7 +20,6 @@ from .. import services
 from ..emails import client_page_path
 from ..forms import AssignForm, CommentForm, DeferForm, NoteForm
 from ..intake.email.store import client_bounce
-from ..intake.email.store import client_bounce
 from ..models import Attachment, Ticket, TicketStatus
 from ..models.tickets import TicketQuerySet
 from ..pipeline import PIPELINE
