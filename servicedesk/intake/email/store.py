@@ -7,6 +7,7 @@ queries per batch; a single message (the MTA pipe, "process again") is a batch o
 """
 
 import logging
+import re
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import default as default_policy
@@ -23,11 +24,14 @@ from ...models import InboundEmail
 from . import parse
 
 log = logging.getLogger(__name__)
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 SWEEP_MIN_AGE = timedelta(minutes=1)
 # Messages claimed and decided together; large enough to spread a batch's queries thin, small
 # enough that a batch's transaction (and its row locks) stays short.
 BATCH = 100
+# A batch holds its messages in memory: past this many bytes of raw mail it stops (one message at least).
+BATCH_BYTES = 50 * 1024 * 1024
 OUTCOME_FIELDS = ["status", "reason", "reason_params", "processed_at", "ticket", "comment", "opened_ticket", "attempts"]
 
 
@@ -40,7 +44,8 @@ def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: 
     raw = bytes(raw)
     try:
         # The headers only: the body is read once, when the message is processed.
-        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+        blank = _BLANK_LINE.search(raw)
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[: blank.end()] if blank else raw)
         message_id = parse.message_id_of(headers)
         from_address = parse.sender(headers)[1]
         subject = parse.header_text(headers, "Subject")
@@ -117,6 +122,12 @@ def process_batch(pks=None, *, limit: int = BATCH, received_before=None) -> list
         rows = list(claim.order_by("received_at", "pk")[:limit])
         if not rows:
             return []
+        total = 0
+        for cut, row in enumerate(rows):
+            total += row.size
+            if total > BATCH_BYTES and cut:
+                rows = rows[:cut]  # the rest stays received (unlocked at commit) for the next batch
+                break
         for row in rows:
             row.attempts += 1
         items = [Item(row=row, raw=_read(row)) for row in rows]
@@ -172,7 +183,7 @@ def process_waiting(*, received_before=None, limit: int = BATCH) -> int:
     while True:
         done = process_batch(limit=limit, received_before=received_before)
         count += len(done)
-        if len(done) < limit:
+        if not done:
             return count
 
 
