@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import nh3
 from django.contrib.contenttypes.models import ContentType
@@ -32,19 +33,22 @@ from admin24.workflow import MoveRefused
 from crm.selectors import contracts_in_force_for
 from crm.services.directory import Client, clients_link
 from notifications.models import TelegramKind
-from notifications.services import notify_staff
+from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
 from . import ticket_statement, uploads
 from .emails import email_client, email_clients
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
-from .models.tickets import next_ticket_number
+from .models.tickets import next_ticket_number, next_ticket_numbers
 from .texts import say
 
 __all__ = [
+    "ClientReply",
     "MoveRefused",
     "accept_ticket",
+    "accept_tickets",
     "add_comment",
     "clear_favicon",
+    "client_comments_add",
     "create_ticket",
     "regenerate_form_key",
     "set_favicon",
@@ -59,6 +63,7 @@ __all__ = [
     "ticket_resume",
     "ticket_start",
     "ticket_update",
+    "tickets_client_replied",
 ]
 
 log = logging.getLogger(__name__)
@@ -161,11 +166,53 @@ def _create(
     ``calendar``: the working calendar when the caller has it already (else it is looked up)."""
     desk = desk or DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
+    now = timezone.now()
+    ticket = _build_ticket(
+        subject=subject,
+        description=description,
+        service=service,
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
+        source=source,
+        by=by,
+        assignee=assignee,
+        desk=desk,
+        calendar=calendar or worktime.current_calendar(),
+        now=now,
+    )
+    # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
+    follow_up = _follow_up_action(None, now) if later else None
+    if follow_up is not None and not checked and connection.vendor == "postgresql":
+        ticket_statement.insert_accepted(ticket, follow_up)
+        transaction.on_commit(kick_follow_up)  # at once, unless a caller's transaction is open
+        return ticket
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            ticket.number = next_ticket_number()
+            ticket.save(force_insert=True)
+            _store_files(ticket, checked, stored)
+            if follow_up is not None:
+                follow_up.target_id = ticket.pk
+                follow_up.save(force_insert=True)
+                transaction.on_commit(kick_follow_up)
+            else:
+                ticket_follow_up(ticket=ticket, by=by)
+    except BaseException:
+        _forget_files(stored)
+        raise
+    return ticket
+
+
+def _build_ticket(
+    *, subject, description, service, name, email, phone, company, source, by, assignee, desk, calendar, now
+) -> Ticket:
+    """A new ticket, not saved yet: its fields, assignee and SLA deadlines, the one rule of every intake."""
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError(_("Give the ticket a subject."), code="subject")
-    now = timezone.now()
-    calendar = calendar or worktime.current_calendar()
     ticket = Ticket(
         service=service,
         subject=subject[:300],
@@ -188,35 +235,54 @@ def _create(
     if ticket.client_phone:
         # The field's phone rule (the public form and the API check it first, with their own messages).
         ticket.clean_fields(exclude={field.name for field in Ticket._meta.fields} - {"client_phone"})
-    follow_up = None
-    if later:
-        # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
-        follow_up = ScheduledAction(
-            target_type=ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
-            action=FOLLOW_UP,
-            due_at=now,
-            stage_token="",
-        )
-    if follow_up is not None and not checked and connection.vendor == "postgresql":
-        ticket_statement.insert_accepted(ticket, follow_up)
-        transaction.on_commit(kick_follow_up)  # at once, unless a caller's transaction is open
-        return ticket
+    return ticket
+
+
+def _follow_up_action(ticket: Ticket | None, now) -> ScheduledAction:
+    """timers.schedule()'s row for an accepted ticket's follow-up, built to be inserted with the ticket."""
+    return ScheduledAction(
+        target_type=ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
+        target_id=ticket.pk if ticket is not None else None,
+        action=FOLLOW_UP,
+        due_at=now,
+        stage_token="",
+    )
+
+
+def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
+    """``accept_ticket`` for many tickets at once (the inbound email batch): the same rows — each
+    ticket numbered, its files, one follow-up action — written with one INSERT per table.
+
+    ``requests`` are ``accept_ticket``'s keyword arguments (subject, description, service, name,
+    email, phone, company, files, source), one dict per ticket; the tickets come back in order.
+    """
+    if not requests:
+        return []
+    now, calendar = timezone.now(), worktime.current_calendar()
+    built = []
+    for request in requests:
+        fields = {"description": "", "service": None, "name": "", "email": "", "phone": "", "company": ""}
+        fields.update({k: v for k, v in request.items() if k != "files"})
+        checked = uploads.check_files_for(request.get("files", ()), desk)
+        ticket = _build_ticket(**fields, by=None, assignee=None, desk=desk, calendar=calendar, now=now)
+        built.append((ticket, checked))
+    tickets = [ticket for ticket, _checked in built]
     stored: list[str] = []
     try:
         with transaction.atomic():
-            ticket.number = next_ticket_number()
-            ticket.save(force_insert=True)
-            _store_files(ticket, checked, stored)
-            if follow_up is not None:
-                follow_up.target_id = ticket.pk
-                follow_up.save(force_insert=True)
-                transaction.on_commit(kick_follow_up)
-            else:
-                ticket_follow_up(ticket=ticket, by=by)
+            for ticket, number in zip(tickets, next_ticket_numbers(len(tickets)), strict=True):
+                ticket.number = number
+                ticket.prepare_insert()
+            Ticket.objects.bulk_create(tickets)
+            ScheduledAction.objects.bulk_create([_follow_up_action(ticket, now) for ticket in tickets])
+            Attachment.objects.bulk_create(
+                [row for ticket, checked in built for row in _file_rows(ticket, checked, stored)]
+            )
+            transaction.on_commit(kick_follow_up)
     except BaseException:
         _forget_files(stored)
         raise
-    return ticket
+    return tickets
 
 
 def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
@@ -254,7 +320,7 @@ def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
         for ticket in changed.values():
             ticket.refresh_search_text()
             ticket.updated_at = now
-        bulk.update_rows(Ticket, list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
+        bulk.update_rows(list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
     moved_on = {ticket.pk for ticket in tickets if ticket.stage_entry_token != f"{TicketStatus.NEW}:1"}
     again = [ticket for ticket in tickets if ticket.pk in moved_on and ticket.pk in rescheduled]
     if again:
@@ -356,6 +422,14 @@ def _store_files(
     ticket: Ticket, checked: list[uploads.CheckedFile], stored: list[str], comment: TicketComment | None = None
 ) -> None:
     """Write the files and their rows; ``stored`` collects the storage names written so far."""
+    Attachment.objects.bulk_create(_file_rows(ticket, checked, stored, comment=comment))
+
+
+def _file_rows(
+    ticket: Ticket, checked: list[uploads.CheckedFile], stored: list[str], comment: TicketComment | None = None
+) -> list[Attachment]:
+    """The files written to storage and their rows, not inserted yet (the caller inserts them together)."""
+    rows = []
     for item in checked:
         item.file.seek(0)
         attachment = Attachment(
@@ -363,7 +437,8 @@ def _store_files(
         )
         attachment.file.save(item.name, item.file, save=False)
         stored.append(attachment.file.name)
-        attachment.save()
+        rows.append(attachment)
+    return rows
 
 
 def _forget_files(stored: list[str]) -> None:
@@ -505,6 +580,14 @@ def comment_html(body: str, *, html: bool) -> str:
     return nh3.clean(body).strip() if html else linebreaks(escape(body))
 
 
+def _comment_text(body: str, *, html: bool) -> str:
+    """``comment_html``, refused with a message when nothing readable is left."""
+    text = comment_html(body, html=html)
+    if not nh3.clean(text, tags=set()).strip():
+        raise ValidationError(_("Write the text of the comment."), code="empty")
+    return text
+
+
 def add_comment(
     *,
     ticket: Ticket,
@@ -530,32 +613,28 @@ def add_comment(
     """
     if (author is None) == (not client):
         raise ValueError("add_comment() needs either an author or client=True")
-    if author is not None:
-        require(author, ticket, Action.EDIT, message=_CANNOT_CHANGE)
-    text = comment_html(body, html=html)
-    if not nh3.clean(text, tags=set()).strip():
-        raise ValidationError(_("Write the text of the comment."), code="empty")
+    if client:
+        reply = ClientReply(ticket=ticket, body=body, html=html, files=files, source=source, message_id=message_id,
+                            sender_email=sender_email)  # fmt: skip
+        return client_comments_add([reply], desk=DeskSettings.load())[0]
+    require(author, ticket, Action.EDIT, message=_CANNOT_CHANGE)
+    text = _comment_text(body, html=html)
     desk = DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
     stored: list[str] = []
     try:
         with transaction.atomic():
-            if client:
-                ticket = client_reply_ticket(ticket=ticket, desk=desk, source=source)
             comment = TicketComment.objects.create(
                 ticket=ticket,
                 author=author,
-                from_client=client,
-                public=public or client,
+                public=public,
                 body=text,
-                source=source or (TicketComment.Source.CLIENT_PAGE if client else TicketComment.Source.STAFF),
+                source=source or TicketComment.Source.STAFF,
                 message_id=message_id,
                 sender_email=sender_email,
             )
             _store_files(ticket, checked, stored, comment=comment)
-            if client:
-                ticket_client_replied(ticket=ticket, comment=comment)
-            elif comment.public and email:
+            if comment.public and email:
                 attached = _email_attachments(comment, desk)
                 email_client(
                     ticket,
@@ -575,6 +654,58 @@ def add_comment(
         _forget_files(stored)
         raise
     return comment
+
+
+@dataclass
+class ClientReply:
+    """One client's comment for ``client_comments_add``: ``add_comment(client=True, …)``'s arguments."""
+
+    ticket: Ticket
+    body: str
+    html: bool = False
+    files: Iterable = ()
+    source: str | None = None
+    message_id: str = ""
+    sender_email: str = ""
+
+
+def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> list[TicketComment]:
+    """Clients' comments, each as ``add_comment(client=True)`` writes it, for one reply or a batch
+    (the inbound email batch): each goes to ``client_reply_ticket``'s ticket, then
+    ``tickets_client_replied``; the comments and their files are written with one INSERT each.
+    Raises ``ValidationError`` (nothing stored) when a reply has no text or a file is refused."""
+    prepared = []
+    for reply in replies:
+        text = _comment_text(reply.body, html=reply.html)
+        prepared.append((reply, text, uploads.check_files_for(reply.files, desk)))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            comments = [
+                TicketComment(
+                    ticket=client_reply_ticket(ticket=reply.ticket, desk=desk, source=reply.source),
+                    from_client=True,
+                    public=True,
+                    body=text,
+                    source=reply.source or TicketComment.Source.CLIENT_PAGE,
+                    message_id=reply.message_id,
+                    sender_email=reply.sender_email,
+                )
+                for reply, text, _checked in prepared
+            ]
+            TicketComment.objects.bulk_create(comments)
+            Attachment.objects.bulk_create(
+                [
+                    row
+                    for comment, (_reply, _text, checked) in zip(comments, prepared, strict=True)
+                    for row in _file_rows(comment.ticket, checked, stored, comment=comment)
+                ]
+            )
+            tickets_client_replied([(comment.ticket, comment) for comment in comments])
+    except BaseException:
+        _forget_files(stored)
+        raise
+    return comments
 
 
 def _email_attachments(comment: TicketComment, desk: DeskSettings) -> dict[str, str]:
@@ -622,22 +753,33 @@ def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
     put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
     has answered what the team was waiting for, so it is worked on again now rather than when the
     deferral ends. Either way its assignee is told. ``add_comment`` calls this for every client
-    comment, inside its transaction.
+    comment, inside its transaction (``tickets_client_replied`` for a batch).
     """
-    reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
-    if reopened:
-        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
-    notify_staff(
-        ticket,
-        to=ticket.assignee,
-        title=say(
-            "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
-            ticket=str(ticket),
-        ),
-        text=nh3.clean(comment.body, tags=set()).strip()[:2000],
-        key=f"servicedesk.client_reply:{comment.pk}",
-    )
+    tickets_client_replied([(ticket, comment)])
     return ticket
+
+
+def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
+    """``ticket_client_replied`` for each (ticket, comment) in order; the assignees' notices are
+    written together (``notify_staff_many``). A ticket replied to twice is reopened once."""
+    notices = []
+    for ticket, comment in replies:
+        reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
+        if reopened:
+            workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
+        notices.append(
+            StaffNotice(
+                target=ticket,
+                to=ticket.assignee,
+                title=say(
+                    "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
+                    ticket=str(ticket),
+                ),
+                text=nh3.clean(comment.body, tags=set()).strip()[:2000],
+                key=f"servicedesk.client_reply:{comment.pk}",
+            )
+        )
+    notify_staff_many(notices)
 
 
 # --- settings -------------------------------------------------------------------------------------

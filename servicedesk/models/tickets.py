@@ -44,6 +44,22 @@ def next_ticket_number() -> int:
         return cursor.fetchone()[0]
 
 
+def next_ticket_numbers(count: int) -> list[int]:
+    """``count`` next ticket numbers in one query (a batch of tickets inserted together).
+
+    The same rule as ``next_ticket_number``: on PostgreSQL the sequence gives ``count`` values;
+    on SQLite the maximum plus one counts on from there (the writer holds the database).
+    """
+    expression, params = next_number_sql(connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {expression} FROM generate_series(1, %s)", [*params, count])  # noqa: S608
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT {expression}", params)
+        first = cursor.fetchone()[0]
+    return list(range(first, first + count))
+
+
 def new_client_token() -> str:
     return secrets.token_urlsafe(24)
 
