@@ -123,6 +123,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--worker", action="store_true", help="run one Celery worker beside gunicorn")
+    parser.add_argument("--database", default=BENCH_DB, help="the throw-away database's name (two runs at once)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install -y wrk)")
@@ -133,15 +134,15 @@ def main() -> None:
     var_dir = tempfile.mkdtemp(prefix="bench-intake-")
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(base, BENCH_DB),
+        "DATABASE_URL": database_url(base, args.database),
         "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
         "VAR_DIR": var_dir,
         "DEBUG": "false",
         "SECRET_KEY": "bench-intake-" + os.urandom(16).hex(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     }
-    admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-    admin_sql(base, f"CREATE DATABASE {BENCH_DB}")
+    admin_sql(base, f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+    admin_sql(base, f"CREATE DATABASE {args.database}")
     server = worker = None
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
@@ -233,7 +234,7 @@ def main() -> None:
 
         connections.close_all()
         purge_broker()
-        admin_sql(base, f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
+        admin_sql(base, f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
         shutil.rmtree(var_dir, ignore_errors=True)
 
 

@@ -5,9 +5,10 @@ and which service moves an entity; the board does the rest: filters, columns wit
 sums, bounded pages of cards, the move endpoint, the list and the CSV export — all within access
 rights. The model keeps a ``search_text`` (``admin24.boards.search.SearchText``) for the search.
 
-Query budget of a board page, whatever the number of cards and columns: one aggregate query
-for every column's count and sum, and one query for the first page of every column (see
-``first_pages``); a column's "show more" is one more query.
+Query budget of a board page, whatever the number of cards and columns: one query for every
+column's count (and sum), and one query for the first page of every column (see
+``first_pages``); a column's "show more" is one more query. A count stops at ``COUNT_CAP``
+("1 000+", ``counts``) unless the board sums amounts, which needs every row of the column.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from .. import workflow
 from ..workflow import DomainError
 from . import views
 from .amounts import format_amount
+from .counts import COUNT_CAP, capped_counts, count_label
 from .export import csv_rows
 from .filters import BoardFilterForm, Scope
 from .search import normalise
@@ -65,6 +67,7 @@ class Field:
 class Column:
     stage: Stage
     count: int = 0
+    count_label: str = "0"  # what the column head shows: the count, or "1 000+" past the cap
     total: Any = None
     cards: list = field(default_factory=list)
     next_offset: int | None = None
@@ -269,13 +272,20 @@ class Board:
         return queryset.order_by(f"-{self.created_field}", "-pk")
 
     def stage_totals(self, queryset: QuerySet, stages: list[Stage]) -> dict[str, tuple[int, Any]]:
-        """Count (and sum of amounts) per stage, in one query."""
-        aggregates = {"n": Count("*")}  # not COUNT(id): an index without the id then answers alone
-        if self.amount_field:
-            aggregates["total"] = Sum(self.amount_field)
+        """Count (and sum of amounts) per stage, in one query. Without amounts a count stops past
+        ``COUNT_CAP`` (``counts.capped_counts``: a LIMITed walk per column), so a column of a
+        million done tickets costs what one of a thousand does; a sum needs every row."""
+        if not self.amount_field:
+            counts = capped_counts({s.slug: queryset.filter(**{self.stage_field: s.slug}) for s in stages}, COUNT_CAP)
+            return {slug: (count, None) for slug, count in counts.items()}
+        aggregates = {"n": Count("*"), "total": Sum(self.amount_field)}  # COUNT(*): an index answers alone
         rows = queryset.order_by().values(self.stage_field).annotate(**aggregates)
         wanted = {stage.slug for stage in stages}
-        return {row[self.stage_field]: (row["n"], row.get("total")) for row in rows if row[self.stage_field] in wanted}
+        return {row[self.stage_field]: (row["n"], row["total"]) for row in rows if row[self.stage_field] in wanted}
+
+    def count_label(self, count: int) -> str:
+        """A column's count as its head shows it: exact where the board sums amounts, else capped."""
+        return count_label(count, None if self.amount_field else COUNT_CAP)
 
     def cards(self, queryset: QuerySet, stage: Stage, offset: int = 0) -> tuple[list[Card], int | None]:
         """One page of a column and the offset of the next page (None when this is the last)."""
@@ -335,7 +345,12 @@ class Board:
         columns = []
         for stage in stages:
             count, total = totals.get(stage.slug, (0, None))
-            column = Column(stage=stage, count=count, total=total if self.amount_field else None)
+            column = Column(
+                stage=stage,
+                count=count,
+                count_label=self.count_label(count),
+                total=total if self.amount_field else None,
+            )
             column.cards, column.next_offset = self._page(pages.get(stage.slug, []), 0)
             columns.append(column)
         return columns

@@ -6,6 +6,10 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from decimal import Decimal
 
+from django.db import connections
+from django.db.models import Case, F, Func, QuerySet, TextField, Value, When
+from django.db.models.functions import Concat, Left, NullIf
+from django.db.models.lookups import In
 from django.utils import timezone, translation
 
 BOM = "\ufeff"  # without it Excel reads UTF-8 as the ANSI code page and garbles Cyrillic
@@ -92,5 +96,74 @@ def csv_value_lines(labels, rows: Callable[[], Iterable[list]]) -> Iterator[str]
                     pending = 0
             if pending:
                 yield buffer.getvalue()
+
+    return lines()
+
+
+# --- The same export written by PostgreSQL (``COPY … TO STDOUT``) ------------------------------
+# At 100,000 rows even ``csv_value_lines`` spends seconds in Python (a tuple, a few cell
+# functions and the csv writer per row). PostgreSQL writes CSV itself at disk speed: the cells
+# below are ``text_cell`` / ``moment_cell`` / a label map as SQL expressions, annotated on the
+# export's own queryset, so the access rules and filters are the queryset's compiled SQL, never
+# re-written. Empty cells are NULL: COPY writes NULL as an empty field and '' as "".
+
+COPY_FLUSH = 1 << 16  # bytes handed to the response at a time (COPY sends one message per row)
+
+
+def sql_text(expression) -> Case:
+    """``text_cell`` in SQL: the formula guard; an empty or missing text is an empty field."""
+    text = NullIf(expression, Value(""), output_field=TextField())
+    return Case(
+        When(In(Left(text, 1), FORMULA_PREFIXES), then=Concat(Value("'"), text, output_field=TextField())),
+        default=text,
+        output_field=TextField(),
+    )
+
+
+def sql_moment(expression, zone) -> Func:
+    """``moment_cell(zone)`` in SQL: the moment in ``zone`` (a zoneinfo zone), to the minute."""
+    name = getattr(zone, "key", None) or str(zone)
+    return Func(
+        expression,
+        Value(name),
+        arg_joiner=" AT TIME ZONE ",
+        template="to_char(%(expressions)s, 'YYYY-MM-DD HH24:MI')",
+        output_field=TextField(),
+    )
+
+
+def sql_label(field: str, choices) -> Case:
+    """A choice's label in the current language, mapped once per export (an unknown value as is)."""
+    whens = [When(**{field: value}, then=Value(str(label))) for value, label in choices]
+    return Case(*whens, default=F(field), output_field=TextField())
+
+
+def copy_csv_lines(labels, rows: QuerySet) -> Iterator[bytes]:
+    """The export's lines written by PostgreSQL from ``rows``, a ``values_list`` queryset whose
+    columns are already cells (``sql_text``, ``sql_moment``, ``sql_label`` …).
+
+    The statement is compiled now, in the request's language and time zone (the response
+    streams after the view returned); the parameters are bound client-side by psycopg, since
+    COPY takes none. Lines end in LF (COPY's CSV); the header, written here, too."""
+    connection = connections[rows.db]
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\n").writerow([str(label) for label in labels])
+    if rows.query.is_empty():  # ``none()`` (no rights to read any row) compiles to no SQL at all
+        return iter([(BOM + header.getvalue()).encode()])
+    sql, params = rows.query.get_compiler(rows.db).as_sql()
+    statement = f"COPY ({connection.ops.compose_sql(sql, params)}) TO STDOUT WITH (FORMAT csv)"
+
+    def lines():
+        yield (BOM + header.getvalue()).encode()
+        with connection.cursor() as cursor, cursor.copy(statement) as copy:
+            pending, size = [], 0
+            for data in copy:
+                pending.append(data)
+                size += len(data)
+                if size >= COPY_FLUSH:
+                    yield b"".join(pending)
+                    pending, size = [], 0
+            if pending:
+                yield b"".join(pending)
 
     return lines()

@@ -1,13 +1,13 @@
 """The board's pages. Each receives the ``Board`` it serves from its URL pattern."""
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseBadRequest, JsonResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
 from .amounts import format_amount
+from .counts import CappedPaginator
 
 
 def _context(request, board, form, **extra):
@@ -63,7 +63,11 @@ def board_move(request, board):
     columns = {}
     for stage in stages:
         count, total = totals.get(stage.slug, (0, None))
-        columns[stage.slug] = {"count": count, "total": format_amount(total) if board.amount_field else ""}
+        columns[stage.slug] = {
+            "count": count,
+            "label": board.count_label(count),
+            "total": format_amount(total) if board.amount_field else "",
+        }
     return JsonResponse({"columns": columns})
 
 
@@ -84,7 +88,7 @@ def board_list(request, board):
     form = board.filter_form(request.user, request.GET)
     current, order = _sorting(board, request)
     queryset = board.with_card_fields(board.filtered(request.user, form)).order_by(*order)
-    page = Paginator(queryset, board.list_per_page).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, board.list_per_page).get_page(request.GET.get("page"))
     rows = [
         (obj, board.card_url(obj), [(field.value(obj), field.link) for field in board.list_fields])
         for obj in page.object_list

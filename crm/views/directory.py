@@ -3,13 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
+from admin24.boards.counts import CappedPaginator
 from admin24.history import history
 from admin24.normalize import normalize_phone
 
@@ -31,7 +31,7 @@ def _list_context(request, queryset, *, search: Q | None):
         queryset = queryset.filter(search)
     if request.GET.get("mine"):
         queryset = queryset.filter(responsible=request.user)
-    page = Paginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
+    page = CappedPaginator(queryset, PER_PAGE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     return {"page": page, "q": query, "mine": bool(request.GET.get("mine")), "filter_query": params.urlencode()}

@@ -72,3 +72,16 @@ def _script(backend: RedisCache):
         script = backend._cache.get_client(write=True).register_script(_READ_AND_COUNT)
         _clients.script, _clients.backend = script, backend
     return script
+
+
+def uncount(name: str) -> None:
+    """Takes back one from the counter ``name`` (a post counted ahead that did not become a
+    ticket); a counter gone or a cache unreachable is left as it is (logged)."""
+    backend = caches["default"]
+    try:
+        if isinstance(backend, RedisCache):
+            backend._cache.get_client(write=True).decr(backend.make_key(name))
+        else:
+            backend.decr(name)
+    except (ValueError, redis.ConnectionError, redis.TimeoutError) as error:
+        log.warning("a rate counter could not be given back (%s)", error)

@@ -18,9 +18,9 @@ def submit(*, request, form: PublicTicketForm, source: str = TicketSource.FORM) 
     return accept(form=form, source=source)
 
 
-def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=None) -> Ticket:
+def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=None, counted: bool = False) -> Ticket:
     """A ticket from a valid form whose post was checked already (``arrive``, ``submit``); the
-    accepted ticket counts against its email's limit."""
+    accepted ticket counts against its email's limit (``counted``: the arrival counted it)."""
     data = form.cleaned_data
     ticket = accept_ticket(
         service=data["service"],
@@ -35,7 +35,8 @@ def accept(*, form: PublicTicketForm, source: str = TicketSource.FORM, calendar=
         desk=form.desk,
         calendar=calendar,
     )
-    guards.count_accepted(data["email"])
+    if not counted:
+        guards.count_accepted(data["email"])
     return ticket
 
 
@@ -59,17 +60,18 @@ class Arrival:
     calendar: worktime.WorkCalendar
     counters: list
     counts: list[int]
-    email_counter: tuple | None = None
-    accepted: int | None = None
+    email_counter: tuple | None = None  # counted already: given back unless the ticket is accepted
 
 
 def arrive(request) -> Arrival:
     """A web form post's one cache round trip: the versions of the settings and of the working
     calendar (both kept in the process), the post counted against its client address (every
-    post counts, valid or not) and the tickets accepted for the email it names read."""
-    found = [guards.ip_counter(request)]
+    post counts, valid or not) and against the email it names — as the ticket it may become, so
+    that an accepted post needs no second round trip; ``submit_form`` gives that count back
+    when the post is not accepted (only accepted tickets count against an email)."""
     email = guards.email_counter(request.POST.get("email", ""))
-    keys = [snapshot.VERSION_KEY, worktime.VERSION_KEY, *([email[0]] if email else [])]
+    found = [guards.ip_counter(request), *([email] if email else [])]
+    keys = [snapshot.VERSION_KEY, worktime.VERSION_KEY]
     values, counts = shared_cache.read_and_count(keys, [(key, seconds) for key, seconds, _ in found])
     return Arrival(
         desk=snapshot.current(version=values[0]).desk,
@@ -77,17 +79,26 @@ def arrive(request) -> Arrival:
         counters=found,
         counts=counts,
         email_counter=email,
-        accepted=values[2] if email else None,
     )
 
 
 def submit_form(request, arrival: Arrival) -> Outcome:
     """The web form's post: refused over a rate limit first, then by the honeypot or the stamp,
-    then by the form's own checks; else the ticket."""
+    then by the form's own checks; else the ticket. Whatever is not accepted gives its email's
+    count back (``arrive`` counted it)."""
+    outcome = None
+    try:
+        outcome = _submit_form(request, arrival)
+    finally:
+        if arrival.email_counter is not None and (outcome is None or outcome.ticket is None):
+            shared_cache.uncount(arrival.email_counter[0])
+    return outcome
+
+
+def _submit_form(request, arrival: Arrival) -> Outcome:
     form = PublicTicketForm(request.POST, request.FILES, desk=arrival.desk)
     try:
         guards.check_counts(arrival.counters, arrival.counts)
-        guards.check_accepted(arrival.email_counter, arrival.accepted)
     except guards.Refused as refused:
         return _again(form, refused.message, status=429)
     try:
@@ -99,7 +110,7 @@ def submit_form(request, arrival: Arrival) -> Outcome:
     if not form.is_valid():
         return _again(form, None)
     try:
-        return Outcome(form, ticket=accept(form=form, calendar=arrival.calendar))
+        return Outcome(form, ticket=accept(form=form, calendar=arrival.calendar, counted=True))
     except ValidationError as error:
         return _again(form, " ".join(error.messages))
 

@@ -28,7 +28,7 @@
   function updateColumns(board, columns) {
     Object.keys(columns).forEach(function (slug) {
       const count = board.querySelector('[data-count-for="' + slug + '"]');
-      if (count) count.textContent = columns[slug].count;
+      if (count) count.textContent = columns[slug].label;
       const total = board.querySelector('[data-total-for="' + slug + '"]');
       if (total) total.textContent = columns[slug].total;
     });

@@ -7,11 +7,13 @@ import datetime
 import re
 
 import pytest
+import redis
 import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from servicedesk.models import Ticket
+from tests.servers import RedisServer
 
 from .conftest import stamp
 from .test_api import public_payload
@@ -120,3 +122,37 @@ def test_a_render_stamp_within_two_hours_is_accepted(client, desk, form_data):
 def test_a_day_old_stamp_is_refused(client, desk, form_data):
     assert client.post(url(desk), {**form_data, "rendered": stamp(seconds_ago=23 * 3600)}).status_code == 400
     assert Ticket.objects.count() == 0
+
+
+@pytest.fixture
+def own_redis(tmp_path, settings):
+    """The cache on a Redis of this test's own, whose command counts it can read."""
+    server = RedisServer(tmp_path / "redis").start()
+    settings.CACHES = {"default": {"BACKEND": "config.cache.FailSoftRedisCache", "LOCATION": server.url()}}
+    yield redis.Redis(port=server.port)
+    server.stop()
+
+
+def _commands(server) -> dict[str, int]:
+    """The commands the server ran, by name (the test's own INFO calls aside)."""
+    stats = server.info("commandstats")
+    return {name.removeprefix("cmdstat_"): s["calls"] for name, s in stats.items() if name != "cmdstat_info"}
+
+
+def test_an_accepted_post_makes_one_cache_round_trip_and_a_refused_one_gives_its_email_count_back(
+    client, desk, form_data, settings, own_redis
+):
+    settings.SERVICEDESK_FORM_RATE_PER_EMAIL = "2/h"
+    assert client.post(url(desk), form_data, REMOTE_ADDR="198.51.100.1").status_code == 302  # warms the process
+    before = _commands(own_redis)
+    assert client.post(url(desk), form_data, REMOTE_ADDR="198.51.100.2").status_code == 302
+    ran = {name: calls - before.get(name, 0) for name, calls in _commands(own_redis).items()}
+    # One script call (Redis counts the commands run inside it too): the two versions read, the
+    # address's and the email's counters counted; no second round trip for the email.
+    assert {name: calls for name, calls in ran.items() if calls} == {"evalsha": 1, "get": 2, "set": 2, "incr": 2}
+    # The email had its two tickets: refused, and that refusal does not count either.
+    for n in range(3):
+        assert client.post(url(desk), form_data, REMOTE_ADDR=f"198.51.100.{10 + n}").status_code == 429
+    (email_key,) = own_redis.keys("*servicedesk:intake:email:*")
+    assert int(own_redis.get(email_key)) == 2
+    assert Ticket.objects.count() == 2

@@ -302,3 +302,41 @@ def test_the_csv_export_reads_rows_as_the_list_fields_do_in_a_constant_number_of
     with CaptureQueriesContext(connection) as many:
         assert len(_export(client).splitlines()) == 1 + 4 + 60
     assert len(many) == len(few)
+
+
+def _count_queries(queries) -> list[str]:
+    """The queries that count tickets (the menu's own counts of tasks and notifications aside)."""
+    return [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and '"servicedesk_ticket"' in q["sql"]]
+
+
+def test_a_column_past_a_thousand_tickets_says_1000_plus_and_counts_no_further(client, desk, service, engineer):
+    bulk_tickets(1005, service=service, assignee=engineer, status=TicketStatus.DONE, start=1)
+    bulk_tickets(3, service=service, assignee=engineer, start=5000)
+    client.force_login(engineer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(BOARD, {"status": "all"})
+    labels = {column.stage.slug: column.count_label for column in response.context["columns"]}
+    assert labels == {"new": "3", "in_progress": "0", "deferred": "0", "done": "1\xa0000+"}
+    assert 'data-count-for="done">1\xa0000+<' in response.content.decode()
+    (counting,) = _count_queries(queries)  # one query for every column, each walk stopping at 1,001 rows
+    assert counting.count("LIMIT 1001") == 4
+    client.cookies["django_language"] = "en"
+    response = client.get(BOARD, {"status": "all"})
+    assert {column.stage.slug: column.count_label for column in response.context["columns"]}["done"] == "1,000+"
+    # A move answers with the labels too.
+    moved = Ticket.objects.filter(status=TicketStatus.NEW).first()
+    answer = client.post(MOVE, {"pk": moved.pk, "to": "in_progress", "status": "all"}).json()["columns"]
+    assert answer["done"]["label"] == "1,000+" and answer["in_progress"]["label"] == "1"
+
+
+def test_the_list_counts_no_further_than_a_thousand_rows_past_the_page(client, desk, service, engineer):
+    bulk_tickets(1008, service=service, assignee=engineer, status=TicketStatus.DONE, start=1)
+    client.force_login(engineer)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(LIST, {"status": "all"}).content.decode()
+    assert "Найдено: 1\xa0000+" in page and "Страница 1<" in page and "page=2" in page
+    (counting,) = _count_queries(queries)
+    assert "LIMIT 1001" in counting
+    # Further pages stay reachable; near the end the count is exact again.
+    last = client.get(LIST, {"status": "all", "page": 21}).content.decode()
+    assert "Найдено: 1\xa0008" in last and "Страница 21 из 21" in last and last.count("<tr data-pk=") == 8

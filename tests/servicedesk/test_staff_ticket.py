@@ -6,6 +6,8 @@ import pytest
 import time_machine
 from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,11 +15,11 @@ from admin24.roles import Role
 from notifications.models import OutboxMessage
 from servicedesk import services
 from servicedesk.emails import client_page_path
-from servicedesk.models import TicketStatus
+from servicedesk.models import Ticket, TicketStatus
 from tests.factories import UserFactory
 
 from .conftest import msk
-from .staff_helpers import new_ticket
+from .staff_helpers import bulk_tickets, new_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -213,3 +215,19 @@ def test_my_tickets_lists_only_the_open_tickets_assigned_to_me(client, engineer,
     assert [t.pk for t in response.context["open_tickets"]] == [mine.pk]
     assert [t.pk for t in response.context["done"]] == [done.pk]
     assert "Чужая заявка" not in response.content.decode()
+
+
+def test_my_tickets_shows_the_nearest_fifty_and_counts_the_rest_up_to_a_thousand(client, engineer, desk, service):
+    bulk_tickets(1005, service=service, assignee=engineer, start=1)
+    Ticket.objects.filter(number=1005).update(resolution_due_at=timezone.now())  # the nearest deadline
+    client.force_login(engineer)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("servicedesk:my"))
+    page = response.content.decode()
+    assert len(response.context["open_tickets"]) == 50 and response.context["open_tickets"][0].number == 1005
+    assert "1\xa0000+ открытых" in page and "data-more-open" in page
+    counting = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and '"servicedesk_ticket"' in q["sql"]]
+    assert any("LIMIT 1001" in sql for sql in counting)
+    Ticket.objects.filter(number__gt=3).delete()
+    page = client.get(reverse("servicedesk:my")).content.decode()
+    assert "3 открытые" in page and "data-more-open" not in page
