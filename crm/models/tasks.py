@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24 import messages
 
+from ..links import card_link
+
 
 class ChecklistTemplate(models.Model):
     """An admin-edited list of checklist items that tasks (or lead qualification) start from."""
@@ -106,6 +108,10 @@ class Task(models.Model):
 
     def __str__(self):
         return self.shown_title
+
+    def get_absolute_url(self):
+        """The task's page: what a notice about a task of no lead or deal links to."""
+        return card_link(self)
 
     @property
     def shown_title(self) -> str:

@@ -22,6 +22,7 @@ from admin24.workflow import DomainError
 
 from ..models import ChecklistTemplate, Lead, Task, TaskChecklistItem
 from ..texts import say
+from . import task_notices
 
 Kind = Task.Kind
 # What a user without the edit right on the task reads (access.require's default says "card").
@@ -122,6 +123,8 @@ def task_create(
             text="" if isinstance(title, Message) else title_text,
             data={"task": task.pk},
         )
+    task_notices.task_given(task, by=by)
+    task_notices.deadline_set(task)
     return task
 
 
@@ -164,6 +167,7 @@ def task_reopen(*, task: Task, by) -> Task:
     task.completed_at = None
     task.completed_by = None
     task.save(update_fields=["status", "completed_at", "completed_by"])
+    task_notices.deadline_set(task)
     subject = task.subject
     if subject is not None:
         activity.record(
@@ -185,6 +189,7 @@ def task_update(*, task: Task, by, **fields) -> Task:
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"task_update() cannot change {', '.join(sorted(unknown))}")
+    before = (task.responsible_id, task.deadline)
     for name, value in fields.items():
         setattr(task, name, value)
     # What a person types replaces the robot's words.
@@ -194,6 +199,10 @@ def task_update(*, task: Task, by, **fields) -> Task:
             fields[f"{name}_message"] = {}
     task.full_clean(exclude=["lead", "deal"])
     task.save(update_fields=list(fields))
+    if task.responsible_id != before[0]:
+        task_notices.task_given(task, by=by, handed_over=True)
+    if task.deadline != before[1]:
+        task_notices.deadline_set(task)
     return task
 
 

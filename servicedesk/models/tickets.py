@@ -44,6 +44,22 @@ def next_ticket_number() -> int:
         return cursor.fetchone()[0]
 
 
+def next_ticket_numbers(count: int) -> list[int]:
+    """``count`` next ticket numbers in one query (a batch of tickets inserted together).
+
+    The same rule as ``next_ticket_number``: on PostgreSQL the sequence gives ``count`` values;
+    on SQLite the maximum plus one counts on from there (the writer holds the database).
+    """
+    expression, params = next_number_sql(connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {expression} FROM generate_series(1, %s)", [*params, count])  # noqa: S608
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT {expression}", params)
+        first = cursor.fetchone()[0]
+    return list(range(first, first + count))
+
+
 def new_client_token() -> str:
     return secrets.token_urlsafe(24)
 
@@ -232,6 +248,8 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
             # An engineer's column: his tickets of a status, newest first, read straight off the index.
             models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
             models.Index(fields=["company", "-created_at"], name="sd_ticket_company"),
+            # The report's days: tickets done since the period's start (or not done) found by range.
+            models.Index(fields=["resolved_at"], name="sd_ticket_resolved"),
             # "My tickets": the last done ones read off the index, not all of the engineer's tickets.
             models.Index(fields=["assignee", "status", "-resolved_at", "-id"], name="sd_ticket_assignee_done"),
             # Overdue (``overdue_q``) as one range over open tickets only: done ones are not in these.
@@ -408,3 +426,9 @@ class TicketIntake(Ticket):
         proxy = True
         verbose_name = _("accepted ticket")
         verbose_name_plural = _("accepted tickets")
+
+    def as_ticket(self) -> Ticket:
+        """The same row as a ``Ticket``, without a query: what is aimed at the ticket (its SLA
+        timers, which its moves cancel) must name the ticket, not this proxy."""
+        names = [field.attname for field in Ticket._meta.concrete_fields]
+        return Ticket.from_db(self._state.db, names, [getattr(self, name) for name in names])
