@@ -183,8 +183,10 @@ def _stored() -> list[tuple]:
     return rows
 
 
-# The storage adds a random suffix to a file name it has stored before (the second run's invoice).
-STORED_NAME = re.compile(r"_[A-Za-z0-9]{7}(\.pdf)")
+# The invoices are named by their deal's id and the storage adds a random suffix to a name it has
+# stored before; PostgreSQL's id and contract number sequences go on after a rollback: none is language.
+STORED_NAME = re.compile(r"-\d+(?:_[A-Za-z0-9]{7})?(\.pdf)")
+CONTRACT_NUMBER = re.compile(r"\b\d{4}-\d{5}\b")
 
 
 def _stored_while(language: str, manager) -> list[str]:
@@ -192,7 +194,7 @@ def _stored_while(language: str, manager) -> list[str]:
     with transaction.atomic():
         with translation.override(language):
             _robots_at_work(manager)
-        stored = [STORED_NAME.sub(r"\1", repr(row)) for row in _stored()]
+        stored = [CONTRACT_NUMBER.sub("N", STORED_NAME.sub(r"\1", repr(row))) for row in _stored()]
         transaction.set_rollback(True)
     return stored
 
