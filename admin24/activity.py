@@ -19,13 +19,31 @@ def record(
     text: str = "",
     message: messages.Message | None = None,
     data: dict | None = None,
+    stay_seconds: float | None = None,
 ) -> Activity:
     """One entry on ``target``'s timeline. ``message`` is what the system says (shown in each
     reader's language); ``text`` what a person typed (a move's reason, a task's comment), or a
-    ``Message`` too (a robot's reason for a move)."""
+    ``Message`` too (a robot's reason for a move). ``stay_seconds``: for a move, how long the
+    target stayed in the stage it left."""
+    entry = build(target=target, verb=verb, by=by, text=text, message=message, data=data, stay_seconds=stay_seconds)
+    entry.save(force_insert=True)
+    return entry
+
+
+def build(
+    *,
+    target: Model,
+    verb: str,
+    by=None,
+    text: str = "",
+    message: messages.Message | None = None,
+    data: dict | None = None,
+    stay_seconds: float | None = None,
+) -> Activity:
+    """The entry ``record`` writes, unsaved: a batch writes many with ``record_many``."""
     if isinstance(text, messages.Message):
         message, text = text, ""
-    return Activity.objects.create(
+    return Activity(
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
         verb=verb,
@@ -34,7 +52,14 @@ def record(
         params=message.params if message else {},
         text=str(text),
         data=data or {},
+        stay_seconds=stay_seconds,
     )
+
+
+def record_many(entries: list[Activity]) -> None:
+    """Write entries made by ``build`` in one INSERT (the clock's batches)."""
+    if entries:
+        Activity.objects.bulk_create(entries)
 
 
 def timeline(target: Model) -> QuerySet[Activity]:

@@ -31,7 +31,8 @@ import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import formats, timezone
+from django.conf import settings
+from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext
 
@@ -105,6 +106,14 @@ def render_stored(stored: dict | None, *, fallback: str = "") -> str:
     if not stored.get("key"):
         return fallback
     return render(stored["key"], stored.get("params"), fallback=fallback)
+
+
+def site_text(text) -> str:
+    """``text`` (a ``Message``, a lazy string) in the site's language (``LANGUAGE_CODE``): the copy
+    a text column keeps beside its message, for search and the Django admin — the same whoever
+    happened to be active when it was written."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
 
 
 def user_param(user) -> dict | None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from django import forms
 from django.db import connection
-from django.db.models import Count, F, FloatField, Func, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -370,14 +370,84 @@ def _percentile_cont(sql, params, group_column, points, *, grouped: bool) -> dic
     }
 
 
-class EpochSeconds(Func):
-    """A moment as seconds since 1970 (fractional), for differences the percentiles can rank."""
+def subtotals(queryset: QuerySet, keys: dict[str, str], measures: dict[str, Any]) -> dict[str, dict]:
+    """Sums of ``measures`` (name → a count such as ``Count("pk", filter=…)``) per value of each
+    of ``keys`` (name → field), and over everything, in one query whatever the number of rows: the
+    rows are grouped once by all the keys together, and those groups are summed up per key.
+    ``{key name: {value: {measure: n}}, "": {None: {measure: n}}}`` (the "" entry: the total).
+    """
+    aliases = {f"key_{index}": F(field) for index, field in enumerate(keys.values())}
+    grouped = queryset.order_by().annotate(**aliases).values(*aliases)
+    grouped = grouped.annotate(**{f"m_{index}": measure for index, measure in enumerate(measures.values())})
+    sql, params = grouped.query.sql_with_params()
+    quote = connection.ops.quote_name
+    sums = ", ".join(f"SUM({quote(f'm_{index}')})" for index in range(len(measures)))
+    # A first branch with no rows gives every column its type: PostgreSQL would otherwise take a
+    # column that starts with NULLs for text and refuse the numbers below it.
+    typed = ", ".join(quote(alias) for alias in aliases)
+    branches = [f"SELECT -2, {typed}, {sums} FROM grouped WHERE 1 = 0 GROUP BY {typed}"]  # noqa: S608 - ours
+    for branch in [*range(len(keys)), None]:
+        columns = ", ".join(quote(alias) if index == branch else "NULL" for index, alias in enumerate(aliases))
+        group = f" GROUP BY {quote(f'key_{branch}')}" if branch is not None else ""
+        tag = -1 if branch is None else branch
+        branches.append(f"SELECT {tag}, {columns}, {sums} FROM grouped{group}")  # noqa: S608 - our own aliases
+    statement = f"WITH grouped AS ({sql}) " + " UNION ALL ".join(branches)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    names, measure_names = list(keys), list(measures)
+    found: dict[str, dict] = {name: {} for name in [*names, ""]}
+    for row in rows:
+        branch, values = row[0], row[1 + len(keys) :]
+        # PostgreSQL sums counts as numeric: back to the counts they are.
+        figures = {name: int(value or 0) for name, value in zip(measure_names, values, strict=True)}
+        if branch < 0:
+            found[""][None] = figures
+        else:
+            found[names[branch]][row[1 + branch]] = figures
+    return found
 
-    output_field = FloatField()
-    template = "EXTRACT(EPOCH FROM %(expressions)s)"
 
-    def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(compiler, connection, template="(julianday(%(expressions)s) * 86400.0)", **extra)
+def distribution(
+    queryset: QuerySet, values: dict[str, str], edges: list[float], points: tuple[int, ...] = (50, 90)
+) -> dict[str, dict]:
+    """For each ``values`` name → field: ``{"n": count, 50: …, 90: …, "buckets": [counts]}`` — the
+    percentiles (as ``percentiles`` interpolates them) and the histogram over ``edges`` (as
+    ``histogram``). One query on PostgreSQL, where the report pages are measured; SQLite, the
+    zero-setup default, takes ``percentiles`` and ``histogram`` as they are.
+    """
+    if connection.vendor != "postgresql":
+        buckets = histogram(queryset, values, edges)
+        return {
+            name: {"n": 0} | percentiles(queryset, field, points=points).get(None, {}) | {"buckets": buckets[name]}
+            for name, field in values.items()
+        }
+    aliases = {f"v_{index}": F(field) for index, field in enumerate(values.values())}
+    sql, params = queryset.order_by().annotate(**aliases).values_list(*aliases).query.sql_with_params()
+    quote = connection.ops.quote_name
+    fractions = ", ".join(str(point / 100) for point in points)
+    columns = []
+    for alias in aliases:
+        column = quote(alias)
+        columns.append(f"COUNT({column})")
+        columns.append(
+            f"percentile_cont(ARRAY[{fractions}]::double precision[]) "
+            f"WITHIN GROUP (ORDER BY {column}::double precision)"
+        )
+        for index, low in enumerate(edges):
+            high = f" AND {column} < {float(edges[index + 1])}" if index + 1 < len(edges) else ""
+            columns.append(f"COUNT(*) FILTER (WHERE {column} >= {float(low)}{high})")
+    statement = f"SELECT {', '.join(columns)} FROM ({sql}) AS base"  # noqa: S608 - our own aliases and numbers
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    found, width = {}, 2 + len(edges)
+    for index, name in enumerate(values):
+        n, picked, *buckets = row[index * width : (index + 1) * width]
+        found[name] = {"n": n, "buckets": buckets}
+        if n:
+            found[name] |= dict(zip(points, map(float, picked), strict=True))
+    return found
 
 
 def histogram(queryset: QuerySet, values: dict[str, str], edges: list[float]) -> dict[str, list[int]]:

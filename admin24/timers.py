@@ -59,10 +59,11 @@ import datetime
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
-from django.db.models import F, Model
+from django.db.models import F, Model, Q
 from django.utils import timezone
 
 from . import clock
@@ -73,9 +74,11 @@ __all__ = [
     "MAX_ATTEMPTS",
     "OUTCOMES",
     "DuplicateHandler",
+    "Timer",
     "UnknownAction",
     "batch_handler",
     "cancel_pending",
+    "cancel_pending_many",
     "counted_from",
     "handler",
     "registered",
@@ -83,6 +86,7 @@ __all__ = [
     "run_due_until_idle",
     "run_now",
     "schedule",
+    "schedule_many",
 ]
 
 log = logging.getLogger(__name__)
@@ -106,6 +110,7 @@ OUTCOMES = (DONE, SUPERSEDED, STALE, CANCELLED, RETRYING, FAILED)
 _handlers: dict[str, Handler] = {}
 _batch_handlers: dict[str, Callable[[list[tuple[Model, ScheduledAction]]], None]] = {}
 _series: dict[str, tuple[str, ...]] = {}
+_locking: set[str] = set()
 
 
 class UnknownAction(LookupError):
@@ -145,7 +150,7 @@ def handler(action: str, *, series: Iterable[str] | None = None) -> Callable[[Ha
     return register
 
 
-def batch_handler(action: str):
+def batch_handler(action: str, *, lock: bool = False):
     """Register ``fn(pairs)`` to run every due ``action`` of one tick at once, ``pairs`` being the
     ``(target, action)`` of each, already checked (pending, target there and not moved on): one
     statement per step for the whole batch instead of a round of queries per action.
@@ -153,12 +158,17 @@ def batch_handler(action: str):
     When the batch raises, its savepoint is rolled back and each action runs alone through the
     action's ``handler`` — by default ``fn`` with that one pair, so the rule is written once —
     and one bad action fails (and is retried) by itself. Not for ``series`` actions.
+
+    ``lock``: the targets are read ``select_for_update`` (in the same query that checks them), so
+    nobody changes them until the tick commits: for a handler that changes its targets.
     """
 
     def register(fn):
         if action in _batch_handlers and _batch_handlers[action] is not fn:
             raise DuplicateHandler(f"{action!r} already runs {_batch_handlers[action].__qualname__} in batches")
         _batch_handlers[action] = fn
+        if lock:
+            _locking.add(action)
         if action not in _handlers:
             _handlers[action] = _one_at_a_time(fn)
         return fn
@@ -189,19 +199,41 @@ def _target_type(target) -> ContentType:
 
 def schedule(target: Model, action: str, at: datetime.datetime, *, payload: dict | None = None) -> ScheduledAction:
     """Run ``action`` on ``target`` at ``at`` (a moment already past falls due at once: at ``clock.now()``)."""
-    if action not in _handlers:
-        raise UnknownAction(action)
-    if timezone.is_naive(at):
+    row = _scheduled(Timer(target, action, at, payload))
+    row.save(force_insert=True)
+    return row
+
+
+class Timer(NamedTuple):
+    """One ``schedule`` call, for ``schedule_many``."""
+
+    target: Model
+    action: str
+    at: datetime.datetime
+    payload: dict | None = None
+
+
+def schedule_many(timers: Iterable[Timer]) -> None:
+    """``schedule`` for many at once, in one INSERT (the clock's batches)."""
+    rows = [_scheduled(timer) for timer in timers]
+    if rows:
+        ScheduledAction.objects.bulk_create(rows)
+
+
+def _scheduled(timer: Timer) -> ScheduledAction:
+    if timer.action not in _handlers:
+        raise UnknownAction(timer.action)
+    if timezone.is_naive(timer.at):
         raise ValueError("schedule() needs an aware datetime")
-    if target.pk is None:
+    if timer.target.pk is None:
         raise ValueError("schedule() needs a saved target")
-    return ScheduledAction.objects.create(
-        target_type=_target_type(target),
-        target_id=target.pk,
-        action=action,
-        payload=payload or {},
-        due_at=max(at, clock.now()),
-        stage_token=_token(target),
+    return ScheduledAction(
+        target_type=_target_type(timer.target),
+        target_id=timer.target.pk,
+        action=timer.action,
+        payload=timer.payload or {},
+        due_at=max(timer.at, clock.now()),
+        stage_token=_token(timer.target),
     )
 
 
@@ -219,6 +251,20 @@ def cancel_pending(target: Model, action: str | None = None) -> int:
     )
     if action is not None:
         pending = pending.filter(action=action)
+    return pending.update(status=Status.CANCELLED, finished_at=clock.now())
+
+
+def cancel_pending_many(targets: Iterable[Model], actions: Iterable[str]) -> int:
+    """Cancel the pending ``actions`` of all ``targets`` in one UPDATE; returns how many."""
+    by_type: dict[int, list[int]] = {}
+    for target in targets:
+        by_type.setdefault(_target_type(target).pk, []).append(target.pk)
+    if not by_type:
+        return 0
+    aimed = Q()
+    for type_id, ids in by_type.items():
+        aimed |= Q(target_type_id=type_id, target_id__in=ids)
+    pending = ScheduledAction.objects.filter(aimed, status=Status.PENDING, action__in=list(actions))
     return pending.update(status=Status.CANCELLED, finished_at=clock.now())
 
 
@@ -252,8 +298,10 @@ def run_due(
                 batched.setdefault(row.action, []).append(row)
             else:
                 count(row, _fire(row, now))
-        for rows in batched.values():
-            for row, outcome in _fire_batch(rows, now):
+        for number, rows in enumerate(batched.values()):
+            # Claimed pending just now, and no handler has run since that could have cancelled them.
+            fresh = number == 0 and len(rows) == len(claimed)
+            for row, outcome in _fire_batch(rows, now, fresh=fresh):
                 count(row, outcome)
         for outcome, pks in finished.items():
             if pks:
@@ -361,20 +409,31 @@ def _fire(row: ScheduledAction, now: datetime.datetime) -> str:
     return DONE
 
 
-def _fire_batch(rows: list[ScheduledAction], now: datetime.datetime) -> list[tuple[ScheduledAction, str]]:
+def _fire_batch(
+    rows: list[ScheduledAction], now: datetime.datetime, *, fresh: bool = False
+) -> list[tuple[ScheduledAction, str]]:
     """Run claimed actions of one name together (``batch_handler``): the checks ``_fire`` makes
-    per action, one query each for all of them, then the batch in one savepoint."""
+    per action, one query each for all of them, then the batch in one savepoint. ``fresh``: the
+    rows are known to be pending still (nothing ran since the claim), so that is not read again."""
     outcomes: list[tuple[ScheduledAction, str]] = []
-    pending = set(
-        ScheduledAction.objects.filter(pk__in=[row.pk for row in rows], status=Status.PENDING).values_list(
-            "pk", flat=True
+    if fresh:
+        pending = {row.pk for row in rows}
+    else:
+        pending = set(
+            ScheduledAction.objects.filter(pk__in=[row.pk for row in rows], status=Status.PENDING).values_list(
+                "pk", flat=True
+            )
         )
-    )
     targets: dict[int, dict] = {}
     for type_id in {row.target_type_id for row in rows}:
         model = ContentType.objects.get_for_id(type_id).model_class()
         wanted = [row.target_id for row in rows if row.target_type_id == type_id and row.pk in pending]
-        targets[type_id] = model._base_manager.in_bulk(wanted) if model and wanted else {}
+        if model and wanted:
+            manager = model._base_manager
+            found = manager.select_for_update() if rows[0].action in _locking else manager.all()
+            targets[type_id] = found.order_by("pk").in_bulk(sorted(wanted))
+        else:
+            targets[type_id] = {}
     pairs = []
     for row in rows:
         target = targets[row.target_type_id].get(row.target_id)

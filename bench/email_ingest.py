@@ -9,14 +9,17 @@ KOI8-R bodies), 30 % new emails opening tickets, 20 % auto-replies, 10 % bounces
 
 * the floor: ``email.message_from_bytes`` of each message and one INSERT of its Message-ID,
   sender and subject, each in its own transaction (autocommit) — the least any ingest can do;
-* the ingest: ``ingest(raw, source="pipe", process_now=True)`` for each, as ``manage.py
-  ingest_email`` does: store the raw file and the row, then parse, classify, thread and write
-  the comment / ticket / outbox changes, one transaction per message.
+* the worker: ``ingest(raw, source="imap")`` for each (the raw file and one INSERT; the Celery
+  publish after it goes to an in-memory broker here), then ``process_waiting()``, what the
+  worker's task does: claim the stored messages in batches of ``--batch`` and decide each batch
+  together (parse, classify, thread, write the comments / tickets / outbox changes);
+* the pipe: ``ingest(raw, source="pipe", process_now=True)`` for each, as ``manage.py
+  ingest_email`` does: store, then process the message as a batch of one before returning.
 
-The floor and the ingest alternate for --rounds (fresh messages each round), so both share the
-machine's load of the moment; it prints messages per second of each (best round) and the median
-ratio. New tickets' follow-ups (contact, SLA clock, confirmation) run later on the clock, as in
-production, and are not counted.
+The floor and the two paths alternate for --rounds (fresh messages each round), so all share the
+machine's load of the moment; it prints messages per second of each (best round), the median
+ratio to the floor and the queries per message. New tickets' follow-ups (contact, SLA clock,
+confirmation) run later on the clock, as in production, and are not counted.
 """
 
 import argparse
@@ -83,6 +86,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--batch", type=int, default=100)
     args = parser.parse_args()
     server_url, bench_url = _database_urls()
 
@@ -117,10 +121,12 @@ def _run(args) -> None:
     from config.celery import app
 
     app.conf.task_always_eager = False
+    app.conf.broker_url = "memory://"
+    app.amqp._producer_pool = None
     call_command("migrate", verbosity=0)
     from notifications.models import OutboxMessage
     from servicedesk import services
-    from servicedesk.intake.email import ingest
+    from servicedesk.intake.email import ingest, process_waiting
     from servicedesk.models import InboundEmail
 
     tickets = [
@@ -136,10 +142,10 @@ def _run(args) -> None:
             "CREATE TABLE bench_floor (id bigserial primary key, message_id text, sender text, subject text)"
         )
 
-    floors, ingests, ratios = [], [], []
-    for round_no in range(args.rounds):
-        batch = _messages(round_no, args.count, tickets, outbox_ids)
-        started = time.perf_counter()
+    results = {"floor": [], "worker": [], "pipe": []}
+    queries = {}
+
+    def floor(batch):
         with connection.cursor() as cursor:
             for raw in batch:
                 message = email.message_from_bytes(raw)
@@ -147,24 +153,46 @@ def _run(args) -> None:
                     "INSERT INTO bench_floor (message_id, sender, subject) VALUES (%s, %s, %s)",
                     [str(message["Message-ID"]), str(message["From"]), str(message["Subject"])],
                 )
-        floor = args.count / (time.perf_counter() - started)
-        started = time.perf_counter()
+
+    def worker(batch):
+        for raw in batch:
+            ingest(raw, source="imap")
+        process_waiting(limit=args.batch)
+
+    def pipe(batch):
         for raw in batch:
             ingest(raw, source="pipe", process_now=True)
-        rate = args.count / (time.perf_counter() - started)
-        floors.append(floor)
-        ingests.append(rate)
-        ratios.append(rate / floor)
-        print(f"round {round_no + 1}: floor {floor:,.0f} msg/s, ingest {rate:,.0f} msg/s, ratio {rate / floor:.3f}")
+
+    for round_no in range(args.rounds):
+        for offset, (name, run) in enumerate((("floor", floor), ("worker", worker), ("pipe", pipe))):
+            batch = _messages(round_no * 3 + offset, args.count, tickets, outbox_ids)
+            counted = [0]
+
+            def count(execute, sql, params, many, context, counted=counted):
+                counted[0] += 1
+                return execute(sql, params, many, context)
+
+            with connection.execute_wrapper(count):
+                started = time.perf_counter()
+                run(batch)
+                rate = args.count / (time.perf_counter() - started)
+            results[name].append(rate)
+            queries[name] = counted[0] / args.count
+        line = ", ".join(f"{name} {rates[-1]:,.0f} msg/s" for name, rates in results.items())
+        line += f"; load average {os.getloadavg()[0]:.1f}"
+        print(f"round {round_no + 1}: {line}")
     left = InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED).count()
     statuses = dict(
         InboundEmail.objects.values_list("status").annotate(n=django.db.models.Count("id")).values_list("status", "n")
     )
     print(f"rows by status: {statuses}; left received: {left}")
-    if left or sum(statuses.values()) != args.count * args.rounds:
+    if left or sum(statuses.values()) != args.count * args.rounds * 2:
         sys.exit("some messages were not stored or not processed")
-    print(f"best: floor {max(floors):,.0f} msg/s, ingest {max(ingests):,.0f} msg/s")
-    print(f"median ratio ingest/floor: {statistics.median(ratios):.3f}")
+    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for name, rates in results.items():
+        ratio = statistics.median(r / f for r, f in zip(rates, results["floor"], strict=True))
+        print(f"{name}: best {max(rates):,.0f} msg/s, median ratio to the floor {ratio:.3f}, "
+              f"{queries[name]:.2f} queries per message")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -128,9 +128,11 @@ def periods_and_moves(contracts) -> None:
     ]
     Activity.objects.bulk_create(rows, batch_size=BATCH)
     with connection.cursor() as cursor:
-        # The move a few days after the deal's creation (auto_now_add wrote "now").
+        # The move a few days after the deal's creation (auto_now_add wrote "now"), and that stay's
+        # length stored on it as the pipeline engine stores it.
         cursor.execute(
-            "UPDATE crm_activity SET created_at = d.created_at + (crm_activity.id %% 9 + 1) * interval '1 day' "
+            "UPDATE crm_activity SET created_at = d.created_at + (crm_activity.id %% 9 + 1) * interval '1 day', "
+            "stay_seconds = (crm_activity.id %% 9 + 1) * 86400 "
             "FROM crm_deal d WHERE crm_activity.target_type_id = %s AND d.id = crm_activity.target_id",
             [deal_type.pk],
         )

@@ -34,6 +34,16 @@ def contract_in_force(company_id: int | None, on: datetime.date | None = None) -
     return contracts_in_force(on).filter(company_id=company_id).order_by("-signed_on", "-pk").first()
 
 
+def contracts_in_force_for(company_ids, on: datetime.date | None = None) -> dict[int, Contract]:
+    """``contract_in_force`` of each company (by id, those that have one), in one query."""
+    found: dict[int, Contract] = {}
+    if company_ids:
+        contracts = contracts_in_force(on).filter(company_id__in=set(company_ids))
+        for contract in contracts.order_by("company_id", "-signed_on", "-pk"):
+            found.setdefault(contract.company_id, contract)
+    return found
+
+
 def overdue_invoices(now: datetime.datetime | None = None) -> QuerySet[Deal]:
     """Invoices sent more than PAYMENT_OVERDUE_DAYS ago and still unpaid (the deal is still at «Счёт отправлен»)."""
     since = (now or timezone.now()) - datetime.timedelta(days=PAYMENT_OVERDUE_DAYS)

@@ -51,6 +51,18 @@ TEMPLATES = {
     "crm.task.audit.text": _("Go through the checklist; completing the task moves the deal to «%(stage)s»."),
     "crm.task.closing_docs": _("Obtain the closing documents: %(deal)s"),
     "crm.task.done": _("The task “%(task)s” is done."),
+    # what a task's holder is told (crm.services.task_notices)
+    "crm.task.notice.new": _("New task: %(task)s"),
+    "crm.task.notice.new.text": _("You have a new task “%(task)s” %(card)s."),
+    "crm.task.notice.new.text.no_card": _("You have a new task “%(task)s”."),
+    "crm.task.notice.new.text.by": _("%(by)s gave you the task “%(task)s” %(card)s."),
+    "crm.task.notice.new.text.by.no_card": _("%(by)s gave you the task “%(task)s”."),
+    "crm.task.notice.overdue": _("Task overdue: %(task)s"),
+    "crm.task.notice.overdue.text": _("The deadline of the task “%(task)s” %(card)s has passed and it is not done."),
+    "crm.task.notice.overdue.text.no_card": _("The deadline of the task “%(task)s” has passed and it is not done."),
+    "crm.task.notice.on.deal": _("on the deal “%(title)s”"),
+    "crm.task.notice.on.lead": _("on the lead “%(title)s”"),
+    "crm.task.notice.described": "%(text)s\n\n%(description)s",  # a notice's text, then the task's description
     "crm.remind.feedback": _("No answer on the deal for %(days)d days: %(deal)s"),
     "crm.remind.feedback.text": _(
         "The deal “%(deal)s” (%(manager)s) has been in «%(stage)s» for %(days)d days. Move it on or close it."
@@ -86,6 +98,17 @@ TEMPLATES = {
     ),
     # leads
     "crm.lead.unreachable": _("The client did not answer %(count)d calls."),
+    # why robots closed tasks (a task's result) and moved deals (a move's reason)
+    "crm.task.no_answer": _("No answer."),
+    "crm.task.stage_left": _("The deal moved from «%(from)s» to «%(to)s»."),
+    "crm.deal.payment_received": _("The payment is received."),
+    "crm.deal.won": _("The first month is paid and the closing documents are due: the deal is won."),
+    "crm.invoice.paid": _("The invoice is paid."),
+    "crm.period.superseded": _(
+        "The period from %(date)s is billed under the renewal “%(renewal)s” (contract of %(signed)s)."
+    ),
+    "crm.period.superseded.title": _("The deal is closed: %(deal)s"),
+    "crm.period.superseded.unsent": _("%(why)s Its invoice email is not sent."),
 }
 
 for _key, _template in TEMPLATES.items():

@@ -5,7 +5,7 @@ from django.utils.translation import ngettext
 from admin24.roles import is_administrator
 
 from . import services
-from .models import Notification, OutboxMessage
+from .models import Notification, OutboxMessage, StaffTelegram
 
 
 @admin.register(OutboxMessage)
@@ -64,3 +64,25 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(StaffTelegram)
+class StaffTelegramAdmin(admin.ModelAdmin):
+    """Whose chat is linked and what they get there; each user chooses on their own profile page."""
+
+    list_display = ["user", "chat_linked", "kinds", "linked_at", "unlinked_reason"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__last_name"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("chat linked"), boolean=True)
+    def chat_linked(self, obj):
+        return bool(obj.user.telegram_chat_id)

@@ -103,7 +103,102 @@ def notify(
     same `key` twice for the same recipient and channel writes nothing new and returns the rows
     written the first time. Call it inside the transaction of the change it reports.
     """
-    channel_objects = [_channel(name) for name in channels]
+    notice = Notice(recipient, template, context, tuple(channels), key, tuple(attachments), headers, target)
+    in_app, rows = _prepared(notice)
+    if in_app is not None:
+        _write_in_app(in_app)
+    messages = []
+    for message in rows:
+        existing = OutboxMessage.objects.filter(idempotency_key=message.idempotency_key).first()
+        if existing is not None:
+            messages.append(existing)
+            continue
+        try:
+            with transaction.atomic():
+                message.save()
+        except IntegrityError:
+            # The same key written concurrently by another transaction that committed first.
+            messages.append(OutboxMessage.objects.get(idempotency_key=message.idempotency_key))
+            continue
+        transaction.on_commit(partial(_publish, message.pk))
+        messages.append(message)
+    return messages
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One ``notify`` call, for ``notify_many``."""
+
+    recipient: object
+    template: str
+    context: dict
+    channels: tuple[str, ...] = ("email",)
+    key: str | None = None
+    attachments: tuple = ()
+    headers: dict | None = None
+    target: object = None
+
+    def send_alone(self) -> list[OutboxMessage]:
+        return notify(self.recipient, self.template, self.context, channels=self.channels, key=self.key,
+                      attachments=self.attachments, headers=self.headers, target=self.target)  # fmt: skip
+
+
+def notify_many(notices: list[Notice]) -> None:
+    """``notify`` for many notices at once (the clock's batches): the same rows, written with one
+    look-up of the keys already used and one INSERT per table, whatever the number of notices.
+
+    A key written concurrently between the look-up and the INSERT raises ``IntegrityError``: the
+    clock then runs the batch's actions one by one, and each finds the key taken."""
+    prepared = [_prepared(notice) for notice in notices]
+    in_app = [note for note, _rows in prepared if note is not None]
+    keyed = [note for note in in_app if note.key]
+    told = set()
+    if keyed:
+        told = set(
+            Notification.objects.filter(
+                key__in={note.key for note in keyed}, recipient__in={note.recipient_id for note in keyed}
+            ).values_list("recipient_id", "key")
+        )
+    new_in_app = []
+    for note in in_app:
+        if note.key and (note.recipient_id, note.key) in told:
+            continue
+        told.add((note.recipient_id, note.key))
+        new_in_app.append(note)
+    rows = [message for _note, messages in prepared for message in messages]
+    sent = set()
+    if rows:
+        sent = set(
+            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in rows]).values_list(
+                "idempotency_key", flat=True
+            )
+        )
+    new_rows = []
+    for message in rows:
+        if message.idempotency_key not in sent:
+            sent.add(message.idempotency_key)
+            new_rows.append(message)
+    if new_in_app:
+        Notification.objects.bulk_create(new_in_app)
+    written = OutboxMessage.objects.bulk_create(new_rows) if new_rows else []
+    if connection.features.can_return_rows_from_bulk_insert:
+        ids = [message.pk for message in written]
+    else:
+        ids = list(
+            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in new_rows]).values_list(
+                "pk", flat=True
+            )
+        )
+    for pk in ids:
+        transaction.on_commit(partial(_publish, pk))
+
+
+def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]:
+    """What ``notify`` writes for ``notice``, unsaved: the in-app notification (for a staff user)
+    and one outbox row per channel that reaches the recipient. Raises on a bad recipient,
+    template, header or attachment before anything is written."""
+    recipient, template, context, key = notice.recipient, notice.template, notice.context, notice.key
+    channel_objects = [_channel(name) for name in notice.channels]
     _check_template(template)
     user = recipient if isinstance(recipient, get_user_model()) else None
     if isinstance(recipient, str):
@@ -112,39 +207,34 @@ def notify(
             validate_email(recipient)
         except ValidationError:
             raise InvalidRecipient(f"{recipient!r} is not an email address") from None
-    headers = _checked_headers(headers)
-    attachments = [str(path) for path in attachments]
+    headers = _checked_headers(notice.headers)
+    attachments = [str(path) for path in notice.attachments]
     for path in attachments:
         if not default_storage.exists(path):
             raise FileNotFoundError(f"attachment {path!r} is not in storage")
     language = _language_of(recipient)
     link = str(context.get("link") or "")
     rendered = render(template, {**context, "link": _absolute(link)}, language=language, recipient=recipient)
-    target_type, target_id = _target_fields(target)
-
+    target_type, target_id = _target_fields(notice.target)
+    in_app = None
     if user is not None:
-        _write_in_app(
-            user=user,
+        in_app = Notification(
+            recipient=user,
             template=template,
-            rendered=rendered,
-            link=link,
-            key=key,
+            title=rendered.subject[:300],
+            body=rendered.summary,
+            link=link[:500],
+            key=key or "",
             target_type=target_type,
             target_id=target_id,
         )
-
     stored_context = json.loads(json.dumps(context, cls=_LenientEncoder))
-    messages = []
+    rows = []
     for channel in channel_objects:
         address = channel.address_for(recipient)
         if not address:
             continue
-        idempotency_key = _idempotency_key(key, channel=channel.name, recipient=recipient, address=address)
         body_text, body_html = channel.parts(rendered)
-        existing = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
-        if existing is not None:
-            messages.append(existing)
-            continue
         message = OutboxMessage(
             channel=channel.name,
             recipient_user=user,
@@ -158,40 +248,40 @@ def notify(
             attachments=attachments,
             headers=headers,
             message_id=make_msgid(domain=_mail_domain()),
-            idempotency_key=idempotency_key,
+            idempotency_key=_idempotency_key(key, channel=channel.name, recipient=recipient, address=address),
             target_type=target_type,
             target_id=target_id,
             next_attempt_at=timezone.now(),
         )
         if user is None and isinstance(recipient, models.Model):
             message.recipient_object = recipient
-        try:
-            with transaction.atomic():
-                message.save()
-        except IntegrityError:
-            # The same key written concurrently by another transaction that committed first.
-            messages.append(OutboxMessage.objects.get(idempotency_key=idempotency_key))
-            continue
-        transaction.on_commit(partial(_publish, message.pk))
-        messages.append(message)
-    return messages
+        rows.append(message)
+    return in_app, rows
 
 
 def notify_staff(
-    target, *, to, title: str, text: str, key: str | None, due=None, kind: str = TelegramKind.REMINDERS
+    target,
+    *,
+    to,
+    title: str,
+    text: str,
+    key: str | None,
+    due=None,
+    kind: str = TelegramKind.REMINDERS,
+    template: str = STAFF_TEMPLATE,
 ) -> list[OutboxMessage]:
     """Tell the staff user ``to`` about ``target`` (a lead, deal, ticket…): an in-app notification
     and an email with ``title`` and ``text``, both linking to ``target.get_absolute_url()`` (its
     staff card). ``due`` (a datetime) is shown as the deadline. ``to`` None tells nobody, for a
     card nobody is responsible for. ``key`` as in ``notify``. ``kind`` (a ``TelegramKind``): the
     message also goes to the user's linked Telegram chat when they chose that kind on their profile.
+    ``template``: another one taking the same context (``title``, ``text``, ``due``, ``link``), so
+    the in-app list tells a task's notice from a reminder.
     """
     if to is None:
         return []
-    context = {"title": title, "text": text, "link": target.get_absolute_url()}
-    if due is not None:
-        context["due"] = due
-    return notify(to, STAFF_TEMPLATE, context, key=key, target=target, channels=staff_channels(to, kind))
+    notice = StaffNotice(target=target, to=to, title=title, text=text, key=key, due=due, kind=kind, template=template)
+    return _staff_notice(notice, staff_channels(to, kind)).send_alone()
 
 
 def staff_channels(user, kind: str) -> tuple[str, ...]:
@@ -214,107 +304,33 @@ class StaffNotice:
     key: str | None
     due: object = None
     kind: str = TelegramKind.REMINDERS
+    template: str = STAFF_TEMPLATE
 
     def send_alone(self) -> None:
         notify_staff(self.target, to=self.to, title=self.title, text=self.text, key=self.key, due=self.due,
-                     kind=self.kind)  # fmt: skip
+                     kind=self.kind, template=self.template)  # fmt: skip
 
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
-    """``notify_staff`` for many notices at once (the clock's batches): the same rows, written with
-    one look-up of the keys already used and one INSERT per table instead of several queries per
-    notice. If a key is written concurrently meanwhile, the notices go one by one after all."""
-    notices = [notice for notice in notices if notice.to is not None]
-    # A user who also wants this kind in Telegram gets it through notify_staff, which knows both channels.
-    for notice in [n for n in notices if staff_channels(n.to, n.kind) != ("email",)]:
-        notices.remove(notice)
-        notice.send_alone()
-    if not notices:
-        return
-    channel = _channel("email")
-    items = []
+    """``notify_staff`` for many notices at once (the clock's batches), through ``notify_many``:
+    the same rows, one INSERT per table; each user's Telegram choice is read once."""
+    channels: dict[tuple[int, str], tuple[str, ...]] = {}
+    batch = []
     for notice in notices:
-        context = {"title": notice.title, "text": notice.text, "link": notice.target.get_absolute_url()}
-        if notice.due is not None:
-            context["due"] = notice.due
-        language = _language_of(notice.to)
-        rendered = render(STAFF_TEMPLATE, {**context, "link": _absolute(context["link"])}, language=language,
-                          recipient=notice.to)  # fmt: skip
-        address = channel.address_for(notice.to)
-        outbox_key = (
-            _idempotency_key(notice.key, channel=channel.name, recipient=notice.to, address=address)
-            if address
-            else None
-        )
-        items.append((notice, context, language, rendered, address, outbox_key))
-    keys = {notice.key for notice in notices if notice.key is not None}
-    told = set(
-        Notification.objects.filter(key__in=keys, recipient__in={n.to.pk for n in notices}).values_list(
-            "recipient_id", "key"
-        )
-    )
-    sent = set(
-        OutboxMessage.objects.filter(idempotency_key__in=[item[5] for item in items if item[5]]).values_list(
-            "idempotency_key", flat=True
-        )
-    )
-    in_app, outbox = [], []
-    for notice, context, language, rendered, address, outbox_key in items:
-        target_type, target_id = _target_fields(notice.target)
-        if notice.key is None or (notice.to.pk, notice.key) not in told:
-            told.add((notice.to.pk, notice.key))
-            in_app.append(
-                Notification(
-                    recipient=notice.to,
-                    template=STAFF_TEMPLATE,
-                    title=rendered.subject[:300],
-                    body=rendered.summary,
-                    link=context["link"][:500],
-                    key=notice.key or "",
-                    target_type=target_type,
-                    target_id=target_id,
-                )
-            )
-        if address and outbox_key not in sent:
-            sent.add(outbox_key)
-            outbox.append(
-                OutboxMessage(
-                    channel=channel.name,
-                    recipient_user=notice.to,
-                    address=address,
-                    template=STAFF_TEMPLATE,
-                    context=json.loads(json.dumps(context, cls=_LenientEncoder)),
-                    language=language,
-                    subject=rendered.subject[:500],
-                    body_text=rendered.text,
-                    body_html=rendered.html,
-                    attachments=[],
-                    headers={},
-                    message_id=make_msgid(domain=_mail_domain()),
-                    idempotency_key=outbox_key,
-                    target_type=target_type,
-                    target_id=target_id,
-                    next_attempt_at=timezone.now(),
-                )
-            )
-    try:
-        with transaction.atomic():
-            Notification.objects.bulk_create(in_app)
-            written = OutboxMessage.objects.bulk_create(outbox)
-    except IntegrityError:
-        for notice in notices:
-            notice.send_alone()
-        return
-    if connection.features.can_return_rows_from_bulk_insert:
-        ids = [message.pk for message in written]
-    else:
-        ids = list(
-            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in outbox]).values_list(
-                "pk", flat=True
-            )
-        )
-    for pk in ids:
-        transaction.on_commit(partial(_publish, pk))
+        if notice.to is None:
+            continue
+        wanted = (notice.to.pk, notice.kind)
+        if wanted not in channels:
+            channels[wanted] = staff_channels(notice.to, notice.kind)
+        batch.append(_staff_notice(notice, channels[wanted]))
+    notify_many(batch)
+
+
+def _staff_notice(notice: StaffNotice, channels: tuple[str, ...]) -> Notice:
+    context = {"title": notice.title, "text": notice.text, "link": notice.target.get_absolute_url()}
+    if notice.due is not None:
+        context["due"] = notice.due
+    return Notice(notice.to, notice.template, context, channels=channels, key=notice.key, target=notice.target)
 
 
 def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:
@@ -571,21 +587,12 @@ def _check_template(template: str) -> list[str]:
     return names
 
 
-def _write_in_app(*, user, template, rendered: Rendered, link, key, target_type, target_id) -> None:
-    if key is not None and Notification.objects.filter(recipient=user, key=key).exists():
+def _write_in_app(note: Notification) -> None:
+    if note.key and Notification.objects.filter(recipient=note.recipient, key=note.key).exists():
         return
     try:
         with transaction.atomic():
-            Notification.objects.create(
-                recipient=user,
-                template=template,
-                title=rendered.subject[:300],
-                body=rendered.summary,
-                link=link[:500],
-                key=key or "",
-                target_type=target_type,
-                target_id=target_id,
-            )
+            note.save(force_insert=True)
     except IntegrityError:
         pass  # the same key committed concurrently: one notification is what we want
 

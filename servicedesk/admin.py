@@ -12,7 +12,17 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from .models import Attachment, DeskSettings, InboundEmail, Service, Ticket, TicketComment
+from .models import (
+    Attachment,
+    DeskSettings,
+    InboundEmail,
+    Service,
+    TelegramChat,
+    TelegramTicket,
+    TelegramUpdate,
+    Ticket,
+    TicketComment,
+)
 
 
 @admin.register(Service)
@@ -156,3 +166,63 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
         count = process_again(queryset)
         self.message_user(request, _("Processed again: %(count)d.") % {"count": count})
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A log or a state the bot keeps: looked at here, changed only by the bot."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TelegramUpdate)
+class TelegramUpdateAdmin(ReadOnlyAdmin):
+    """Every update as Telegram sent it, and how its handling ended; a failed one can be handled again."""
+
+    list_display = ["update_id", "received_at", "status", "attempts", "handled_at", "error"]
+    list_filter = ["status"]
+    search_fields = ["=update_id"]
+    date_hierarchy = "received_at"
+    actions = ["handle_again"]
+
+    def has_handle_again_permission(self, request):
+        return request.user.has_perm("servicedesk.view_telegramupdate")
+
+    @admin.action(description=_("Handle the failed updates again"), permissions=["handle_again"])
+    def handle_again(self, request, queryset):
+        from .intake.telegram import handle_again
+
+        count = handle_again(queryset)
+        self.message_user(request, _("Queued again: %(count)d.") % {"count": count})
+
+
+class TelegramTicketInline(admin.TabularInline):
+    model = TelegramTicket
+    fields = ["ticket", "created_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(TelegramChat)
+class TelegramChatAdmin(ReadOnlyAdmin):
+    list_display = ["chat_id", "first_name", "last_name", "username", "language", "step", "disabled", "updated_at"]
+    list_filter = ["disabled", "language"]
+    search_fields = ["=chat_id", "username", "first_name", "last_name"]
+    inlines = [TelegramTicketInline]
+
+
+@admin.register(TelegramTicket)
+class TelegramTicketAdmin(ReadOnlyAdmin):
+    list_display = ["ticket", "chat", "created_at"]
+    list_select_related = ["ticket", "chat"]
+    search_fields = ["=chat__chat_id", "=ticket__number"]

@@ -12,10 +12,11 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
+from django.db.models import Min, Value
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from notifications.services import notify
+from notifications.services import Notice, notify, notify_many
 
 CLIENT_LINK_SALT = "servicedesk.client-page"
 REPLY_TOKEN_SALT = "servicedesk.reply-to"  # noqa: S105 - a salt, not a secret
@@ -86,26 +87,36 @@ def ticket_id_from_reply_token(token: str) -> int | None:
 
 def thread_root(ticket) -> str:
     """The Message-ID of the first email the client got about the ticket ("" before there is one)."""
+    return thread_roots([ticket]).get(ticket.pk, "")
+
+
+def thread_roots(tickets) -> dict[int, str]:
+    """``thread_root`` of each ticket (by id, those that have one), in one query for them all: the
+    first outbox row's Message-ID, else — a ticket opened by email, whose first answer threads to
+    the client's own message — that of the email that opened it."""
     from django.apps import apps
 
     from notifications.models import OutboxMessage
 
     InboundEmail = apps.get_model("servicedesk", "InboundEmail")
-    first = (
-        OutboxMessage.objects.filter(target_type=ContentType.objects.get_for_model(ticket), target_id=ticket.pk)
-        .order_by("pk")
-        .values_list("message_id", flat=True)
-        .first()
+    if not tickets:
+        return {}
+    ids = [ticket.pk for ticket in tickets]
+    sent = OutboxMessage.objects.filter(target_type=ContentType.objects.get_for_model(tickets[0]), target_id__in=ids)
+    opened = InboundEmail.objects.filter(ticket_id__in=ids, opened_ticket=True)
+    first_sent = sent.filter(pk__in=sent.values("target_id").annotate(first=Min("pk")).values("first"))
+    first_opened = opened.filter(pk__in=opened.values("ticket_id").annotate(first=Min("pk")).values("first"))
+    rows = (
+        first_sent.order_by()
+        .annotate(rank=Value(0))
+        .values_list("target_id", "message_id", "rank")
+        .union(first_opened.order_by().annotate(rank=Value(1)).values_list("ticket_id", "message_id", "rank"), all=True)
     )
-    if not first:
-        # A ticket opened by email: its first answer threads to the client's own message.
-        first = (
-            InboundEmail.objects.filter(ticket=ticket, opened_ticket=True)
-            .order_by("pk")
-            .values_list("message_id", flat=True)
-            .first()
-        )
-    return first or ""
+    roots: dict[int, str] = {}
+    for ticket_id, message_id, _rank in sorted(rows, key=lambda row: row[2]):
+        if message_id and not roots.get(ticket_id):
+            roots[ticket_id] = message_id
+    return roots
 
 
 def email_client(
@@ -128,10 +139,28 @@ def email_client(
     _relay_to_telegram(ticket, template, context, key=key)
     if not ticket.client_email:
         return
+    root = "" if first else thread_root(ticket)
+    _client_notice(ticket, template, context, key=key, root=root, attachments=attachments,
+                   automatic=automatic).send_alone()  # fmt: skip
+
+
+def email_clients(tickets, template: str, *, key: str) -> None:
+    """``email_client`` of the same automatic ``template`` to many tickets' clients at once (the
+    clock's batches): their threads looked up and the rows written in one query each. Only for
+    what is not relayed to Telegram (those go one by one through ``email_client``)."""
+    if template in TELEGRAM_RELAYED:
+        raise ValueError(f"{template!r} is relayed to Telegram: send it with email_client()")
+    tickets = [ticket for ticket in tickets if ticket.client_email]
+    roots = thread_roots(tickets)
+    notify_many([_client_notice(ticket, template, None, key=key, root=roots.get(ticket.pk, "")) for ticket in tickets])
+
+
+def _client_notice(
+    ticket, template: str, context: dict | None, *, key: str | None, root: str, attachments=(), automatic=True
+) -> Notice:
     headers = {"Reply-To": reply_address(ticket)}
     if automatic:
         headers["Auto-Submitted"] = "auto-generated"
-    root = "" if first else thread_root(ticket)
     if root:
         headers["In-Reply-To"] = root
         headers["References"] = root
@@ -143,14 +172,14 @@ def email_client(
         "link": client_page_url(ticket),
         **(context or {}),
     }
-    notify(
+    return Notice(
         ticket.client_email,
         template,
         context,
         key=f"{key}:{ticket.pk}" if key else None,
         headers=headers,
         target=ticket,
-        attachments=attachments,
+        attachments=tuple(attachments),
     )
 
 

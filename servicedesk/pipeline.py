@@ -20,8 +20,16 @@ from notifications.models import TelegramKind
 from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
 from .emails import email_client
-from .models import DeskSettings, Ticket, TicketIntake, TicketStatus
-from .services import FOLLOW_UP, REACTION_BREACH, RESOLUTION_BREACH, add_comment, schedule_sla, ticket_follow_up
+from .models import DeskSettings, Ticket, TicketStatus
+from .services import (
+    FOLLOW_UP,
+    REACTION_BREACH,
+    RESOLUTION_BREACH,
+    add_comment,
+    schedule_sla,
+    sla_timers,
+    ticket_follow_up_many,
+)
 from .texts import say
 
 DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
@@ -70,9 +78,9 @@ def _tell_staff(
 # --- robots ---------------------------------------------------------------------------------
 
 
-@PIPELINE.on_enter(TicketStatus.NEW)
-def _watch_new(ticket, *, by, from_stage, reason):
-    schedule_sla(ticket)
+@PIPELINE.on_enter(TicketStatus.NEW, batch=True)
+def _watch_new(tickets, *, by, from_stage, reason):
+    timers.schedule_many(timer for ticket in tickets for timer in sla_timers(ticket))
 
 
 @PIPELINE.on_enter(TicketStatus.IN_PROGRESS)
@@ -209,9 +217,8 @@ def _deferral_over(ticket: Ticket, action) -> None:
     )
 
 
-@timers.handler(FOLLOW_UP)
-def _follow_up(intake: TicketIntake, action) -> None:
-    # The ticket itself, locked: the timers its robots schedule must be cancelled by its moves,
-    # which those aimed at the proxy would not be.
-    ticket = Ticket.objects.select_for_update().get(pk=intake.pk)
-    ticket_follow_up(ticket=ticket)
+@timers.batch_handler(FOLLOW_UP, lock=True)
+def _follow_up(pairs) -> None:
+    # Locked by the clock as it read them (``lock``); as tickets, so that the timers their robots
+    # schedule are cancelled by their moves, which those aimed at the proxy would not be.
+    ticket_follow_up_many(tickets=[intake.as_ticket() for intake, _action in pairs])

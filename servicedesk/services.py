@@ -12,6 +12,7 @@ import logging
 import secrets
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import nh3
 from django.contrib.contenttypes.models import ContentType
@@ -23,28 +24,31 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, timers, workflow, worktime
+from admin24 import activity, bulk, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
 from admin24.tasks import run_due_actions
 from admin24.workflow import MoveRefused
-from crm.selectors import contract_in_force
-from crm.services.directory import company_create, contact_create, find_company, find_contacts
+from crm.selectors import contracts_in_force_for
+from crm.services.directory import Client, clients_link
 from notifications.models import TelegramKind
-from notifications.services import notify_staff
+from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
 from . import ticket_statement, uploads
-from .emails import email_client
+from .emails import email_client, email_clients
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
-from .models.tickets import next_ticket_number
+from .models.tickets import next_ticket_number, next_ticket_numbers
 from .texts import say
 
 __all__ = [
+    "ClientReply",
     "MoveRefused",
     "accept_ticket",
+    "accept_tickets",
     "add_comment",
     "clear_favicon",
+    "client_comments_add",
     "create_ticket",
     "regenerate_form_key",
     "set_favicon",
@@ -53,11 +57,13 @@ __all__ = [
     "ticket_complete",
     "ticket_defer",
     "ticket_follow_up",
+    "ticket_follow_up_many",
     "ticket_move",
     "ticket_reopen",
     "ticket_resume",
     "ticket_start",
     "ticket_update",
+    "tickets_client_replied",
 ]
 
 log = logging.getLogger(__name__)
@@ -160,42 +166,24 @@ def _create(
     ``calendar``: the working calendar when the caller has it already (else it is looked up)."""
     desk = desk or DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
-    subject = (subject or "").strip()
-    if not subject:
-        raise ValidationError(_("Give the ticket a subject."), code="subject")
     now = timezone.now()
-    calendar = calendar or worktime.current_calendar()
-    ticket = Ticket(
+    ticket = _build_ticket(
+        subject=subject,
+        description=description,
         service=service,
-        subject=subject[:300],
-        description=description or "",
-        client_name=(name or "").strip()[:300],
-        client_email=(email or "").strip(),
-        client_phone=normalize_phone(phone),
-        client_company=(company or "").strip()[:300],
-        assignee_id=assignee.pk if assignee else (service.responsible_id if service is not None else None),
+        name=name,
+        email=email,
+        phone=phone,
+        company=company,
         source=source,
-        created_by=by,
-        created_at=now,
-        # Born in «Новая»: the entry the pipeline engine would count (its robots run in the follow-up).
-        status=TicketStatus.NEW,
-        stage_entry_count=1,
-        stage_changed_at=now,
-        reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
-        resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
+        by=by,
+        assignee=assignee,
+        desk=desk,
+        calendar=calendar or worktime.current_calendar(),
+        now=now,
     )
-    if ticket.client_phone:
-        # The field's phone rule (the public form and the API check it first, with their own messages).
-        ticket.clean_fields(exclude={field.name for field in Ticket._meta.fields} - {"client_phone"})
-    follow_up = None
-    if later:
-        # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
-        follow_up = ScheduledAction(
-            target_type=ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
-            action=FOLLOW_UP,
-            due_at=now,
-            stage_token="",
-        )
+    # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
+    follow_up = _follow_up_action(None, now) if later else None
     if follow_up is not None and not checked and connection.vendor == "postgresql":
         ticket_statement.insert_accepted(ticket, follow_up)
         transaction.on_commit(kick_follow_up)  # at once, unless a caller's transaction is open
@@ -218,6 +206,85 @@ def _create(
     return ticket
 
 
+def _build_ticket(
+    *, subject, description, service, name, email, phone, company, source, by, assignee, desk, calendar, now
+) -> Ticket:
+    """A new ticket, not saved yet: its fields, assignee and SLA deadlines, the one rule of every intake."""
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError(_("Give the ticket a subject."), code="subject")
+    ticket = Ticket(
+        service=service,
+        subject=subject[:300],
+        description=description or "",
+        client_name=(name or "").strip()[:300],
+        client_email=(email or "").strip(),
+        client_phone=normalize_phone(phone),
+        client_company=(company or "").strip()[:300],
+        assignee_id=assignee.pk if assignee else (service.responsible_id if service is not None else None),
+        source=source,
+        created_by=by,
+        created_at=now,
+        # Born in «Новая»: the entry the pipeline engine would count (its robots run in the follow-up).
+        status=TicketStatus.NEW,
+        stage_entry_count=1,
+        stage_changed_at=now,
+        reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
+        resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
+    )
+    if ticket.client_phone:
+        # The field's phone rule (the public form and the API check it first, with their own messages).
+        ticket.clean_fields(exclude={field.name for field in Ticket._meta.fields} - {"client_phone"})
+    return ticket
+
+
+def _follow_up_action(ticket: Ticket | None, now) -> ScheduledAction:
+    """timers.schedule()'s row for an accepted ticket's follow-up, built to be inserted with the ticket."""
+    return ScheduledAction(
+        target_type=ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
+        target_id=ticket.pk if ticket is not None else None,
+        action=FOLLOW_UP,
+        due_at=now,
+        stage_token="",
+    )
+
+
+def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
+    """``accept_ticket`` for many tickets at once (the inbound email batch): the same rows — each
+    ticket numbered, its files, one follow-up action — written with one INSERT per table.
+
+    ``requests`` are ``accept_ticket``'s keyword arguments (subject, description, service, name,
+    email, phone, company, files, source), one dict per ticket; the tickets come back in order.
+    """
+    if not requests:
+        return []
+    now, calendar = timezone.now(), worktime.current_calendar()
+    built = []
+    for request in requests:
+        fields = {"description": "", "service": None, "name": "", "email": "", "phone": "", "company": ""}
+        fields.update({k: v for k, v in request.items() if k != "files"})
+        checked = uploads.check_files_for(request.get("files", ()), desk)
+        ticket = _build_ticket(**fields, by=None, assignee=None, desk=desk, calendar=calendar, now=now)
+        built.append((ticket, checked))
+    tickets = [ticket for ticket, _checked in built]
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            for ticket, number in zip(tickets, next_ticket_numbers(len(tickets)), strict=True):
+                ticket.number = number
+                ticket.prepare_insert()
+            Ticket.objects.bulk_create(tickets)
+            ScheduledAction.objects.bulk_create([_follow_up_action(ticket, now) for ticket in tickets])
+            Attachment.objects.bulk_create(
+                [row for ticket, checked in built for row in _file_rows(ticket, checked, stored)]
+            )
+            transaction.on_commit(kick_follow_up)
+    except BaseException:
+        _forget_files(stored)
+        raise
+    return tickets
+
+
 def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
     """What follows a ticket's creation: the client's CRM contact, the SLA clock, the log, the email.
 
@@ -227,62 +294,110 @@ def ticket_follow_up(*, ticket: Ticket, by=None) -> Ticket:
     «Новая» run only while the ticket is still in its first stage (a move has scheduled its own
     clock since), and the confirmation email has an idempotency key.
     """
-    if ticket.contact_id is None:
-        contact, company = _link_client(
-            name=ticket.client_name, email=ticket.client_email, phone=ticket.client_phone, company=ticket.client_company
-        )
-        if contact is not None:
-            ticket.contact, ticket.company = contact, company
-            ticket.client_company = ticket.client_company or (company.name if company else "")
-            ticket.save(update_fields=["contact", "company", "client_company", "updated_at"])
-    moved_on = ticket.stage_entry_token != f"{TicketStatus.NEW}:1"
-    if _serve_under_contract(ticket) and moved_on:
-        # Staff moved the ticket before this ran: its moves set the SLA clock to the old deadlines.
-        timers.cancel_pending(ticket, REACTION_BREACH)
-        timers.cancel_pending(ticket, RESOLUTION_BREACH)
-        schedule_sla(ticket)
-    if not moved_on:
-        # Born in «Новая» with that entry counted (``_create``): only the stage's robots run.
-        workflow.start(ticket, by=by, counted=True)
-    activity.record(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": ticket.source})
-    email_client(ticket, "servicedesk/ticket_received", key="servicedesk.received")
+    ticket_follow_up_many(tickets=[ticket], by=by)
     return ticket
 
 
-def _serve_under_contract(ticket: Ticket) -> bool:
-    """Link the ticket to its company's contract in force when it came in; a contract with its own
-    service level sets the deadlines, counted from the ticket's creation. True when they changed.
+def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
+    """``ticket_follow_up`` of many tickets at once (the clock's batch of accepted tickets), with
+    one statement per step for them all: contacts and companies found and created
+    (``clients_link``), the tickets updated, the SLA timers, the timeline and the confirmation
+    emails each written in one INSERT. The same effects as one ticket after another."""
+    log: list[Activity] = []
+    unlinked = [ticket for ticket in tickets if ticket.contact_id is None]
+    found = clients_link(
+        [Client(t.client_name, t.client_email, t.client_phone, t.client_company) for t in unlinked], log=log
+    )
+    changed: dict[int, Ticket] = {}
+    for ticket, (contact, company) in zip(unlinked, found, strict=True):
+        if contact is not None:
+            ticket.contact, ticket.company = contact, company
+            ticket.client_company = ticket.client_company or (company.name if company else "")
+            changed[ticket.pk] = ticket
+    rescheduled = _serve_under_contract(tickets, changed)
+    if changed:
+        now = timezone.now()  # what save()'s auto_now would set
+        for ticket in changed.values():
+            ticket.refresh_search_text()
+            ticket.updated_at = now
+        bulk.update_rows(list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
+    moved_on = {ticket.pk for ticket in tickets if ticket.stage_entry_token != f"{TicketStatus.NEW}:1"}
+    again = [ticket for ticket in tickets if ticket.pk in moved_on and ticket.pk in rescheduled]
+    if again:
+        # Staff moved these before this ran: their moves set the SLA clock to the old deadlines.
+        timers.cancel_pending_many(again, [REACTION_BREACH, RESOLUTION_BREACH])
+        timers.schedule_many(timer for ticket in again for timer in sla_timers(ticket))
+    # Born in «Новая» with that entry counted (``_create``): only the stage's robots run.
+    workflow.start_many([ticket for ticket in tickets if ticket.pk not in moved_on], by=by, counted=True)
+    log.extend(
+        activity.build(target=ticket, verb=Activity.Verb.CREATED, by=by, data={"source": ticket.source})
+        for ticket in tickets
+    )
+    activity.record_many(log)
+    email_clients(tickets, "servicedesk/ticket_received", key="servicedesk.received")
+
+
+# What a follow-up may change on a ticket (``ticket_follow_up_many`` writes them in one UPDATE).
+TICKET_FOLLOW_UP_FIELDS = [
+    "contact",
+    "company",
+    "client_company",
+    "search_text",
+    "contract",
+    "reaction_due_at",
+    "resolution_due_at",
+    "updated_at",
+]
+
+
+def _serve_under_contract(tickets: list[Ticket], changed: dict[int, Ticket]) -> set[int]:
+    """Link each ticket to its company's contract in force when it came in; a contract with its
+    own service level sets the deadlines, counted from the ticket's creation. The tickets changed
+    go into ``changed``; returns the ids of those whose deadlines changed.
 
     The public form's one-statement intake (``ticket_statement``) cannot know the contract: the
     client's company is found here, after it. This runs within a second of the intake (the
     clock's follow-up) and before the SLA clock starts, so the client's contract holds on every path.
     """
-    if ticket.contract_id is not None or ticket.company_id is None:
-        return False
-    contract = contract_in_force(ticket.company_id, timezone.localdate(ticket.created_at))
-    if contract is None:
-        return False
-    ticket.contract = contract
-    changed = ["contract", "updated_at"]
-    if contract.reaction_time or contract.resolution_time:
-        desk, calendar = DeskSettings.load(), worktime.current_calendar()
-        ticket.reaction_due_at = calendar.add_working_time(
-            ticket.created_at, desk.reaction_time_for(ticket.service, contract)
-        )
-        ticket.resolution_due_at = calendar.add_working_time(
-            ticket.created_at, desk.resolution_time_for(ticket.service, contract)
-        )
-        changed += ["reaction_due_at", "resolution_due_at"]
-    ticket.save(update_fields=changed)
-    return len(changed) > 2
+    waiting = [ticket for ticket in tickets if ticket.contract_id is None and ticket.company_id is not None]
+    by_day: dict[datetime.date, list[Ticket]] = {}
+    for ticket in waiting:
+        by_day.setdefault(timezone.localdate(ticket.created_at), []).append(ticket)
+    rescheduled: set[int] = set()
+    desk = calendar = None
+    for day, group in by_day.items():  # one day in a tick, unless it runs at midnight
+        contracts = contracts_in_force_for({ticket.company_id for ticket in group}, day)
+        for ticket in group:
+            contract = contracts.get(ticket.company_id)
+            if contract is None:
+                continue
+            ticket.contract = contract
+            changed[ticket.pk] = ticket
+            if contract.reaction_time or contract.resolution_time:
+                desk, calendar = desk or DeskSettings.load(), calendar or worktime.current_calendar()
+                ticket.reaction_due_at = calendar.add_working_time(
+                    ticket.created_at, desk.reaction_time_for(ticket.service, contract)
+                )
+                ticket.resolution_due_at = calendar.add_working_time(
+                    ticket.created_at, desk.resolution_time_for(ticket.service, contract)
+                )
+                rescheduled.add(ticket.pk)
+    return rescheduled
+
+
+def sla_timers(ticket: Ticket) -> list[timers.Timer]:
+    """The SLA clock for the deadlines the ticket has still to meet."""
+    found = []
+    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
+        found.append(timers.Timer(ticket, REACTION_BREACH, ticket.reaction_due_at))
+    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
+        found.append(timers.Timer(ticket, RESOLUTION_BREACH, ticket.resolution_due_at))
+    return found
 
 
 def schedule_sla(ticket: Ticket) -> None:
     """Set the SLA clock for the deadlines the ticket has still to meet."""
-    if ticket.first_reaction_at is None and not ticket.reaction_breached and ticket.reaction_due_at:
-        timers.schedule(ticket, REACTION_BREACH, at=ticket.reaction_due_at)
-    if ticket.status != TicketStatus.DONE and not ticket.resolution_breached and ticket.resolution_due_at:
-        timers.schedule(ticket, RESOLUTION_BREACH, at=ticket.resolution_due_at)
+    timers.schedule_many(sla_timers(ticket))
 
 
 def kick_follow_up() -> None:
@@ -303,31 +418,18 @@ def kick_follow_up() -> None:
         log.warning("could not queue a run of the due actions; the clock's beat will run them", exc_info=True)
 
 
-def _link_client(*, name: str, email: str, phone: str, company: str):
-    """The client's contact and company: found by email, else created (SPEC §1)."""
-    if not email:
-        return None, None
-    contact = find_contacts(email=email).select_related("company").first()
-    if contact is not None:
-        return contact, contact.company
-    company_obj = None
-    company = (company or "").strip()
-    if company:
-        company_obj = find_company(name=company) or company_create(by=None, name=company[:300])
-    contact = contact_create(
-        by=None,
-        full_name=(name or email).strip()[:300],
-        emails=[email],
-        phones=[phone] if normalize_phone(phone) else [],
-        company=company_obj,
-    )
-    return contact, company_obj
-
-
 def _store_files(
     ticket: Ticket, checked: list[uploads.CheckedFile], stored: list[str], comment: TicketComment | None = None
 ) -> None:
     """Write the files and their rows; ``stored`` collects the storage names written so far."""
+    Attachment.objects.bulk_create(_file_rows(ticket, checked, stored, comment=comment))
+
+
+def _file_rows(
+    ticket: Ticket, checked: list[uploads.CheckedFile], stored: list[str], comment: TicketComment | None = None
+) -> list[Attachment]:
+    """The files written to storage and their rows, not inserted yet (the caller inserts them together)."""
+    rows = []
     for item in checked:
         item.file.seek(0)
         attachment = Attachment(
@@ -335,7 +437,8 @@ def _store_files(
         )
         attachment.file.save(item.name, item.file, save=False)
         stored.append(attachment.file.name)
-        attachment.save()
+        rows.append(attachment)
+    return rows
 
 
 def _forget_files(stored: list[str]) -> None:
@@ -477,6 +580,14 @@ def comment_html(body: str, *, html: bool) -> str:
     return nh3.clean(body).strip() if html else linebreaks(escape(body))
 
 
+def _comment_text(body: str, *, html: bool) -> str:
+    """``comment_html``, refused with a message when nothing readable is left."""
+    text = comment_html(body, html=html)
+    if not nh3.clean(text, tags=set()).strip():
+        raise ValidationError(_("Write the text of the comment."), code="empty")
+    return text
+
+
 def add_comment(
     *,
     ticket: Ticket,
@@ -502,32 +613,28 @@ def add_comment(
     """
     if (author is None) == (not client):
         raise ValueError("add_comment() needs either an author or client=True")
-    if author is not None:
-        require(author, ticket, Action.EDIT, message=_CANNOT_CHANGE)
-    text = comment_html(body, html=html)
-    if not nh3.clean(text, tags=set()).strip():
-        raise ValidationError(_("Write the text of the comment."), code="empty")
+    if client:
+        reply = ClientReply(ticket=ticket, body=body, html=html, files=files, source=source, message_id=message_id,
+                            sender_email=sender_email)  # fmt: skip
+        return client_comments_add([reply], desk=DeskSettings.load())[0]
+    require(author, ticket, Action.EDIT, message=_CANNOT_CHANGE)
+    text = _comment_text(body, html=html)
     desk = DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
     stored: list[str] = []
     try:
         with transaction.atomic():
-            if client:
-                ticket = client_reply_ticket(ticket=ticket, desk=desk, source=source)
             comment = TicketComment.objects.create(
                 ticket=ticket,
                 author=author,
-                from_client=client,
-                public=public or client,
+                public=public,
                 body=text,
-                source=source or (TicketComment.Source.CLIENT_PAGE if client else TicketComment.Source.STAFF),
+                source=source or TicketComment.Source.STAFF,
                 message_id=message_id,
                 sender_email=sender_email,
             )
             _store_files(ticket, checked, stored, comment=comment)
-            if client:
-                ticket_client_replied(ticket=ticket, comment=comment)
-            elif comment.public and email:
+            if comment.public and email:
                 attached = _email_attachments(comment, desk)
                 email_client(
                     ticket,
@@ -547,6 +654,58 @@ def add_comment(
         _forget_files(stored)
         raise
     return comment
+
+
+@dataclass
+class ClientReply:
+    """One client's comment for ``client_comments_add``: ``add_comment(client=True, …)``'s arguments."""
+
+    ticket: Ticket
+    body: str
+    html: bool = False
+    files: Iterable = ()
+    source: str | None = None
+    message_id: str = ""
+    sender_email: str = ""
+
+
+def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> list[TicketComment]:
+    """Clients' comments, each as ``add_comment(client=True)`` writes it, for one reply or a batch
+    (the inbound email batch): each goes to ``client_reply_ticket``'s ticket, then
+    ``tickets_client_replied``; the comments and their files are written with one INSERT each.
+    Raises ``ValidationError`` (nothing stored) when a reply has no text or a file is refused."""
+    prepared = []
+    for reply in replies:
+        text = _comment_text(reply.body, html=reply.html)
+        prepared.append((reply, text, uploads.check_files_for(reply.files, desk)))
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            comments = [
+                TicketComment(
+                    ticket=client_reply_ticket(ticket=reply.ticket, desk=desk, source=reply.source),
+                    from_client=True,
+                    public=True,
+                    body=text,
+                    source=reply.source or TicketComment.Source.CLIENT_PAGE,
+                    message_id=reply.message_id,
+                    sender_email=reply.sender_email,
+                )
+                for reply, text, _checked in prepared
+            ]
+            TicketComment.objects.bulk_create(comments)
+            Attachment.objects.bulk_create(
+                [
+                    row
+                    for comment, (_reply, _text, checked) in zip(comments, prepared, strict=True)
+                    for row in _file_rows(comment.ticket, checked, stored, comment=comment)
+                ]
+            )
+            tickets_client_replied([(comment.ticket, comment) for comment in comments])
+    except BaseException:
+        _forget_files(stored)
+        raise
+    return comments
 
 
 def _email_attachments(comment: TicketComment, desk: DeskSettings) -> dict[str, str]:
@@ -594,22 +753,33 @@ def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
     put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
     has answered what the team was waiting for, so it is worked on again now rather than when the
     deferral ends. Either way its assignee is told. ``add_comment`` calls this for every client
-    comment, inside its transaction.
+    comment, inside its transaction (``tickets_client_replied`` for a batch).
     """
-    reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
-    if reopened:
-        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
-    notify_staff(
-        ticket,
-        to=ticket.assignee,
-        title=say(
-            "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
-            ticket=str(ticket),
-        ),
-        text=nh3.clean(comment.body, tags=set()).strip()[:2000],
-        key=f"servicedesk.client_reply:{comment.pk}",
-    )
+    tickets_client_replied([(ticket, comment)])
     return ticket
+
+
+def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
+    """``ticket_client_replied`` for each (ticket, comment) in order; the assignees' notices are
+    written together (``notify_staff_many``). A ticket replied to twice is reopened once."""
+    notices = []
+    for ticket, comment in replies:
+        reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
+        if reopened:
+            workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
+        notices.append(
+            StaffNotice(
+                target=ticket,
+                to=ticket.assignee,
+                title=say(
+                    "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
+                    ticket=str(ticket),
+                ),
+                text=nh3.clean(comment.body, tags=set()).strip()[:2000],
+                key=f"servicedesk.client_reply:{comment.pk}",
+            )
+        )
+    notify_staff_many(notices)
 
 
 # --- settings -------------------------------------------------------------------------------------

@@ -17,8 +17,10 @@ def telegram_sweep() -> int:
 
 
 @shared_task(name="servicedesk.process_inbound_email")
-def process_inbound_email(pk: int) -> str | None:
-    return inbound.process(pk)
+def process_inbound_email(pk: int | None = None) -> int:
+    """One batch of the waiting messages, the oldest first (``pk``'s among them, or taken by an
+    earlier task of the burst that published it): a burst is processed a batch at a time."""
+    return len(inbound.process_batch())
 
 
 @shared_task(name="servicedesk.sweep_inbound_email")

@@ -63,6 +63,8 @@ class FakeBotApi:
         self._message_ids = itertools.count(1000)
         self._file_ids = itertools.count(1)
         self._update_ids = itertools.count(10_000)
+        self._download_gate: threading.Event | None = None
+        self.download_started = threading.Event()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -96,6 +98,12 @@ class FakeBotApi:
 
     def rate_limit(self, retry_after: int, *, chat_id: int | None = None, times: int = 1) -> None:
         self._limited.setdefault(chat_id, []).extend([retry_after] * times)
+
+    def hold_downloads(self) -> threading.Event:
+        """File downloads wait (``download_started`` is set) until the returned event is set."""
+        self._download_gate = threading.Event()
+        self.download_started.clear()
+        return self._download_gate
 
     def add_file(self, content: bytes, path: str = "documents/file.bin") -> str:
         file_id = f"file-{next(self._file_ids)}"
@@ -169,6 +177,9 @@ class FakeBotApi:
                 content = next((c for p, c in fake.files.values() if p == file_path), None)
                 if token != fake.token or content is None:
                     return self._json(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+                if fake._download_gate is not None:
+                    fake.download_started.set()
+                    fake._download_gate.wait(10)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(content)))

@@ -46,6 +46,9 @@ class Activity(models.Model):
     target_id = models.PositiveBigIntegerField(_("target id"))
     target = GenericForeignKey("target_type", "target_id")
     data = models.JSONField(_("data"), default=dict, blank=True)
+    # A move's time in the stage it left (from entering it to this move), written with the move
+    # so that a report's "days in each stage" is a plain aggregate over the log.
+    stay_seconds = models.FloatField(_("time in the stage left, seconds"), null=True, blank=True)
 
     class Meta:
         db_table = "crm_activity"  # the table predates the kernel owning the model

@@ -2,8 +2,9 @@
 
 ``move`` checks the user's rights, that the pipeline has the move and the move's guards, then in
 one transaction applies the django-fsm transition, counts the stage entry (the automation clock
-compares that token), logs the activity, cancels the old stage's timers and runs the new stage's
-robots. Any failure rolls all of it back.
+compares that token), logs the activity with how long the entity stayed in the stage it left (the
+reports aggregate that stored length instead of pairing up the log's moves), cancels the old
+stage's timers and runs the new stage's robots. Any failure rolls all of it back.
 """
 
 from django.db import transaction
@@ -12,7 +13,7 @@ from django_fsm import ConcurrentTransition
 
 from admin24 import clock, timers
 from admin24.access import Action, can, require
-from admin24.messages import Message
+from admin24.messages import Message, site_text
 from admin24.models import Activity
 
 from .. import activity
@@ -50,8 +51,9 @@ def allowed_moves(entity, user, *, may_edit: bool | None = None) -> list[str]:
 def move(entity, to: str, *, by, reason: "str | Message" = ""):
     """Move ``entity`` to the stage ``to`` on behalf of ``by`` (None: a robot); returns the entity.
 
-    ``reason`` is what a person typed, or a robot's ``Message``: the timeline keeps the message
-    and shows it in each reader's language; guards, robots and the closing reason get its text.
+    ``reason`` is what a person typed, or a robot's ``Message``: the timeline and the closing
+    reason keep the message and show it in each reader's language; guards and robots get its
+    text in the site's language, so that what they store does not depend on who was active.
 
     Raises ``PermissionDenied`` without the right to edit the entity and ``MoveRefused`` when the
     move does not exist or a guard refuses it.
@@ -59,7 +61,7 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
     require(by, entity, Action.EDIT, message=_("You may not change this card."))
     pipeline = pipeline_for(entity)
     said = reason if isinstance(reason, Message) else None
-    reason = str(reason or "").strip()
+    reason = (site_text(said) if said is not None else str(reason or "")).strip()
     current = _state(entity, pipeline)
     transitions = _transitions(entity, pipeline)
     allowed = [slug for slug in pipeline.slugs() if slug in transitions]
@@ -78,8 +80,17 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
             raise MoveRefused(refusal, allowed=allowed)
     try:
         with transaction.atomic():
+            left_at = clock.now()
+            # The stage being left was entered at ``stage_changed_at`` (creation, for the first one).
+            stayed = (left_at - entity.stage_changed_at).total_seconds()
             getattr(entity, transitions[to])()
-            _enter(entity, pipeline, reason=reason if target.is_closed else "")
+            _enter(
+                entity,
+                pipeline,
+                reason=reason if target.is_closed else "",
+                said=said if target.is_closed else None,
+                at=left_at,
+            )
             activity.record(
                 target=entity,
                 verb=Activity.Verb.MOVED,
@@ -87,6 +98,7 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
                 text="" if said else reason,
                 message=said,
                 data={"from": current, "to": to},
+                stay_seconds=stayed,
             )
             timers.cancel_pending(entity)
             _run_robots(entity, pipeline, to, by=by, from_stage=current, reason=reason)
@@ -110,21 +122,46 @@ def start(entity, *, by, counted: bool = False) -> None:
     ``stage_changed_at``), as a new ticket is, and its robots were left for later (the ticket's
     follow-up, maybe in a clock action's transaction): only the robots run.
     """
-    pipeline = pipeline_for(entity)
-    if not counted:
-        _enter(entity, pipeline, reason="")
-    _run_robots(entity, pipeline, _state(entity, pipeline), by=by, from_stage="", reason="")
+    start_many([entity], by=by, counted=counted)
 
 
-def _enter(entity, pipeline: Pipeline, *, reason: str) -> None:
+def start_many(entities: list, *, by, counted: bool = False) -> None:
+    """``start`` for many just-created entities at once (a clock batch): a robot registered with
+    ``batch=True`` runs once for all the entities of its stage, the others once per entity."""
+    groups: dict[tuple[str, str], list] = {}
+    for entity in entities:
+        pipeline = pipeline_for(entity)
+        if not counted:
+            _enter(entity, pipeline, reason="", at=clock.now())
+        groups.setdefault((pipeline.key, _state(entity, pipeline)), []).append(entity)
+    for group in groups.values():
+        pipeline = pipeline_for(group[0])
+        stage = _state(group[0], pipeline)
+        for robot in pipeline.robots.get(stage, ()):
+            if robot in pipeline.batch_robots:
+                robot(group, by=by, from_stage="", reason="")
+            else:
+                for entity in group:
+                    robot(entity, by=by, from_stage="", reason="")
+
+
+def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None = None) -> None:
     entity.stage_entry_count += 1
-    entity.stage_changed_at = clock.now()
+    entity.stage_changed_at = at
     entity.closing_reason = reason
+    entity.closing_reason_message = said.stored if said is not None else {}
     entity.save(
-        update_fields=[pipeline.field_name, "stage_entry_count", "stage_changed_at", "closing_reason", "updated_at"]
+        update_fields=[
+            pipeline.field_name,
+            "stage_entry_count",
+            "stage_changed_at",
+            "closing_reason",
+            "closing_reason_message",
+            "updated_at",
+        ]
     )
 
 
 def _run_robots(entity, pipeline: Pipeline, stage: str, *, by, from_stage: str, reason: str) -> None:
     for robot in pipeline.robots.get(stage, ()):
-        robot(entity, by=by, from_stage=from_stage, reason=reason)
+        robot([entity] if robot in pipeline.batch_robots else entity, by=by, from_stage=from_stage, reason=reason)

@@ -38,6 +38,8 @@ class Pipeline:
     field_name: str = "stage"
     guards: dict[str, list[Guard]] = field(default_factory=dict)
     robots: dict[str, list[Robot]] = field(default_factory=dict)
+    # Robots registered with ``batch=True``: they take a list of entities (``start_many``).
+    batch_robots: set = field(default_factory=set)
 
     def __post_init__(self):
         _PIPELINES[self.key] = self
@@ -62,12 +64,18 @@ class Pipeline:
 
         return register
 
-    def on_enter(self, *targets: str) -> Callable[[Robot], Robot]:
-        """Register a robot that runs after every move into one of ``targets``, in order."""
+    def on_enter(self, *targets: str, batch: bool = False) -> Callable[[Robot], Robot]:
+        """Register a robot that runs after every move into one of ``targets``, in order.
+
+        ``batch``: the robot takes a list of entities that entered the stage together (one
+        entity after a move; all of a clock batch's in ``start_many``), so that it writes its
+        rows for all of them in one statement."""
 
         def register(fn: Robot) -> Robot:
             for target in targets:
                 self.robots.setdefault(target, []).append(fn)
+            if batch:
+                self.batch_robots.add(fn)
             return fn
 
         return register

@@ -63,6 +63,7 @@ class DealSerializer(StageFieldsMixin, serializers.ModelSerializer):
             "allowed_moves",
             "stage_changed_at",
             "closing_reason",
+            "closing_reason_key",
             "lost_reason",
             *deal_services.DEAL_FIELDS,
             "source_lead",

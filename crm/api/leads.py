@@ -35,6 +35,7 @@ class LeadSerializer(StageFieldsMixin, serializers.ModelSerializer):
             "allowed_moves",
             "stage_changed_at",
             "closing_reason",
+            "closing_reason_key",
             *leads.LEAD_FIELDS[1:],  # the title is listed above
             "qualification",
             "failed_calls",

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from admin24 import access
 from admin24.access import Action
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import LinkableField, user_field
+from admin24.api.fields import LinkableField, MessageKeyField, MessageTextField, user_field
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 
@@ -36,6 +36,9 @@ class TaskSerializer(serializers.ModelSerializer):
         child=serializers.CharField(max_length=500), write_only=True, required=False, help_text="Checklist on creation"
     )
     is_overdue = serializers.BooleanField(read_only=True)
+    # A robot's result in the request's language and its key; a person's result as typed.
+    result = MessageTextField("result", "result_message")
+    result_key = MessageKeyField("result_message")
     missing_requirements = serializers.SerializerMethodField()
 
     class Meta:
@@ -59,8 +62,9 @@ class TaskSerializer(serializers.ModelSerializer):
             "completed_at",
             "completed_by",
             "result",
+            "result_key",
         ]
-        read_only_fields = ["status", "is_automatic", "created_at", "completed_at", "completed_by", "result"]
+        read_only_fields = ["status", "is_automatic", "created_at", "completed_at", "completed_by"]
 
     def to_representation(self, instance):
         # A robot's title and description in the request's language.

@@ -234,12 +234,13 @@ def _deals(rng: random.Random, users, now) -> int:
         )
         deal.refresh_search_text()
         deal.save(force_insert=True)
-        for (source, target), moment in zip(steps, moments[1:], strict=True):
+        for (source, target), (entered, moment) in zip(steps, itertools.pairwise(moments), strict=True):
             entry = Activity.objects.create(
                 target_type=deal_type,
                 target_id=deal.pk,
                 verb=Activity.Verb.MOVED,
                 data={"from": source, "to": target},
+                stay_seconds=(moment - entered).total_seconds(),
             )
             Activity.objects.filter(pk=entry.pk).update(created_at=moment)
     return DEALS

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
+from admin24.workflow.closing import ClosingReasonMessage
 
 from ..links import card_link
 
@@ -159,7 +160,7 @@ class Contract(models.Model):
         return str(_("Contract No. %(number)s of %(date)s") % {"number": self.number, "date": signed})
 
 
-class Deal(ConcurrentTransitionMixin, SearchText):
+class Deal(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     """A sale in one of the deal pipelines (SPEC §2).
 
     The stage field holds the slug of a stage of ``pipeline``; the pipeline modules in

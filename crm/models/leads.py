@@ -6,6 +6,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
 from admin24.normalize import normalize_email, normalize_phone, validate_phone
+from admin24.workflow.closing import ClosingReasonMessage
 
 from ..links import card_link
 
@@ -41,7 +42,7 @@ class LeadSource(models.TextChoices):
     MANUAL = "manual", _("manual")
 
 
-class Lead(ConcurrentTransitionMixin, SearchText):
+class Lead(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     """A request from a possible client, qualified through the lead pipeline (SPEC §2).
 
     Stage changes go through ``admin24.workflow.move``; the transition methods below only

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from admin24 import messages
 
+from ..links import card_link
+
 
 class ChecklistTemplate(models.Model):
     """An admin-edited list of checklist items that tasks (or lead qualification) start from."""
@@ -90,6 +92,9 @@ class Task(models.Model):
         related_name="+",
     )
     result = models.TextField(_("result"), blank=True)
+    # A robot's result (the task closed because the lead is closed) as a message, shown in the
+    # reader's language; empty when a person completed the task (``result`` is what they typed).
+    result_message = models.JSONField(_("result (message)"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("task")
@@ -104,6 +109,10 @@ class Task(models.Model):
     def __str__(self):
         return self.shown_title
 
+    def get_absolute_url(self):
+        """The task's page: what a notice about a task of no lead or deal links to."""
+        return card_link(self)
+
     @property
     def shown_title(self) -> str:
         """The title in the active language (a robot's message), or as typed."""
@@ -112,6 +121,10 @@ class Task(models.Model):
     @property
     def shown_description(self) -> str:
         return messages.render_stored(self.description_message, fallback=self.description)
+
+    @property
+    def shown_result(self) -> str:
+        return messages.render_stored(self.result_message, fallback=self.result)
 
     @property
     def is_open(self) -> bool:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import clock, timers, workflow, worktime
+from admin24.messages import Message
 from admin24.workflow import ACTIVE, LOST, WON, Pipeline, Stage
 from notifications.services import notify_staff
 
@@ -118,7 +119,7 @@ def _restart_ladder_when_reopened(lead, *, by, from_stage, reason):
 def _count_failed_call(lead, *, by, from_stage, reason):
     lead.failed_calls += 1
     lead.save(update_fields=["failed_calls", "updated_at"])
-    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=_("No answer."))
+    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=say("crm.task.no_answer"))
     if lead.source == LeadSource.PHONE:
         return
     if lead.failed_calls >= CALL_ATTEMPTS:
@@ -142,7 +143,7 @@ def _return_for_next_call(lead, action):
 
 @PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)
 def _close_call_tasks(lead, *, by, from_stage, reason):
-    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=_("The lead is closed."))
+    task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=say("crm.lead.closed_tasks"))
 
 
 @PIPELINE.on_enter(LeadStage.UNREACHABLE)
@@ -153,7 +154,13 @@ def _tell_manager_unreachable(lead, *, by, from_stage, reason):
         lead,
         to=lead.responsible,
         title=say("crm.lead.closed.title", title=lead.title),
-        text=say("crm.lead.closed.text", title=lead.title, stage=LeadStage.UNREACHABLE.label, reason=reason),
+        text=say(
+            "crm.lead.closed.text",
+            title=lead.title,
+            stage=LeadStage.UNREACHABLE.label,
+            # The robot's reason as its message, so that the manager reads it in their language.
+            reason=Message.from_stored(lead.closing_reason_message) or reason,
+        ),
         key=f"crm.lead.unreachable:{lead.pk}:{lead.stage_entry_count}",
     )
 

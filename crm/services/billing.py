@@ -31,17 +31,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import activity, clock, constants, timers, workflow, worktime
 from admin24.access import Action, require
+from admin24.messages import Message
 from admin24.models import Activity
 from admin24.workflow import DomainError
 from notifications.models import OutboxMessage
@@ -249,7 +251,7 @@ def invoice_mark_paid(*, deal: Deal, by) -> Deal:
     deal = Deal.objects.select_for_update(of=("self",)).get(pk=deal.pk)
     _ensure_regular(deal, RegularStage.INVOICE_SENT, RegularStage.INVOICE_PAID)
     if deal.stage == RegularStage.INVOICE_SENT:
-        workflow.move(deal, RegularStage.INVOICE_PAID, by=by, reason=_("The invoice is paid."))
+        workflow.move(deal, RegularStage.INVOICE_PAID, by=by, reason=say("crm.invoice.paid"))
     return deal
 
 
@@ -264,7 +266,7 @@ def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
     deal.closing_docs_received = True
     deal.save(update_fields=["closing_docs_received", "updated_at"])
     timers.cancel_pending(deal)
-    task_services.close_open_tasks(deal, result=_("The closing documents are received."), by=by)
+    task_services.close_open_tasks(deal, result=say("crm.closing_docs.received"), by=by)
     activity.record(target=deal, verb=Activity.Verb.UPDATED, by=by, message=say("crm.closing_docs.received"))
     return deal
 
@@ -304,10 +306,7 @@ def next_period_deal(deal: Deal) -> Deal | None:
             created = Deal.objects.create(
                 pipeline=DealPipeline.REGULAR,
                 stage=RegularStage.INVOICE_FORMING,
-                title=Truncator(
-                    _("%(company)s: %(period)s")
-                    % {"company": deal.company.name if deal.company_id else deal.title, "period": _month_label(start)}
-                ).chars(Deal._meta.get_field("title").max_length),
+                title=_period_title(deal, start),
                 company=deal.company,
                 contact=deal.contact,
                 responsible=deal.responsible,
@@ -474,27 +473,21 @@ def renewal_hand_over(*, renewal: Deal) -> list[Deal]:
     return covered
 
 
-def _superseded_because(deal: Deal, renewal: Deal, cut: datetime.date) -> str:
-    return _("The period from %(date)s is billed under the renewal “%(renewal)s” (contract of %(signed)s).") % {
-        "date": formats.date_format(deal.period_start, "d.m.Y"),
-        "renewal": renewal.title,
-        "signed": formats.date_format(cut, "d.m.Y"),
-    }
+def _superseded_because(deal: Deal, renewal: Deal, cut: datetime.date) -> Message:
+    return say("crm.period.superseded", date=deal.period_start, renewal=renewal.title, signed=cut)
 
 
 def _supersede(deal: Deal, renewal: Deal, *, cut: datetime.date, withdrawn: int) -> None:
     """Close the old contract's deal for a period the renewal bills, and tell its responsible."""
-    text = _superseded_because(deal, renewal, cut)
+    why = _superseded_because(deal, renewal, cut)
     deal.superseded_by = renewal
     deal.save(update_fields=["superseded_by", "updated_at"])
-    workflow.move(deal, RegularStage.FAILED, by=None, reason=text)
-    if withdrawn:
-        text = f"{text} {_('Its invoice email is not sent.')}"
+    workflow.move(deal, RegularStage.FAILED, by=None, reason=why)
     notify_staff(
         deal,
         to=deal.responsible,
-        title=_("The deal is closed: %(deal)s") % {"deal": deal.title},
-        text=text,
+        title=say("crm.period.superseded.title", deal=deal.title),
+        text=say("crm.period.superseded.unsent", why=why) if withdrawn else why,
         key=f"superseded:{deal.pk}:{renewal.pk}",
     )
 
@@ -508,6 +501,17 @@ def _go_on(contract: Contract) -> None:
 
 def _month_label(day: datetime.date) -> str:
     return formats.date_format(day, "F Y")
+
+
+def _period_title(deal: Deal, start: datetime.date) -> str:
+    """The period deal's name, as a person might have typed it: in the site's language, whoever
+    was active when the robot made it (a card's name is data, edited as such)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("%(company)s: %(period)s") % {
+            "company": deal.company.name if deal.company_id else deal.title,
+            "period": _month_label(start),
+        }
+    return Truncator(title).chars(Deal._meta.get_field("title").max_length)
 
 
 # --- what the card and the billing list show --------------------------------------------------

@@ -1,7 +1,6 @@
 """Winning a «Заключение договора» deal: its Contract, and the move into «Регулярные платежи»."""
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 
 from admin24 import activity, clock, workflow
 from admin24.models import Activity
@@ -43,7 +42,7 @@ def deal_win(*, deal: Deal, by) -> Contract:
         deal,
         RegularStage.INVOICE_FORMING,
         by=by,
-        reason=_("The first month is paid and the closing documents are due: the deal is won."),
+        reason=say("crm.deal.won"),
     )
     deal.contract = contract
     deal.won_at = clock.now()

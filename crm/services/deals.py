@@ -84,7 +84,7 @@ def pay_if_flagged(deal: Deal, *, by) -> None:
         and deal.pipeline == DealPipeline.CONTRACT
         and deal.stage == ContractStage.AWAITING_PAYMENT
     ):
-        workflow.move(deal, ContractStage.PAID, by=by, reason=_("The payment is received."))
+        workflow.move(deal, ContractStage.PAID, by=by, reason=say("crm.deal.payment_received"))
 
 
 @transaction.atomic

@@ -1,10 +1,11 @@
 """Companies and contacts: create, update, look up by email/phone whatever their format."""
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from admin24 import activity
@@ -118,6 +119,122 @@ def _flag_duplicate(contact: Contact) -> None:
         contact.duplicate_of = match
         contact.save(update_fields=["duplicate_of"])
         activity.record(target=contact, verb=Activity.Verb.DUPLICATE_FOUND, data={"contact": match.pk})
+
+
+class Client(NamedTuple):
+    """Who a client says they are (a ticket's fields), for ``clients_link``."""
+
+    name: str
+    email: str
+    phone: str
+    company: str
+
+
+def clients_link(clients: list[Client], *, log: list[Activity]) -> list[tuple[Contact | None, Company | None]]:
+    """Each client's contact and company (SPEC §1): the oldest contact with the email (and its
+    company), else a new contact — with its company found by name or created — flagged as a
+    possible duplicate of the oldest contact sharing its phone. The same as one client after
+    another: a client twice in the list is created once, and a contact created earlier in the
+    list counts as older. None for a client without an email.
+
+    One statement per step for all the clients; the timeline entries (the contacts', the
+    companies') are added to ``log`` for the caller to write with its own.
+    """
+    keys = [normalize_email(client.email) if client.email else "" for client in clients]
+    found: dict[str, Contact] = {}
+    if any(keys):
+        matched = Contact.objects.filter(emails__email_normalized__in={key for key in keys if key})
+        for contact in matched.select_related("company").annotate(key=F("emails__email_normalized")).order_by("pk"):
+            found.setdefault(contact.key, contact)
+    # One new contact per email not found, made from its first client in the list.
+    new: dict[str, Client] = {}
+    for key, client in zip(keys, clients, strict=True):
+        if key and key not in found:
+            new.setdefault(key, client)
+    if new:
+        _create_contacts(new, found, log)
+    return [
+        (found[key], found[key].company) if key else (None, None) for key in keys
+    ]  # a new contact's company is the one it was created with
+
+
+def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: list[Activity]) -> None:
+    """Create the contacts of ``new`` (email key → client) into ``found``, with their companies."""
+    companies = _companies_for([client.company.strip() for client in new.values() if client.company.strip()], log)
+    contacts, emails, phones = [], [], []
+    for client in new.values():
+        company = client.company.strip()
+        contact = Contact(
+            full_name=(client.name or client.email).strip()[:300],
+            company=companies.get(company_name_key(company)) if company else None,
+        )
+        contact.full_clean(exclude=["duplicate_of", "company"])  # the company was just found or made
+        contacts.append(contact)
+        # The normalised columns as save() derives them: bulk_create does not call save().
+        email = ContactEmail(contact=contact, email=client.email.strip(), position=0)
+        email.email_normalized = normalize_email(email.email)
+        email.full_clean(exclude=["contact"])
+        emails.append(email)
+        if normalize_phone(client.phone):
+            phone = ContactPhone(contact=contact, phone=client.phone.strip(), position=0)
+            phone.phone_normalized = normalize_phone(phone.phone)
+            phone.full_clean(exclude=["contact"])
+            phones.append(phone)
+    # Possible duplicates: an email cannot match (a contact with it would have been found), a phone
+    # can. The oldest contact already there with the phone, else one created before in this list.
+    older = dict(
+        ContactPhone.objects.filter(phone_normalized__in={p.phone_normalized for p in phones})
+        .values("phone_normalized")
+        .annotate(first=Min("contact_id"))
+        .values_list("phone_normalized", "first")
+    ) if phones else {}  # fmt: skip
+    for phone in phones:
+        phone.contact.duplicate_of_id = older.get(phone.phone_normalized)
+    Contact.objects.bulk_create(contacts)
+    ContactEmail.objects.bulk_create(emails)
+    ContactPhone.objects.bulk_create(phones)
+    # A phone first seen in this list: the contacts after the first with it are its duplicates.
+    first_in_list: dict[str, int] = {}
+    later = []
+    for phone in phones:
+        first = first_in_list.setdefault(phone.phone_normalized, phone.contact_id)
+        if phone.contact.duplicate_of_id is None and first != phone.contact_id:
+            phone.contact.duplicate_of_id = first
+            later.append(phone.contact)
+    if later:
+        Contact.objects.bulk_update(later, ["duplicate_of"])
+    for key, contact in zip(new, contacts, strict=True):
+        found[key] = contact
+        log.append(activity.build(target=contact, verb=Activity.Verb.CREATED))
+        if contact.duplicate_of_id is not None:
+            log.append(
+                activity.build(
+                    target=contact, verb=Activity.Verb.DUPLICATE_FOUND, data={"contact": contact.duplicate_of_id}
+                )
+            )
+
+
+def _companies_for(names: list[str], log: list[Activity]) -> dict[str, Company]:
+    """The company of each name by ``name_key`` (the oldest when several), created as first written when missing."""
+    if not names:
+        return {}
+    wanted: dict[str, str] = {}
+    for name in names:
+        wanted.setdefault(company_name_key(name), name)
+    companies: dict[str, Company] = {}
+    for company in Company.objects.filter(name_key__in=wanted).order_by("pk"):
+        companies.setdefault(company.name_key, company)
+    missing = []
+    for key, name in wanted.items():
+        if key not in companies:
+            company = Company(name=name[:300])
+            company.name_key = company_name_key(company.name)  # save() derives it; bulk_create does not
+            company.full_clean()
+            companies[key] = company
+            missing.append(company)
+    Company.objects.bulk_create(missing)
+    log.extend(activity.build(target=company, verb=Activity.Verb.CREATED) for company in missing)
+    return companies
 
 
 @transaction.atomic

@@ -14,9 +14,11 @@ change are registered with the pipeline a renewal deal starts in, ``crm.pipeline
 
 import datetime
 
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
@@ -135,16 +137,23 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
     return contract
 
 
+def _renewal_title(contract: Contract) -> str:
+    """The renewal deal's name: a card's name is data, written in the site's language whoever was active."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title = _("Renewal of contract %(number)s: %(company)s") % {
+            "number": contract.number,
+            "company": contract.company.name if contract.company_id else "—",
+        }
+    return Truncator(title).chars(Deal._meta.get_field("title").max_length)
+
+
 def renewal_create(*, contract: Contract) -> Deal:
     """The renewal deal: «Заключение договора» at «Формирование КП», with its robots, and the responsible told."""
     old = _old_deal(contract)
     deal = Deal.objects.create(
         pipeline=DealPipeline.CONTRACT,
         stage=ContractStage.PROPOSAL,
-        title=Truncator(
-            _("Renewal of contract %(number)s: %(company)s")
-            % {"number": contract.number, "company": contract.company.name if contract.company_id else "—"}
-        ).chars(Deal._meta.get_field("title").max_length),
+        title=_renewal_title(contract),
         company=contract.company,
         contact=contract.contact,
         responsible=contract.responsible,

@@ -9,20 +9,20 @@ of that kind can be completed; ``on_complete(kind)`` — robots run when such a 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import transaction
-from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import access, activity, clock
 from admin24.access import Action
-from admin24.messages import Message
+from admin24.messages import Message, site_text
 from admin24.models import Activity
 from admin24.workflow import DomainError
 
 from ..models import ChecklistTemplate, Lead, Task, TaskChecklistItem
+from ..texts import say
+from . import task_notices
 
 Kind = Task.Kind
 # What a user without the edit right on the task reads (access.require's default says "card").
@@ -94,8 +94,7 @@ def task_create(
     A robot's ``title`` and ``description`` are messages (``crm.texts.say``): the task keeps them
     and shows them in each reader's language; their text in the site's language is stored too
     (for search and the admin)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        title_text, description_text = str(title), str(description)
+    title_text, description_text = site_text(title), site_text(description)
     task = Task.objects.create(
         # Robots build titles around a card's title, which may already fill the column.
         title=Truncator(title_text).chars(Task._meta.get_field("title").max_length),
@@ -124,6 +123,8 @@ def task_create(
             text="" if isinstance(title, Message) else title_text,
             data={"task": task.pk},
         )
+    task_notices.task_given(task, by=by)
+    task_notices.deadline_set(task)
     return task
 
 
@@ -146,8 +147,8 @@ def task_complete(*, task: Task, by, comment: str = "") -> Task:
     task.status = Task.Status.DONE
     task.completed_at = clock.now()
     task.completed_by = by
-    task.result = comment
-    task.save(update_fields=["status", "completed_at", "completed_by", "result"])
+    task.result, task.result_message = comment, {}
+    task.save(update_fields=["status", "completed_at", "completed_by", "result", "result_message"])
     subject = task.subject
     if subject is not None:
         activity.record(target=subject, verb=Activity.Verb.TASK_COMPLETED, by=by, text=comment, data={"task": task.pk})
@@ -166,6 +167,7 @@ def task_reopen(*, task: Task, by) -> Task:
     task.completed_at = None
     task.completed_by = None
     task.save(update_fields=["status", "completed_at", "completed_by"])
+    task_notices.deadline_set(task)
     subject = task.subject
     if subject is not None:
         activity.record(
@@ -187,6 +189,7 @@ def task_update(*, task: Task, by, **fields) -> Task:
     unknown = set(fields) - allowed
     if unknown:
         raise TypeError(f"task_update() cannot change {', '.join(sorted(unknown))}")
+    before = (task.responsible_id, task.deadline)
     for name, value in fields.items():
         setattr(task, name, value)
     # What a person types replaces the robot's words.
@@ -196,19 +199,30 @@ def task_update(*, task: Task, by, **fields) -> Task:
             fields[f"{name}_message"] = {}
     task.full_clean(exclude=["lead", "deal"])
     task.save(update_fields=list(fields))
+    if task.responsible_id != before[0]:
+        task_notices.task_given(task, by=by, handed_over=True)
+    if task.deadline != before[1]:
+        task_notices.deadline_set(task)
     return task
 
 
-def close_open_tasks(subject, *, result: str, kind: str | None = None, by=None) -> int:
+def close_open_tasks(subject, *, result: Message, kind: str | None = None, by=None) -> int:
     """Close the open tasks of a lead or deal that lost their purpose; how many were closed.
 
     Without ``kind``: the tasks robots created (``is_automatic``), e.g. those of the stage a deal
     left. With ``kind``: every open task of that kind, set by hand or by a robot (the call tasks
-    of a lead whose calling is over).
+    of a lead whose calling is over). ``result`` says why (``crm.texts.say``): the tasks keep the
+    message, shown in each reader's language, and its text in the site's language.
     """
     tasks = Task.objects.filter(status=Task.Status.OPEN, **{_subject_field(subject): subject})
     tasks = tasks.filter(kind=kind) if kind else tasks.filter(is_automatic=True)
-    return tasks.update(status=Task.Status.DONE, completed_at=clock.now(), completed_by=by, result=str(result))
+    return tasks.update(
+        status=Task.Status.DONE,
+        completed_at=clock.now(),
+        completed_by=by,
+        result=site_text(result),
+        result_message=result.stored,
+    )
 
 
 def close_tasks_of_the_stage_left(deal, *, pipeline, from_stage: str) -> int:
@@ -218,9 +232,17 @@ def close_tasks_of_the_stage_left(deal, *, pipeline, from_stage: str) -> int:
         return 0
     return close_open_tasks(
         deal,
-        result=_("The deal moved from «%(from)s» to «%(to)s».")
-        % {"from": pipeline.label_of(from_stage), "to": pipeline.label_of(deal.stage)},
+        result=say(
+            "crm.task.stage_left",
+            **{"from": _stage_label(pipeline, from_stage), "to": _stage_label(pipeline, deal.stage)},
+        ),
     )
+
+
+def _stage_label(pipeline, slug: str):
+    """The stage's label as declared (a lazy string: a message keeps it to translate when shown)."""
+    stage = pipeline.stage(slug)
+    return stage.label if stage else slug
 
 
 def _subject_field(subject) -> str:

@@ -6,11 +6,11 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
 
 from admin24.client_address import client_address
 from admin24.company import identity
+from admin24.csp import allow_framing
 
 from ..forms.common import bootstrap_widgets
 from ..forms.public import PublicLeadForm, public_rate_limited
@@ -29,8 +29,13 @@ def _form(data=None) -> PublicLeadForm:
 # Embedded in another site the page has no CSRF cookie to offer (third-party cookies are
 # blocked), so the form relies on the honeypot and the per-IP rate limit instead.
 @csrf_exempt
-@xframe_options_exempt
 def lead_request(request):
+    # Any site may show it: the code to embed it is handed out to be pasted anywhere, and the form
+    # only ever makes a new lead.
+    return allow_framing(_lead_request(request), ["*"])
+
+
+def _lead_request(request):
     embedded = request.GET.get("embed") == "1"
     context = {"embedded": embedded, "honeypot": HONEYPOT, "company": identity()}
     if request.method != "POST":

@@ -36,6 +36,7 @@ from admin24 import telegram
 from admin24.normalize import normalize_phone, validate_phone
 from crm.services.directory import company_for_email
 from notifications.models import OutboxMessage
+from notifications.services import notify
 from notifications.staff_telegram import link_chat
 
 from .. import uploads
@@ -92,6 +93,17 @@ def sweep(*, older_than: timedelta = timedelta(seconds=30)) -> int:
     return len(pks)
 
 
+def handle_again(updates) -> int:
+    """Queue the failed ones of ``updates`` again with fresh attempts (the admin's action); how many."""
+    pks = list(updates.filter(status=TelegramUpdate.Status.FAILED).values_list("pk", flat=True))
+    TelegramUpdate.objects.filter(pk__in=pks, status=TelegramUpdate.Status.FAILED).update(
+        status=TelegramUpdate.Status.PENDING, attempts=0, error=""
+    )
+    for pk in pks:
+        transaction.on_commit(lambda pk=pk: _publish(pk))
+    return len(pks)
+
+
 def handle(pk: int) -> None:
     """Handle one stored update once (a second task for it finds it done and does nothing)."""
     claimed = TelegramUpdate.objects.filter(pk=pk, status=TelegramUpdate.Status.PENDING).update(
@@ -102,12 +114,14 @@ def handle(pk: int) -> None:
     update = TelegramUpdate.objects.get(pk=pk)
     replies: list[Reply] = []
     try:
+        # The network first, with no transaction open: a slow download holds no lock on the chat.
+        received = _receive_file(update.payload)
         with transaction.atomic():
             # Locks the update: a duplicate task waits here and then finds it done.
             locked = TelegramUpdate.objects.select_for_update().get(pk=pk)
             if locked.status != TelegramUpdate.Status.PENDING:
                 return
-            replies = _dispatch(update.payload)
+            replies = _dispatch(update.payload, received)
             locked.status, locked.handled_at, locked.error = TelegramUpdate.Status.DONE, timezone.now(), ""
             locked.save(update_fields=["status", "handled_at", "error"])
     except Exception as exc:
@@ -142,7 +156,51 @@ class Reply:
                 return
 
 
-def _dispatch(payload: dict) -> list[Reply]:
+@dataclass(frozen=True)
+class Received:
+    """The file a message carried, downloaded before the update's transaction: its content, or
+    why it could not be had (``BotApiError``; code 413 when it is over the desk's limit)."""
+
+    file_id: str
+    content: bytes = b""
+    error: telegram.BotApiError | None = None
+
+
+def _message_file(message: dict) -> tuple[str, str] | None:
+    """``(file_id, name)`` of the document or photo (its largest size) a message carries."""
+    if isinstance(message.get("document"), dict):
+        document = message["document"]
+        return str(document.get("file_id") or ""), str(document.get("file_name") or "document")
+    if isinstance(message.get("photo"), list) and message["photo"]:
+        return str(message["photo"][-1].get("file_id") or ""), "photo.jpg"
+    return None
+
+
+def _receive_file(payload: dict) -> Received | None:
+    """Download the update's file, outside any transaction, when the chat may want it.
+
+    A chat in the middle of the dialogue at a step other than files answers "files come a little
+    later" and needs nothing. Whatever happens next, the download is only read: the ticket, the
+    comment or the draft that keeps it is written in the update's transaction, so a handling
+    that fails and is run again downloads again and still makes one comment.
+    """
+    message = payload.get("message") if isinstance(payload, dict) else None
+    if not isinstance(message, dict) or (message.get("chat") or {}).get("type") != "private":
+        return None
+    found = _message_file(message)
+    if found is None or not found[0]:
+        return None
+    step = TelegramChat.objects.filter(chat_id=message["chat"].get("id")).values_list("step", flat=True).first()
+    if step and step != "files":
+        return None
+    try:
+        _path, content = telegram.download(found[0], limit=snapshot.desk().max_file_bytes)
+    except telegram.BotApiError as error:
+        return Received(found[0], error=error)
+    return Received(found[0], content=content)
+
+
+def _dispatch(payload: dict, received: Received | None = None) -> list[Reply]:
     if "callback_query" in payload:
         query = payload["callback_query"]
         message = query.get("message") or {}
@@ -172,7 +230,7 @@ def _dispatch(payload: dict) -> list[Reply]:
     chat = message.get("chat") or {}
     if chat.get("type") != "private":
         return []
-    return _in_chat(chat["id"], message.get("from") or {}, message=message)
+    return _in_chat(chat["id"], message.get("from") or {}, message=message, received=received)
 
 
 # --- one chat -----------------------------------------------------------------------------------
@@ -200,7 +258,9 @@ def _chat(chat_id: int, sender: dict) -> TelegramChat:
     return chat
 
 
-def _in_chat(chat_id: int, sender: dict, *, message: dict | None = None, callback: str | None = None) -> list[Reply]:
+def _in_chat(
+    chat_id: int, sender: dict, *, message: dict | None = None, callback: str | None = None, received=None
+) -> list[Reply]:
     chat = _chat(chat_id, sender)
     with translation.override(chat.language):
         if message is not None and _flooding(chat):
@@ -214,7 +274,7 @@ def _in_chat(chat_id: int, sender: dict, *, message: dict | None = None, callbac
             chat.save()
             if callback is None and not (message or {}).get("text", "").startswith("/"):
                 return [_say(chat_id, _("Your unfinished request expired after 24 hours. Send /new to start again."))]
-        dialogue = Dialogue(chat, sender)
+        dialogue = Dialogue(chat, sender, received)
         replies = dialogue.on_callback(callback) if callback is not None else dialogue.on_message(message)
         chat.save()
         return replies
@@ -246,16 +306,41 @@ def _button(text: str, data: str) -> dict:
 def _drop_draft(chat: TelegramChat) -> None:
     for item in (chat.draft or {}).get("files", []):
         default_storage.delete(item["path"])
+    _drop_pending_files(chat.draft)
     chat.step, chat.draft, chat.draft_updated_at = "", {}, None
 
 
 REMOVE_KEYBOARD = {"remove_keyboard": True}
 
 
+def _drop_pending_files(draft: dict | None) -> None:
+    """The files of a message waiting for «which request?», once it is answered or dropped (after
+    the commit: a rolled-back handling still needs them)."""
+    paths = [item[0] for item in ((draft or {}).get("pending") or {}).get("files", []) if _is_stored(item[0])]
+    if paths:
+        transaction.on_commit(lambda: [default_storage.delete(path) for path in paths])
+
+
+PENDING_FILES = "servicedesk/telegram/pending/"
+
+
+def _is_stored(path) -> bool:
+    return isinstance(path, str) and path.startswith(PENDING_FILES)
+
+
 class Dialogue:
-    def __init__(self, chat: TelegramChat, sender: dict):
+    def __init__(self, chat: TelegramChat, sender: dict, received: Received | None = None):
         self.chat, self.sender, self.id = chat, sender, chat.chat_id
         self.desk = snapshot.desk()
+        self.received = received
+
+    def content_of(self, file_id) -> bytes:
+        """The downloaded file ``file_id`` (``handle`` fetched it before the transaction)."""
+        if self.received is None or self.received.file_id != str(file_id):
+            raise telegram.BotApiError(0, "the file was not downloaded")
+        if self.received.error is not None:
+            raise self.received.error
+        return self.received.content
 
     # --- entry points -----------------------------------------------------------------------
 
@@ -491,7 +576,7 @@ class Dialogue:
         if len(files) >= self.desk.max_files:
             return [self.say(_("Attach at most %(count)d files.") % {"count": self.desk.max_files})]
         try:
-            _path, content = telegram.download(str(file_id), limit=self.desk.max_file_bytes)
+            content = self.content_of(file_id)
         except telegram.BotApiError as error:
             if error.code == 413:
                 return [
@@ -574,17 +659,18 @@ class Dialogue:
             return [self.say(escape(" ".join(error.messages))), *self.go("files")]
         TelegramTicket.objects.create(chat=self.chat, ticket=ticket)
         _drop_draft(self.chat)
-        link = client_page_url(ticket)
-        return [
-            self.say(
-                _(
-                    "Thank you! Your request %(number)s is accepted. We will answer here and by email. "
-                    "The request's page: %(link)s"
-                )
-                % {"number": ticket.display_number, "link": f'<a href="{link}">{escape(link)}</a>'},
-                reply_keyboard=REMOVE_KEYBOARD,
-            )
-        ]
+        # The receipt is the client's record of the number and the page: through the outbox, so a
+        # Bot API that is down or says 429 delays it instead of losing it, and as the first row of
+        # the ticket's thread to this chat, so a quick staff answer never arrives before it.
+        notify(
+            self.chat,
+            "servicedesk/telegram_accepted",
+            {"number": ticket.display_number, "link": client_page_url(ticket)},
+            channels=("telegram",),
+            key=f"servicedesk.telegram_accepted:{ticket.pk}",
+            target=ticket,
+        )
+        return []
 
     # --- outside the dialogue: replies and status ------------------------------------------
 
@@ -615,21 +701,32 @@ class Dialogue:
                     self.say(_("To file a request, send /new."), keyboard=[[_button(_("File a new request"), "new:")]])
                 ]
             if len(tickets) > 1:
-                self.chat.draft = {"pending": self.pending_of(message)}
-                self.chat.draft_updated_at = timezone.now()
-                rows = [[_button(f"{t.display_number} {t.subject}"[:60], f"reply:{t.pk}")] for t in tickets]
-                return [self.say(_("Which request is your message about?"), keyboard=rows)]
+                return self.ask_which(message, tickets)
             ticket = tickets[0]
-        return self.comment(ticket, self.pending_of(message))
+        try:
+            files = self.files_of(message)
+        except telegram.BotApiError:
+            return [self.say(_("The file could not be received. Please send it again."))]
+        return self.comment(ticket, text, files)
 
-    def pending_of(self, message: dict) -> dict:
-        pending = {"text": message.get("text") or message.get("caption") or "", "files": []}
-        if message.get("document") is not None:
-            document = message["document"]
-            pending["files"].append([document.get("file_id"), str(document.get("file_name") or "document")])
-        elif message.get("photo"):
-            pending["files"].append([message["photo"][-1].get("file_id"), "photo.jpg"])
-        return pending
+    def files_of(self, message: dict) -> list[tuple[str, bytes]]:
+        """``(name, content)`` of the file the message carries (none or one)."""
+        found = _message_file(message)
+        return [(found[1], self.content_of(found[0]))] if found else []
+
+    def ask_which(self, message: dict, tickets) -> list[Reply]:
+        """Several open requests: the message waits in the chat's draft, its file in storage."""
+        try:
+            files = self.files_of(message)
+        except telegram.BotApiError:
+            return [self.say(_("The file could not be received. Please send it again."))]
+        _drop_pending_files(self.chat.draft)  # an earlier message nobody said where to put
+        stored = [[default_storage.save(f"{PENDING_FILES}{uuid.uuid4().hex}", ContentFile(c)), n] for n, c in files]
+        text = message.get("text") or message.get("caption") or ""
+        self.chat.draft = {"pending": {"text": text, "files": stored}}
+        self.chat.draft_updated_at = timezone.now()
+        rows = [[_button(f"{t.display_number} {t.subject}"[:60], f"reply:{t.pk}")] for t in tickets]
+        return [self.say(_("Which request is your message about?"), keyboard=rows)]
 
     def replied_ticket(self, message: dict) -> Ticket | None:
         replied = (message.get("reply_to_message") or {}).get("message_id")
@@ -655,18 +752,19 @@ class Dialogue:
         ticket = Ticket.objects.filter(pk=_int(value), telegram_link__chat=self.chat).first()
         if not pending or ticket is None:
             return [self.say(_("This button no longer applies."))]
-        self.chat.draft, self.chat.draft_updated_at = {}, None
-        return self.comment(ticket, pending)
-
-    def comment(self, ticket: Ticket, pending: dict) -> list[Reply]:
         files = []
-        for file_id, name in pending.get("files", []):
-            try:
-                _path, content = telegram.download(str(file_id), limit=self.desk.max_file_bytes)
-            except telegram.BotApiError:
+        for path, name in pending.get("files", []):
+            if not _is_stored(path) or not default_storage.exists(path):
                 return [self.say(_("The file could not be received. Please send it again."))]
-            files.append(SimpleUploadedFile(name, content))
-        body = pending.get("text") or (_("(files)") if files else "")
+            with default_storage.open(path, "rb") as handle:
+                files.append((name, handle.read()))
+        _drop_pending_files(self.chat.draft)
+        self.chat.draft, self.chat.draft_updated_at = {}, None
+        return self.comment(ticket, pending.get("text") or "", files)
+
+    def comment(self, ticket: Ticket, text: str, received: list[tuple[str, bytes]]) -> list[Reply]:
+        files = [SimpleUploadedFile(name, content) for name, content in received]
+        body = text or (_("(files)") if files else "")
         try:
             with transaction.atomic():
                 add_comment(ticket=ticket, body=body, client=True, files=files, source=TicketSource.TELEGRAM)

@@ -11,6 +11,7 @@ from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24.boards.search import SearchText
 from admin24.normalize import normalize_email, validate_phone
+from admin24.workflow.closing import ClosingReasonMessage
 
 from ..links import ticket_card_path
 from .settings import Service
@@ -41,6 +42,22 @@ def next_ticket_number() -> int:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {expression}", params)
         return cursor.fetchone()[0]
+
+
+def next_ticket_numbers(count: int) -> list[int]:
+    """``count`` next ticket numbers in one query (a batch of tickets inserted together).
+
+    The same rule as ``next_ticket_number``: on PostgreSQL the sequence gives ``count`` values;
+    on SQLite the maximum plus one counts on from there (the writer holds the database).
+    """
+    expression, params = next_number_sql(connection)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"SELECT {expression} FROM generate_series(1, %s)", [*params, count])  # noqa: S608
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT {expression}", params)
+        first = cursor.fetchone()[0]
+    return list(range(first, first + count))
 
 
 def new_client_token() -> str:
@@ -115,7 +132,7 @@ def _overdue_moment():
     )
 
 
-class Ticket(ConcurrentTransitionMixin, SearchText):
+class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     """A client's request to the Service Desk (SPEC §1).
 
     Status changes go through ``admin24.workflow.move`` (the services in
@@ -245,6 +262,8 @@ class Ticket(ConcurrentTransitionMixin, SearchText):
             models.Index(fields=["client_email_normalized"], name="sd_ticket_client_email"),
             # An engineer's column: his tickets of a status, newest first, read straight off the index.
             models.Index(fields=["assignee", "status", "-created_at"], name="sd_ticket_assignee_board"),
+            # The report's days: tickets done since the period's start (or not done) found by range.
+            models.Index(fields=["resolved_at"], name="sd_ticket_resolved"),
             models.Index(
                 fields=["company", "-created_at"], name="sd_ticket_company", condition=Q(company__isnull=False)
             ),
@@ -442,3 +461,9 @@ class TicketIntake(Ticket):
         proxy = True
         verbose_name = _("accepted ticket")
         verbose_name_plural = _("accepted tickets")
+
+    def as_ticket(self) -> Ticket:
+        """The same row as a ``Ticket``, without a query: what is aimed at the ticket (its SLA
+        timers, which its moves cancel) must name the ticket, not this proxy."""
+        names = [field.attname for field in Ticket._meta.concrete_fields]
+        return Ticket.from_db(self._state.db, names, [getattr(self, name) for name in names])

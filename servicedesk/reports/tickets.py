@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncDate
 from django.urls import reverse
@@ -26,8 +27,19 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.access import Action, filter_queryset
-from admin24.reports import Cell, Figure, Period, Report, ReportFilterForm, Table, histogram, percentiles, series, share
-from crm.models import Company
+from admin24.reports import (
+    Cell,
+    Figure,
+    Period,
+    Report,
+    ReportFilterForm,
+    Table,
+    distribution,
+    series,
+    share,
+    subtotals,
+)
+from crm.models import Company, Contract
 
 from ..forms import staff_users
 from ..models import Service, Ticket, TicketSource, TicketStatus
@@ -140,96 +152,86 @@ class Links:
         return f"{self.list}?{urlencode(query)}"
 
 
+OPEN_STATUSES = [status for status in TicketStatus.values if status != TicketStatus.DONE]
+
+
 def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> Report:
+    """The whole report in seven queries: the days (figures, opened and closed, backlog), the SLA
+    split by service, engineer, contract and source, the working hours' percentiles and histogram,
+    the top companies, and the names behind the split's ids."""
     now = now or timezone.now()
     period = form.chosen_period()
     link = Links(form, period)
     tickets = readable_tickets(user, form)
-    in_period = Q(created_at__gte=period.start, created_at__lt=period.end)
-    created = tickets.filter(in_period)
+    created = tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
     sla = Sla(now)
     report = Report(period)
 
-    summary = tickets.order_by().aggregate(
-        opened=Count("pk", filter=in_period),
-        closed=Count("pk", filter=Q(resolved_at__gte=period.start, resolved_at__lt=period.end)),
-        backlog_start=Count(
-            "pk",
-            filter=Q(created_at__lt=period.start) & (Q(resolved_at__isnull=True) | Q(resolved_at__gte=period.start)),
-        ),
-        open_now=Count("pk", filter=~Q(status=TicketStatus.DONE)),
-        overdue_now=Count("pk", filter=~Q(status=TicketStatus.DONE) & TicketQuerySet.overdue_q(now)),
-        **sla.aggregates(in_period),
+    days = _days(tickets, period, now)
+    split = subtotals(
+        created,
+        {"service": "service", "assignee": "assignee", "contract": "contract", "source": "source"},
+        sla.aggregates() | {"n": Count("pk")},
     )
+    total = split[""].get(None, {})
     report.figures = [
-        Figure(gettext("Opened"), summary["opened"], link()),
-        Figure(gettext("Closed"), summary["closed"]),
+        Figure(gettext("Opened"), days["opened"], link()),
+        Figure(gettext("Closed"), days["closed"]),
         # Not linked: the list's statuses are either «в работе» (no deferred ones) or all of them.
-        Figure(gettext("Open now"), summary["open_now"]),
-        Figure(gettext("Overdue now"), summary["overdue_now"], link(dated=False, overdue="1")),
-        Figure(gettext("SLA met"), share(summary["met"], summary["judged"]), kind="percent"),
+        Figure(gettext("Open now"), days["open_now"]),
+        Figure(gettext("Overdue now"), days["overdue_now"], link(dated=False, overdue="1")),
+        Figure(gettext("SLA met"), share(total.get("met"), total.get("judged")), kind="percent"),
     ]
 
-    opened_closed, backlog = _flow(tickets, created, period, summary["backlog_start"], link)
-    report.tables += [opened_closed, backlog]
-    report.tables.append(
-        _compliance(
-            "sla_by_service",
-            _("SLA compliance by service"),
-            _("Service"),
-            created.values("service", "service__name").annotate(**sla.aggregates()).order_by("service__name"),
-            lambda row: row["service__name"] or gettext("No service"),
-            lambda row: link(service=row["service"]) if row["service"] else "",
-        )
-    )
-    report.tables.append(
-        _compliance(
-            "sla_by_engineer",
-            _("SLA compliance by engineer"),
-            _("Engineer"),
-            created.values("assignee", "assignee__last_name", "assignee__first_name", "assignee__username")
-            .annotate(**sla.aggregates())
-            .order_by("assignee__last_name", "assignee__first_name"),
-            _person,
-            lambda row: link(responsible=row["assignee"]) if row["assignee"] else "",
-        )
-    )
-    report.tables.append(
-        _compliance(
-            "sla_by_contract",
-            _("SLA compliance by contract"),
-            _("Contract"),
-            created.values("contract", "contract__number", "contract__company", "contract__company__name")
-            .annotate(**sla.aggregates())
-            .order_by("contract__number"),
-            lambda row: (
-                f"{row['contract__number']} · {row['contract__company__name'] or ''}".rstrip(" ·")
-                if row["contract"]
-                else gettext("No contract")
-            ),
-            lambda row: (
-                link(company=row["contract__company"], standing="under_contract")
-                if row["contract"]
-                else link(standing="no_contract")
-            ),
-        )
-    )
+    report.tables += _flow(days, period, link)
+    report.tables += _compliance_tables(split, link)
     report.tables += _times(created)
     report.tables.append(_companies(created, link))
-    report.tables.append(_sources(created, link))
+    report.tables.append(_sources(split["source"], link))
     return report
 
 
-def _flow(tickets, created, period: Period, backlog_start: int, link) -> tuple[Table, Table]:
-    opened_rows = created.annotate(day=TruncDate("created_at")).order_by().values("day").annotate(opened=Count("pk"))
-    closed_rows = (
-        tickets.filter(resolved_at__gte=period.start, resolved_at__lt=period.end)
-        .annotate(day=TruncDate("resolved_at"))
-        .order_by()
-        .values("day")
-        .annotate(closed=Count("pk"))
+def _days(tickets, period: Period, now) -> dict:
+    """The tickets that touch the period — created or done in it or since, or not done — counted
+    per (day created, day done) in one query; the figures and the opened/closed/backlog series are
+    sums of those groups (as many as there are pairs of days, whatever the number of tickets)."""
+    touching = tickets.filter(
+        Q(created_at__gte=period.start)
+        | Q(resolved_at__gte=period.start)
+        | Q(resolved_at__isnull=True)
+        | Q(status__in=OPEN_STATUSES)
     )
-    opened, closed = series(opened_rows, period, "day"), series(closed_rows, period, "day")
+    rows = (
+        touching.annotate(created_day=TruncDate("created_at"), done_day=TruncDate("resolved_at"))
+        .order_by()
+        .values("created_day", "done_day")
+        .annotate(
+            n=Count("pk"),
+            open_now=Count("pk", filter=~Q(status=TicketStatus.DONE)),
+            overdue_now=Count("pk", filter=~Q(status=TicketStatus.DONE) & TicketQuerySet.overdue_q(now)),
+        )
+    )
+    found = {"opened": 0, "closed": 0, "backlog_start": 0, "open_now": 0, "overdue_now": 0}
+    opened, closed = [], []
+    for row in rows:
+        made, done, n = row["created_day"], row["done_day"], row["n"]
+        found["open_now"] += row["open_now"]
+        found["overdue_now"] += row["overdue_now"]
+        if period.first <= made <= period.last:
+            found["opened"] += n
+            opened.append({"day": made, "opened": n})
+        if done is not None and period.first <= done <= period.last:
+            found["closed"] += n
+            closed.append({"day": done, "closed": n})
+        if made < period.first and (done is None or done >= period.first):
+            found["backlog_start"] += n
+    found["opened_by_day"] = series(opened, period, "day")
+    found["closed_by_day"] = series(closed, period, "day")
+    return found
+
+
+def _flow(days: dict, period: Period, link) -> tuple[Table, Table]:
+    opened, closed = days["opened_by_day"], days["closed_by_day"]
     flow = Table(
         "opened_closed",
         _("Tickets opened and closed"),
@@ -245,7 +247,7 @@ def _flow(tickets, created, period: Period, backlog_start: int, link) -> tuple[T
         note=_("Tickets not done at the end of each day or week."),
     )
     step = datetime.timedelta(days=1 if period.step == "day" else 7)
-    running = backlog_start
+    running = days["backlog_start"]
     for first in period.buckets():
         last = min(first + step - datetime.timedelta(days=1), period.last)
         label = period.bucket_label(first)
@@ -257,11 +259,50 @@ def _flow(tickets, created, period: Period, backlog_start: int, link) -> tuple[T
     return flow, backlog
 
 
-def _person(row) -> str:
-    if not row["assignee"]:
-        return gettext("Unassigned")
-    name = f"{row['assignee__last_name']} {row['assignee__first_name']}".strip()
-    return name or row["assignee__username"]
+def _compliance_tables(split: dict, link) -> list[Table]:
+    """SLA compliance by service, engineer and contract, their names read for the ids found."""
+    services = dict(Service.objects.filter(pk__in=[pk for pk in split["service"] if pk]).values_list("pk", "name"))
+    people = {
+        pk: (f"{last} {first}".strip() or username)
+        for pk, last, first, username in get_user_model()
+        .objects.filter(pk__in=[pk for pk in split["assignee"] if pk])
+        .values_list("pk", "last_name", "first_name", "username")
+    }
+    people_order = {pk: index for index, pk in enumerate(sorted(people, key=lambda pk: people[pk]))}
+    contracts = {
+        pk: (number, company, company_name)
+        for pk, number, company, company_name in Contract.objects.filter(
+            pk__in=[pk for pk in split["contract"] if pk]
+        ).values_list("pk", "number", "company", "company__name")
+    }
+    return [
+        _compliance(
+            "sla_by_service",
+            _("SLA compliance by service"),
+            _("Service"),
+            sorted(split["service"].items(), key=lambda item: (item[0] is None, services.get(item[0], ""))),
+            lambda pk: services.get(pk, "") if pk else gettext("No service"),
+            lambda pk: link(service=pk) if pk else "",
+        ),
+        _compliance(
+            "sla_by_engineer",
+            _("SLA compliance by engineer"),
+            _("Engineer"),
+            sorted(split["assignee"].items(), key=lambda item: (item[0] is None, people_order.get(item[0], 0))),
+            lambda pk: people.get(pk, "") if pk else gettext("Unassigned"),
+            lambda pk: link(responsible=pk) if pk else "",
+        ),
+        _compliance(
+            "sla_by_contract",
+            _("SLA compliance by contract"),
+            _("Contract"),
+            sorted(split["contract"].items(), key=lambda item: (item[0] is None, contracts.get(item[0], ("",))[0])),
+            lambda pk: f"{contracts[pk][0]} · {contracts[pk][2] or ''}".rstrip(" ·") if pk else gettext("No contract"),
+            lambda pk: (
+                link(company=contracts[pk][1], standing="under_contract") if pk else link(standing="no_contract")
+            ),
+        ),
+    ]
 
 
 def _compliance(key, title, header, rows, label, url) -> Table:
@@ -272,10 +313,10 @@ def _compliance(key, title, header, rows, label, url) -> Table:
         charted=[2],
         label_header=header,
     )
-    for row in rows:
+    for pk, row in rows:
         table.add(
-            label(row),
-            Cell(row["judged"], url(row)),
+            label(pk),
+            Cell(row["judged"], url(pk)),
             Cell(row["met"]),
             Cell(share(row["met"], row["judged"]), kind="percent"),
             Cell(share(row["reaction_met"], row["reaction_judged"]), kind="percent"),
@@ -285,8 +326,11 @@ def _compliance(key, title, header, rows, label, url) -> Table:
 
 
 def _times(created) -> list[Table]:
-    reaction = percentiles(created, "reaction_work_seconds").get(None, {})
-    resolution = percentiles(created, "resolution_work_seconds").get(None, {})
+    found = distribution(
+        created,
+        {"reaction": "reaction_work_seconds", "resolution": "resolution_work_seconds"},
+        [edge * HOUR for edge in HOUR_EDGES],
+    )
     times = Table(
         "working_hours",
         _("Reaction and resolution, working hours"),
@@ -294,18 +338,13 @@ def _times(created) -> list[Table]:
         charted=[1, 2],
         label_header=_("Time to"),
     )
-    for label, found in ((_("work started"), reaction), (_("done"), resolution)):
+    for label, name in ((_("work started"), "reaction"), (_("done"), "resolution")):
         times.add(
             label,
-            Cell(found.get("n", 0)),
-            Cell(_hours(found.get(50)), kind="hours"),
-            Cell(_hours(found.get(90)), kind="hours"),
+            Cell(found[name]["n"]),
+            Cell(_hours(found[name].get(50)), kind="hours"),
+            Cell(_hours(found[name].get(90)), kind="hours"),
         )
-    buckets = histogram(
-        created,
-        {"reaction": "reaction_work_seconds", "resolution": "resolution_work_seconds"},
-        [edge * HOUR for edge in HOUR_EDGES],
-    )
     spread = Table(
         "working_hours_histogram",
         _("How long tickets took, working hours"),
@@ -314,7 +353,7 @@ def _times(created) -> list[Table]:
     )
     for index, low in enumerate(HOUR_EDGES):
         label = f"{low}–{HOUR_EDGES[index + 1]}" if index + 1 < len(HOUR_EDGES) else f"{low}+"
-        spread.add(label, Cell(buckets["reaction"][index]), Cell(buckets["resolution"][index]))
+        spread.add(label, Cell(found["reaction"]["buckets"][index]), Cell(found["resolution"]["buckets"][index]))
     return [times, spread]
 
 
@@ -335,11 +374,10 @@ def _companies(created, link) -> Table:
     return table
 
 
-def _sources(created, link) -> Table:
-    rows = {row["source"]: row["n"] for row in created.order_by().values("source").annotate(n=Count("pk"))}
+def _sources(by_source: dict, link) -> Table:
     table = Table("sources", _("Tickets by source"), [_("Tickets")], chart="doughnut", label_header=_("Source"))
     for source, label in TicketSource.choices:
-        table.add(label, Cell(rows.get(source, 0), link(source=source)))
+        table.add(label, Cell(by_source.get(source, {}).get("n", 0), link(source=source)))
     return table
 
 

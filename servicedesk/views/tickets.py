@@ -20,6 +20,7 @@ from admin24.workflow import DomainError, allowed_moves
 from .. import services
 from ..emails import client_page_path
 from ..forms import AssignForm, CommentForm, DeferForm, NoteForm
+from ..intake.email.store import client_bounce
 from ..models import Attachment, Ticket, TicketStatus
 from ..models.tickets import TicketQuerySet
 from ..pipeline import PIPELINE
@@ -85,6 +86,7 @@ def ticket_detail(request, pk: int):
         "reaction_late": _late(ticket.reaction_due_at, ticket.first_reaction_at),
         "resolution_late": _late(ticket.resolution_due_at, ticket.resolved_at),
         "standing": standing_of(ticket),
+        "bounce": client_bounce(ticket),
     }
     return render(request, "servicedesk/staff/ticket.html", context)
 

@@ -134,7 +134,9 @@ def test_the_fifth_failed_call_closes_the_lead_as_unreachable_and_tells_the_mana
     assert "5" in lead.closing_reason
     assert not Task.objects.filter(lead=lead, status=Task.Status.OPEN).exists()
     told = Notification.objects.filter(recipient=manager, target_id=lead.pk, title__contains=lead.title)
-    assert told.count() == 2  # assigned, then closed
+    # Assigned, each of the five call tasks the robot set (with its time), then closed.
+    assert told.count() == 7
+    assert told.filter(title__startswith="Новая задача: Позвонить").count() == 5
     clock(msk(2026, 4, 20, 12, 0))
     lead.refresh_from_db()
     assert lead.stage == LeadStage.UNREACHABLE

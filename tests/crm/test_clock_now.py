@@ -93,6 +93,8 @@ def _plain(text: str) -> str:
 
 def _label(type_id: int, target_id: int) -> str:
     target = ContentType.objects.get_for_id(type_id).get_object_for_this_type(pk=target_id)
+    if isinstance(target, Task):
+        return _plain(f"task {target.title}")
     return _plain(target.title if isinstance(target, Deal) else f"contract {target.number}")
 
 

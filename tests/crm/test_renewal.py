@@ -76,8 +76,10 @@ def test_a_twelve_month_contract_is_renewed_thirty_days_before_its_end(manager):
     )
     # Its own robots ran: the proposal task is the responsible's.
     assert Task.objects.get(deal=renewal, kind=Task.Kind.PROPOSAL).responsible == manager
-    told = Notification.objects.get(recipient=manager, target_id=renewal.pk)
+    told = Notification.objects.get(recipient=manager, target_id=renewal.pk, template="reminder")
     assert contract.number in told.body and "31.12.2027" in told.body
+    # and of the proposal task the renewal's robot gave them
+    assert Notification.objects.filter(recipient=manager, target_id=renewal.pk, template="crm/task").count() == 1
     assert renewal_due_at(contract) is None
 
     tick(msk(2028, 1, 31, 9))

@@ -13,6 +13,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
 from admin24.models import GlobalConstant
 from admin24.roles import Role
@@ -166,6 +167,16 @@ def test_a_renewal_signed_as_the_month_begins_closes_the_old_contracts_deal_and_
     waiting.refresh_from_db()
     assert (august.stage, august.superseded_by) == (RegularStage.FAILED, renewal)
     assert renewal.title in august.closing_reason and "01.08.2027" in august.closing_reason
+    # The robot's reason is kept as its message: an English reader reads it in English.
+    with translation.override("en"):
+        assert august.shown_closing_reason == (
+            f"The period from 1 Aug 2027 is billed under the renewal “{renewal.title}” (contract of 1 Aug 2027)."
+        )
+    told = Notification.objects.get(target_id=august.pk, title__startswith="Сделка закрыта")
+    assert told.body == (
+        f"Период с 01.08.2027 оплачивается по продлению «{renewal.title}» (договор от 01.08.2027). "
+        "Письмо со счётом не отправлено."
+    )
     assert waiting.status == OutboxMessage.Status.CANCELLED
     assert not Task.objects.filter(deal=august, status=Task.Status.OPEN).exists()
     told = Notification.objects.get(recipient=manager, key=f"superseded:{august.pk}:{renewal.pk}")

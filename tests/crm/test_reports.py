@@ -6,11 +6,13 @@ Managers: ``manager`` (A) reads his own leads and deals only; ``manager_b`` (B) 
 
 import csv
 import datetime
+import importlib
 import io
 from decimal import Decimal
 
 import pytest
 import time_machine
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,7 +20,9 @@ from django.urls import reverse
 from admin24 import activity
 from admin24.models import Activity
 from admin24.roles import Role
+from admin24.workflow import move
 from crm.models import Contract, ContractStage, Deal, DealPipeline, LostReason, RegularStage
+from crm.services.leads import lead_convert, lead_create
 from tests.factories import CompanyFactory, DealFactory, LeadFactory, UserFactory
 
 from .conftest import msk
@@ -138,10 +142,18 @@ def test_a_number_opens_the_filtered_lead_list(client, admin, leads):
 
 
 def moves(deal, *steps):
-    """The moves as the pipeline engine logs them, each at its moment."""
+    """The moves as the pipeline engine logs them, each at its moment with the time in the stage it
+    left (since the previous move, or the deal's creation)."""
+    entered = deal.created_at
     for moment, source, target in steps:
         with time_machine.travel(moment, tick=False):
-            activity.record(target=deal, verb=Activity.Verb.MOVED, data={"from": source, "to": target})
+            activity.record(
+                target=deal,
+                verb=Activity.Verb.MOVED,
+                data={"from": source, "to": target},
+                stay_seconds=(moment - entered).total_seconds(),
+            )
+        entered = moment
 
 
 @pytest.fixture
@@ -208,6 +220,43 @@ def test_a_managers_deal_report_excludes_another_managers_deals(client, manager,
     assert figures(response)["Deals"] == 4
     assert values(response, "days_in_stage")["Commercial proposal"] == [pytest.approx(2.0), 3]
     assert [row[0] for row in values(response, "stuck_deals").values()] == [0, 0, 0]
+
+
+def test_a_move_stores_the_time_in_the_stage_it_leaves_across_a_weekend(client, admin, manager):
+    """Converted on Monday 16 November at 10:00, sent the proposal on Friday 20th at 17:00 and lost on
+    Monday 23rd at 10:00: «КП» 4 days 7 hours, «Обратная связь» over the weekend 65 hours (2.7 days)."""
+    LostReason.objects.get_or_create(name="Дорого")
+    with time_machine.travel(msk(2026, 11, 16, 10), tick=False):
+        lead = lead_create(by=manager, title="Абонентка", email="olga@romashka.example", company_name="ООО «Ромашка»")
+        deal = lead_convert(lead=lead, by=manager)
+    with time_machine.travel(msk(2026, 11, 20, 17), tick=False):
+        move(deal, ContractStage.FEEDBACK, by=manager)
+    with time_machine.travel(msk(2026, 11, 23, 10), tick=False):
+        move(deal, ContractStage.LOST, by=manager, reason="Дорого")
+
+    stays = dict(
+        Activity.objects.filter(target_id=deal.pk, verb=Activity.Verb.MOVED, data__to__in=["feedback", "lost"])
+        .order_by("pk")
+        .values_list("data__from", "stay_seconds")
+    )
+    assert stays == {"proposal": (4 * 24 + 7) * 3600, "feedback": 65 * 3600}
+    days = values(page(client, admin, "crm:report", "deals"), "days_in_stage")
+    assert days["Commercial proposal"] == [pytest.approx(4 + 7 / 24), 1]
+    assert days["Feedback"] == [pytest.approx(65 / 24), 1]
+
+
+def test_moves_logged_before_stays_were_stored_get_them_from_the_log(deals):
+    """The migration's fill: D1's stays are the days between its moves (the first from its creation)."""
+    Activity.objects.update(stay_seconds=None)
+    fill = importlib.import_module("crm.migrations.0014_stays_of_logged_moves").fill_stays
+    fill(django_apps, None)
+    d1 = (
+        Activity.objects.filter(target_id=deals[0].pk, verb=Activity.Verb.MOVED)
+        .order_by("created_at", "id")
+        .values_list("stay_seconds", flat=True)
+    )
+    assert [stay / 86400 for stay in d1] == [2, 6, 2, 1, 0, 3, 1]
+    assert not Activity.objects.filter(verb=Activity.Verb.MOVED, stay_seconds__isnull=True).exists()
 
 
 def test_the_stuck_deals_link_lists_them(client, admin, deals):

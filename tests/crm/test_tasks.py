@@ -11,6 +11,7 @@ from admin24.roles import Role
 from crm.models import ChecklistTemplate, Task
 from crm.services import tasks as task_services
 from crm.services.tasks import TaskCompletionError, task_complete, task_create, task_reopen
+from crm.texts import say
 from tests.factories import DealFactory, LeadFactory, UserFactory
 
 
@@ -89,10 +90,12 @@ def test_closing_a_deals_open_tasks_takes_only_those_robots_set(manager):
     by_hand = task_create(title="Позвонить", responsible=manager, deal=deal)
     other_deal = task_create(title="КП", responsible=manager, deal=DealFactory(), is_automatic=True)
 
-    assert task_services.close_open_tasks(deal, result="Этап пройден", by=manager) == 1
+    assert task_services.close_open_tasks(deal, result=say("crm.closing_docs.received"), by=manager) == 1
 
     robot.refresh_from_db()
-    assert robot.status == Task.Status.DONE and robot.result == "Этап пройден" and robot.completed_by == manager
+    assert robot.status == Task.Status.DONE and robot.completed_by == manager
+    assert robot.result_message == {"key": "crm.closing_docs.received", "params": {}}
+    assert robot.result == "Закрывающие документы получены."
     assert all(t.is_open for t in Task.objects.filter(pk__in=[by_hand.pk, other_deal.pk]))
 
 
@@ -102,7 +105,7 @@ def test_closing_a_leads_tasks_of_a_kind_takes_them_whoever_set_them(manager):
     by_hand = task_create(title="Звонок", kind=Task.Kind.CALL, responsible=manager, lead=lead)
     other = task_create(title="Письмо", responsible=manager, lead=lead, is_automatic=True)
 
-    assert task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result="Нет ответа") == 2
+    assert task_services.close_open_tasks(lead, kind=Task.Kind.CALL, result=say("crm.task.no_answer")) == 2
 
     assert [t.is_open for t in Task.objects.filter(pk__in=[by_robot.pk, by_hand.pk, other.pk]).order_by("pk")] == [
         False,

@@ -189,6 +189,7 @@ def test_a_comment_with_a_file_lists_it_with_a_staff_download_link(client, engin
     assert reverse("desk:attachment", args=[attachment.pk]) in page and "акт.pdf" in page
     download = client.get(reverse("desk:attachment", args=[attachment.pk]))
     assert download.status_code == 200 and download["Content-Disposition"].startswith("attachment")
+    assert download["Content-Security-Policy"] == "default-src 'none'; sandbox"  # not the pages' policy
 
 
 def test_a_forbidden_file_or_an_empty_comment_is_refused_and_nothing_is_saved(client, engineer, ticket):

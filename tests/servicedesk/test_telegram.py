@@ -275,7 +275,7 @@ def test_a_blocked_bot_disables_the_chat(bot, telegram_api, service, engineer, d
     fake.block(chat)
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_start(ticket=ticket, by=engineer)
-    row = OutboxMessage.objects.get(channel="telegram")
+    row = OutboxMessage.objects.get(channel="telegram", template="servicedesk/ticket_started")
     assert row.status == "failed" and "blocked" in row.last_error
     assert TelegramChat.objects.get(chat_id=chat).disabled
     calls = len(fake.calls_to("sendMessage", chat))
@@ -291,7 +291,7 @@ def test_429_waits_as_long_as_telegram_asks(bot, telegram_api, service, engineer
     fake.rate_limit(30, chat_id=chat)
     with django_capture_on_commit_callbacks(execute=True):
         services.ticket_start(ticket=ticket, by=engineer)
-    row = OutboxMessage.objects.get(channel="telegram")
+    row = OutboxMessage.objects.get(channel="telegram", template="servicedesk/ticket_started")
     assert row.status == "pending"
     assert 25 <= (row.next_attempt_at - timezone.now()).total_seconds() <= 31
     assert outbox_sweep(now=timezone.now() + datetime.timedelta(seconds=20)) == 0

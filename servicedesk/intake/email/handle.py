@@ -1,16 +1,28 @@
-"""What one stored message means: a bounce, noise, a reply to a ticket, or a new ticket (issue 14 §2–§5)."""
+"""What stored messages mean: a bounce, noise, a reply to a ticket, or a new ticket (issue 14 §2–§5).
 
-import io
+``handle_batch`` decides for a batch of claimed rows at once, with a fixed number of queries
+whatever the batch's size: each message is parsed and classified in memory; what the decisions
+need from the database (our outbox's Message-IDs, earlier inbound messages and comments, the
+tickets that references, tokens and subject tags name, each sender's new tickets of the last hour,
+the desk settings) is read with one query per kind for the whole batch; and the effects are
+written with one INSERT or UPDATE per table (``services.client_comments_add``,
+``services.accept_tickets``). The MTA pipe's message is a batch of one: every rule is here once.
+"""
+
 import re
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from admin24 import bulk
 from admin24.normalize import normalize_email
 from notifications.models import OutboxMessage
 
@@ -28,43 +40,78 @@ _TOKEN = re.compile(r"\+(t\d+-[0-9a-f]{8,40})@", re.IGNORECASE)
 _TAG = re.compile(r"\[#(\d{1,9})\]")
 
 
-def handle(row: InboundEmail, raw: bytes):
+@dataclass
+class Item:
+    """One claimed message on its way through the batch; ``outcome`` is (status, reason, params)."""
+
+    row: InboundEmail
+    raw: bytes
+    parsed: parse.Parsed | None = None
+    outcome: tuple | None = None
+    bounce_ids: list[str] = field(default_factory=list)
+    diagnostic: str = ""
+    token_ids: list[int] = field(default_factory=list)
+    tag: int | None = None
+    ticket: Ticket | None = None
+    refused: list[str] = field(default_factory=list)
+
+    def end(self, status, reason, params=None) -> None:
+        # Parameters quote the message (a diagnostic, a sender): made storable in a JSON column.
+        params = {k: parse.storable(v) if isinstance(v, str) else v for k, v in (params or {}).items()}
+        self.outcome = (status, reason, params)
+
+
+def handle_batch(items: list[Item]) -> None:
+    """Set each item's ``outcome`` (and its row's ticket / comment); raises if anything fails (the
+    caller then handles the messages one by one, so one bad message cannot hold back the rest).
+
+    A message that answers another message of the same batch waits for a later round, after that
+    one's ticket or comment exists: the rounds run in the caller's transaction, usually just one.
+    """
+    for item in items:
+        _classify(item)
+    order = {id(item): n for n, item in enumerate(items)}
+    pending = [item for item in items if item.outcome is None]
+    decided: list[Item] = []
+    while pending:
+        this_round, later, ids = [], [], set()
+        for item in pending:
+            (later if ids.intersection(item.parsed.references) else this_round).append(item)
+            if item.parsed.message_id:
+                ids.add(item.parsed.message_id)
+        facts = _Facts(this_round, earlier=decided)
+        _bounces(this_round, facts)
+        postponed = _decide(this_round, facts)
+        decided += [item for item in this_round if item.outcome is not None]
+        pending = sorted(later + postponed, key=lambda item: order[id(item)])
+
+
+# --- each message on its own, in memory ----------------------------------------------------------
+
+
+def _classify(item: Item) -> None:
+    """What the message alone decides (unreadable, a bounce, automatic) and the tokens and tag it carries."""
     try:
-        parsed = parse.parse(raw)
+        item.parsed = parsed = parse.parse(item.raw)
     except parse.Unreadable as exc:
-        return QUARANTINED, "unreadable", {"error": str(exc)[:500]}
+        return item.end(QUARANTINED, "unreadable", {"error": str(exc)[:500]})
     if loops.is_bounce(parsed):
-        return _bounce(row, parsed)
+        # Bounce detection runs first: real bounces carry Auto-Submitted and an In-Reply-To of ours.
+        item.bounce_ids, item.diagnostic = loops.bounce_details(parsed)
+        if not item.bounce_ids:
+            item.end(IGNORED, "bounce_unmatched", {"diagnostic": item.diagnostic[:500]})
+        return None
     header = loops.auto_reply_header(parsed)
     if header:
-        return IGNORED, "auto_reply", {"header": header[:200]}
-    if parsed.message_id and OutboxMessage.objects.filter(message_id=parsed.message_id).exists():
-        return IGNORED, "own", {}
-    if not parsed.from_address or "@" not in parsed.from_address:
-        return QUARANTINED, "no_sender", {}
-    if _is_our_address(parsed.from_address):
-        return IGNORED, "own", {}
-    ticket = _thread(parsed)
-    desk = DeskSettings.load()
-    if ticket is not None:
-        return _reply(row, parsed, ticket, desk)
-    return _new_ticket(row, parsed, desk)
-
-
-# --- bounces --------------------------------------------------------------------------------------
-
-
-def _bounce(row, parsed):
-    ids, diagnostic = loops.bounce_details(parsed)
-    outbox = OutboxMessage.objects.filter(message_id__in=ids).order_by("-pk").first() if ids else None
-    if outbox is None:
-        return IGNORED, "bounce_unmatched", {"diagnostic": diagnostic[:500]}
-    OutboxMessage.objects.filter(pk=outbox.pk).update(
-        status=OutboxMessage.Status.FAILED, last_error=_("Returned by the mail server: %(d)s") % {"d": diagnostic}
-    )
-    if outbox.target_type_id == ContentType.objects.get_for_model(Ticket).pk:
-        row.ticket_id = outbox.target_id
-    return IGNORED, "bounce", {"diagnostic": diagnostic[:500]}
+        return item.end(IGNORED, "auto_reply", {"header": header[:200]})
+    for address in parsed.recipients:
+        found = _TOKEN.search(address if "@" in address else address + "@")
+        ticket_id = ticket_id_from_reply_token(found.group(1)) if found else None
+        if ticket_id:
+            item.token_ids.append(ticket_id)
+    tag = _TAG.search(parsed.subject)
+    item.tag = int(tag.group(1)) if tag else None
+    return None
 
 
 def _our_addresses() -> set[str]:
@@ -78,48 +125,225 @@ def _is_our_address(address: str) -> bool:
     return address.lower() in _our_addresses()
 
 
-# --- threading ------------------------------------------------------------------------------------
+# --- what the batch needs from the database, one query per kind ----------------------------------
 
 
-def _thread(parsed) -> Ticket | None:
-    """In-Reply-To/References, then the signed token, then ``[#N]`` from that ticket's own client."""
-    if parsed.references:
-        ticket_type = ContentType.objects.get_for_model(Ticket)
-        sent = (
-            OutboxMessage.objects.filter(message_id__in=parsed.references, target_type=ticket_type)
-            .order_by("-pk")
-            .values_list("target_id", flat=True)
-            .first()
-        )
-        if sent is None:
-            sent = (
-                InboundEmail.objects.filter(message_id__in=parsed.references, ticket__isnull=False)
+class _Facts:
+    """The outbox rows, inbound rows, comments and tickets the batch's messages refer to."""
+
+    def __init__(self, items: list[Item], earlier: list[Item] = ()):
+        self.ticket_type = ContentType.objects.get_for_model(Ticket)
+        references = {ref for item in items for ref in item.parsed.references}
+        own_ids = {item.parsed.message_id for item in items if item.parsed.message_id}
+        bounce_ids = {ref for item in items for ref in item.bounce_ids}
+        # Message-ID → (outbox pk, target type, target id): our own emails.
+        self.outbox: dict[str, list[tuple[int, int | None, int | None]]] = {}
+        wanted = references | own_ids | bounce_ids
+        if wanted:
+            for message_id, pk, type_id, target_id in OutboxMessage.objects.filter(message_id__in=wanted).values_list(
+                "message_id", "pk", "target_type_id", "target_id"
+            ):
+                self.outbox.setdefault(message_id, []).append((pk, type_id, target_id))
+        threading = [item for item in items if not item.bounce_ids]
+        references = {ref for item in threading for ref in item.parsed.references}
+        # Message-ID → (pk, ticket id): messages received before, and comments (Telegram, email).
+        self.inbound: dict[str, tuple[int, int]] = {}
+        self.comments: dict[str, tuple[int, int]] = {}
+        if references:
+            for message_id, pk, ticket_id in (
+                InboundEmail.objects.filter(message_id__in=references, ticket__isnull=False)
                 .exclude(status=InboundEmail.Status.IGNORED)
-                .values_list("ticket_id", flat=True)
-                .first()
-            )
-        if sent is None:
-            sent = (
-                TicketComment.objects.filter(message_id__in=parsed.references)
-                .values_list("ticket_id", flat=True)
-                .first()
-            )
-        ticket = Ticket.objects.filter(pk=sent).first() if sent else None
-        if ticket is not None:
-            return ticket
-    for address in parsed.recipients:
-        found = _TOKEN.search(address + "@") if "@" not in address else _TOKEN.search(address)
-        if found:
-            ticket_id = ticket_id_from_reply_token(found.group(1))
-            ticket = Ticket.objects.filter(pk=ticket_id).first() if ticket_id else None
+                .values_list("message_id", "pk", "ticket_id")
+            ):
+                self.inbound[message_id] = max(self.inbound.get(message_id, (0, 0)), (pk, ticket_id))
+            for message_id, pk, ticket_id in TicketComment.objects.filter(message_id__in=references).values_list(
+                "message_id", "pk", "ticket_id"
+            ):
+                self.comments[message_id] = max(self.comments.get(message_id, (0, 0)), (pk, ticket_id))
+        # The batch's earlier rounds, as their rows will read once saved (newer than any stored row).
+        for item in earlier:
+            if item.row.ticket_id and item.parsed.message_id and item.outcome[0] != InboundEmail.Status.IGNORED:
+                self.inbound[item.parsed.message_id] = (float("inf"), item.row.ticket_id)
+        ids = {pk for item in threading for pk in self._referenced(item)} | {
+            pk for item in threading for pk in item.token_ids
+        }
+        numbers = {item.tag for item in threading if item.tag is not None}
+        self.tickets: dict[int, Ticket] = {}
+        self.numbers: dict[int, Ticket] = {}
+        if ids or numbers:
+            for ticket in Ticket.objects.filter(Q(pk__in=ids) | Q(number__in=numbers)).select_related("assignee"):
+                self.tickets[ticket.pk] = ticket
+                self.numbers[ticket.number] = ticket
+
+    def sent_by_us(self, message_id: str) -> bool:
+        return bool(message_id) and message_id in self.outbox
+
+    def _referenced(self, item: Item) -> list[int]:
+        """Ticket ids the references name: the newest outbox email first, then inbound, then comments."""
+        refs = item.parsed.references
+        sent = [
+            (pk, target) for ref in refs for pk, kind, target in self.outbox.get(ref, ()) if kind == self.ticket_type.pk
+        ]
+        found = []
+        for rows in (sent, [self.inbound[ref] for ref in refs if ref in self.inbound],
+                     [self.comments[ref] for ref in refs if ref in self.comments]):  # fmt: skip
+            found += [ticket_id for _pk, ticket_id in sorted(rows, reverse=True)]
+        return found
+
+    def thread(self, item: Item) -> Ticket | None:
+        """In-Reply-To/References, then the signed token, then ``[#N]`` from that ticket's own client."""
+        referenced = self._referenced(item)
+        if referenced:
+            # The first reference that names a ticket decides, as a one-by-one look-up would.
+            ticket = self.tickets.get(referenced[0])
             if ticket is not None:
                 return ticket
-    tag = _TAG.search(parsed.subject)
-    if tag:
-        ticket = Ticket.objects.filter(number=int(tag.group(1))).first()
-        if ticket is not None and ticket.client_email_normalized == normalize_email(parsed.from_address):
+        for ticket_id in item.token_ids:
+            ticket = self.tickets.get(ticket_id)
+            if ticket is not None:
+                return ticket
+        ticket = self.numbers.get(item.tag) if item.tag is not None else None
+        if ticket is not None and ticket.client_email_normalized == normalize_email(item.parsed.from_address):
             return ticket
-    return None
+        return None
+
+
+# --- bounces --------------------------------------------------------------------------------------
+
+
+def _bounces(items: list[Item], facts: _Facts) -> None:
+    """Each bounce marks the outbox email it returns failed, with the diagnostic (one UPDATE)."""
+    failed: dict[int, OutboxMessage] = {}
+    for item in items:
+        if item.outcome is not None or not item.bounce_ids:
+            continue
+        sent = [row for ref in item.bounce_ids for row in facts.outbox.get(ref, ())]
+        if not sent:
+            item.end(IGNORED, "bounce_unmatched", {"diagnostic": item.diagnostic[:500]})
+            continue
+        pk, type_id, target_id = max(sent)
+        failed[pk] = OutboxMessage(
+            pk=pk,
+            status=OutboxMessage.Status.FAILED,
+            last_error=_("Returned by the mail server: %(d)s") % {"d": parse.storable(item.diagnostic)},
+        )
+        if type_id == facts.ticket_type.pk:
+            item.row.ticket_id = target_id
+        item.end(IGNORED, "bounce", {"diagnostic": item.diagnostic[:500]})
+    if failed:
+        bulk.update_rows(list(failed.values()), ["status", "last_error"])
+
+
+# --- replies and new tickets ----------------------------------------------------------------------
+
+
+def _decide(items: list[Item], facts: _Facts) -> list[Item]:
+    """Decide and write the replies and new tickets; returns the items that must wait for the next
+    round: a subject tag or token naming no ticket yet, after a message of this round that opens
+    one (its number is known once it is written)."""
+    items = [item for item in items if item.outcome is None and not item.bounce_ids]
+    postponed: list[Item] = []
+    if not items:
+        return postponed
+    desk = DeskSettings.load()
+    opened = _opened_last_hour([item for item in items if facts.thread(item) is None])
+    new_items: list[Item] = []
+    reply_items, reply_args, new_args = [], [], []
+    for item in items:
+        parsed = item.parsed
+        if facts.sent_by_us(parsed.message_id):
+            item.end(IGNORED, "own", {})
+            continue
+        if not parsed.from_address or "@" not in parsed.from_address:
+            item.end(QUARANTINED, "no_sender", {})
+            continue
+        if _is_our_address(parsed.from_address):
+            item.end(IGNORED, "own", {})
+            continue
+        ticket = facts.thread(item)
+        if ticket is None and new_items and (item.tag is not None or item.token_ids):
+            postponed.append(item)
+            continue
+        text = replies.reply_text(parsed.text, ours=_ours)
+        if ticket is None and opened[parsed.from_address] >= desk.email_tickets_per_hour:
+            item.end(QUARANTINED, "flood", {"limit": desk.email_tickets_per_hour, "sender": parsed.from_address})
+            continue
+        files, item.refused = _checked_files(parsed, desk)
+        if ticket is not None:
+            if not text.strip():
+                text = _("(files attached)") if files or item.refused else ""
+            if not text.strip():
+                item.end(IGNORED, "empty", {})
+                continue
+            is_client = ticket.client_email_normalized == normalize_email(parsed.from_address)
+            item.ticket = ticket
+            reply_items.append(item)
+            reply_args.append(
+                services.ClientReply(
+                    ticket=ticket,
+                    body=text,
+                    files=files,
+                    source=TicketComment.Source.EMAIL,
+                    message_id=parsed.message_id,
+                    sender_email="" if is_client else parsed.from_address,
+                )
+            )
+            continue
+        if not text.strip() and not files and not parsed.subject.strip():
+            item.end(IGNORED, "empty", {})
+            continue
+        opened[parsed.from_address] += 1
+        new_items.append(item)
+        new_args.append(
+            {
+                "subject": parsed.subject.strip() or _("(no subject)"),
+                "description": text or parsed.text,
+                "service": desk.email_service,
+                "name": parsed.from_name,
+                "email": parsed.from_address,
+                "files": files,
+                "source": TicketSource.EMAIL,
+            }
+        )
+    comments = services.client_comments_add(reply_args, desk=desk) if reply_args else []
+    tickets = services.accept_tickets(new_args, desk=desk)
+    for item, comment in zip(reply_items, comments, strict=True):
+        _replied(item, comment)
+    for item, ticket in zip(new_items, tickets, strict=True):
+        item.row.ticket, item.row.opened_ticket = ticket, True
+        item.end(PROCESSED, "new_ticket", {"number": ticket.display_number})
+    _keep_originals(reply_items + new_items)
+    return postponed
+
+
+def _replied(item: Item, comment: TicketComment) -> None:
+    ticket, target = item.ticket, comment.ticket
+    item.row.ticket, item.row.comment = target, comment
+    if target.pk != ticket.pk:
+        item.row.opened_ticket = True
+        return item.end(
+            PROCESSED, "follow_up_ticket", {"number": target.display_number, "previous": ticket.display_number}
+        )
+    if not comment.sender_email:
+        return item.end(PROCESSED, "reply", {"number": ticket.display_number})
+    return item.end(PROCESSED, "colleague", {"number": ticket.display_number, "sender": item.parsed.from_address})
+
+
+def _opened_last_hour(items: list[Item]) -> Counter:
+    """New tickets each sender opened by email in the last hour (the flood cap), in one query."""
+    senders = {item.parsed.from_address for item in items}
+    counts = Counter()
+    if senders:
+        since = timezone.now() - timedelta(hours=1)
+        counts.update(
+            dict(
+                InboundEmail.objects.filter(from_address__in=senders, opened_ticket=True, received_at__gte=since)
+                .values_list("from_address")
+                .annotate(n=Count("pk"))
+                .values_list("from_address", "n")
+            )
+        )
+    return counts
 
 
 # --- the text and the files -----------------------------------------------------------------------
@@ -147,94 +371,33 @@ def _checked_files(parsed, desk) -> tuple[list, list[str]]:
     return accepted, refused
 
 
-def _keep_raw(ticket, comment, raw: bytes, name: str) -> None:
-    attachment = Attachment(
-        ticket=ticket,
-        comment=comment,
-        original_name=name,
-        size=len(raw),
-        content_type="message/rfc822",
-        staff_only=True,
-    )
-    attachment.file.save(name, io.BytesIO(raw), save=False)
-    attachment.save()
-
-
-def _refused_note(ticket, refused: list[str]) -> None:
-    if not refused:
-        return
-    TicketComment.objects.create(
-        ticket=ticket,
-        public=False,
-        source=TicketComment.Source.EMAIL,
-        body=services.comment_html(
-            _("Files of the email not accepted (type or size): %(names)s") % {"names": ", ".join(refused)}, html=False
-        ),
-    )
-
-
-def _raw_bytes(row) -> bytes:
-    with row.raw.open("rb") as handle_file:
-        return handle_file.read()
-
-
-# --- a reply to a ticket --------------------------------------------------------------------------
-
-
-def _reply(row, parsed, ticket: Ticket, desk):
-    text = replies.reply_text(parsed.text, ours=_ours)
-    files, refused = _checked_files(parsed, desk)
-    if not text.strip():
-        text = _("(files attached)") if files or refused else ""
-    if not text.strip():
-        return IGNORED, "empty", {}
-    is_client = ticket.client_email_normalized == normalize_email(parsed.from_address)
-    comment = services.add_comment(
-        ticket=ticket,
-        client=True,
-        body=text,
-        files=files,
-        source=TicketComment.Source.EMAIL,
-        message_id=parsed.message_id,
-        sender_email="" if is_client else parsed.from_address,
-    )
-    target = comment.ticket
-    _keep_raw(target, comment, _raw_bytes(row), "original.eml")
-    _refused_note(target, refused)
-    row.ticket, row.comment = target, comment
-    if target.pk != ticket.pk:
-        row.opened_ticket = True
-        return PROCESSED, "follow_up_ticket", {"number": target.display_number, "previous": ticket.display_number}
-    if is_client:
-        return PROCESSED, "reply", {"number": ticket.display_number}
-    return PROCESSED, "colleague", {"number": ticket.display_number, "sender": parsed.from_address}
-
-
-# --- a new ticket ---------------------------------------------------------------------------------
-
-
-def _new_ticket(row, parsed, desk):
-    since = timezone.now() - timedelta(hours=1)
-    opened = InboundEmail.objects.filter(
-        from_address=parsed.from_address, opened_ticket=True, received_at__gte=since
-    ).count()
-    if opened >= desk.email_tickets_per_hour:
-        return QUARANTINED, "flood", {"limit": desk.email_tickets_per_hour, "sender": parsed.from_address}
-    text = replies.reply_text(parsed.text, ours=_ours)
-    files, refused = _checked_files(parsed, desk)
-    if not text.strip() and not files and not parsed.subject.strip():
-        return IGNORED, "empty", {}
-    ticket = services.accept_ticket(
-        subject=parsed.subject.strip() or _("(no subject)"),
-        description=text or parsed.text,
-        service=desk.email_service,
-        name=parsed.from_name,
-        email=parsed.from_address,
-        files=files,
-        source=TicketSource.EMAIL,
-        desk=desk,
-    )
-    _keep_raw(ticket, None, _raw_bytes(row), "original.eml")
-    _refused_note(ticket, refused)
-    row.ticket, row.opened_ticket = ticket, True
-    return PROCESSED, "new_ticket", {"number": ticket.display_number}
+def _keep_originals(items: list[Item]) -> None:
+    """The raw message as a staff-only file of the comment (or the new ticket), and an internal note
+    naming the files refused; one INSERT each for the batch. The original is the stored raw file
+    itself, not a copy: it is written once, when the message arrives."""
+    originals, notes = [], []
+    for item in items:
+        row = item.row
+        originals.append(
+            Attachment(
+                ticket=row.ticket,
+                comment=row.comment,
+                file=row.raw.name,
+                original_name="original.eml",
+                size=row.size,
+                content_type="message/rfc822",
+                staff_only=True,
+            )
+        )
+        if item.refused:
+            text = _("Files of the email not accepted (type or size): %(names)s") % {"names": ", ".join(item.refused)}
+            notes.append(
+                TicketComment(
+                    ticket=row.ticket,
+                    public=False,
+                    source=TicketComment.Source.EMAIL,
+                    body=services.comment_html(text, html=False),
+                )
+            )
+    Attachment.objects.bulk_create(originals)
+    TicketComment.objects.bulk_create(notes)

@@ -1,22 +1,38 @@
-"""Storing a message first, processing it once."""
+"""Storing a message first, processing it once — in batches.
+
+``ingest`` stores one message: its raw file and one INSERT (a re-delivered Message-ID is found by
+the unique key, not looked up first). Processing claims received rows in batches
+(``process_batch``) and decides them together (``handle.handle_batch``) with a fixed number of
+queries per batch; a single message (the MTA pipe, "process again") is a batch of one.
+"""
 
 import logging
+import re
 from datetime import timedelta
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
 from functools import partial
 
 from celery import current_app
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+
+from admin24 import bulk
 
 from ...models import InboundEmail
 from . import parse
 
 log = logging.getLogger(__name__)
+_BLANK_LINE = re.compile(rb"\r?\n\r?\n")
 
 SWEEP_MIN_AGE = timedelta(minutes=1)
-SWEEP_BATCH = 200
-MAX_ATTEMPTS = 5
+# Messages claimed and decided together; large enough to spread a batch's queries thin, small
+# enough that a batch's transaction (and its row locks) stays short.
+BATCH = 100
+# A batch holds its messages in memory: past this many bytes of raw mail it stops (one message at least).
+BATCH_BYTES = 50 * 1024 * 1024
+OUTCOME_FIELDS = ["status", "reason", "reason_params", "processed_at", "ticket", "comment", "opened_ticket", "attempts"]
 
 
 def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: bool = False) -> InboundEmail:
@@ -27,39 +43,50 @@ def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: 
     """
     raw = bytes(raw)
     try:
-        headers = parse.parse_bytes(raw)
+        # The headers only: the body is read once, when the message is processed.
+        blank = _BLANK_LINE.search(raw)
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw[: blank.end()] if blank else raw)
         message_id = parse.message_id_of(headers)
-        from_address = parse._addresses(headers, "From")
+        from_address = parse.sender(headers)[1]
         subject = parse.header_text(headers, "Subject")
     except Exception:
-        message_id, from_address, subject = "", [], ""
+        message_id, from_address, subject = "", "", ""
     digest = parse.digest(raw)
     key = message_id or f"digest:{digest}"
-    existing = InboundEmail.objects.filter(dedupe_key=key).first()
-    if existing is not None:
-        return existing
     row = InboundEmail(
         dedupe_key=key,
         message_id=message_id,
         digest=digest,
-        from_address=(from_address[0][1].lower() if from_address else "")[:320],
+        from_address=from_address[:320],
         subject=subject[:500],
         source=source,
         size=len(raw),
     )
     row.raw.save(f"{digest}.eml", ContentFile(raw), save=False)
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-    except IntegrityError:
+    if not _insert_once(row):
+        # Delivered before (providers re-deliver, pollers re-read): processed once, under the first row.
         row.raw.delete(save=False)
         return InboundEmail.objects.get(dedupe_key=key)
     if process_now:
-        process(row.pk)
-        row.refresh_from_db()
-    else:
-        transaction.on_commit(partial(_publish, row.pk))
+        done = process_batch([row.pk])
+        return done[0] if done else InboundEmail.objects.get(pk=row.pk)
+    transaction.on_commit(partial(_publish, row.pk))
     return row
+
+
+def _insert_once(row: InboundEmail) -> bool:
+    """INSERT the row; False when its deduplication key is stored already. Inside a caller's
+    transaction the INSERT gets a savepoint (a refused INSERT would spoil that transaction);
+    alone it is its own transaction, one round trip."""
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic():
+                row.save(force_insert=True)
+        else:
+            row.save(force_insert=True)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _publish(pk: int) -> None:
@@ -71,52 +98,124 @@ def _publish(pk: int) -> None:
 
 def process(pk: int) -> str | None:
     """Process one stored message if it is still ``received``; returns its final status."""
-    from .handle import handle
+    done = process_batch([pk])
+    return done[0].status if done else None
+
+
+def process_batch(pks=None, *, limit: int = BATCH, received_before=None) -> list[InboundEmail]:
+    """Claim up to ``limit`` received messages (among ``pks`` when given, the oldest first) and
+    process them together; returns the rows, each processed, ignored or quarantined with a reason.
+
+    The claim locks the rows (``skip_locked``: two workers never take the same message). The
+    batch is decided in one savepoint; if anything in it fails, it is rolled back and each
+    message is decided alone in its own savepoint, so a message that cannot be handled is
+    quarantined with the error and the others go through.
+    """
+    from .handle import Item, handle_batch
 
     with transaction.atomic():
-        row = InboundEmail.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
-        if row is None or row.status != InboundEmail.Status.RECEIVED:
-            return None
-        row.attempts += 1
+        claim = InboundEmail.objects.select_for_update(skip_locked=True).filter(status=InboundEmail.Status.RECEIVED)
+        if pks is not None:
+            claim = claim.filter(pk__in=list(pks))
+        if received_before is not None:
+            claim = claim.filter(received_at__lte=received_before)
+        rows = list(claim.order_by("received_at", "pk")[:limit])
+        if not rows:
+            return []
+        total = 0
+        for cut, row in enumerate(rows):
+            total += row.size
+            if total > BATCH_BYTES and cut:
+                rows = rows[:cut]  # the rest stays received (unlocked at commit) for the next batch
+                break
+        for row in rows:
+            row.attempts += 1
+        items = [Item(row=row, raw=_read(row)) for row in rows]
         try:
             with transaction.atomic():
-                with row.raw.open("rb") as handle_file:
-                    raw = handle_file.read()
-                outcome = handle(row, raw)
-        except Exception as exc:
-            log.exception("inbound email %s could not be processed", pk)
-            outcome = (InboundEmail.Status.QUARANTINED, "unreadable", {"error": f"{type(exc).__name__}: {exc}"[:500]})
-        status, reason, params = outcome
-        row.status, row.reason, row.reason_params = status, reason, params
-        row.processed_at = timezone.now()
-        if status != InboundEmail.Status.PROCESSED:
-            row.ticket_id = row.ticket_id if reason in ("bounce",) else None
-            row.comment_id = None
-            row.opened_ticket = False
-        row.save()
-        return row.status
+                handle_batch(items)
+        except Exception:
+            if len(items) > 1:
+                log.warning("inbound email batch of %d failed; deciding each message alone", len(items), exc_info=True)
+            items = [_alone(item) for item in items]
+        now = timezone.now()
+        for item in items:
+            _finish(item, now)
+        bulk.update_rows(rows, OUTCOME_FIELDS)
+    return rows
+
+
+def _read(row: InboundEmail) -> bytes:
+    with row.raw.open("rb") as stored:
+        return stored.read()
+
+
+def _alone(item):
+    from .handle import Item, handle_batch
+
+    row = item.row
+    row.ticket, row.comment, row.opened_ticket = None, None, False
+    fresh = Item(row=row, raw=item.raw)
+    try:
+        with transaction.atomic():
+            handle_batch([fresh])
+    except Exception as exc:
+        log.exception("inbound email %s could not be processed", row.pk)
+        fresh.end(InboundEmail.Status.QUARANTINED, "unreadable", {"error": f"{type(exc).__name__}: {exc}"[:500]})
+    return fresh
+
+
+def _finish(item, now) -> None:
+    row = item.row
+    row.status, row.reason, row.reason_params = item.outcome
+    row.processed_at = now
+    if row.status != InboundEmail.Status.PROCESSED:
+        # A bounce keeps the ticket whose email it returns; other unprocessed mail belongs to none.
+        if row.reason != "bounce":
+            row.ticket = None
+        row.comment = None
+        row.opened_ticket = False
+
+
+def process_waiting(*, received_before=None, limit: int = BATCH) -> int:
+    """Process every message left ``received`` (those received before ``received_before``), batch by batch."""
+    count = 0
+    while True:
+        done = process_batch(limit=limit, received_before=received_before)
+        count += len(done)
+        if not done:
+            return count
 
 
 def process_again(rows) -> int:
-    """Administrators' "process again": back to ``received`` and processed now."""
+    """Administrators' "process again": back to ``received`` and processed now, together."""
+    pks = [row.pk for row in rows]
+    InboundEmail.objects.filter(pk__in=pks).update(
+        status=InboundEmail.Status.RECEIVED, reason="", reason_params={}, ticket=None, comment=None, opened_ticket=False
+    )
     count = 0
-    for row in rows:
-        InboundEmail.objects.filter(pk=row.pk).update(
-            status=InboundEmail.Status.RECEIVED, reason="", reason_params={}, ticket=None, comment=None
-        )
-        process(row.pk)
-        count += 1
+    for start in range(0, len(pks), BATCH):
+        count += len(process_batch(pks[start : start + BATCH]))
     return count
 
 
 def sweep(*, now=None) -> int:
     """Process what a crash, or a broker that was down, left ``received``."""
-    now = now or timezone.now()
-    pks = list(
-        InboundEmail.objects.filter(
-            status=InboundEmail.Status.RECEIVED, received_at__lte=now - SWEEP_MIN_AGE
-        ).values_list("pk", flat=True)[:SWEEP_BATCH]
+    return process_waiting(received_before=(now or timezone.now()) - SWEEP_MIN_AGE)
+
+
+def client_bounce(ticket) -> InboundEmail | None:
+    """The delivery failure report that says the client's address does not take our mail, for the
+    mark on the ticket card: the latest bounce of an email about this ticket, unless the client has
+    written from email since (then the address works again)."""
+    bounce = (
+        InboundEmail.objects.filter(ticket=ticket, reason="bounce", status=InboundEmail.Status.IGNORED)
+        .order_by("-received_at", "-pk")
+        .first()
     )
-    for pk in pks:
-        process(pk)
-    return len(pks)
+    if bounce is None:
+        return None
+    answered = InboundEmail.objects.filter(
+        ticket=ticket, status=InboundEmail.Status.PROCESSED, received_at__gt=bounce.received_at
+    ).exists()
+    return None if answered else bounce

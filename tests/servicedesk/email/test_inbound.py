@@ -1,6 +1,7 @@
 """Inbound email (issue 14): replies become comments, new emails become tickets, noise is ignored."""
 
 import base64
+import random
 import subprocess
 import sys
 from datetime import timedelta
@@ -382,3 +383,64 @@ def test_a_staff_comments_files_are_attached_to_the_clients_email_up_to_the_cap(
         services.add_comment(ticket=ticket, author=staff, body="Большой файл", files=[big])
     last = _outbox(ticket).filter(template="servicedesk/ticket_comment").last()
     assert last.attachments == [] and "big.pdf" in last.body_text and "/desk/" in last.body_text
+
+
+def test_the_ticket_card_marks_a_client_address_that_bounces(ticket, client, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    from admin24.roles import Role
+
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR]))
+    card = reverse("servicedesk:ticket", args=[ticket.pk])
+    assert 'data-warning="bounced"' not in client.get(card).content.decode()
+    _ingest(_bounce(_outbox(ticket).first().message_id), django_capture_on_commit_callbacks)
+    page = client.get(card).content.decode()
+    assert 'data-warning="bounced"' in page and "письма клиенту возвращаются" in page
+    assert "Наше письмо вернулось недоставленным" in page and "User unknown" in page
+    # The client writes from that address again: it works, the mark goes.
+    _ingest(_reply(ticket, "Ящик снова работает"), django_capture_on_commit_callbacks)
+    assert 'data-warning="bounced"' not in client.get(card).content.decode()
+
+
+def _big_message(ticket, megabytes=25):
+    message = _reply(ticket, "Журнал сервера во вложении")
+    message.add_attachment(
+        b"%PDF-1.4 " + random.Random(25).randbytes(megabytes * 1024 * 1024),
+        maintype="application",
+        subtype="pdf",
+        filename="журнал.pdf",
+    )
+    return message.as_bytes()
+
+
+@pytest.mark.parametrize("limit_mb", [20, 30], ids=["above-the-file-limit", "within-it"])
+def test_a_25_mb_message_is_stored_and_its_file_refused_or_kept_by_the_limit(
+    ticket, limit_mb, django_capture_on_commit_callbacks
+):
+    import tracemalloc
+
+    desk = services.DeskSettings.load()
+    desk.max_file_mb = limit_mb
+    desk.save()
+    raw = _big_message(ticket)
+    assert len(raw) > 25 * 1024 * 1024
+    tracemalloc.start()
+    try:
+        row = _ingest(raw, django_capture_on_commit_callbacks)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert row.status == InboundEmail.Status.PROCESSED and row.size == len(raw)
+    assert row.raw.size == len(raw)
+    comment = ticket.comments.get(from_client=True)
+    assert "Журнал сервера во вложении" in comment.body
+    names = set(comment.attachments.values_list("original_name", flat=True))
+    if limit_mb == 20:
+        assert names == {"original.eml"}
+        assert "журнал.pdf" in ticket.comments.get(public=False).body
+    else:
+        assert names == {"original.eml", "журнал.pdf"}
+        assert not ticket.comments.filter(public=False).exists()
+    # Memory is a fixed multiple of the message (measured 9.7×: the parser's text, the decoded file,
+    # the checks), not more; a worker's batch stops at store.BATCH_BYTES of raw mail.
+    assert peak < 11 * len(raw), f"peak {peak / len(raw):.1f}× the message"

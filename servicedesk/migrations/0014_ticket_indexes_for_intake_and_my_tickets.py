@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('crm', '0011_task_title_messages'),
-        ('servicedesk', '0011_inbound_email'),
+        ('crm', '0014_stays_of_logged_moves'),
+        ('servicedesk', '0013_ticket_resolved_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -1,6 +1,11 @@
-/* The Service Desk settings page: copy buttons and the confirmation before a new form key.
- * navigator.clipboard exists only on HTTPS or localhost; self-hosted installs are often plain
- * HTTP on a LAN, so the old select-and-copy command is the fallback. */
+/* What every staff page may use, wired by data- attributes (the pages carry no script of their
+ * own: docs/security.md, Content-Security-Policy).
+ * - [data-copy-target="<id>"]: a button that copies that field's value; data-copied / data-failed
+ *   are shown on it for a moment. navigator.clipboard exists only on HTTPS or localhost;
+ *   self-hosted installs are often plain HTTP on a LAN, so the old select-and-copy command is the
+ *   fallback.
+ * - form[data-confirm]: asks that question before the form is sent.
+ * - select[data-submit-on-change]: sends its form as soon as another option is chosen. */
 (function () {
   "use strict";
 
@@ -28,5 +33,9 @@
     form.addEventListener("submit", function (event) {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
+  });
+
+  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
   });
 })();

@@ -1,0 +1,183 @@
+"""Inbound email in batches (issue 14 §8): the worker decides many stored messages together, with
+the same outcome as one by one and a fixed number of queries whatever the batch's size."""
+
+import random
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from admin24.models import Activity
+from notifications.models import Notification, OutboxMessage
+from servicedesk import services
+from servicedesk.emails import reply_address
+from servicedesk.intake.email import ingest, process_batch, process_waiting
+from servicedesk.models import InboundEmail, Ticket, TicketComment, TicketStatus
+from servicedesk.models.tickets import NUMBER_SEQUENCE
+from tests.factories import ServiceFactory, UserFactory
+
+from .test_fuzz import _mutate, _seeds
+
+pytestmark = [pytest.mark.django_db]
+
+
+def _tickets(count):
+    service = ServiceFactory(responsible=UserFactory())
+    return [
+        services.create_ticket(subject=f"Заявка {n}", name=f"Клиент {n}", email=f"client{n}@client.ru", service=service)
+        for n in range(count)
+    ]
+
+
+def _first_email(ticket):
+    return OutboxMessage.objects.filter(target_id=ticket.pk, address=ticket.client_email).order_by("pk").first()
+
+
+def _mixed(count, tickets, tag):
+    """Per five messages: a threaded reply, a colleague's reply by token, a new email, an
+    auto-reply and a Postfix bounce of one of our emails."""
+    out = []
+    for n in range(count):
+        ticket = tickets[n % len(tickets)]
+        message = EmailMessage()
+        message["Message-ID"] = f"<{tag}-{n}@client.ru>"
+        kind = n % 5
+        if kind == 0:
+            message["From"] = ticket.client_email
+            message["To"] = "support@example.ru"
+            message["Subject"] = f"Re: [#{ticket.number}] {ticket.subject}"
+            message["In-Reply-To"] = _first_email(ticket).message_id
+            message.set_content(f"Ответ {n}\n\n01.12.2026 10:05, Поддержка пишет:\n> старое")
+        elif kind == 1:
+            message["From"] = f"colleague{n}@client.ru"
+            message["To"] = reply_address(ticket)
+            message["Subject"] = "Добавлю"
+            message.set_content(f"Коллега {n}")
+        elif kind == 2:
+            message["From"] = f"Новый <new-{tag}-{n}@new.ru>"
+            message["To"] = "support@example.ru"
+            message["Subject"] = f"Новая беда {n}"
+            message.set_content("Не открывается 1С")
+        elif kind == 3:
+            message["From"] = f"away{n}@client.ru"
+            message["Subject"] = "Автоответ"
+            message["Auto-Submitted"] = "auto-replied"
+            message.set_content("В отпуске")
+        else:
+            message["From"] = "MAILER-DAEMON@mx.client.ru"
+            message["Subject"] = "Undelivered Mail Returned to Sender"
+            original = EmailMessage()
+            original["Message-ID"] = _first_email(ticket).message_id
+            original.set_content("x")
+            message.set_content("550 5.1.1 User unknown")
+            message.add_attachment(original)
+        out.append(message.as_bytes())
+    return out
+
+
+def _store(raws):
+    # No commit hooks run in a test's transaction: the rows wait, as for a worker that has not run yet.
+    for raw in raws:
+        ingest(raw, source="imap")
+
+
+def test_a_batch_takes_the_same_queries_for_5_messages_as_for_50():
+    tickets = _tickets(10)
+    counts = []
+    for size in (5, 50):
+        _store(_mixed(size, tickets, tag=f"size{size}"))
+        ContentType.objects.clear_cache()  # both batches look the content types up alike
+        with CaptureQueriesContext(connection) as captured:
+            done = process_batch(limit=size)
+        assert len(done) == size
+        reasons = sorted(row.reason for row in done)
+        assert reasons == sorted(["reply", "colleague", "new_ticket", "auto_reply", "bounce"] * (size // 5))
+        counts.append(len(captured))
+    assert counts[0] == counts[1], counts
+    # What the batch wrote is what the one-by-one path writes: the comments, the assignees told, the bounces.
+    assert TicketComment.objects.filter(from_client=True).count() == 22
+    assert Notification.objects.filter(key__startswith="servicedesk.client_reply:").count() == 22
+    assert OutboxMessage.objects.filter(
+        status=OutboxMessage.Status.FAILED, last_error__contains="User unknown"
+    ).exists()
+    assert Ticket.objects.filter(client_email__startswith="new-").count() == 11
+
+
+def test_a_reply_to_a_message_of_the_same_batch_lands_on_the_ticket_that_message_opened():
+    first = EmailMessage()
+    first["From"] = "maria@new.ru"
+    first["Subject"] = "Нет доступа"
+    first["Message-ID"] = "<first@new.ru>"
+    first.set_content("Нет доступа к 1С")
+    second = EmailMessage()
+    second["From"] = "maria@new.ru"
+    second["Subject"] = "Re: Нет доступа"
+    second["Message-ID"] = make_msgid(domain="new.ru")
+    second["In-Reply-To"] = "<first@new.ru>"
+    second.set_content("И к почте тоже")
+    _store([first.as_bytes(), second.as_bytes()])
+    done = process_batch()
+    assert [row.reason for row in done] == ["new_ticket", "reply"]
+    ticket = Ticket.objects.get(client_email="maria@new.ru")
+    assert "И к почте тоже" in ticket.comments.get(from_client=True).body
+
+
+def test_two_replies_in_one_batch_reopen_a_done_ticket_once(django_capture_on_commit_callbacks):
+    (ticket,) = _tickets(1)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.ticket_complete(ticket=ticket, by=None)
+    raws = []
+    for n in range(2):
+        message = EmailMessage()
+        message["From"] = ticket.client_email
+        message["Subject"] = f"Re: [#{ticket.number}]"
+        message["Message-ID"] = make_msgid(domain="client.ru")
+        message["In-Reply-To"] = _first_email(ticket).message_id
+        message.set_content(f"Снова сломалось {n}")
+        raws.append(message.as_bytes())
+    _store(raws)
+    assert [row.reason for row in process_batch()] == ["reply", "reply"]
+    ticket.refresh_from_db()
+    assert ticket.status == TicketStatus.IN_PROGRESS
+    reopened = Activity.objects.filter(
+        target_type__model="ticket", target_id=ticket.pk, verb=Activity.Verb.MOVED, data__to=TicketStatus.IN_PROGRESS
+    )
+    assert reopened.count() == 1
+    assert ticket.comments.filter(from_client=True).count() == 2
+
+
+def test_damaged_messages_end_the_same_in_batches_as_one_by_one(django_capture_on_commit_callbacks, eager_celery):
+    """500 mutated messages: processed one after the other as they arrive, then (rolled back) the
+    same messages stored first and processed in batches of 50 — each ends with the same status and reason."""
+    rng = random.Random(1414)
+    seeds = _seeds()
+    raws = [_mutate(rng.choice(seeds), rng) + f"\r\nX-Fuzz: {n}\r\n".encode() for n in range(500)]
+
+    def outcomes():
+        return {digest: (status, reason) for digest, status, reason in InboundEmail.objects.values_list(
+            "digest", "status", "reason")}  # fmt: skip
+
+    def _first_number_is_1():
+        # The «[#1]» tags must name the same first ticket in both runs; a rollback (and the tests
+        # before this one) leave PostgreSQL's sequence on.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT setval(%s, 1, false)", [NUMBER_SEQUENCE])
+
+    _first_number_is_1()
+    with transaction.atomic():
+        for raw in raws:
+            with django_capture_on_commit_callbacks(execute=True):
+                ingest(raw, source="other")
+        one_by_one = outcomes()
+        transaction.set_rollback(True)
+    _first_number_is_1()
+    _store(raws)
+    assert process_waiting(limit=50) == len(one_by_one)
+    batched = outcomes()
+    assert not InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED).exists()
+    differ = [(one_by_one.get(digest), batched.get(digest)) for digest in set(one_by_one) | set(batched)]
+    assert [pair for pair in differ if pair[0] != pair[1]] == []

@@ -1,0 +1,138 @@
+"""The follow-up of accepted tickets runs as one batch per tick: a constant number of queries
+however many tickets, with the effects of one ticket after another."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from admin24 import timers
+from admin24.models import Activity, ScheduledAction
+from crm.models import Company, Contact
+from notifications.models import OutboxMessage
+from servicedesk import services
+from servicedesk.models import Ticket
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def accept(service, *, email, name="Клиент", phone="", company=""):
+    return services.accept_ticket(
+        subject="Не печатает принтер", service=service, name=name, email=email, phone=phone, company=company
+    )
+
+
+def accept_mix(service, count: int, round_name: str) -> None:
+    """``count`` tickets: new clients with a new company, returning clients, new clients sharing
+    an existing contact's phone, and one client without an email — in the same proportions."""
+    for n in range(count):
+        kind = n % 5
+        if kind in (0, 1):
+            accept(service, email=f"{round_name}-{n}@new.ru", company=f"ООО «{round_name} {n}»", phone="+79990000001")
+        elif kind == 2:
+            accept(service, email=f"known-{n % 3}@client.ru")
+        elif kind == 3:
+            accept(service, email=f"{round_name}-{n}@shared.ru", phone="+7 999 555-00-00")
+        else:
+            accept(service, email="")
+
+
+def follow_up_queries() -> int:
+    with CaptureQueriesContext(connection) as queries:
+        taken = timers.run_due(batch=100)
+    assert not ScheduledAction.objects.filter(action=services.FOLLOW_UP, status="pending").exists()
+    assert taken
+    return len(queries)
+
+
+# SQLite caps a statement's parameters (999), so Django splits its bulk INSERTs of 50 rows in two.
+@pytest.mark.postgres
+def test_a_batch_of_fifty_follow_ups_costs_the_queries_of_a_batch_of_five(service):
+    for n in range(3):
+        ContactFactory(emails=[f"known-{n}@client.ru"], phones=["+79995550000"])
+    accept_mix(service, 5, "first")
+    accept_mix(service, 5, "warm")  # the calendar, settings and content types are loaded once per process
+    follow_up_queries()
+    accept_mix(service, 5, "five")
+    five = follow_up_queries()
+    accept_mix(service, 50, "fifty")
+    fifty = follow_up_queries()
+    assert fifty == five
+    assert five / 5 <= 8
+    assert Ticket.objects.filter(contact__isnull=True).exclude(client_email="").count() == 0
+    assert Ticket.objects.count() == OutboxMessage.objects.filter(template="servicedesk/ticket_received").count() + (
+        Ticket.objects.filter(client_email="").count()
+    )
+
+
+def test_a_batch_links_and_creates_as_one_ticket_after_another_would(service):
+    older = ContactFactory(full_name="Старый", emails=["old@client.ru"], phones=["+7 999 111-22-33"])
+    ContactFactory(full_name="Ещё старше?", phones=["+79991112233"])  # younger than ``older``: not the match
+    existing = Company.objects.create(name="ООО «Ромашка»")
+    twice_a = accept(service, email="twice@new.ru", name="Дважды", company="ооо «васильки»")
+    twice_b = accept(service, email="Twice@New.ru", name="Дважды снова", company="Другое")
+    same_company = accept(service, email="colleague@new.ru", company="ООО «Васильки»")
+    known_company = accept(service, email="r@new.ru", company="ооо  «ромашка»")
+    shares_old_phone = accept(service, email="phone@new.ru", phone="+7 (999) 111-22-33")
+    first_new_phone = accept(service, email="first@new.ru", phone="+79990007777")
+    second_new_phone = accept(service, email="second@new.ru", phone="8 999 000-77-77")
+    returning = accept(service, email="OLD@client.ru", company="Что-то своё")
+    anonymous = accept(service, email="")
+
+    assert timers.run_due() == 9
+
+    tickets = {t.pk: t for t in Ticket.objects.select_related("contact", "company")}
+    a, b = tickets[twice_a.pk], tickets[twice_b.pk]
+    assert a.contact == b.contact and a.contact.full_name == "Дважды"
+    assert Contact.objects.filter(emails__email_normalized="twice@new.ru").count() == 1
+    vasilki = Company.objects.get(name_key="ооо «васильки»")
+    assert vasilki.name == "ооо «васильки»"  # as the first ticket spelled it
+    assert a.company == vasilki == tickets[same_company.pk].company == tickets[same_company.pk].contact.company
+    assert b.company == vasilki and b.client_company == "Другое"
+    assert tickets[known_company.pk].company == existing
+    assert Company.objects.count() == 2
+    assert tickets[shares_old_phone.pk].contact.duplicate_of == older
+    first = tickets[first_new_phone.pk].contact
+    assert first.duplicate_of is None
+    assert tickets[second_new_phone.pk].contact.duplicate_of == first
+    assert tickets[returning.pk].contact == older and tickets[returning.pk].company is None
+    assert tickets[anonymous.pk].contact is None
+    for ticket in tickets.values():
+        assert f"#{ticket.number}" in ticket.search_text
+    assert "ооо «васильки»" in tickets[same_company.pk].search_text
+
+    duplicates = Activity.objects.filter(verb=Activity.Verb.DUPLICATE_FOUND).values_list("target_id", "data")
+    assert sorted(duplicates) == sorted(
+        [
+            (tickets[shares_old_phone.pk].contact_id, {"contact": older.pk}),
+            (tickets[second_new_phone.pk].contact_id, {"contact": first.pk}),
+        ]
+    )
+    assert Activity.objects.filter(verb=Activity.Verb.CREATED, target_id__in=tickets).count() >= len(tickets)
+    received = OutboxMessage.objects.filter(template="servicedesk/ticket_received")
+    assert sorted(received.values_list("target_id", flat=True)) == sorted(pk for pk in tickets if pk != anonymous.pk)
+    for ticket in tickets.values():
+        pending = ScheduledAction.objects.filter(status="pending", target_id=ticket.pk).exclude(
+            action=services.FOLLOW_UP
+        )
+        assert sorted(pending.values_list("action", flat=True)) == [
+            services.REACTION_BREACH,
+            services.RESOLUTION_BREACH,
+        ]
+    assert timers.run_due() == 0
+    assert received.count() == 8
+
+
+def test_a_ticket_that_cannot_be_followed_up_fails_alone_and_the_rest_of_its_batch_is_done(service):
+    good = accept(service, email="good@client.ru")
+    bad = accept(service, email="good2@client.ru")
+    # An address the contact's email field refuses (an old row, imported before the check).
+    Ticket.objects.filter(pk=bad.pk).update(client_email="not an address")
+    also_good = accept(service, email="fine@client.ru")
+    assert timers.run_due() == 3
+    statuses = dict(ScheduledAction.objects.filter(action=services.FOLLOW_UP).values_list("target_id", "status"))
+    assert statuses == {good.pk: "done", bad.pk: "pending", also_good.pk: "done"}
+    assert "email" in ScheduledAction.objects.get(target_id=bad.pk, action=services.FOLLOW_UP).last_error.lower()
+    assert Ticket.objects.get(pk=good.pk).contact is not None
+    assert Ticket.objects.get(pk=also_good.pk).contact is not None
+    assert Ticket.objects.get(pk=bad.pk).contact is None

@@ -1,0 +1,106 @@
+"""What the bot receives and answers must survive: a client's file is downloaded before the
+update's transaction (a slow download holds no lock on the chat, and the file still ends on
+exactly one comment), and the receipt of a request goes through the outbox."""
+
+import datetime
+import threading
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+
+from notifications.models import OutboxMessage
+from notifications.services import outbox_sweep
+from servicedesk import services
+from servicedesk.emails import client_page_url
+from servicedesk.intake import telegram as intake
+from servicedesk.models import TelegramChat, TelegramTicket, TelegramUpdate, Ticket
+from tests.servicedesk.test_telegram import PDF, bot, file_a_ticket  # noqa: F401 - the bot fixture
+from tests.telegram_fake import callback_update, document_update
+
+
+def ticket_in_chat(chat_id, service, support_head):
+    ticket = services.create_ticket(subject="Принтер", service=service, by=support_head, email="c@example.ru")
+    chat = TelegramChat.objects.create(chat_id=chat_id)
+    TelegramTicket.objects.create(chat=chat, ticket=ticket)
+    return ticket
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_slow_download_holds_no_lock_and_makes_one_comment(telegram_api, service, support_head):
+    if connection.vendor == "sqlite":
+        pytest.skip("row locks need PostgreSQL (CI runs it)")
+    fake, chat = telegram_api, 601
+    ticket = ticket_in_chat(chat, service, support_head)
+    file_id = fake.add_file(PDF, "documents/act.pdf")
+    payload = document_update(fake.next_update_id(), chat, file_id, "акт.pdf", len(PDF))
+    update = TelegramUpdate.objects.create(update_id=payload["update_id"], payload=payload)
+    gate = fake.hold_downloads()
+
+    def handle():
+        intake.handle(update.pk)
+        connection.close()
+
+    worker = threading.Thread(target=handle)
+    worker.start()
+    try:
+        assert fake.download_started.wait(10)
+        # While the file is on its way, another update of this chat may be handled.
+        with transaction.atomic():
+            TelegramChat.objects.select_for_update(nowait=True).get(chat_id=chat)
+            TelegramUpdate.objects.select_for_update(nowait=True).get(pk=update.pk)
+    finally:
+        gate.set()
+        worker.join(20)
+
+    [comment] = ticket.comments.filter(from_client=True)
+    assert [a.original_name for a in comment.attachments.all()] == ["акт.pdf"]
+    assert fake.last(chat).text == f"Добавлено к обращению {ticket.display_number}."
+    assert intake.store(payload) is None  # Telegram delivering it again changes nothing
+    intake.handle(update.pk)
+    assert ticket.comments.filter(from_client=True).count() == 1
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_file_sent_while_several_requests_are_open_goes_to_the_one_chosen(bot, telegram_api, service):  # noqa: F811
+    fake, chat = telegram_api, 602
+    first = file_a_ticket(bot, fake, chat, service)
+    first.subject = "первая"
+    first.save()
+    second = file_a_ticket(bot, fake, chat, service)
+    file_id = fake.add_file(PDF, "documents/scan.pdf")
+    bot(document_update(fake.next_update_id(), chat, file_id, "скан.pdf", len(PDF)))
+    assert fake.last(chat).text == "К какому обращению относится ваше сообщение?"
+    downloads = len(fake.calls_to("getFile"))
+
+    bot(callback_update(fake.next_update_id(), chat, f"reply:{second.pk}"))
+
+    [comment] = second.comments.filter(from_client=True)
+    assert [(a.original_name, a.file.read()) for a in comment.attachments.all()] == [("скан.pdf", PDF)]
+    assert not first.comments.filter(from_client=True).exists()
+    assert len(fake.calls_to("getFile")) == downloads  # kept from the first time, not fetched again
+    assert TelegramChat.objects.get(chat_id=chat).draft == {}
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_the_receipt_of_a_request_waits_out_a_busy_bot_api_and_still_arrives(bot, telegram_api, service):  # noqa: F811
+    from tests.servicedesk.test_telegram import walk_to
+
+    fake, chat = telegram_api, 603
+    walk_to(bot, fake, chat, service=service)
+    bot(callback_update(fake.next_update_id(), chat, "done:"))
+    bot(callback_update(fake.next_update_id(), chat, "consent:"))
+    fake.rate_limit(30, chat_id=chat, times=2)  # Telegram says "too many requests, wait 30 s"
+    bot(callback_update(fake.next_update_id(), chat, "confirm:"))
+    ticket = Ticket.objects.get(subject=f"Не печатает принтер {chat}")
+    row = OutboxMessage.objects.get(channel="telegram", template="servicedesk/telegram_accepted")
+    assert row.status == "pending" and "429" in row.last_error  # refused, kept, not dropped
+
+    with time_machine.travel(datetime.timedelta(seconds=90)):
+        outbox_sweep()
+
+    row.refresh_from_db()
+    assert row.status == "sent" and fake.last(chat).method == "sendMessage"
+    receipt = fake.last(chat).text
+    assert receipt.startswith(f"Спасибо! Ваше обращение {ticket.display_number} принято.")
+    assert client_page_url(ticket) in receipt
