@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from . import timers
+from .admin_site import ReadOnlyAdmin
 from .models import ScheduledAction
 from .roles import is_administrator
 
@@ -45,7 +46,7 @@ def _administrator(request) -> bool:
 
 
 @admin.register(ScheduledAction)
-class ScheduledActionAdmin(admin.ModelAdmin):
+class ScheduledActionAdmin(ReadOnlyAdmin):
     list_display = ("action", "target_display", "due_at", "status", "attempts", "error_display", "finished_at")
     list_filter = (DueNowFilter, "status", ActionNameFilter, "due_at")
     search_fields = ("action",)
@@ -84,12 +85,3 @@ class ScheduledActionAdmin(admin.ModelAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _administrator(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

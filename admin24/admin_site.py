@@ -1,6 +1,6 @@
 from functools import wraps
 
-from django.contrib.admin import AdminSite
+from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import TO_FIELD_VAR
@@ -39,3 +39,17 @@ class Admin24AdminSite(AdminSite):
 
 class Admin24AdminConfig(AdminConfig):
     default_site = "admin24.admin_site.Admin24AdminSite"
+
+
+class ReadOnlyAdmin(ModelAdmin):
+    """A log or a state the system keeps (the outbox, the clock, the bot's updates): looked at in
+    the admin, changed only by the code that owns it (and by the admin's own actions)."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

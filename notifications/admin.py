@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from admin24.admin_site import ReadOnlyAdmin
 from admin24.roles import is_administrator
 
 from . import services
@@ -9,22 +10,13 @@ from .models import Notification, OutboxMessage, StaffTelegram
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "address", "subject", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "channel", "template"]
     search_fields = ["address", "subject", "message_id", "idempotency_key"]
     date_hierarchy = "created_at"
     actions = ["retry"]
     list_select_related = ["recipient_user"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_permission(self, request):
         return is_administrator(request.user)
@@ -67,21 +59,12 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(StaffTelegram)
-class StaffTelegramAdmin(admin.ModelAdmin):
+class StaffTelegramAdmin(ReadOnlyAdmin):
     """Whose chat is linked and what they get there; each user chooses on their own profile page."""
 
     list_display = ["user", "chat_linked", "kinds", "linked_at", "unlinked_reason"]
     list_select_related = ["user"]
     search_fields = ["user__username", "user__last_name"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description=_("chat linked"), boolean=True)
     def chat_linked(self, obj):

@@ -12,6 +12,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from admin24.admin_site import ReadOnlyAdmin
+
 from .models import (
     Attachment,
     DeskSettings,
@@ -166,19 +168,6 @@ class InboundEmailAdmin(admin.ModelAdmin):
 
         count = process_again(queryset)
         self.message_user(request, _("Processed again: %(count)d.") % {"count": count})
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """A log or a state the bot keeps: looked at here, changed only by the bot."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(TelegramUpdate)
