@@ -70,6 +70,26 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
+def migrate(transactional_db):
+    """Take the schema to migration ``targets`` and return the apps of that state; with no
+    targets, forward to the latest migrations. The latest schema is back after the test even
+    when it fails half-way, so the tests after it do not run on an old schema."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
+
+    def to(targets=None):
+        targets = targets or latest
+        executor = MigrationExecutor(connection)
+        executor.migrate(targets)
+        return executor.loader.project_state(targets).apps
+
+    yield to
+    to(latest)
+
+
+@pytest.fixture
 def telegram_api(settings, db):
     """A fake Bot API server on a free port; the desk's bot token and username point at it."""
     from servicedesk.models import DeskSettings

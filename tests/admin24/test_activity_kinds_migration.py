@@ -6,8 +6,6 @@ them — in Russian and in English — and the migration forward gives each its 
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from admin24.history import describe
 from admin24.models import Activity
@@ -17,21 +15,13 @@ from tests.factories import DealFactory, UserFactory
 BEFORE_THE_KINDS = [("admin24", "0005_scheduled_action_superseded")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
-def test_old_rows_get_their_kinds_and_a_reminder_names_its_person():
+def test_old_rows_get_their_kinds_and_a_reminder_names_its_person(migrate):
     manager = UserFactory(first_name="Анна", last_name="Петрова")
     deal = DealFactory(responsible=manager)
     deal_type = ContentType.objects.get_for_model(Deal).pk
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
 
-    old = _migrate(BEFORE_THE_KINDS).get_model("admin24", "Activity")
+    old = migrate(BEFORE_THE_KINDS).get_model("admin24", "Activity")
     rows = {
         name: old.objects.create(target_type_id=deal_type, target_id=deal.pk, verb=verb, text=text, data=data).pk
         for name, verb, text, data in [
@@ -50,7 +40,7 @@ def test_old_rows_get_their_kinds_and_a_reminder_names_its_person():
         ]
     }
 
-    _migrate(latest)
+    migrate()
 
     kinds = {name: Activity.objects.get(pk=pk) for name, pk in rows.items()}
     assert {name: row.verb for name, row in kinds.items()} == {

@@ -8,8 +8,6 @@ through the kernel's model, with the permissions still attached to its content t
 import pytest
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from admin24.activity import timeline
 from admin24.models import Activity
@@ -19,21 +17,13 @@ from tests.factories import UserFactory
 BEFORE_THE_MOVE = [("admin24", "0003_seed_constants"), ("crm", "0006_search_indexes")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
-def test_an_old_databases_activity_rows_are_the_kernels_after_migrating():
+def test_an_old_databases_activity_rows_are_the_kernels_after_migrating(migrate):
     author = UserFactory(username="old-author")
     company = Company.objects.create(name="ООО «Старая схема»")
     company_type_id = ContentType.objects.get_for_model(Company).pk
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
 
-    old_apps = _migrate(BEFORE_THE_MOVE)
+    old_apps = migrate(BEFORE_THE_MOVE)
     old_content_types = old_apps.get_model("contenttypes", "ContentType")
     assert old_content_types.objects.filter(app_label="crm", model="activity").exists()
     assert not old_content_types.objects.filter(app_label="admin24", model="activity").exists()
@@ -46,7 +36,7 @@ def test_an_old_databases_activity_rows_are_the_kernels_after_migrating():
         actor_id=author.pk,
     )
 
-    _migrate(latest)
+    migrate()
 
     row = Activity.objects.get(pk=written.pk)
     assert (row.text, row.actor, row.target) == ("Записано старой версией", author, company)

@@ -6,8 +6,6 @@ migration forward turns the robots' sentences into keys, leaving what people typ
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import translation
 
 from admin24.models import Activity
@@ -16,17 +14,9 @@ from crm.models import Deal, Lead, Task
 BEFORE_THE_MESSAGES = [("crm", "0011_task_title_messages"), ("admin24", "0007_activity_kinds_of_old_rows")]
 
 
-def _migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
 @pytest.mark.django_db(transaction=True)
-def test_old_robot_texts_get_their_keys_and_typed_ones_stay():
-    latest = MigrationExecutor(connection).loader.graph.leaf_nodes()
-    old = _migrate(BEFORE_THE_MESSAGES)
+def test_old_robot_texts_get_their_keys_and_typed_ones_stay(migrate):
+    old = migrate(BEFORE_THE_MESSAGES)
     OldTask, OldLead, OldDeal = (old.get_model("crm", name) for name in ("Task", "Lead", "Deal"))
     OldActivity = old.get_model("admin24", "Activity")
 
@@ -62,7 +52,7 @@ def test_old_robot_texts_get_their_keys_and_typed_ones_stay():
         ]
     }
 
-    _migrate(latest)
+    migrate()
 
     task = {name: Task.objects.get(pk=pk) for name, pk in tasks.items()}
     assert {name: t.result_message.get("key") for name, t in task.items()} == {
