@@ -6,7 +6,7 @@ from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from admin24 import access, messages, workflow
+from admin24 import access, workflow
 from admin24.models import User
 
 
@@ -53,21 +53,10 @@ class ReferenceField(serializers.PrimaryKeyRelatedField):
         return value.pk
 
 
-class MessageTextField(serializers.CharField):
-    """A system text in the request's language: the model's message field (``admin24.messages``)
-    rendered, or its text field as a person typed it (or as an old row stored it)."""
-
-    def __init__(self, text_field: str, message_field: str, **kwargs):
-        self.text_field, self.message_field = text_field, message_field
-        super().__init__(source="*", read_only=True, **kwargs)
-
-    def to_representation(self, obj):
-        return messages.render_stored(getattr(obj, self.message_field), fallback=getattr(obj, self.text_field))
-
-
 class MessageKeyField(serializers.CharField):
-    """The message key beside a ``MessageTextField``, for clients that act on what happened rather
-    than on words; empty for a text a person typed."""
+    """The key of a model's message field (``admin24.messages``), beside its text shown in the
+    request's language, for clients that act on what happened rather than on words; empty for a
+    text a person typed."""
 
     def __init__(self, message_field: str, **kwargs):
         self.message_field = message_field

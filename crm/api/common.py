@@ -5,7 +5,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
-from admin24.api.fields import AllowedMovesField, MessageKeyField, MessageTextField
+from admin24.api.fields import AllowedMovesField, MessageKeyField
 from admin24.workflow import pipeline_for
 
 from ..models import Deal
@@ -18,7 +18,7 @@ class StageFieldsMixin(serializers.Serializer):
     stage_label = serializers.SerializerMethodField()
     allowed_moves = AllowedMovesField()
     # Why the card is closed, in the request's language; the key when a robot closed it.
-    closing_reason = MessageTextField("closing_reason", "closing_reason_message")
+    closing_reason = serializers.CharField(source="shown_closing_reason", read_only=True)
     closing_reason_key = MessageKeyField("closing_reason_message")
 
     def get_stage_label(self, obj) -> str:

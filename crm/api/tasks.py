@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from admin24 import access
 from admin24.access import Action
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import LinkableField, MessageKeyField, MessageTextField, user_field
+from admin24.api.fields import LinkableField, MessageKeyField, user_field
 from admin24.api.params import QueryParams
 from admin24.api.permissions import AccessFilteredMixin
 
@@ -37,7 +37,7 @@ class TaskSerializer(serializers.ModelSerializer):
     )
     is_overdue = serializers.BooleanField(read_only=True)
     # A robot's result in the request's language and its key; a person's result as typed.
-    result = MessageTextField("result", "result_message")
+    result = serializers.CharField(source="shown_result", read_only=True)
     result_key = MessageKeyField("result_message")
     missing_requirements = serializers.SerializerMethodField()
 
