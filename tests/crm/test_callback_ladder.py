@@ -12,6 +12,15 @@ from notifications.models import Notification
 
 from .conftest import msk
 
+# Five failed calls in a row (the tests fail one at each moment): the fifth closes the lead as unreachable.
+FIVE_CALLS = [
+    msk(2026, 4, 6, 10, 0),
+    msk(2026, 4, 6, 10, 30),
+    msk(2026, 4, 6, 11, 0),
+    msk(2026, 4, 7, 10, 0),
+    msk(2026, 4, 9, 10, 0),
+]
+
 
 def create_lead(when, responsible, **fields):
     with time_machine.travel(when, tick=False):
@@ -119,14 +128,7 @@ def test_each_failed_call_closes_the_call_task_and_opens_the_next(manager):
 
 def test_the_fifth_failed_call_closes_the_lead_as_unreachable_and_tells_the_manager(manager):
     lead = create_lead(msk(2026, 4, 6, 10, 0), manager)
-    slots = [
-        msk(2026, 4, 6, 10, 0),
-        msk(2026, 4, 6, 10, 30),
-        msk(2026, 4, 6, 11, 0),
-        msk(2026, 4, 7, 10, 0),
-        msk(2026, 4, 9, 10, 0),
-    ]
-    for when in slots:
+    for when in FIVE_CALLS:
         fail_call(lead, manager, when)
 
     assert lead.stage == LeadStage.UNREACHABLE
@@ -144,13 +146,7 @@ def test_the_fifth_failed_call_closes_the_lead_as_unreachable_and_tells_the_mana
 
 def test_a_lead_moved_back_from_unreachable_gets_a_fresh_ladder(manager):
     lead = create_lead(msk(2026, 4, 6, 10, 0), manager)
-    for when in [
-        msk(2026, 4, 6, 10, 0),
-        msk(2026, 4, 6, 10, 30),
-        msk(2026, 4, 6, 11, 0),
-        msk(2026, 4, 7, 10, 0),
-        msk(2026, 4, 9, 10, 0),
-    ]:
+    for when in FIVE_CALLS:
         fail_call(lead, manager, when)
     assert lead.stage == LeadStage.UNREACHABLE
 

@@ -21,19 +21,11 @@ from crm.services.tasks import task_complete
 from notifications.models import Notification
 from tests.crm.conftest import msk
 from tests.crm.lifecycle import first_contract
-from tests.crm.test_callback_ladder import create_lead, fail_call
+from tests.crm.test_callback_ladder import FIVE_CALLS, create_lead, fail_call
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 from tests.test_history_languages import reader
 
 pytestmark = pytest.mark.django_db
-
-SLOTS = [
-    msk(2026, 4, 6, 10, 0),
-    msk(2026, 4, 6, 10, 30),
-    msk(2026, 4, 6, 11, 0),
-    msk(2026, 4, 7, 10, 0),
-    msk(2026, 4, 9, 10, 0),
-]
 
 
 @pytest.fixture
@@ -66,8 +58,8 @@ def task_results(client, path: str) -> list[str]:
 def unreachable_lead(manager, *, language="ru") -> Lead:
     """Five failed calls while the site spoke ``language``: the robot closes the lead."""
     with translation.override(language):
-        lead = create_lead(SLOTS[0], manager, title="Заявка с сайта")
-        for when in SLOTS:
+        lead = create_lead(FIVE_CALLS[0], manager, title="Заявка с сайта")
+        for when in FIVE_CALLS:
             lead = fail_call(lead, manager, when)
     assert lead.stage == LeadStage.UNREACHABLE
     return lead
@@ -142,8 +134,8 @@ def _robots_at_work(manager) -> None:
     ladder to «Не выходит на связь», a payment flag, a deal won by the clock into regular payments,
     its invoice paid and its closing documents received."""
     unreachable_lead(manager, language=translation.get_language())
-    with time_machine.travel(SLOTS[0], tick=False):
-        spam = create_lead(SLOTS[0], manager, title="Реклама")
+    with time_machine.travel(FIVE_CALLS[0], tick=False):
+        spam = create_lead(FIVE_CALLS[0], manager, title="Реклама")
         move(spam, LeadStage.SPAM, by=manager, reason="Реклама курсов")
     deal = DealFactory(
         title="Сопровождение «Лютика»",
