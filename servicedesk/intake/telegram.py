@@ -180,9 +180,11 @@ def _receive_file(payload: dict) -> Received | None:
     """Download the update's file, outside any transaction, when the chat may want it.
 
     A chat in the middle of the dialogue at a step other than files answers "files come a little
-    later" and needs nothing. Whatever happens next, the download is only read: the ticket, the
-    comment or the draft that keeps it is written in the update's transaction, so a handling
-    that fails and is run again downloads again and still makes one comment.
+    later" and needs nothing; nor does a chat over its flood limit, whose message is dropped
+    unread (a flood of large files would otherwise keep the worker downloading). Whatever happens
+    next, the download is only read: the ticket, the comment or the draft that keeps it is written
+    in the update's transaction, so a handling that fails and is run again downloads again and
+    still makes one comment.
     """
     message = payload.get("message") if isinstance(payload, dict) else None
     if not isinstance(message, dict) or (message.get("chat") or {}).get("type") != "private":
@@ -190,9 +192,9 @@ def _receive_file(payload: dict) -> Received | None:
     found = _message_file(message)
     if found is None or not found[0]:
         return None
-    step = TelegramChat.objects.filter(chat_id=message["chat"].get("id")).values_list("step", flat=True).first()
-    if step and step != "files":
-        return None
+    chat = TelegramChat.objects.filter(chat_id=message["chat"].get("id")).first()
+    if chat is not None and ((chat.step and chat.step != "files") or _flooded(chat, timezone.now())):
+        return None  # the dialogue will not take a file now, or the flood check will drop the message
     try:
         _path, content = telegram.download(found[0], limit=snapshot.desk().max_file_bytes)
     except telegram.BotApiError as error:
@@ -280,9 +282,19 @@ def _in_chat(
         return replies
 
 
+def _in_window(chat: TelegramChat, now) -> bool:
+    return chat.window_started_at is not None and now - chat.window_started_at <= timedelta(minutes=1)
+
+
+def _flooded(chat: TelegramChat, now) -> bool:
+    """Whether this minute's messages are used up, so the next one is dropped (nothing counted)."""
+    return _in_window(chat, now) and chat.window_count >= FLOOD_PER_MINUTE
+
+
 def _flooding(chat: TelegramChat) -> bool:
+    """Count one more message of the chat; whether it is over this minute's limit."""
     now = timezone.now()
-    if chat.window_started_at is None or now - chat.window_started_at > timedelta(minutes=1):
+    if not _in_window(chat, now):
         chat.window_started_at, chat.window_count, chat.flood_warned = now, 0, False
     chat.window_count += 1
     chat.save(update_fields=["window_started_at", "window_count", "flood_warned"])

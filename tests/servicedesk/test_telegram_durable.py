@@ -104,3 +104,15 @@ def test_the_receipt_of_a_request_waits_out_a_busy_bot_api_and_still_arrives(bot
     receipt = fake.last(chat).text
     assert receipt.startswith(f"Спасибо! Ваше обращение {ticket.display_number} принято.")
     assert client_page_url(ticket) in receipt
+
+
+@pytest.mark.usefixtures("eager_celery")
+def test_a_flood_of_files_is_not_downloaded_past_the_limit(bot, telegram_api, service):  # noqa: F811
+    fake, chat = telegram_api, 604
+    file_id = fake.add_file(PDF, "documents/spam.pdf")
+    for _ in range(intake.FLOOD_PER_MINUTE + 10):
+        bot(document_update(fake.next_update_id(), chat, file_id, "spam.pdf", len(PDF)))
+
+    # The messages over the minute's limit are dropped without fetching their files.
+    assert len(fake.calls_to("getFile")) == intake.FLOOD_PER_MINUTE
+    assert fake.last(chat).text == "Вы отправляете сообщения слишком часто. Подождите минуту и продолжайте."
