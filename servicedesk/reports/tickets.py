@@ -156,9 +156,10 @@ OPEN_STATUSES = [status for status in TicketStatus.values if status != TicketSta
 
 
 def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> Report:
-    """The whole report in seven queries: the days (figures, opened and closed, backlog), the SLA
-    split by service, engineer, contract and source, the working hours' percentiles and histogram,
-    the top companies, and the names behind the split's ids."""
+    """The whole report in seven queries on PostgreSQL: the days (figures, opened and closed,
+    backlog), the SLA split by service, engineer, contract and source, the working hours'
+    percentiles and histogram, the top companies, and the names behind the split's ids (a name
+    look-up with no id to look up sends no query)."""
     now = now or timezone.now()
     period = form.chosen_period()
     link = Links(form, period)
