@@ -14,15 +14,17 @@ def fill_stays(apps, schema_editor):
         kind = ContentType.objects.filter(app_label="crm", model=name).first()
         if kind is None:
             continue
-        moves = Activity.objects.filter(target_type=kind, verb="moved", stay_seconds__isnull=True)
-        targets = set(moves.values_list("target_id", flat=True).distinct())
-        if not targets:
+        moves = Activity.objects.filter(target_type=kind, verb="moved")
+        # The targets as a subquery, not a list of ids read into Python and bound back as
+        # parameters: SQLite's default build refuses more than 32,766 of them.
+        targets = moves.filter(stay_seconds__isnull=True).values("target_id")
+        if not targets.exists():
             continue
         born = dict(apps.get_model("crm", name).objects.filter(pk__in=targets).values_list("pk", "created_at"))
         # Every move of those targets, the ones that have a stay already included: they are the
         # previous moves of the ones that have none.
         rows = (
-            Activity.objects.filter(target_type=kind, verb="moved", target_id__in=targets)
+            moves.filter(target_id__in=targets)
             .order_by("target_id", "created_at", "id")
             .values_list("id", "target_id", "created_at", "stay_seconds")
         )

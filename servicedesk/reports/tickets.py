@@ -156,9 +156,10 @@ OPEN_STATUSES = [status for status in TicketStatus.values if status != TicketSta
 
 
 def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> Report:
-    """The whole report in seven queries: the days (figures, opened and closed, backlog), the SLA
-    split by service, engineer, contract and source, the working hours' percentiles and histogram,
-    the top companies, and the names behind the split's ids."""
+    """The whole report in seven queries on PostgreSQL: the days (figures, opened and closed,
+    backlog), the SLA split by service, engineer, contract and source, the working hours'
+    percentiles and histogram, the top companies, and the names behind the split's ids (a name
+    look-up with no id to look up sends no query)."""
     now = now or timezone.now()
     period = form.chosen_period()
     link = Links(form, period)
@@ -268,44 +269,45 @@ def _compliance_tables(split: dict, link) -> list[Table]:
         .objects.filter(pk__in=[pk for pk in split["assignee"] if pk])
         .values_list("pk", "last_name", "first_name", "username")
     }
-    people_order = {pk: index for index, pk in enumerate(sorted(people, key=lambda pk: people[pk]))}
-    contracts = {
-        pk: (number, company, company_name)
-        for pk, number, company, company_name in Contract.objects.filter(
-            pk__in=[pk for pk in split["contract"] if pk]
-        ).values_list("pk", "number", "company", "company__name")
-    }
+    contracts, companies = {}, {}
+    for pk, number, company, company_name in Contract.objects.filter(
+        pk__in=[pk for pk in split["contract"] if pk]
+    ).values_list("pk", "number", "company", "company__name"):
+        contracts[pk], companies[pk] = f"{number} · {company_name or ''}".rstrip(" ·"), company
     return [
         _compliance(
             "sla_by_service",
             _("SLA compliance by service"),
             _("Service"),
-            sorted(split["service"].items(), key=lambda item: (item[0] is None, services.get(item[0], ""))),
-            lambda pk: services.get(pk, "") if pk else gettext("No service"),
+            split["service"],
+            services,
+            gettext("No service"),
             lambda pk: link(service=pk) if pk else "",
         ),
         _compliance(
             "sla_by_engineer",
             _("SLA compliance by engineer"),
             _("Engineer"),
-            sorted(split["assignee"].items(), key=lambda item: (item[0] is None, people_order.get(item[0], 0))),
-            lambda pk: people.get(pk, "") if pk else gettext("Unassigned"),
+            split["assignee"],
+            people,
+            gettext("Unassigned"),
             lambda pk: link(responsible=pk) if pk else "",
         ),
         _compliance(
             "sla_by_contract",
             _("SLA compliance by contract"),
             _("Contract"),
-            sorted(split["contract"].items(), key=lambda item: (item[0] is None, contracts.get(item[0], ("",))[0])),
-            lambda pk: f"{contracts[pk][0]} · {contracts[pk][2] or ''}".rstrip(" ·") if pk else gettext("No contract"),
-            lambda pk: (
-                link(company=contracts[pk][1], standing="under_contract") if pk else link(standing="no_contract")
-            ),
+            split["contract"],
+            contracts,
+            gettext("No contract"),
+            lambda pk: link(company=companies[pk], standing="under_contract") if pk else link(standing="no_contract"),
         ),
     ]
 
 
-def _compliance(key, title, header, rows, label, url) -> Table:
+def _compliance(key, title, header, rows: dict, names: dict, nobody: str, url) -> Table:
+    """``rows`` (id → the SLA sums) by their ``names``, the row without one (``nobody``: no
+    service, unassigned, no contract) last."""
     table = Table(
         key,
         title,
@@ -313,9 +315,9 @@ def _compliance(key, title, header, rows, label, url) -> Table:
         charted=[2],
         label_header=header,
     )
-    for pk, row in rows:
+    for pk, row in sorted(rows.items(), key=lambda item: (item[0] is None, names.get(item[0], ""))):
         table.add(
-            label(pk),
+            names.get(pk, "") if pk else nobody,
             Cell(row["judged"], url(pk)),
             Cell(row["met"]),
             Cell(share(row["met"], row["judged"]), kind="percent"),

@@ -207,7 +207,8 @@ def my_tickets(request):
     # Both read off the partial indexes on the engineer's open and done tickets, and stop.
     mine_open = mine.exclude(status=TicketStatus.DONE)
     open_tickets = list(mine_open.order_by("resolution_due_at", "pk")[:MY_OPEN_SHOWN])
-    open_count = capped_counts({"open": mine_open})["open"]
+    # The badges' counts in one query, each stopping at the cap ("1 000+" takes the plural of 1,000).
+    counts = capped_counts({"open": mine_open, "overdue": mine.filter(TicketQuerySet.overdue_q(now))})
     done = list(mine.filter(status=TicketStatus.DONE).order_by("-resolved_at", "-pk")[:20])
     watched = list(
         filter_queryset(user, Ticket.objects.filter(watchers=user), Action.READ)
@@ -218,10 +219,11 @@ def my_tickets(request):
     )
     context = {
         "open_tickets": open_tickets,
-        "open_count": min(open_count, COUNT_CAP),  # "1 000+" takes the plural form of 1,000
-        "open_label": count_label(open_count),
-        "more_open": open_count > len(open_tickets),
-        "overdue_count": mine.filter(TicketQuerySet.overdue_q(now)).count(),
+        "open_count": min(counts["open"], COUNT_CAP),
+        "open_label": count_label(counts["open"]),
+        "more_open": counts["open"] > len(open_tickets),
+        "overdue_count": min(counts["overdue"], COUNT_CAP),
+        "overdue_label": count_label(counts["overdue"]),
         "done": done,
         "watched": watched,
     }

@@ -161,3 +161,13 @@ def test_the_contact_card_flags_a_possible_duplicate(client, manager):
     body = client.get(reverse("crm:contact-detail", args=[copy.pk])).content.decode()
 
     assert reverse("crm:contact-detail", args=[original.pk]) in body
+
+
+def test_the_company_list_counts_no_further_than_a_thousand_and_a_search_counts_exactly(client, manager):
+    Company.objects.bulk_create(Company(name=f"Компания {i:04}") for i in range(1003))
+    CompanyFactory(name="ООО «Ромашка»")
+    client.force_login(manager)
+    page = client.get(reverse("crm:company-list")).content.decode()
+    assert "Найдено: 1\xa0000+" in page and "Страница 1<" in page and "page=2" in page
+    found = client.get(reverse("crm:company-list"), {"q": "Ромаш"}).content.decode()
+    assert "Найдено: 1<" in found and "page=2" not in found

@@ -231,3 +231,19 @@ def test_my_tickets_shows_the_nearest_fifty_and_counts_the_rest_up_to_a_thousand
     Ticket.objects.filter(number__gt=3).delete()
     page = client.get(reverse("servicedesk:my")).content.decode()
     assert "3 открытые" in page and "data-more-open" not in page
+
+
+def test_my_tickets_counts_the_overdue_ones_with_the_open_ones_in_one_query_up_to_a_thousand(
+    client, engineer, desk, service
+):
+    bulk_tickets(1005, service=service, assignee=engineer, start=1)  # reaction due in an hour
+    client.force_login(engineer)
+    assert "data-overdue-count" not in client.get(reverse("servicedesk:my")).content.decode()
+    with time_machine.travel(timezone.now() + datetime.timedelta(hours=2)):
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(reverse("servicedesk:my")).content.decode()
+        assert "1\xa0000+ просроченных" in page
+        (counting,) = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper() and '"servicedesk_ticket"' in q["sql"]]
+        assert counting.count("LIMIT 1001") == 2  # the open ones and the overdue ones, each walk stopping
+        Ticket.objects.filter(number__gt=2).delete()
+        assert "2 просроченные" in client.get(reverse("servicedesk:my")).content.decode()

@@ -86,12 +86,18 @@ def varied(desk, service, engineer):
     return made
 
 
-@postgresql_only
-def test_postgresql_writes_the_export_the_python_path_writes(client, engineer, varied):
+@pytest.fixture
+def new_yorker(client, engineer):
+    """The engineer signed in, reading English in New York time."""
     engineer.time_zone = "America/New_York"
     engineer.save()
     client.force_login(engineer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return engineer
+
+
+@postgresql_only
+def test_postgresql_writes_the_export_the_python_path_writes(client, engineer, varied, new_yorker):
     with time_machine.travel(NOW, tick=False):
         with CaptureQueriesContext(connection) as queries:
             text = export(client)
@@ -115,7 +121,7 @@ def test_postgresql_writes_the_export_the_python_path_writes(client, engineer, v
 def test_the_copy_export_keeps_the_boards_access_rules_and_filters(client, engineer, varied, service):
     outsider = UserFactory(username="outsider")
     client.force_login(outsider)
-    assert rows(export(client)) == rows(export(client))[:1]  # the header only: no ticket rights
+    assert len(rows(export(client))) == 1  # the header only: no ticket rights
     client.force_login(engineer)
     overdue = rows(export(client, overdue="1"))[1:]
     with time_machine.travel(timezone.now(), tick=False):
@@ -123,12 +129,8 @@ def test_the_copy_export_keeps_the_boards_access_rules_and_filters(client, engin
     assert {row[0] for row in overdue} == expected and expected
 
 
-def test_the_export_speaks_the_readers_language_and_time_zone(client, engineer, varied):
+def test_the_export_speaks_the_readers_language_and_time_zone(client, varied, new_yorker):
     """On either database: the status label in English and the moment in New York time."""
-    engineer.time_zone = "America/New_York"
-    engineer.save()
-    client.force_login(engineer)
-    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     with time_machine.travel(NOW, tick=False):
         found = {row[0]: row for row in rows(export(client))}
     header = found.pop("Number")
