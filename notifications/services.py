@@ -103,7 +103,11 @@ def notify(
     same `key` twice for the same recipient and channel writes nothing new and returns the rows
     written the first time. Call it inside the transaction of the change it reports.
     """
-    notice = Notice(recipient, template, context, tuple(channels), key, tuple(attachments), headers, target)
+    return _send(Notice(recipient, template, context, tuple(channels), key, tuple(attachments), headers, target))
+
+
+def _send(notice: "Notice") -> list[OutboxMessage]:
+    """What ``notify`` writes for one notice, each key looked up (and its race caught) alone."""
     in_app, rows = _prepared(notice)
     if in_app is not None:
         _write_in_app(in_app)
@@ -139,8 +143,8 @@ class Notice:
     target: object = None
 
     def send_alone(self) -> list[OutboxMessage]:
-        return notify(self.recipient, self.template, self.context, channels=self.channels, key=self.key,
-                      attachments=self.attachments, headers=self.headers, target=self.target)  # fmt: skip
+        """``notify`` of this one notice."""
+        return _send(self)
 
 
 def notify_many(notices: list[Notice]) -> None:
@@ -305,10 +309,6 @@ class StaffNotice:
     due: object = None
     kind: str = TelegramKind.REMINDERS
     template: str = STAFF_TEMPLATE
-
-    def send_alone(self) -> None:
-        notify_staff(self.target, to=self.to, title=self.title, text=self.text, key=self.key, due=self.due,
-                     kind=self.kind, template=self.template)  # fmt: skip
 
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
