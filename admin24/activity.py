@@ -11,21 +11,9 @@ from admin24 import messages
 from admin24.models import Activity
 
 
-def record(
-    *,
-    target: Model,
-    verb: str,
-    by=None,
-    text: str = "",
-    message: messages.Message | None = None,
-    data: dict | None = None,
-    stay_seconds: float | None = None,
-) -> Activity:
-    """One entry on ``target``'s timeline. ``message`` is what the system says (shown in each
-    reader's language); ``text`` what a person typed (a move's reason, a task's comment), or a
-    ``Message`` too (a robot's reason for a move). ``stay_seconds``: for a move, how long the
-    target stayed in the stage it left."""
-    entry = build(target=target, verb=verb, by=by, text=text, message=message, data=data, stay_seconds=stay_seconds)
+def record(**fields) -> Activity:
+    """The entry ``build`` makes from ``fields``, written to ``target``'s timeline."""
+    entry = build(**fields)
     entry.save(force_insert=True)
     return entry
 
@@ -40,7 +28,11 @@ def build(
     data: dict | None = None,
     stay_seconds: float | None = None,
 ) -> Activity:
-    """The entry ``record`` writes, unsaved: a batch writes many with ``record_many``."""
+    """One entry on ``target``'s timeline, unsaved (``record`` writes it, a batch writes many with
+    ``record_many``). ``message`` is what the system says (shown in each reader's language);
+    ``text`` what a person typed (a move's reason, a task's comment), or a ``Message`` too (a
+    robot's reason for a move). ``stay_seconds``: for a move, how long the target stayed in the
+    stage it left."""
     if isinstance(text, messages.Message):
         message, text = text, ""
     return Activity(

@@ -298,10 +298,10 @@ def run_due(
                 batched.setdefault(row.action, []).append(row)
             else:
                 count(row, _fire(row, now))
-        for number, rows in enumerate(batched.values()):
-            # Claimed pending just now, and no handler has run since that could have cancelled them.
-            fresh = number == 0 and len(rows) == len(claimed)
-            for row, outcome in _fire_batch(rows, now, fresh=fresh):
+        for rows in batched.values():
+            # The whole claim is this batch: claimed pending just now, and no handler has run since
+            # that could have cancelled them.
+            for row, outcome in _fire_batch(rows, now, fresh=len(rows) == len(claimed)):
                 count(row, outcome)
         for outcome, pks in finished.items():
             if pks:

@@ -103,7 +103,11 @@ def notify(
     same `key` twice for the same recipient and channel writes nothing new and returns the rows
     written the first time. Call it inside the transaction of the change it reports.
     """
-    notice = Notice(recipient, template, context, tuple(channels), key, tuple(attachments), headers, target)
+    return _send(Notice(recipient, template, context, tuple(channels), key, tuple(attachments), headers, target))
+
+
+def _send(notice: "Notice") -> list[OutboxMessage]:
+    """What ``notify`` writes for one notice, each key looked up (and its race caught) alone."""
     in_app, rows = _prepared(notice)
     if in_app is not None:
         _write_in_app(in_app)
@@ -139,8 +143,8 @@ class Notice:
     target: object = None
 
     def send_alone(self) -> list[OutboxMessage]:
-        return notify(self.recipient, self.template, self.context, channels=self.channels, key=self.key,
-                      attachments=self.attachments, headers=self.headers, target=self.target)  # fmt: skip
+        """``notify`` of this one notice."""
+        return _send(self)
 
 
 def notify_many(notices: list[Notice]) -> None:
@@ -286,11 +290,19 @@ def notify_staff(
 
 def staff_channels(user, kind: str) -> tuple[str, ...]:
     """Email, and Telegram when ``user`` linked a chat and wants ``kind`` there."""
-    if getattr(user, "telegram_chat_id", None):
-        kinds = StaffTelegram.objects.filter(user=user).values_list("kinds", flat=True).first() or []
-        if kind in kinds:
-            return ("email", "telegram")
-    return ("email",)
+    return _channels_by_choice(kind, _telegram_kinds([user]).get(user.pk))
+
+
+def _telegram_kinds(users) -> dict[int, list[str]]:
+    """The kinds each of ``users`` with a linked Telegram chat wants there, in one query for them all."""
+    linked = {user.pk for user in users if getattr(user, "telegram_chat_id", None)}
+    if not linked:
+        return {}
+    return dict(StaffTelegram.objects.filter(user__in=linked).values_list("user_id", "kinds"))
+
+
+def _channels_by_choice(kind: str, kinds: list[str] | None) -> tuple[str, ...]:
+    return ("email", "telegram") if kind in (kinds or ()) else ("email",)
 
 
 @dataclass(frozen=True)
@@ -306,24 +318,13 @@ class StaffNotice:
     kind: str = TelegramKind.REMINDERS
     template: str = STAFF_TEMPLATE
 
-    def send_alone(self) -> None:
-        notify_staff(self.target, to=self.to, title=self.title, text=self.text, key=self.key, due=self.due,
-                     kind=self.kind, template=self.template)  # fmt: skip
-
 
 def notify_staff_many(notices: list[StaffNotice]) -> None:
     """``notify_staff`` for many notices at once (the clock's batches), through ``notify_many``:
-    the same rows, one INSERT per table; each user's Telegram choice is read once."""
-    channels: dict[tuple[int, str], tuple[str, ...]] = {}
-    batch = []
-    for notice in notices:
-        if notice.to is None:
-            continue
-        wanted = (notice.to.pk, notice.kind)
-        if wanted not in channels:
-            channels[wanted] = staff_channels(notice.to, notice.kind)
-        batch.append(_staff_notice(notice, channels[wanted]))
-    notify_many(batch)
+    the same rows, one INSERT per table; the users' Telegram choices are read in one query."""
+    notices = [notice for notice in notices if notice.to is not None]
+    kinds = _telegram_kinds({notice.to.pk: notice.to for notice in notices}.values())
+    notify_many([_staff_notice(n, _channels_by_choice(n.kind, kinds.get(n.to.pk))) for n in notices])
 
 
 def _staff_notice(notice: StaffNotice, channels: tuple[str, ...]) -> Notice:

@@ -158,30 +158,14 @@ def accept_ticket(
     )
 
 
-def _create(
-    *, subject, description, service, name, email, phone, company, files, source, by, assignee, desk, calendar, later
-):
+def _create(*, files, by, desk, calendar, later, **fields):
     """The files are checked against the desk's limits first (``ValidationError`` lists what is
-    wrong, and nothing is stored). The assignee is ``assignee``, else the service's responsible.
+    wrong, and nothing is stored). ``fields``: the ticket's own, as ``_build_ticket`` takes them.
     ``calendar``: the working calendar when the caller has it already (else it is looked up)."""
     desk = desk or DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
     now = timezone.now()
-    ticket = _build_ticket(
-        subject=subject,
-        description=description,
-        service=service,
-        name=name,
-        email=email,
-        phone=phone,
-        company=company,
-        source=source,
-        by=by,
-        assignee=assignee,
-        desk=desk,
-        calendar=calendar or worktime.current_calendar(),
-        now=now,
-    )
+    ticket = _build_ticket(**fields, by=by, desk=desk, calendar=calendar or worktime.current_calendar(), now=now)
     # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
     follow_up = _follow_up_action(None, now) if later else None
     if follow_up is not None and not checked and connection.vendor == "postgresql":

@@ -101,7 +101,7 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
                 stay_seconds=stayed,
             )
             timers.cancel_pending(entity)
-            _run_robots(entity, pipeline, to, by=by, from_stage=current, reason=reason)
+            _run_robots([entity], pipeline, to, by=by, from_stage=current, reason=reason)
     except ConcurrentTransition:
         entity.refresh_from_db()
         raise MoveRefused(
@@ -128,21 +128,15 @@ def start(entity, *, by, counted: bool = False) -> None:
 def start_many(entities: list, *, by, counted: bool = False) -> None:
     """``start`` for many just-created entities at once (a clock batch): a robot registered with
     ``batch=True`` runs once for all the entities of its stage, the others once per entity."""
-    groups: dict[tuple[str, str], list] = {}
+    groups: dict[tuple[str, str], tuple[Pipeline, str, list]] = {}
     for entity in entities:
         pipeline = pipeline_for(entity)
         if not counted:
             _enter(entity, pipeline, reason="", at=clock.now())
-        groups.setdefault((pipeline.key, _state(entity, pipeline)), []).append(entity)
-    for group in groups.values():
-        pipeline = pipeline_for(group[0])
-        stage = _state(group[0], pipeline)
-        for robot in pipeline.robots.get(stage, ()):
-            if robot in pipeline.batch_robots:
-                robot(group, by=by, from_stage="", reason="")
-            else:
-                for entity in group:
-                    robot(entity, by=by, from_stage="", reason="")
+        stage = _state(entity, pipeline)
+        groups.setdefault((pipeline.key, stage), (pipeline, stage, []))[2].append(entity)
+    for pipeline, stage, group in groups.values():
+        _run_robots(group, pipeline, stage, by=by, from_stage="", reason="")
 
 
 def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None = None) -> None:
@@ -162,6 +156,11 @@ def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None 
     )
 
 
-def _run_robots(entity, pipeline: Pipeline, stage: str, *, by, from_stage: str, reason: str) -> None:
+def _run_robots(entities: list, pipeline: Pipeline, stage: str, *, by, from_stage: str, reason: str) -> None:
+    """The stage's robots for ``entities`` (all in ``stage``): a ``batch=True`` robot once for them all."""
     for robot in pipeline.robots.get(stage, ()):
-        robot([entity] if robot in pipeline.batch_robots else entity, by=by, from_stage=from_stage, reason=reason)
+        if robot in pipeline.batch_robots:
+            robot(entities, by=by, from_stage=from_stage, reason=reason)
+        else:
+            for entity in entities:
+                robot(entity, by=by, from_stage=from_stage, reason=reason)
