@@ -53,7 +53,6 @@ __all__ = [
     "regenerate_form_key",
     "set_favicon",
     "ticket_assign",
-    "ticket_client_replied",
     "ticket_complete",
     "ticket_defer",
     "ticket_follow_up",
@@ -207,7 +206,20 @@ def _create(
 
 
 def _build_ticket(
-    *, subject, description, service, name, email, phone, company, source, by, assignee, desk, calendar, now
+    *,
+    subject: str,
+    description: str = "",
+    service: Service | None = None,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    source: str = TicketSource.FORM,
+    by=None,
+    assignee=None,
+    desk: DeskSettings,
+    calendar: worktime.WorkCalendar,
+    now,
 ) -> Ticket:
     """A new ticket, not saved yet: its fields, assignee and SLA deadlines, the one rule of every intake."""
     subject = (subject or "").strip()
@@ -261,11 +273,9 @@ def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
     now, calendar = timezone.now(), worktime.current_calendar()
     built = []
     for request in requests:
-        fields = {"description": "", "service": None, "name": "", "email": "", "phone": "", "company": ""}
-        fields.update({k: v for k, v in request.items() if k != "files"})
+        fields = {name: value for name, value in request.items() if name != "files"}
         checked = uploads.check_files_for(request.get("files", ()), desk)
-        ticket = _build_ticket(**fields, by=None, assignee=None, desk=desk, calendar=calendar, now=now)
-        built.append((ticket, checked))
+        built.append((_build_ticket(**fields, desk=desk, calendar=calendar, now=now), checked))
     tickets = [ticket for ticket, _checked in built]
     stored: list[str] = []
     try:
@@ -607,7 +617,7 @@ def add_comment(
     A public staff comment is emailed to the client (``email=False``: the caller's own email
     carries it, as the «done» email carries the completion note); an internal note
     (``public=False``) never leaves the staff. A client's comment is always public, and what
-    follows it is ``ticket_client_replied``. A client's comment on a ticket done longer ago than
+    follows it is ``tickets_client_replied``. A client's comment on a ticket done longer ago than
     the desk's reopen window goes to a new ticket following it (``client_reply_ticket``); the
     comment's ``ticket`` says which.
     """
@@ -745,23 +755,17 @@ def client_reply_ticket(*, ticket: Ticket, desk: DeskSettings, source: str | Non
     return new
 
 
-def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
-    """What a client's reply means, whichever channel brought it (the client page, email, Telegram).
+def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
+    """What clients' replies mean, whichever channel brought them (the client page, email, Telegram):
+    each (ticket, comment) in order, the assignees' notices written together (``notify_staff_many``).
 
     A reply to a done ticket reopens it: back to «Выполняется», as support teams expect — the
     client says it is not solved after all (past the reopen window ``client_reply_ticket`` has
     put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
     has answered what the team was waiting for, so it is worked on again now rather than when the
-    deferral ends. Either way its assignee is told. ``add_comment`` calls this for every client
-    comment, inside its transaction (``tickets_client_replied`` for a batch).
+    deferral ends. Either way its assignee is told. A ticket replied to twice is reopened once.
+    ``client_comments_add`` calls this for every client comment, inside its transaction.
     """
-    tickets_client_replied([(ticket, comment)])
-    return ticket
-
-
-def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
-    """``ticket_client_replied`` for each (ticket, comment) in order; the assignees' notices are
-    written together (``notify_staff_many``). A ticket replied to twice is reopened once."""
     notices = []
     for ticket, comment in replies:
         reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
