@@ -19,6 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
@@ -53,7 +54,6 @@ __all__ = [
     "regenerate_form_key",
     "set_favicon",
     "ticket_assign",
-    "ticket_client_replied",
     "ticket_complete",
     "ticket_defer",
     "ticket_follow_up",
@@ -191,7 +191,20 @@ def _create(*, files, by, desk, calendar, later, **fields):
 
 
 def _build_ticket(
-    *, subject, description, service, name, email, phone, company, source, by, assignee, desk, calendar, now
+    *,
+    subject: str,
+    description: str = "",
+    service: Service | None = None,
+    name: str = "",
+    email: str = "",
+    phone: str = "",
+    company: str = "",
+    source: str = TicketSource.FORM,
+    by=None,
+    assignee=None,
+    desk: DeskSettings,
+    calendar: worktime.WorkCalendar,
+    now,
 ) -> Ticket:
     """A new ticket, not saved yet: its fields, assignee and SLA deadlines, the one rule of every intake."""
     subject = (subject or "").strip()
@@ -245,11 +258,9 @@ def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
     now, calendar = timezone.now(), worktime.current_calendar()
     built = []
     for request in requests:
-        fields = {"description": "", "service": None, "name": "", "email": "", "phone": "", "company": ""}
-        fields.update({k: v for k, v in request.items() if k != "files"})
+        fields = {name: value for name, value in request.items() if name != "files"}
         checked = uploads.check_files_for(request.get("files", ()), desk)
-        ticket = _build_ticket(**fields, by=None, assignee=None, desk=desk, calendar=calendar, now=now)
-        built.append((ticket, checked))
+        built.append((_build_ticket(**fields, desk=desk, calendar=calendar, now=now), checked))
     tickets = [ticket for ticket, _checked in built]
     stored: list[str] = []
     try:
@@ -591,8 +602,8 @@ def add_comment(
     A public staff comment is emailed to the client (``email=False``: the caller's own email
     carries it, as the «done» email carries the completion note); an internal note
     (``public=False``) never leaves the staff. A client's comment is always public, and what
-    follows it is ``ticket_client_replied``. A client's comment on a ticket done longer ago than
-    the desk's reopen window goes to a new ticket following it (``client_reply_ticket``); the
+    follows it is ``tickets_client_replied``. A client's comment on a ticket done longer ago than
+    the desk's reopen window goes to a new ticket following it (``client_reply_tickets``); the
     comment's ``ticket`` says which.
     """
     if (author is None) == (not client):
@@ -655,7 +666,7 @@ class ClientReply:
 
 def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> list[TicketComment]:
     """Clients' comments, each as ``add_comment(client=True)`` writes it, for one reply or a batch
-    (the inbound email batch): each goes to ``client_reply_ticket``'s ticket, then
+    (the inbound email batch): each goes to ``client_reply_tickets``' ticket, then
     ``tickets_client_replied``; the comments and their files are written with one INSERT each.
     Raises ``ValidationError`` (nothing stored) when a reply has no text or a file is refused."""
     prepared = []
@@ -665,9 +676,10 @@ def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> li
     stored: list[str] = []
     try:
         with transaction.atomic():
+            targets = client_reply_tickets([reply for reply, _text, _checked in prepared], desk=desk)
             comments = [
                 TicketComment(
-                    ticket=client_reply_ticket(ticket=reply.ticket, desk=desk, source=reply.source),
+                    ticket=target,
                     from_client=True,
                     public=True,
                     body=text,
@@ -675,7 +687,7 @@ def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> li
                     message_id=reply.message_id,
                     sender_email=reply.sender_email,
                 )
-                for reply, text, _checked in prepared
+                for target, (reply, text, _checked) in zip(targets, prepared, strict=True)
             ]
             TicketComment.objects.bulk_create(comments)
             Attachment.objects.bulk_create(
@@ -710,42 +722,45 @@ def reopen_window_passed(ticket: Ticket, desk: DeskSettings) -> bool:
     return done_at is not None and timezone.now() - done_at > datetime.timedelta(days=desk.reopen_window_days)
 
 
-def client_reply_ticket(*, ticket: Ticket, desk: DeskSettings, source: str | None = None) -> Ticket:
-    """The ticket a client's reply goes to: this one, or past the reopen window a new one following it."""
-    if not reopen_window_passed(ticket, desk):
-        return ticket
-    new = accept_ticket(
-        subject=ticket.subject,
-        service=ticket.service,
-        name=ticket.client_name,
-        email=ticket.client_email,
-        phone=ticket.client_phone,
-        company=ticket.client_company,
-        source=TicketSource.EMAIL if source == TicketComment.Source.EMAIL else TicketSource.FORM,
+def client_reply_tickets(replies: list[ClientReply], *, desk: DeskSettings) -> list[Ticket]:
+    """The ticket each client's reply goes to: its own, or past the reopen window a new one
+    following it. The new ones are written together (``accept_tickets``, one UPDATE for what they
+    follow), so a batch of late replies costs what one does."""
+    late = [reply for reply in replies if reopen_window_passed(reply.ticket, desk)]
+    new = accept_tickets(
+        [
+            {
+                "subject": reply.ticket.subject,
+                "service": reply.ticket.service,
+                "name": reply.ticket.client_name,
+                "email": reply.ticket.client_email,
+                "phone": reply.ticket.client_phone,
+                "company": reply.ticket.client_company,
+                "source": TicketSource.EMAIL if reply.source == TicketComment.Source.EMAIL else TicketSource.FORM,
+            }
+            for reply in late
+        ],
         desk=desk,
     )
-    Ticket.objects.filter(pk=new.pk).update(follows=ticket)
-    new.follows = ticket
-    return new
-
-
-def ticket_client_replied(*, ticket: Ticket, comment: TicketComment) -> Ticket:
-    """What a client's reply means, whichever channel brought it (the client page, email, Telegram).
-
-    A reply to a done ticket reopens it: back to «Выполняется», as support teams expect — the
-    client says it is not solved after all (past the reopen window ``client_reply_ticket`` has
-    put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
-    has answered what the team was waiting for, so it is worked on again now rather than when the
-    deferral ends. Either way its assignee is told. ``add_comment`` calls this for every client
-    comment, inside its transaction (``tickets_client_replied`` for a batch).
-    """
-    tickets_client_replied([(ticket, comment)])
-    return ticket
+    for ticket, reply in zip(new, late, strict=True):
+        ticket.follows = reply.ticket
+    bulk.update_rows(new, ["follows"])
+    prefetch_related_objects(new, "assignee")  # each is told to its assignee (tickets_client_replied)
+    following = {id(reply): ticket for reply, ticket in zip(late, new, strict=True)}
+    return [following.get(id(reply), reply.ticket) for reply in replies]
 
 
 def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
-    """``ticket_client_replied`` for each (ticket, comment) in order; the assignees' notices are
-    written together (``notify_staff_many``). A ticket replied to twice is reopened once."""
+    """What clients' replies mean, whichever channel brought them (the client page, email, Telegram):
+    each (ticket, comment) in order, the assignees' notices written together (``notify_staff_many``).
+
+    A reply to a done ticket reopens it: back to «Выполняется», as support teams expect — the
+    client says it is not solved after all (past the reopen window ``client_reply_tickets`` has
+    put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
+    has answered what the team was waiting for, so it is worked on again now rather than when the
+    deferral ends. Either way its assignee is told. A ticket replied to twice is reopened once.
+    ``client_comments_add`` calls this for every client comment, inside its transaction.
+    """
     notices = []
     for ticket, comment in replies:
         reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)

@@ -38,18 +38,13 @@ def next_number_sql(db) -> tuple[str, list]:
 
 def next_ticket_number() -> int:
     """The next ticket number (``next_number_sql``); call inside the transaction that inserts the ticket."""
-    expression, params = next_number_sql(connection)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {expression}", params)
-        return cursor.fetchone()[0]
+    return next_ticket_numbers(1)[0]
 
 
 def next_ticket_numbers(count: int) -> list[int]:
-    """``count`` next ticket numbers in one query (a batch of tickets inserted together).
-
-    The same rule as ``next_ticket_number``: on PostgreSQL the sequence gives ``count`` values;
-    on SQLite the maximum plus one counts on from there (the writer holds the database).
-    """
+    """``count`` next ticket numbers in one query (a batch of tickets inserted together), by
+    ``next_number_sql``: on PostgreSQL the sequence gives ``count`` values; on SQLite the maximum
+    plus one counts on from there (the writer holds the database)."""
     expression, params = next_number_sql(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

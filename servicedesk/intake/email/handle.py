@@ -171,7 +171,9 @@ class _Facts:
         self.tickets: dict[int, Ticket] = {}
         self.numbers: dict[int, Ticket] = {}
         if ids or numbers:
-            for ticket in Ticket.objects.filter(Q(pk__in=ids) | Q(number__in=numbers)).select_related("assignee"):
+            # The service too: a reply past the reopen window opens a ticket for the same service.
+            named = Ticket.objects.filter(Q(pk__in=ids) | Q(number__in=numbers)).select_related("assignee", "service")
+            for ticket in named:
                 self.tickets[ticket.pk] = ticket
                 self.numbers[ticket.number] = ticket
 

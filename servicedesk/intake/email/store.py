@@ -207,7 +207,7 @@ def sweep(*, now=None) -> int:
 def client_bounce(ticket) -> InboundEmail | None:
     """The delivery failure report that says the client's address does not take our mail, for the
     mark on the ticket card: the latest bounce of an email about this ticket, unless the client has
-    written from email since (then the address works again)."""
+    written from that address since (then it works again; a colleague's email says nothing of it)."""
     bounce = (
         InboundEmail.objects.filter(ticket=ticket, reason="bounce", status=InboundEmail.Status.IGNORED)
         .order_by("-received_at", "-pk")
@@ -216,6 +216,9 @@ def client_bounce(ticket) -> InboundEmail | None:
     if bounce is None:
         return None
     answered = InboundEmail.objects.filter(
-        ticket=ticket, status=InboundEmail.Status.PROCESSED, received_at__gt=bounce.received_at
+        ticket=ticket,
+        status=InboundEmail.Status.PROCESSED,
+        from_address=ticket.client_email_normalized,
+        received_at__gt=bounce.received_at,
     ).exists()
     return None if answered else bounce

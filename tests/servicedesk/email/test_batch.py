@@ -2,20 +2,23 @@
 the same outcome as one by one and a fixed number of queries whatever the batch's size."""
 
 import random
+from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 import pytest
+import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from admin24.models import Activity
 from notifications.models import Notification, OutboxMessage
 from servicedesk import services
 from servicedesk.emails import reply_address
 from servicedesk.intake.email import ingest, process_batch, process_waiting
-from servicedesk.models import InboundEmail, Ticket, TicketComment, TicketStatus
+from servicedesk.models import Attachment, InboundEmail, Ticket, TicketComment, TicketStatus
 from servicedesk.models.tickets import NUMBER_SEQUENCE
 from tests.factories import ServiceFactory, UserFactory
 
@@ -36,21 +39,31 @@ def _first_email(ticket):
     return OutboxMessage.objects.filter(target_id=ticket.pk, address=ticket.client_email).order_by("pk").first()
 
 
-def _mixed(count, tickets, tag):
-    """Per five messages: a threaded reply, a colleague's reply by token, a new email, an
-    auto-reply and a Postfix bounce of one of our emails."""
+KINDS = 10
+
+
+def _mixed(count, tickets, old, tag):
+    """Per ten messages, every kind the batch decides: a threaded reply, a colleague's reply by
+    token, a new email, an auto-reply, a Postfix bounce of one of our emails, a reply to a ticket
+    done past the reopen window (``old``: it opens a ticket following that one), replies with a
+    file kept and with a file refused, a reply found by its ``[#N]`` tag alone, and unreadable bytes."""
     out = []
     for n in range(count):
         ticket = tickets[n % len(tickets)]
         message = EmailMessage()
         message["Message-ID"] = f"<{tag}-{n}@client.ru>"
-        kind = n % 5
-        if kind == 0:
+        kind = n % KINDS
+        if kind in (0, 5, 6, 7):
+            ticket = old[n % len(old)] if kind == 5 else ticket
             message["From"] = ticket.client_email
             message["To"] = "support@example.ru"
             message["Subject"] = f"Re: [#{ticket.number}] {ticket.subject}"
             message["In-Reply-To"] = _first_email(ticket).message_id
             message.set_content(f"Ответ {n}\n\n01.12.2026 10:05, Поддержка пишет:\n> старое")
+            if kind == 6:
+                message.add_attachment(b"%PDF-1.4 scan", maintype="application", subtype="pdf", filename=f"{n}.pdf")
+            if kind == 7:
+                message.add_attachment(b"MZ\x90\x00", maintype="application", subtype="octet-stream", filename="a.exe")
         elif kind == 1:
             message["From"] = f"colleague{n}@client.ru"
             message["To"] = reply_address(ticket)
@@ -66,7 +79,7 @@ def _mixed(count, tickets, tag):
             message["Subject"] = "Автоответ"
             message["Auto-Submitted"] = "auto-replied"
             message.set_content("В отпуске")
-        else:
+        elif kind == 4:
             message["From"] = "MAILER-DAEMON@mx.client.ru"
             message["Subject"] = "Undelivered Mail Returned to Sender"
             original = EmailMessage()
@@ -74,6 +87,14 @@ def _mixed(count, tickets, tag):
             original.set_content("x")
             message.set_content("550 5.1.1 User unknown")
             message.add_attachment(original)
+        elif kind == 8:
+            message["From"] = ticket.client_email
+            message["To"] = "support@example.ru"
+            message["Subject"] = f"Re: [#{ticket.number}] ещё вопрос"
+            message.set_content(f"По номеру {n}")
+        else:
+            out.append(b"\x00\x01\x02 not a message " + f"{tag}-{n}".encode())
+            continue
         out.append(message.as_bytes())
     return out
 
@@ -84,26 +105,37 @@ def _store(raws):
         ingest(raw, source="imap")
 
 
-def test_a_batch_takes_the_same_queries_for_5_messages_as_for_50():
-    tickets = _tickets(10)
+def test_a_batch_of_every_kind_takes_the_same_queries_for_10_messages_as_for_50():
+    """A reply that reopens a done ticket within the window is not in the mix: its move costs its
+    own queries (``workflow.move``, one ticket at a time)."""
+    tickets, old = _tickets(10), _tickets(5)
+    for ticket in old:
+        services.ticket_complete(ticket=ticket, by=None)
     counts = []
-    for size in (5, 50):
-        _store(_mixed(size, tickets, tag=f"size{size}"))
-        ContentType.objects.clear_cache()  # both batches look the content types up alike
-        with CaptureQueriesContext(connection) as captured:
-            done = process_batch(limit=size)
-        assert len(done) == size
-        reasons = sorted(row.reason for row in done)
-        assert reasons == sorted(["reply", "colleague", "new_ticket", "auto_reply", "bounce"] * (size // 5))
-        counts.append(len(captured))
+    with time_machine.travel(timezone.now() + timedelta(days=40)):  # the old ones are past the reopen window
+        for size in (10, 50):
+            _store(_mixed(size, tickets, old, tag=f"size{size}"))
+            ContentType.objects.clear_cache()  # both batches look the content types up alike
+            with CaptureQueriesContext(connection) as captured:
+                done = process_batch(limit=size)
+            assert len(done) == size
+            reasons = sorted(row.reason for row in done)
+            each = ["reply", "colleague", "new_ticket", "auto_reply", "bounce", "follow_up_ticket"]
+            each += ["reply", "reply", "reply", "unreadable"]
+            assert reasons == sorted(each * (size // KINDS))
+            counts.append(len(captured))
     assert counts[0] == counts[1], counts
-    # What the batch wrote is what the one-by-one path writes: the comments, the assignees told, the bounces.
-    assert TicketComment.objects.filter(from_client=True).count() == 22
-    assert Notification.objects.filter(key__startswith="servicedesk.client_reply:").count() == 22
+    # What the batch wrote is what the one-by-one path writes: the comments, the assignees told, the
+    # bounces, the new tickets and those following the old ones, the files kept and the refused named.
+    assert TicketComment.objects.filter(from_client=True).count() == 6 * 6
+    assert Notification.objects.filter(key__startswith="servicedesk.client_reply:").count() == 6 * 6
     assert OutboxMessage.objects.filter(
         status=OutboxMessage.Status.FAILED, last_error__contains="User unknown"
     ).exists()
-    assert Ticket.objects.filter(client_email__startswith="new-").count() == 11
+    assert Ticket.objects.filter(client_email__startswith="new-").count() == 6
+    assert Ticket.objects.filter(follows__in=old, status=TicketStatus.NEW).count() == 6
+    assert Attachment.objects.filter(original_name__endswith=".pdf", comment__from_client=True).count() == 6
+    assert TicketComment.objects.filter(public=False, body__contains="a.exe").count() == 6
 
 
 def test_a_reply_to_a_message_of_the_same_batch_lands_on_the_ticket_that_message_opened():

@@ -397,6 +397,10 @@ def test_the_ticket_card_marks_a_client_address_that_bounces(ticket, client, dja
     page = client.get(card).content.decode()
     assert 'data-warning="bounced"' in page and "письма клиенту возвращаются" in page
     assert "Наше письмо вернулось недоставленным" in page and "User unknown" in page
+    # A colleague's email on the ticket says nothing of the client's address: the mark stays.
+    colleague = _reply(ticket, "Добавлю от себя", sender="Пётр <petr@client.ru>")
+    assert _ingest(colleague, django_capture_on_commit_callbacks).reason == "colleague"
+    assert 'data-warning="bounced"' in client.get(card).content.decode()
     # The client writes from that address again: it works, the mark goes.
     _ingest(_reply(ticket, "Ящик снова работает"), django_capture_on_commit_callbacks)
     assert 'data-warning="bounced"' not in client.get(card).content.decode()
