@@ -241,7 +241,7 @@ def test_creating_a_task_cancels_no_timers_of_its_own(manager, clerk, tick):
         )
     clock_rows = [q["sql"] for q in queries if "admin24_scheduledaction" in q["sql"]]
     assert [sql.split()[0] for sql in clock_rows] == ["INSERT", "INSERT"]
-    # Still one notice now and one at the deadline, and a task handed over still re-arms its notice.
+    # Still one notice now and one at the deadline.
     tick(MONDAY_10 + datetime.timedelta(seconds=30))
     tick(MONDAY_10 + datetime.timedelta(days=1, seconds=30))
     titles = list(Notification.objects.filter(recipient=clerk).order_by("pk").values_list("title", flat=True))
