@@ -14,6 +14,7 @@ import html
 import re
 
 from django.db import migrations
+from django.db.models import Q
 
 from admin24.boards.search import backfill
 
@@ -32,7 +33,9 @@ def _comments(TicketComment):
     TicketComment.objects.filter(body_message={}, body__in=[f"<p>{text}</p>" for text in FILES_ATTACHED]).update(
         body_message=attached
     )
-    notes = TicketComment.objects.filter(body_message={}, public=False, source="email", body__startswith="<p>F")
+    notes = TicketComment.objects.filter(body_message={}, public=False, source="email").filter(
+        Q(body__startswith="<p>Файлы письма не приняты") | Q(body__startswith="<p>Files of the email not accepted")
+    )
     for note in notes.only("body").iterator():
         found = REFUSED.match(note.body.strip())
         if found:
