@@ -25,6 +25,7 @@ from servicedesk.emails import client_page_url, reply_address
 from servicedesk.intake.email import ingest
 from servicedesk.models import Ticket, TicketComment
 from tests.factories import ServiceFactory, UserFactory
+from tests.servicedesk.email.test_inbound import _bounce as bounce
 from tests.test_history_languages import reader
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
@@ -88,17 +89,7 @@ def _untitled(text: str) -> bytes:
 
 def _bounce(ticket: Ticket) -> bytes:
     sent = OutboxMessage.objects.filter(target_id=ticket.pk, address=ticket.client_email).order_by("pk").first()
-    report = EmailMessage()
-    report["From"] = "MAILER-DAEMON@mx.client.ru (Mail Delivery System)"
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    report["Auto-Submitted"] = "auto-replied"
-    report["Message-ID"] = make_msgid(domain="mx.client.ru")
-    report.set_content("<ivan@client.ru>: host said: 550 5.1.1 User unknown")
-    original = EmailMessage()
-    original["Message-ID"] = sent.message_id
-    original.set_content("x")
-    report.add_attachment(original)
-    return report.as_bytes()
+    return bounce(sent.message_id).as_bytes()
 
 
 def _intake(ticket: Ticket, capture) -> None:
