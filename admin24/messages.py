@@ -12,8 +12,9 @@ given wherever text is expected (``notify_staff``'s title and text).
 
 A parameter keeps what it means, not a rendering of it:
 
-* a lazy gettext string (a stage's label, a field's verbose name) is kept as its msgid and
-  translated when shown;
+* a system label that is a choice (a stage, a status: ``LeadStage.UNREACHABLE``) is kept as its
+  code and shown as that choice's label in the reader's language;
+* a lazy gettext string (a field's verbose name) is kept as its msgid and translated when shown;
 * a date or datetime is kept in ISO form and formatted by the reader's language's short format;
 * a user is kept as their id and name (names are what people typed, in no language);
 * a ``Message`` nests (a reminder's title inside its history entry);
@@ -27,6 +28,7 @@ key, the key is unknown, or the parameters no longer fit the template. Data admi
 from __future__ import annotations
 
 import datetime
+import enum
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,6 +36,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import formats, timezone, translation
 from django.utils.functional import Promise
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext, pgettext
 
 log = logging.getLogger(__name__)
@@ -64,7 +67,7 @@ class Message:
         if key not in _TEMPLATES:
             raise KeyError(f"message key {key!r} is not registered")
         object.__setattr__(self, "key", key)
-        object.__setattr__(self, "params", {name: _stored(value) for name, value in params.items()})
+        object.__setattr__(self, "params", stored_params(params))
 
     @classmethod
     def from_stored(cls, stored: dict | None) -> Message | None:
@@ -123,7 +126,22 @@ def user_param(user) -> dict | None:
     return {"user": user.pk, "name": str(user)}
 
 
+def stored_params(params: dict) -> dict:
+    """``params`` as JSON that keeps what each means (the rules above): what a row stores."""
+    return {name: _stored(value) for name, value in params.items()}
+
+
+def live_params(stored: dict | None) -> dict:
+    """What ``stored_params`` kept, back as values for a template in the active language: a message
+    rendered, a label translated, a date as a date, a person as their name."""
+    return {name: _live(value) for name, value in (stored or {}).items()}
+
+
 def _stored(value):
+    if isinstance(value, enum.Enum) and hasattr(value, "label"):
+        # A choice (a stage, a status): its code, labelled in the reader's language when shown.
+        kind = type(value)
+        return {"choice": f"{kind.__module__}.{kind.__qualname__}", "value": value.value}
     if isinstance(value, Message):
         return {"message": value.key, "params": value.params}
     if isinstance(value, Promise):
@@ -149,22 +167,48 @@ def _stored(value):
     return str(value)
 
 
-def _shown(value):
+def _live(value):
     if isinstance(value, list):
-        return ", ".join(str(_shown(item)) for item in value)
+        return [_live(item) for item in value]
     if not isinstance(value, dict):
-        return "—" if value is None else value
+        return value
     if "message" in value:
         return render(value["message"], value.get("params"))
     if "msgid" in value:
         return pgettext(value["context"], value["msgid"]) if value.get("context") else gettext(value["msgid"])
+    if "choice" in value:
+        return _choice_label(value["choice"], value.get("value"))
     if "date" in value:
-        return formats.date_format(datetime.date.fromisoformat(value["date"]), "SHORT_DATE_FORMAT")
+        return datetime.date.fromisoformat(value["date"])
     if "datetime" in value:
-        moment = datetime.datetime.fromisoformat(value["datetime"])
-        if timezone.is_aware(moment):
-            moment = timezone.localtime(moment)
-        return formats.date_format(moment, "SHORT_DATETIME_FORMAT")
+        return datetime.datetime.fromisoformat(value["datetime"])
     if "user" in value:
         return value.get("name") or f"#{value['user']}"
-    return str(value)
+    return value
+
+
+def _choice_label(path: str, code) -> str:
+    try:
+        return str(import_string(path)(code).label)
+    except (ImportError, ValueError, TypeError, AttributeError):
+        return str(code)  # a choice since removed: its code rather than nothing
+
+
+def _shown(value):
+    return _formatted(_live(value))
+
+
+def _formatted(value):
+    if isinstance(value, list):
+        return ", ".join(str(_formatted(item)) for item in value)
+    if value is None:
+        return "—"
+    if isinstance(value, datetime.datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value)
+        return formats.date_format(value, "SHORT_DATETIME_FORMAT")
+    if isinstance(value, datetime.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
+    if isinstance(value, dict):
+        return str(value)
+    return value

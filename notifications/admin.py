@@ -45,7 +45,7 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "title", "read_at"]
+    list_display = ["created_at", "recipient", "shown_title", "read_at"]
     list_filter = ["template", ("read_at", admin.EmptyFieldListFilter)]
     search_fields = ["title", "recipient__username", "recipient__last_name"]
     date_hierarchy = "created_at"
@@ -56,6 +56,10 @@ class NotificationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("title"), ordering="title")
+    def shown_title(self, obj):
+        return obj.shown_title
 
 
 @admin.register(StaffTelegram)

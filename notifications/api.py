@@ -11,6 +11,9 @@ from .models import Notification
 
 
 class NotificationSerializer(serializers.ModelSerializer):
+    # In the request's language: the reader's, whichever was active when it was written.
+    title = serializers.CharField(source="shown_title", read_only=True)
+    body = serializers.CharField(source="shown_body", read_only=True)
     unread = serializers.SerializerMethodField()
 
     class Meta:

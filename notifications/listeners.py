@@ -1,12 +1,15 @@
 """What the notifications app does when the kernel reports something (registered in ``apps.ready``)."""
 
 from django.urls import reverse
-from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy
 
-from admin24 import constants, staff
+from admin24 import constants, messages, staff
 
 from .services import notify
+
+FALLBACK = messages.register(
+    "notifications.constant_missing.fallback", gettext_lazy("The work went to %(name)s instead.")
+)
 
 
 @constants.on_missing
@@ -17,8 +20,8 @@ def tell_administrators_a_constant_is_missing(constant, *, fallback) -> None:
         "name": constant.name,
         "constant": constant.identifier,
         "constant_name": constant.name,
-        # Lazy, so each administrator reads it in their own language.
-        "fallback": format_lazy(gettext_lazy("The work went to {name} instead."), name=str(fallback)),
+        # A message, so each administrator reads it in their own language.
+        "fallback": messages.Message(FALLBACK, name=fallback),
         "link": reverse("admin:admin24_globalconstant_change", args=[constant.pk]),
     }
     for administrator in constants.administrators():

@@ -2,9 +2,13 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.template import TemplateDoesNotExist
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from admin24 import messages
+
+from . import rendering
 
 
 class Notification(models.Model):
@@ -16,7 +20,12 @@ class Notification(models.Model):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
+    # What happened: the template (``templates/notifications/<template>/``) and its parameters
+    # (``rendering.stored_context``), rendered in the reader's language when shown. ``title`` and
+    # ``body`` are its text in the site's language, for the admin's search; a row written before
+    # the context was kept (NULL) shows them as they are.
     template = models.CharField(_("template"), max_length=100)
+    context = models.JSONField(_("parameters"), null=True, blank=True, editable=False)
     title = models.CharField(_("title"), max_length=300)
     body = models.TextField(_("text"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
@@ -45,11 +54,33 @@ class Notification(models.Model):
         ]
 
     def __str__(self):
-        return self.title
+        return self.shown_title
 
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the active language and time zone (the reader's), or as stored for an old row."""
+        return self._shown()[0]
+
+    @property
+    def shown_body(self) -> str:
+        return self._shown()[1]
+
+    def _shown(self) -> tuple[str, str]:
+        if self.context is None:
+            return self.title, self.body
+        # Rendered once per language and time zone the row is read in, not once per part.
+        cache = self.__dict__.setdefault("_shown_parts", {})
+        reading = (translation.get_language(), timezone.get_current_timezone_name())
+        if reading not in cache:
+            try:
+                cache[reading] = rendering.shown_parts(self.template, self.context)
+            except TemplateDoesNotExist:
+                cache[reading] = (self.title, self.body)  # a template since removed: its text as stored
+        return cache[reading]
 
 
 class OutboxMessage(models.Model):

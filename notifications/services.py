@@ -37,13 +37,17 @@ from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, models, transaction
-from django.template import Context, TemplateDoesNotExist
+from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.html import escape
 
+from admin24 import messages
+
 from . import channels as channel_registry
+from . import rendering
 from .models import Notification, OutboxMessage, StaffTelegram, TelegramKind
+from .rendering import render_text
 
 log = logging.getLogger(__name__)
 
@@ -220,19 +224,26 @@ def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]
     link = str(context.get("link") or "")
     rendered = render(template, {**context, "link": _absolute(link)}, language=language, recipient=recipient)
     target_type, target_id = _target_fields(notice.target)
+    # What happened, not text in one language: messages and labels kept as what they mean.
+    stored_context = json.loads(json.dumps(messages.stored_params(context), cls=_LenientEncoder))
     in_app = None
     if user is not None:
+        # What happened, rendered in each reader's language when shown; the columns keep its text in
+        # the site's language for the admin's search (and old rows, written before, only that).
+        stored = {name: value for name, value in stored_context.items() if name != "link"}  # a column of its own
+        with translation.override(settings.LANGUAGE_CODE), timezone.override(timezone.get_default_timezone()):
+            title, body = rendering.shown_parts(template, stored)
         in_app = Notification(
             recipient=user,
             template=template,
-            title=rendered.subject[:300],
-            body=rendered.summary,
+            context=stored,
+            title=title[:300],
+            body=body,
             link=link[:500],
             key=key or "",
             target_type=target_type,
             target_id=target_id,
         )
-    stored_context = json.loads(json.dumps(context, cls=_LenientEncoder))
     rows = []
     for channel in channel_objects:
         address = channel.address_for(recipient)
@@ -343,16 +354,12 @@ def render(template: str, context: dict, *, language: str, recipient=None) -> Re
         **context,
     }
     with translation.override(language), timezone.override(_time_zone_of(recipient)):
-        subject = _render_text(names[0], full_context)
-        # The in-app notification is itself the link: its text without the email's «Open: <URL>».
-        summary = _render_text(names[1], {**full_context, "link": ""}).strip()
-        content = _render_text(names[1], full_context).strip()
-        text = _render_text("notifications/email_base.txt", {**full_context, "content": content})
+        subject, summary = rendering.in_app_parts(template, full_context)
+        content = render_text(names[1], full_context).strip()
+        text = render_text("notifications/email_base.txt", {**full_context, "content": content})
         html = get_template(names[2]).render(full_context)
         telegram = _render_telegram(template, full_context, subject=subject, summary=summary)
-    return Rendered(
-        subject=" ".join(subject.split()), summary=summary, text=text.strip() + "\n", html=html, telegram=telegram
-    )
+    return Rendered(subject=subject, summary=summary, text=text.strip() + "\n", html=html, telegram=telegram)
 
 
 def _render_telegram(template: str, context: dict, *, subject: str, summary: str) -> str:
@@ -365,11 +372,6 @@ def _render_telegram(template: str, context: dict, *, subject: str, summary: str
     if link:
         parts.append(f'<a href="{escape(link)}">{escape(link)}</a>')
     return "\n\n".join(part for part in parts if part)
-
-
-def _render_text(name: str, context: dict) -> str:
-    # Plain text must not be HTML-escaped: «Ромашка & Co» stays as typed.
-    return get_template(name).template.render(Context(context, autoescape=False))
 
 
 # --- Delivery ---------------------------------------------------------------------------------

@@ -71,13 +71,15 @@ def _strings(values) -> list[str]:
 
 
 def pages() -> list[str]:
-    """The home page, the lists, and cards of each kind: closed ones (a reason, task results) and the latest."""
+    """The home page, the lists (notifications too), and cards of each kind: closed ones (a reason,
+    task results) and the latest."""
     n = CARDS_OF_EACH_KIND
     leads = [*Lead.objects.exclude(closing_reason="").order_by("pk")[:n], *Lead.objects.order_by("-pk")[:n]]
     deals = [*Deal.objects.exclude(closing_reason="").order_by("pk")[:n], *Deal.objects.order_by("-pk")[:n]]
     tickets = Ticket.objects.order_by("-pk")[:n]
     tasks = [*Task.objects.exclude(result="").order_by("pk")[:n], *Task.objects.order_by("-pk")[:n]]
-    paths = ["/", "/crm/tasks/", reverse("servicedesk:board")]
+    # The bell's list and its API: the robots' notices to each demo user, written in Russian.
+    paths = ["/", "/crm/tasks/", reverse("servicedesk:board"), reverse("notifications:list"), "/api/v1/notifications/"]
     paths += [card.get_absolute_url() for card in [*leads, *deals, *tickets]]
     paths += [reverse("crm:task-detail", args=[task.pk]) for task in tasks]
     return list(dict.fromkeys(paths))

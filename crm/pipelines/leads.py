@@ -157,7 +157,7 @@ def _tell_manager_unreachable(lead, *, by, from_stage, reason):
         text=say(
             "crm.lead.closed.text",
             title=lead.title,
-            stage=LeadStage.UNREACHABLE.label,
+            stage=LeadStage.UNREACHABLE,
             # The robot's reason as its message, so that the manager reads it in their language.
             reason=Message.from_stored(lead.closing_reason_message) or reason,
         ),

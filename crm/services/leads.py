@@ -61,7 +61,7 @@ def _notify_assigned(lead: Lead) -> None:
         lead,
         to=lead.responsible,
         title=say("crm.lead.new.title", title=lead.title),
-        text=say("crm.lead.new.text", title=lead.title, source=LeadSource(lead.source).label),
+        text=say("crm.lead.new.text", title=lead.title, source=LeadSource(lead.source)),
         key=f"crm.lead.assigned:{lead.pk}:{lead.responsible_id}",
         kind=TelegramKind.ASSIGNED,
     )
