@@ -53,11 +53,13 @@ def heads(people):
 
 
 def told(user, containing=""):
-    return list(
-        Notification.objects.filter(recipient=user, template="reminder", title__contains=containing)
-        .order_by("pk")
-        .values_list("title", flat=True)
-    )
+    # Read as the recipient reads them: in their language (the stored title is the site's).
+    with translation.override(user.language):
+        titles = [
+            notice.shown_title
+            for notice in Notification.objects.filter(recipient=user, template="reminder").order_by("pk")
+        ]
+    return [title for title in titles if containing in title]
 
 
 # --- thirty reminders cost what three do --------------------------------------------------------
