@@ -33,6 +33,28 @@ def supervisor_of(user: User) -> User | None:
     return None
 
 
+def supervisors_of(users) -> dict[int, User | None]:
+    """``supervisor_of`` for many users at once (the clock's batches), by user pk: the
+    departments read in one query and their heads in another, whatever the number of users."""
+    users = {user.pk: user for user in users if user is not None}
+    if not users:
+        return {}
+    departments = {pk: (parent_id, head_id) for pk, parent_id, head_id in Department.objects.values_list(
+        "id", "parent_id", "head_id")}  # fmt: skip
+    heads = User.objects.filter(is_active=True).in_bulk({head for _parent, head in departments.values() if head})
+    found = {}
+    for pk, user in users.items():
+        department, seen, found[pk] = user.department_id, set(), None
+        while department is not None and department not in seen:
+            seen.add(department)
+            parent_id, head_id = departments.get(department, (None, None))
+            if head_id is not None and head_id != pk and head_id in heads:
+                found[pk] = heads[head_id]
+                break
+            department = parent_id
+    return found
+
+
 def recipient_for(user: User | None, *, supervisor: bool) -> User | None:
     """Whom a robot tells about ``user``'s card: ``user``, or with ``supervisor`` their supervisor
     (None when they have none). Nobody when there is no user."""

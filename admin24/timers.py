@@ -150,18 +150,23 @@ def handler(action: str, *, series: Iterable[str] | None = None) -> Callable[[Ha
     return register
 
 
-def batch_handler(action: str, *, lock: bool = False):
+def batch_handler(action: str, *, lock: bool = False, series: Iterable[str] | None = None):
     """Register ``fn(pairs)`` to run every due ``action`` of one tick at once, ``pairs`` being the
-    ``(target, action)`` of each, already checked (pending, target there and not moved on): one
-    statement per step for the whole batch instead of a round of queries per action.
+    ``(target, action)`` of each, already checked (pending, target there and not moved on, not
+    superseded): one statement per step for the whole batch instead of a round of queries per action.
 
     When the batch raises, its savepoint is rolled back and each action runs alone through the
     action's ``handler`` — by default ``fn`` with that one pair, so the rule is written once —
-    and one bad action fails (and is retried) by itself. Not for ``series`` actions.
+    and one bad action fails (and is retried) by itself.
 
     ``lock``: the targets are read ``select_for_update`` (in the same query that checks them), so
     nobody changes them until the tick commits: for a handler that changes its targets.
+
+    ``series``: as ``handler``'s — the steps of a ladder due together in a catch-up are told
+    apart in one query for the whole batch, and only the latest of each series reaches ``fn``.
+    A repeating chain schedules its next steps with ``schedule_many`` from ``counted_from``.
     """
+    keys = None if series is None else tuple(series)
 
     def register(fn):
         if action in _batch_handlers and _batch_handlers[action] is not fn:
@@ -169,6 +174,8 @@ def batch_handler(action: str, *, lock: bool = False):
         _batch_handlers[action] = fn
         if lock:
             _locking.add(action)
+        if keys is not None:
+            _series[action] = keys
         if action not in _handlers:
             _handlers[action] = _one_at_a_time(fn)
         return fn
@@ -294,7 +301,7 @@ def run_due(
 
         batched: dict[str, list[ScheduledAction]] = {}
         for row in claimed:
-            if row.action in _batch_handlers and row.action in _handlers and row.action not in _series:
+            if row.action in _batch_handlers and row.action in _handlers:
                 batched.setdefault(row.action, []).append(row)
             else:
                 count(row, _fire(row, now))
@@ -353,6 +360,35 @@ def _claim(now: datetime.datetime, batch: int, ids: Iterable[int] | None) -> lis
 def _current_target(row: ScheduledAction) -> Model | None:
     model = ContentType.objects.get_for_id(row.target_type_id).model_class()
     return model._base_manager.filter(pk=row.target_id).first() if model else None
+
+
+def _series_key(row_or_values, keys: tuple[str, ...]) -> tuple:
+    """What makes two steps one series: target, name, stage entry and the payload under ``keys``."""
+    type_id, target_id, action, token, payload = row_or_values
+    return (type_id, target_id, action, token, *((payload or {}).get(key) for key in keys))
+
+
+def _superseded_many(rows: list[ScheduledAction], keys: tuple[str, ...], now: datetime.datetime) -> set[int]:
+    """``_superseded`` for many rows of one name, in one query: the pks of those a later step of
+    their series, due as well, supersedes."""
+    if not rows:
+        return set()
+    aimed = Q()
+    for type_id in {row.target_type_id for row in rows}:
+        ids = {row.target_id for row in rows if row.target_type_id == type_id}
+        aimed |= Q(target_type_id=type_id, target_id__in=ids)
+    latest: dict[tuple, tuple] = {}
+    for pk, type_id, target_id, token, due_at, payload in ScheduledAction.objects.filter(
+        aimed, action=rows[0].action, status=Status.PENDING, due_at__lte=now
+    ).values_list("pk", "target_type_id", "target_id", "stage_token", "due_at", "payload"):
+        series = _series_key((type_id, target_id, rows[0].action, token, payload), keys)
+        latest[series] = max(latest.get(series, (due_at, pk)), (due_at, pk))
+    superseded = set()
+    for row in rows:
+        series = _series_key((row.target_type_id, row.target_id, row.action, row.stage_token, row.payload), keys)
+        if latest.get(series, (row.due_at, row.pk)) > (row.due_at, row.pk):
+            superseded.add(row.pk)
+    return superseded
 
 
 def _superseded(row: ScheduledAction, keys: tuple[str, ...], now: datetime.datetime) -> bool:
@@ -443,6 +479,11 @@ def _fire_batch(
             outcomes.append((row, STALE))
         else:
             pairs.append((target, row))
+    keys = _series.get(rows[0].action)
+    if keys is not None and pairs:
+        superseded = _superseded_many([row for _target, row in pairs], keys, now)
+        outcomes += [(row, SUPERSEDED) for _target, row in pairs if row.pk in superseded]
+        pairs = [(target, row) for target, row in pairs if row.pk not in superseded]
     if not pairs:
         return outcomes
     try:

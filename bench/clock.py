@@ -1,6 +1,15 @@
-"""How long one clock tick takes when a million actions wait, next to when a thousand do.
+"""How long one clock tick takes when a million actions wait, next to when a thousand do; and how
+many actions per second each real handler runs, next to a no-op handler in the same run.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/clock.py
+    DATABASE_URL=… .venv/bin/python bench/clock.py --only handlers --actions 1000
+
+Handlers: for each registered handler (but the ticket follow-up, which bench/follow_up.py
+measures), ``--actions`` targets in the state the handler expects (deals, tickets, tasks, leads
+written in bulk; managers in departments whose heads supervise them), one due action each,
+drained by ``run_due_until_idle(batch=500)`` as the beat task drains a tick; the figure is the
+best of ``--repeat`` such drains, each on fresh targets, as actions per second and as a ratio to
+the no-op handler's rate (``bench.noop``, the clock's own per-row cost) measured just before.
 
 Works in a throwaway database (``bench_clock``, created from the migrations and dropped at the
 end), so it never touches the data behind DATABASE_URL. Each size is timed REPEAT times: the
@@ -8,9 +17,13 @@ end), so it never touches the data behind DATABASE_URL. Each size is timed REPEA
 reported: on a shared machine it is the one other processes disturbed least.
 """
 
+import argparse
+import datetime
 import os
 import sys
 import time
+from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -26,8 +39,8 @@ from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from admin24 import timers  # noqa: E402
-from admin24.models import Department, ScheduledAction  # noqa: E402
+from admin24 import timers, worktime  # noqa: E402
+from admin24.models import Department, ScheduledAction, User  # noqa: E402
 
 BIG = 1_000_000
 DUE = 1_000
@@ -120,34 +133,253 @@ def explain(sql: str) -> str:
     return plan
 
 
+# --- each real handler's rate -------------------------------------------------------------------
+
+
+class Staff:
+    """Managers in departments whose heads supervise them, as the reminders' recipients."""
+
+    def __init__(self, count: int = 40):
+        self.heads = [
+            User.objects.create(username=f"bench-head{n}", email=f"head{n}@bench.example", last_name=f"Head{n}")
+            for n in range(count // 4)
+        ]
+        departments = [
+            Department.objects.create(name=f"bench sales {n}", head=head) for n, head in enumerate(self.heads)
+        ]
+        for head, department in zip(self.heads, departments, strict=True):
+            head.department = department
+            head.save(update_fields=["department"])
+        self.managers = [
+            User.objects.create(username=f"bench-manager{n}", email=f"m{n}@bench.example", last_name=f"Manager{n}",
+                                department=departments[n % len(departments)])
+            for n in range(count)
+        ]  # fmt: skip
+
+    def manager(self, n: int):
+        return self.managers[n % len(self.managers)]
+
+
+def _deals(staff, n: int, **fields):
+    from crm.models import Company, Deal
+
+    company = Company.objects.create(name="ООО «Бенч»")
+    return Deal.objects.bulk_create(
+        Deal(title=f"Сделка {i}", responsible=staff.manager(i), company=company, amount=Decimal("15000"),
+             period_start=datetime.date(2027, 2, 1), period_end=datetime.date(2027, 2, 28), **fields)
+        for i in range(n)
+    )  # fmt: skip
+
+
+def _tickets(staff, n: int, **fields):
+    from servicedesk.models import Service, Ticket
+
+    service = Service.objects.get_or_create(name="Бенч")[0]
+    start = (Ticket.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    past = timezone.now() - datetime.timedelta(hours=3)
+    return Ticket.objects.bulk_create(
+        Ticket(number=start + i, service=service, subject=f"Заявка {i}", client_email=f"c{i}@client.example",
+               assignee=staff.manager(i), reaction_due_at=past, resolution_due_at=past, **fields)
+        for i in range(n)
+    )  # fmt: skip
+
+
+def case_feedback(staff, n):
+    from crm.models import ContractStage, DealPipeline
+    from crm.pipelines.contract import FEEDBACK_REMINDER
+
+    deals = _deals(staff, n, pipeline=DealPipeline.CONTRACT, stage=ContractStage.FEEDBACK)
+    return [(d, FEEDBACK_REMINDER, {"to": "supervisor" if i % 2 else "manager"}) for i, d in enumerate(deals)]
+
+
+def case_payment(staff, n):
+    from crm.models import ContractStage, DealPipeline
+    from crm.pipelines.contract import PAYMENT_REMINDER
+
+    deals = _deals(staff, n, pipeline=DealPipeline.CONTRACT, stage=ContractStage.AWAITING_PAYMENT)
+    return [(d, PAYMENT_REMINDER, {"number": 1}) for d in deals]
+
+
+def case_unpaid(staff, n):
+    from crm.models import DealPipeline, RegularStage
+    from crm.pipelines.regular import UNPAID_REMINDER
+
+    deals = _deals(staff, n, pipeline=DealPipeline.REGULAR, stage=RegularStage.INVOICE_SENT)
+    return [(d, UNPAID_REMINDER, {"days": 10}) for d in deals]
+
+
+def case_closing_docs(staff, n):
+    from crm.models import DealPipeline, RegularStage
+    from crm.pipelines.regular import CLOSING_DOCS_REMINDER
+
+    deals = _deals(staff, n, pipeline=DealPipeline.REGULAR, stage=RegularStage.CLOSING_DOCS)
+    return [(d, CLOSING_DOCS_REMINDER, {"days": 20, "to": "supervisor"} if i % 2 else {"days": 5})
+            for i, d in enumerate(deals)]  # fmt: skip
+
+
+def case_act_forming(staff, n):
+    from crm.models import DealPipeline, RegularStage
+    from crm.pipelines.regular import ACT_FORMING_PAUSE
+
+    deals = _deals(staff, n, pipeline=DealPipeline.REGULAR, stage=RegularStage.INVOICE_PAID, invoice_paid=True)
+    return [(d, ACT_FORMING_PAUSE, None) for d in deals]
+
+
+def case_reaction(staff, n):
+    from servicedesk.services import REACTION_BREACH
+
+    return [(t, REACTION_BREACH, None) for t in _tickets(staff, n, status="new")]
+
+
+def case_resolution(staff, n):
+    from servicedesk.services import RESOLUTION_BREACH
+
+    return [(t, RESOLUTION_BREACH, None) for t in _tickets(staff, n, status="in_progress")]
+
+
+def case_deferred(staff, n):
+    from servicedesk.pipeline import DEFERRED_RETURN
+
+    past = timezone.now() - datetime.timedelta(minutes=5)
+    tickets = _tickets(staff, n, status="deferred", deferred_until=past, first_reaction_at=past)
+    return [(t, DEFERRED_RETURN, None) for t in tickets]
+
+
+def _tasks(staff, n, **fields):
+    from crm.models import Task
+
+    return Task.objects.bulk_create(Task(title=f"Задача {i}", responsible=staff.manager(i), **fields) for i in range(n))
+
+
+def case_task_assigned(staff, n):
+    from crm.services.task_notices import ASSIGNED
+
+    return [(t, ASSIGNED, {"to": t.responsible_id, "by": None}) for t in _tasks(staff, n)]
+
+
+def case_task_overdue(staff, n):
+    from crm.services.task_notices import OVERDUE
+
+    deadline = timezone.now() - datetime.timedelta(minutes=5)
+    return [(t, OVERDUE, {"deadline": deadline.isoformat()}) for t in _tasks(staff, n, deadline=deadline)]
+
+
+def case_callback(staff, n):
+    from crm.models import Lead, LeadStage
+    from crm.pipelines.leads import CALLBACK_RETURN
+
+    leads = Lead.objects.bulk_create(
+        Lead(title=f"Заявка {i}", contact_name="Сидоров", email=f"l{i}@lead.example", stage=LeadStage.NO_ANSWER,
+             responsible=staff.manager(i), failed_calls=1)
+        for i in range(n)
+    )  # fmt: skip
+    return [(lead, CALLBACK_RETURN, None) for lead in leads]
+
+
+CASES = {
+    "feedback reminder": case_feedback,
+    "payment reminder": case_payment,
+    "unpaid invoice reminder": case_unpaid,
+    "closing documents reminder": case_closing_docs,
+    "reaction breach": case_reaction,
+    "resolution breach": case_resolution,
+    "task assigned": case_task_assigned,
+    "task overdue": case_task_overdue,
+    "deferred ticket's return": case_deferred,
+    "lead call-back return": case_callback,
+    "act forming pause (→ closing documents)": case_act_forming,
+}
+
+
+def case_noop(staff, n):
+    departments = Department.objects.bulk_create(Department(name=f"noop {i}") for i in range(n))
+    return [(d, ACTION, None) for d in departments]
+
+
+def drain(case, staff, n: int, repeat: int) -> tuple[float, Counter, int]:
+    """Best of ``repeat``: seconds to drain ``n`` due actions of ``case`` (fresh targets each time)."""
+    best, tally, queries = float("inf"), Counter(), 0
+    for _ in range(repeat):
+        planned = case(staff, n)
+        timers.schedule_many(
+            timers.Timer(target, action, timezone.now(), payload) for target, action, payload in planned
+        )
+        vacuum()
+        now = timezone.now() + datetime.timedelta(seconds=1)
+        tally = Counter()
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            timers.run_due_until_idle(now, batch=500, tally=tally)
+            best = min(best, time.perf_counter() - started)
+        queries = len(captured)
+        # What the handlers scheduled for later (the next reminder, the new stage's waits) stays out of the next run.
+        ScheduledAction.objects.filter(status="pending").update(status="cancelled")
+    return best, tally, queries
+
+
+def handler_figures(n: int, repeat: int, only: list[str] | None) -> None:
+    staff = Staff()
+    worktime.current_calendar()
+    drain(case_noop, staff, 50, 1)  # warm-up: caches, content types, templates
+    base, _tally, base_queries = drain(case_noop, staff, n, repeat)
+    base_rate = n / base
+    print(f"PostgreSQL {connection.pg_version // 10000}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"Each handler: {n:,} due actions drained by run_due_until_idle(batch=500), best of {repeat}")
+    print(f"  {'no-op handler (baseline)':42} {base_rate:8.0f}/s  ×1.00  {base_queries:5} queries")
+    for name, case in CASES.items():
+        if only and not any(word in name for word in only):
+            continue
+        drain(case, staff, 20, 1)  # warm-up of this handler's templates and caches
+        best, tally, queries = drain(case, staff, n, repeat)
+        rate = n / best
+        outcomes = ", ".join(f"{o} {c}" for (a, o), c in sorted(tally.items()) if o != "done")
+        print(f"  {name:42} {rate:8.0f}/s  ×{rate / base_rate:.2f}  {queries:5} queries"
+              + (f"  (not done: {outcomes})" if outcomes else ""))  # fmt: skip
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["claim", "handlers"], help="one part only (default: both)")
+    parser.add_argument("--actions", type=int, default=1000, help="due actions per handler run")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--handler", nargs="*", help="only the handlers whose names contain these words")
+    parser.add_argument("--profile", action="store_true", help="print where the time of each handler's run goes")
+    args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/clock.py measures PostgreSQL: set DATABASE_URL=postgres://…")
     settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "bench_clock"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
-        started = time.perf_counter()
-        targets = [d.pk for d in Department.objects.bulk_create(Department(name=f"bench {n}") for n in range(DUE))]
-
-        fill(DUE, targets)
-        small, small_claim, small_plan = time_ticks()
-
-        fill(BIG, targets)
-        filled = time.perf_counter()
-        big, big_claim, big_plan = time_ticks()
-
-        print(f"PostgreSQL {connection.pg_version // 10000}, load average {os.getloadavg()[0]:.1f}")
-        print(f"One run_due(batch={DUE}) tick (best of {REPEAT}) and its claim query alone (best of 20):")
-        print(f"  {DUE:>9,} pending, {DUE:,} due: tick {small * 1000:8.1f} ms, claim {small_claim * 1000:6.2f} ms")
-        print(f"  {BIG:>9,} pending, {DUE:,} due: tick {big * 1000:8.1f} ms, claim {big_claim * 1000:6.2f} ms")
-        print(f"  ratio (1M / 1k): tick {big / small:.2f}, claim {big_claim / small_claim:.2f}")
-        print(
-            f"  (filling {BIG:,} rows took {filled - started:.1f} s; whole run {time.perf_counter() - started:.1f} s)"
-        )
-        print(f"\nClaim query plan with {DUE:,} pending:\n{small_plan}")
-        print(f"\nClaim query plan with {BIG:,} pending:\n{big_plan}")
+        if args.only in (None, "claim"):
+            claim_figures()
+        if args.only in (None, "handlers"):
+            ScheduledAction.objects.all().delete()
+            handler_figures(args.actions, args.repeat, args.handler)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def claim_figures() -> None:
+    started = time.perf_counter()
+    targets = [d.pk for d in Department.objects.bulk_create(Department(name=f"bench {n}") for n in range(DUE))]
+
+    fill(DUE, targets)
+    small, small_claim, small_plan = time_ticks()
+
+    fill(BIG, targets)
+    filled = time.perf_counter()
+    big, big_claim, big_plan = time_ticks()
+
+    print(f"PostgreSQL {connection.pg_version // 10000}, load average {os.getloadavg()[0]:.1f}")
+    print(f"One run_due(batch={DUE}) tick (best of {REPEAT}) and its claim query alone (best of 20):")
+    print(f"  {DUE:>9,} pending, {DUE:,} due: tick {small * 1000:8.1f} ms, claim {small_claim * 1000:6.2f} ms")
+    print(f"  {BIG:>9,} pending, {DUE:,} due: tick {big * 1000:8.1f} ms, claim {big_claim * 1000:6.2f} ms")
+    print(f"  ratio (1M / 1k): tick {big / small:.2f}, claim {big_claim / small_claim:.2f}")
+    print(f"  (filling {BIG:,} rows took {filled - started:.1f} s; whole run {time.perf_counter() - started:.1f} s)")
+    print(f"\nClaim query plan with {DUE:,} pending:\n{small_plan}")
+    print(f"\nClaim query plan with {BIG:,} pending:\n{big_plan}")
+    ScheduledAction.objects.all().delete()
+    Department.objects.filter(pk__in=targets).delete()
 
 
 if __name__ == "__main__":

@@ -4,9 +4,14 @@ What the CRM's services and robots write onto timelines, tasks and reminders is 
 these keys with its parameters and shown in each reader's language. ``say`` builds a message.
 """
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from admin24.messages import Message, register
+
+from .models import Deal
 
 TEMPLATES = {
     "crm.lead.converted": _("Deal “%(deal)s” created."),
@@ -119,3 +124,12 @@ for _key, _template in TEMPLATES.items():
 def say(key: str, /, **params) -> Message:
     """The message ``key`` (one of ``TEMPLATES``) with ``params``."""
     return Message(key, **params)
+
+
+def deal_title(template, **params) -> str:
+    """The name of a deal a robot makes, as a person might have typed it: ``template`` (a lazy
+    gettext string) with ``params`` (lazy ones too), in the site's language whoever was active
+    when it was made (a card's name is data, edited as such), cut to what the column holds."""
+    with translation.override(settings.LANGUAGE_CODE):
+        title = str(template) % {name: str(value) for name, value in params.items()}
+    return Truncator(title).chars(Deal._meta.get_field("title").max_length)

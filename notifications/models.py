@@ -6,6 +6,8 @@ from django.template import TemplateDoesNotExist
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from admin24 import messages
+
 from . import rendering
 
 
@@ -130,7 +132,11 @@ class OutboxMessage(models.Model):
     target = GenericForeignKey("target_type", "target_id")
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    # Why it failed or was withdrawn: a server's own words as they came, or a reason of ours (a
+    # bounce, a withdrawn invoice) as a message shown in the reader's language, ``last_error``
+    # then holding its text in the site's language for search and the Django admin.
     last_error = models.TextField(_("last error"), blank=True)
+    last_error_message = models.JSONField(_("last error (message)"), default=dict, blank=True)
     next_attempt_at = models.DateTimeField(_("next attempt at"))
     claimed_at = models.DateTimeField(_("sending since"), null=True, blank=True)
     provider_id = models.CharField(_("provider's id"), max_length=255, blank=True)
@@ -149,6 +155,19 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.channel} → {self.address}: {self.subject}"
+
+    @property
+    def shown_last_error(self) -> str:
+        """Why it failed or was withdrawn, in the active language (our message), or as the server said it."""
+        return messages.render_stored(self.last_error_message, fallback=self.last_error)
+
+    @staticmethod
+    def error_fields(reason) -> dict:
+        """``last_error`` and ``last_error_message`` for ``reason``: a ``Message`` of ours, or a
+        server's or worker's text kept as it is (what every write of a row's error goes through)."""
+        if isinstance(reason, messages.Message):
+            return {"last_error": messages.site_text(reason), "last_error_message": reason.stored}
+        return {"last_error": str(reason or ""), "last_error_message": {}}
 
 
 class TelegramKind(models.TextChoices):

@@ -413,7 +413,7 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
             status=OutboxMessage.Status.PENDING,
             next_attempt_at=timezone.now() + wait,
-            last_error=reason,
+            **OutboxMessage.error_fields(reason),
             claimed_at=None,
         )
         log.warning(
@@ -424,7 +424,7 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         status=OutboxMessage.Status.SENT,
         sent_at=timezone.now(),
         provider_id=str(provider_id)[:255],
-        last_error="",
+        **OutboxMessage.error_fields(""),
         claimed_at=None,
     )
     _release_next(message)
@@ -486,14 +486,14 @@ def outbox_sweep(*, now=None, batch: int = SWEEP_BATCH) -> int:
             still_stuck.update(
                 status=OutboxMessage.Status.FAILED,
                 claimed_at=None,
-                last_error=f"the worker stopped while sending, {message.attempts} times; gave up",
+                **OutboxMessage.error_fields(f"the worker stopped while sending, {message.attempts} times; gave up"),
             )
         else:
             still_stuck.update(
                 status=OutboxMessage.Status.PENDING,
                 claimed_at=None,
                 next_attempt_at=now,
-                last_error="the worker stopped while sending; sending again",
+                **OutboxMessage.error_fields("the worker stopped while sending; sending again"),
             )
     due = OutboxMessage.objects.filter(
         status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now, created_at__lte=now - SWEEP_MIN_AGE
@@ -506,15 +506,16 @@ def outbox_sweep(*, now=None, batch: int = SWEEP_BATCH) -> int:
     return published
 
 
-def outbox_cancel(*, messages, reason: str) -> int:
-    """Withdraw the rows of ``messages`` that are still pending; returns how many.
+def outbox_cancel(*, messages, reason) -> int:
+    """Withdraw the rows of ``messages`` that are still pending; returns how many. ``reason`` is a
+    ``Message`` (shown in each reader's language) or a technical text (``OutboxMessage.error_fields``).
 
     A row being sent or already sent is left alone: the caller checks for those afterwards, in
     the same transaction, if they matter. The conditional update takes each pending row's lock,
     so a delivery claiming it at this moment waits and then finds it cancelled.
     """
     return messages.filter(status=OutboxMessage.Status.PENDING).update(
-        status=OutboxMessage.Status.CANCELLED, last_error=reason, claimed_at=None
+        status=OutboxMessage.Status.CANCELLED, **OutboxMessage.error_fields(reason), claimed_at=None
     )
 
 
@@ -567,7 +568,7 @@ def _publish(message_id: int) -> bool:
 
 def _finish_failed(message: OutboxMessage, reason: str) -> None:
     OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
-        status=OutboxMessage.Status.FAILED, last_error=reason, claimed_at=None
+        status=OutboxMessage.Status.FAILED, **OutboxMessage.error_fields(reason), claimed_at=None
     )
     log.error("outbox message %s to %s failed: %s", message.pk, message.address, reason)
 

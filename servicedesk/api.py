@@ -20,7 +20,7 @@ from rest_framework.response import Response
 
 from admin24.access import Action, Level, level_for
 from admin24.api.errors import ProtectedDestroyMixin, service_call
-from admin24.api.fields import AllowedMovesField, StageSlugField, stage_param_description, user_field
+from admin24.api.fields import AllowedMovesField, MessageKeyField, StageSlugField, stage_param_description, user_field
 from admin24.api.forms import form_values
 from admin24.api.moves import MoveActionMixin, MoveSerializer, StageListMixin
 from admin24.api.params import QueryParams
@@ -176,12 +176,19 @@ class CommentSerializer(serializers.ModelSerializer):
     attachments = serializers.SerializerMethodField()
     public = serializers.BooleanField(required=False, default=True)
     html = serializers.BooleanField(write_only=True, required=False, default=False)
+    body_key = MessageKeyField("body_message")
 
     class Meta:
         model = TicketComment
-        fields = ["id", "author", "author_name", "from_client", "public", "body", "html", "source", "attachments"]
-        fields += ["created_at"]
+        fields = ["id", "author", "author_name", "from_client", "public", "body", "body_key", "html", "source"]
+        fields += ["attachments", "created_at"]
         read_only_fields = ["author", "from_client", "source", "created_at"]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # A system note (the files an email brought that were refused) in the reader's language.
+        data["body"] = instance.shown_body
+        return data
 
     def get_attachments(self, obj) -> list[dict]:
         request = self.context["request"]

@@ -10,14 +10,15 @@ status a ticket enters schedules again the deadline checks that still apply (``s
 a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from admin24 import clock, timers, workflow, worktime
-from admin24.structure import recipient_for
+from admin24.structure import supervisors_of
 from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
 from notifications.models import TelegramKind
-from notifications.services import StaffNotice, notify_staff, notify_staff_many
+from notifications.services import StaffNotice, notify_staff_many
 
 from .emails import email_client
 from .models import DeskSettings, Ticket, TicketStatus
@@ -62,17 +63,6 @@ def _record_reaction(ticket: Ticket) -> None:
         ticket.first_reaction_at = clock.now()
         ticket.reaction_work_seconds = _working_seconds(ticket, ticket.first_reaction_at)
         ticket.save(update_fields=["first_reaction_at", "reaction_work_seconds", "updated_at"])
-
-
-def _tell_staff(
-    ticket: Ticket, *, title, text, key: str, due=None, supervisor: bool, kind: str = TelegramKind.REMINDERS
-) -> None:
-    # The assignee and, with ``supervisor``, the assignee's supervisor as well.
-    recipients = [ticket.assignee]
-    if supervisor:
-        recipients.append(recipient_for(ticket.assignee, supervisor=True))
-    for user in recipients:
-        notify_staff(ticket, to=user, title=title, text=text, due=due, key=key, kind=kind)
 
 
 # --- robots ---------------------------------------------------------------------------------
@@ -153,7 +143,7 @@ def _breached_in_batch(pairs, *, flag: str, still_due, notice) -> None:
     Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(**{flag: True, "updated_at": timezone.now()})
     assignees = {ticket.assignee_id: ticket.assignee for ticket in Ticket.objects.select_related("assignee").filter(
         pk__in=[ticket.pk for ticket in tickets], assignee__isnull=False)}  # fmt: skip
-    supervisors = {pk: recipient_for(user, supervisor=True) for pk, user in assignees.items()}
+    supervisors = supervisors_of(assignees.values())
     notices = []
     for ticket in tickets:
         setattr(ticket, flag, True)
@@ -203,18 +193,25 @@ def _resolutions_breached(pairs) -> None:
     )
 
 
-@timers.handler(DEFERRED_RETURN)
-def _deferral_over(ticket: Ticket, action) -> None:
-    if ticket.status != TicketStatus.DEFERRED:
-        return
-    workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.deferral_over"))
-    _tell_staff(
-        ticket,
-        title=say("servicedesk.deferral_over.title", ticket=str(ticket)),
-        text=say("servicedesk.deferral_over.text", number=ticket.display_number, subject=ticket.subject),
-        key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
-        supervisor=False,
-    )
+@timers.batch_handler(DEFERRED_RETURN)
+def _deferrals_over(pairs) -> None:
+    # Each ticket still moves alone (the move's robots are per ticket); the assignees are read and
+    # told for the whole batch at once.
+    pairs = [(ticket, action) for ticket, action in pairs if ticket.status == TicketStatus.DEFERRED]
+    prefetch_related_objects([ticket for ticket, _action in pairs], "assignee")
+    notices = []
+    for ticket, action in pairs:
+        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.deferral_over"))
+        notices.append(
+            StaffNotice(
+                target=ticket,
+                to=ticket.assignee,
+                title=say("servicedesk.deferral_over.title", ticket=str(ticket)),
+                text=say("servicedesk.deferral_over.text", number=ticket.display_number, subject=ticket.subject),
+                key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
+            )
+        )
+    notify_staff_many(notices)
 
 
 @timers.batch_handler(FOLLOW_UP, lock=True)

@@ -21,12 +21,12 @@ from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import prefetch_related_objects
 from django.utils import formats, timezone
-from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import activity, bulk, timers, workflow, worktime
 from admin24.access import Action, require
+from admin24.messages import Message, site_text
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
 from admin24.tasks import run_due_actions
@@ -39,7 +39,7 @@ from notifications.services import StaffNotice, notify_staff, notify_staff_many
 from . import ticket_statement, uploads
 from .emails import email_client, email_clients
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
-from .models.tickets import next_ticket_number, next_ticket_numbers
+from .models.tickets import next_ticket_number, next_ticket_numbers, plain_text_html
 from .texts import say
 
 __all__ = [
@@ -572,7 +572,7 @@ def ticket_assign(*, ticket: Ticket, assignee, by) -> Ticket:
 def comment_html(body: str, *, html: bool) -> str:
     """Safe HTML for a comment: sanitised when it came as HTML, escaped with its line breaks otherwise."""
     body = (body or "").strip()
-    return nh3.clean(body).strip() if html else linebreaks(escape(body))
+    return nh3.clean(body).strip() if html else plain_text_html(body)
 
 
 def _comment_text(body: str, *, html: bool) -> str:
@@ -586,7 +586,7 @@ def _comment_text(body: str, *, html: bool) -> str:
 def add_comment(
     *,
     ticket: Ticket,
-    body: str,
+    body: str | Message,
     author=None,
     client: bool = False,
     public: bool = True,
@@ -604,7 +604,7 @@ def add_comment(
     (``public=False``) never leaves the staff. A client's comment is always public, and what
     follows it is ``tickets_client_replied``. A client's comment on a ticket done longer ago than
     the desk's reopen window goes to a new ticket following it (``client_reply_tickets``); the
-    comment's ``ticket`` says which.
+    comment's ``ticket`` says which. A client's ``body`` may be a ``Message`` (``ClientReply``).
     """
     if (author is None) == (not client):
         raise ValueError("add_comment() needs either an author or client=True")
@@ -653,10 +653,13 @@ def add_comment(
 
 @dataclass
 class ClientReply:
-    """One client's comment for ``client_comments_add``: ``add_comment(client=True, …)``'s arguments."""
+    """One client's comment for ``client_comments_add``: ``add_comment(client=True, …)``'s arguments.
+
+    ``body`` is what the client wrote, or a ``Message`` the system says for them (a reply of files
+    only: «files attached»), kept as the comment's ``body_message``."""
 
     ticket: Ticket
-    body: str
+    body: str | Message
     html: bool = False
     files: Iterable = ()
     source: str | None = None
@@ -671,7 +674,8 @@ def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> li
     Raises ``ValidationError`` (nothing stored) when a reply has no text or a file is refused."""
     prepared = []
     for reply in replies:
-        text = _comment_text(reply.body, html=reply.html)
+        said = reply.body if isinstance(reply.body, Message) else None
+        text = _comment_text(site_text(said), html=False) if said else _comment_text(reply.body, html=reply.html)
         prepared.append((reply, text, uploads.check_files_for(reply.files, desk)))
     stored: list[str] = []
     try:
@@ -683,6 +687,7 @@ def client_comments_add(replies: list[ClientReply], *, desk: DeskSettings) -> li
                     from_client=True,
                     public=True,
                     body=text,
+                    body_message=reply.body.stored if isinstance(reply.body, Message) else {},
                     source=reply.source or TicketComment.Source.CLIENT_PAGE,
                     message_id=reply.message_id,
                     sender_email=reply.sender_email,
@@ -774,7 +779,7 @@ def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
                     "servicedesk.client_replied.reopened" if reopened else "servicedesk.client_replied.title",
                     ticket=str(ticket),
                 ),
-                text=nh3.clean(comment.body, tags=set()).strip()[:2000],
+                text=Message.from_stored(comment.body_message) or nh3.clean(comment.body, tags=set()).strip()[:2000],
                 key=f"servicedesk.client_reply:{comment.pk}",
             )
         )

@@ -26,6 +26,28 @@ TEMPLATES = {
         "The deferral of ticket %(number)s “%(subject)s” is over; it is in work again."
     ),
     "servicedesk.robot": _("Admin24"),
+    # the email intake: a client's reply of files only, the files it refused and why, a bounce
+    "servicedesk.files_attached": _("(files attached)"),
+    "servicedesk.email.files_refused": _("Files of the email not accepted: %(files)s"),
+    "servicedesk.file_refused": _("%(name)s (type or size)"),  # a refusal of no known code
+    "servicedesk.file_refused.file_type": _("%(name)s (a kind of file not accepted)"),
+    "servicedesk.file_refused.file_too_big": _("%(name)s (larger than one file may be)"),
+    "servicedesk.file_refused.files_too_big": _("%(name)s (all files together too large)"),
+    "servicedesk.file_refused.too_many_files": _("%(name)s (more files than one message may bring)"),
+    "servicedesk.file_refused.archive": _("%(name)s (an archive that unpacks to too much)"),
+    "servicedesk.email.returned": _("Returned by the mail server: %(d)s"),
+}
+
+# Why a file is refused (the ``ValidationError`` codes of ``uploads.check_files`` and
+# ``admin24.files``) → the key that says so.
+REFUSAL_KEYS = {
+    "file_type": "servicedesk.file_refused.file_type",
+    "file_too_big": "servicedesk.file_refused.file_too_big",
+    "files_too_big": "servicedesk.file_refused.files_too_big",
+    "too_many_files": "servicedesk.file_refused.too_many_files",
+    "archive_ratio": "servicedesk.file_refused.archive",
+    "archive_expands": "servicedesk.file_refused.archive",
+    "archive_members": "servicedesk.file_refused.archive",
 }
 
 for _key, _template in TEMPLATES.items():
@@ -35,3 +57,8 @@ for _key, _template in TEMPLATES.items():
 def say(key: str, /, **params) -> Message:
     """The message ``key`` (one of ``TEMPLATES``) with ``params``."""
     return Message(key, **params)
+
+
+def file_refused(name: str, code: str | None) -> Message:
+    """A refused file's name and why (``REFUSAL_KEYS``), for ``servicedesk.email.files_refused``."""
+    return Message(REFUSAL_KEYS.get(code or "", "servicedesk.file_refused"), name=name)

@@ -29,6 +29,7 @@ class Call:
     params: dict
     files: dict = field(default_factory=dict)  # field → (file name, bytes)
     token: str = ""
+    at: float = field(default_factory=time.time)  # when it arrived (a Unix time)
 
     @property
     def chat_id(self) -> int | None:

@@ -335,24 +335,32 @@ class Board:
             card.when_title = gettext("Next task deadline")
         return card
 
-    def columns(self, user, form: BoardFilterForm) -> list[Column]:
-        queryset = self.filtered(user, form)
+    def column_heads(self, queryset: QuerySet, form: BoardFilterForm) -> list[Column]:
+        """The visible columns with what their heads show (count, its label, the sum), no cards:
+        the board page and the move endpoint's answer both say these figures."""
         stages = self.visible_stages(form)
         totals = self.stage_totals(queryset, stages)
-        # An empty column is not asked for cards: its LIMITed walk would find none only after
-        # reading every row of the stage (all done tickets, when only overdue ones are wanted).
-        pages = self.first_pages(queryset, [stage for stage in stages if totals.get(stage.slug, (0,))[0]])
         columns = []
         for stage in stages:
             count, total = totals.get(stage.slug, (0, None))
-            column = Column(
-                stage=stage,
-                count=count,
-                count_label=self.count_label(count),
-                total=total if self.amount_field else None,
+            columns.append(
+                Column(
+                    stage=stage,
+                    count=count,
+                    count_label=self.count_label(count),
+                    total=total if self.amount_field else None,
+                )
             )
-            column.cards, column.next_offset = self._page(pages.get(stage.slug, []), 0)
-            columns.append(column)
+        return columns
+
+    def columns(self, user, form: BoardFilterForm) -> list[Column]:
+        queryset = self.filtered(user, form)
+        columns = self.column_heads(queryset, form)
+        # An empty column is not asked for cards: its LIMITed walk would find none only after
+        # reading every row of the stage (all done tickets, when only overdue ones are wanted).
+        pages = self.first_pages(queryset, [column.stage for column in columns if column.count])
+        for column in columns:
+            column.cards, column.next_offset = self._page(pages.get(column.stage.slug, []), 0)
         return columns
 
     # --- moving --------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from .amounts import format_amount
 from .counts import CappedPaginator
 
 
@@ -56,18 +55,12 @@ def board_move(request, board):
     outcome = board.try_move(obj, to, by=request.user, reason=reason)
     if not outcome.ok:
         return JsonResponse({"error": outcome.message, "allowed": outcome.allowed}, status=outcome.status)
-    # Counts are recomputed with the filters the user is looking at, sent along with the move.
+    # The column heads are recomputed with the filters the user is looking at, sent along with the move.
     form = board.filter_form(request.user, request.POST)
-    stages = board.visible_stages(form)
-    totals = board.stage_totals(board.filtered(request.user, form), stages)
-    columns = {}
-    for stage in stages:
-        count, total = totals.get(stage.slug, (0, None))
-        columns[stage.slug] = {
-            "count": count,
-            "label": board.count_label(count),
-            "total": format_amount(total) if board.amount_field else "",
-        }
+    columns = {
+        column.stage.slug: {"count": column.count, "label": column.count_label, "total": column.total_display}
+        for column in board.column_heads(board.filtered(request.user, form), form)
+    }
     return JsonResponse({"columns": columns})
 
 

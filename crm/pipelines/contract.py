@@ -34,7 +34,6 @@ from django.utils.translation import gettext_lazy
 from admin24 import clock, constants, timers, workflow, worktime
 from admin24.messages import Message
 from admin24.roles import Role, has_role
-from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, HOLD, LOST, Pipeline, Stage
 
 from ..models import ChecklistTemplate, Contract, ContractStage, Deal, LostReason, Task
@@ -42,7 +41,7 @@ from ..models.deals import CONTRACT_ACTIVE
 from ..services import billing, renewal
 from ..services import tasks as task_services
 from ..services.contracts import deal_win
-from ..services.deals import deal_remind, pay_if_flagged
+from ..services.deals import Reminder, deal_remind, deal_remind_many, deal_responsibles, pay_if_flagged
 from ..texts import say
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
@@ -337,44 +336,58 @@ _move_on_completion(Task.Kind.AUDIT, ContractStage.AUDIT, ContractStage.CLOSING_
 # --- the clock ------------------------------------------------------------------------------
 
 
-@timers.handler(FEEDBACK_REMINDER)
-def _remind_about_feedback(deal, action):
-    to_supervisor = action.payload.get("to") == "supervisor"
-    recipient = recipient_for(deal.responsible, supervisor=to_supervisor)
-    days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
-    deal_remind(
-        deal,
-        recipient,
-        key=f"{FEEDBACK_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
-        title=say("crm.remind.feedback", days=days, deal=deal.title),
-        text=say(
-            "crm.remind.feedback.text",
-            deal=deal.title,
-            manager=deal.responsible,
-            stage=ContractStage.FEEDBACK,
-            days=days,
-        ),
-    )
+@timers.batch_handler(FEEDBACK_REMINDER)
+def _remind_about_feedback(pairs):
+    supervisors = deal_responsibles((deal for deal, _action in pairs), supervisors=True)
+    reminders = []
+    for deal, action in pairs:
+        to_supervisor = action.payload.get("to") == "supervisor"
+        recipient = supervisors.get(deal.responsible_id) if to_supervisor else deal.responsible
+        days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
+        reminders.append(
+            Reminder(
+                deal,
+                recipient,
+                key=f"{FEEDBACK_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
+                title=say("crm.remind.feedback", days=days, deal=deal.title),
+                text=say(
+                    "crm.remind.feedback.text",
+                    deal=deal.title,
+                    manager=deal.responsible,
+                    stage=ContractStage.FEEDBACK,
+                    days=days,
+                ),
+            )
+        )
+    deal_remind_many(reminders)
 
 
-@timers.handler(PAYMENT_REMINDER)
-def _remind_about_payment(deal, action):
-    if deal.payment_received:
-        # Paid: nobody is asked whether the client has paid, and the reminders stop.
-        return
-    number = int(action.payload.get("number", 1))
-    deal_remind(
-        deal,
-        deal.responsible,
-        key=f"{PAYMENT_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{number}",
-        title=say("crm.remind.payment", deal=deal.title),
-        text=say(
-            "crm.remind.payment.text", deal=deal.title, field=Deal._meta.get_field("payment_received").verbose_name
-        ),
-    )
-    # Two days after this one was due; after an outage, two days from now (timers: catching up).
-    at = _payment_reminder_after(timers.counted_from(action))
-    timers.schedule(deal, PAYMENT_REMINDER, at=at, payload={"number": number + 1})
+@timers.batch_handler(PAYMENT_REMINDER)
+def _remind_about_payment(pairs):
+    # Paid: nobody is asked whether the client has paid, and the reminders stop.
+    pairs = [(deal, action) for deal, action in pairs if not deal.payment_received]
+    deal_responsibles(deal for deal, _action in pairs)
+    reminders, following = [], []
+    for deal, action in pairs:
+        number = int(action.payload.get("number", 1))
+        reminders.append(
+            Reminder(
+                deal,
+                deal.responsible,
+                key=f"{PAYMENT_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{number}",
+                title=say("crm.remind.payment", deal=deal.title),
+                text=say(
+                    "crm.remind.payment.text",
+                    deal=deal.title,
+                    field=Deal._meta.get_field("payment_received").verbose_name,
+                ),
+            )
+        )
+        # Two days after this one was due; after an outage, two days from now (timers: catching up).
+        at = _payment_reminder_after(timers.counted_from(action))
+        following.append(timers.Timer(deal, PAYMENT_REMINDER, at, {"number": number + 1}))
+    deal_remind_many(reminders)
+    timers.schedule_many(following)
 
 
 @timers.handler(CLOSING_DOCS_PAUSE)

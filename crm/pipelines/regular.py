@@ -26,13 +26,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from admin24 import clock, constants, timers, workflow, worktime
-from admin24.structure import recipient_for
 from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 
 from ..models import Deal, RegularStage, Task
 from ..services import billing
 from ..services import tasks as task_services
-from ..services.deals import deal_remind
+from ..services.deals import Reminder, deal_remind, deal_remind_many, deal_responsibles
 from ..texts import say
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
@@ -202,23 +201,28 @@ def _closing_documents(deal, *, by, from_stage, reason):
 
 
 # Days 10, 15, 20, 25 are one ladder: a catch-up sends only the latest step that is due.
-@timers.handler(UNPAID_REMINDER, series=())
-def _remind_about_the_unpaid_invoice(deal, action):
-    if deal.invoice_paid:
-        return
-    days = int(action.payload.get("days", 0))
-    deal_remind(
-        deal,
-        deal.responsible,
-        key=f"{UNPAID_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
-        title=say("crm.remind.unpaid", days=days, deal=deal.title),
-        text=say(
-            "crm.remind.unpaid.text",
-            period=billing.period_message(deal),
-            days=days,
-            stage=RegularStage.INVOICE_PAID,
-        ),
-    )
+@timers.batch_handler(UNPAID_REMINDER, series=())
+def _remind_about_the_unpaid_invoice(pairs):
+    pairs = [(deal, action) for deal, action in pairs if not deal.invoice_paid]
+    deal_responsibles(deal for deal, _action in pairs)
+    reminders = []
+    for deal, action in pairs:
+        days = int(action.payload.get("days", 0))
+        reminders.append(
+            Reminder(
+                deal,
+                deal.responsible,
+                key=f"{UNPAID_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
+                title=say("crm.remind.unpaid", days=days, deal=deal.title),
+                text=say(
+                    "crm.remind.unpaid.text",
+                    period=billing.period_message(deal),
+                    days=days,
+                    stage=RegularStage.INVOICE_PAID,
+                ),
+            )
+        )
+    deal_remind_many(reminders)
 
 
 @timers.handler(billing.NEXT_PERIOD_DUE)
@@ -240,23 +244,28 @@ def _closing_documents_are_due(deal, action):
 
 
 # One ladder per recipient (the responsible on days 3–15, the supervisor on day 20), as above.
-@timers.handler(CLOSING_DOCS_REMINDER, series=("to",))
-def _remind_about_closing_documents(deal, action):
-    if deal.closing_docs_received:
-        return
-    days = int(action.payload.get("days", 0))
-    to_supervisor = action.payload.get("to") == "supervisor"
-    recipient = recipient_for(deal.responsible, supervisor=to_supervisor)
-    deal_remind(
-        deal,
-        recipient,
-        key=f"{CLOSING_DOCS_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
-        title=say("crm.remind.closing_docs", days=days, deal=deal.title),
-        text=say(
-            "crm.remind.closing_docs.text",
-            period=billing.period_message(deal),
-            deal=deal.title,
-            manager=deal.responsible,
-            days=days,
-        ),
-    )
+@timers.batch_handler(CLOSING_DOCS_REMINDER, series=("to",))
+def _remind_about_closing_documents(pairs):
+    pairs = [(deal, action) for deal, action in pairs if not deal.closing_docs_received]
+    supervisors = deal_responsibles((deal for deal, _action in pairs), supervisors=True)
+    reminders = []
+    for deal, action in pairs:
+        days = int(action.payload.get("days", 0))
+        to_supervisor = action.payload.get("to") == "supervisor"
+        recipient = supervisors.get(deal.responsible_id) if to_supervisor else deal.responsible
+        reminders.append(
+            Reminder(
+                deal,
+                recipient,
+                key=f"{CLOSING_DOCS_REMINDER}:{deal.pk}:{deal.stage_entry_count}:{days}",
+                title=say("crm.remind.closing_docs", days=days, deal=deal.title),
+                text=say(
+                    "crm.remind.closing_docs.text",
+                    period=billing.period_message(deal),
+                    deal=deal.title,
+                    manager=deal.responsible,
+                    days=days,
+                ),
+            )
+        )
+    deal_remind_many(reminders)

@@ -31,13 +31,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import PurePath
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import formats, timezone, translation
-from django.utils.text import Truncator
+from django.utils import formats, timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -50,7 +49,7 @@ from notifications.models import OutboxMessage
 from notifications.services import notify, notify_staff, outbox_cancel
 
 from ..models import Contract, ContractStage, Deal, DealPipeline, RegularStage
-from ..texts import say
+from ..texts import deal_title, say
 from . import renewal as renewal_services
 from . import tasks as task_services
 from .documents import check_document
@@ -314,7 +313,11 @@ def next_period_deal(deal: Deal) -> Deal | None:
             created = Deal.objects.create(
                 pipeline=DealPipeline.REGULAR,
                 stage=RegularStage.INVOICE_FORMING,
-                title=_period_title(deal, start),
+                title=deal_title(
+                    gettext_lazy("%(company)s: %(period)s"),
+                    company=deal.company.name if deal.company_id else deal.title,
+                    period=lazy(_month_label, str)(start),
+                ),
                 company=deal.company,
                 contact=deal.contact,
                 responsible=deal.responsible,
@@ -509,17 +512,6 @@ def _go_on(contract: Contract) -> None:
 
 def _month_label(day: datetime.date) -> str:
     return formats.date_format(day, "F Y")
-
-
-def _period_title(deal: Deal, start: datetime.date) -> str:
-    """The period deal's name, as a person might have typed it: in the site's language, whoever
-    was active when the robot made it (a card's name is data, edited as such)."""
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("%(company)s: %(period)s") % {
-            "company": deal.company.name if deal.company_id else deal.title,
-            "period": _month_label(start),
-        }
-    return Truncator(title).chars(Deal._meta.get_field("title").max_length)
 
 
 # --- what the card and the billing list show --------------------------------------------------

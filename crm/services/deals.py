@@ -7,17 +7,20 @@ and the API ask it before they show or take anything.
 """
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from admin24 import activity, workflow
 from admin24.access import DENIED, Action, can
 from admin24.messages import Message
 from admin24.models import Activity
-from notifications.services import notify_staff
+from admin24.structure import supervisors_of
+from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
 from ..models import ContractStage, Deal, DealPipeline, Task
 from ..texts import say
@@ -183,10 +186,44 @@ def deal_remind(deal: Deal, recipient, *, key: str, title, text) -> None:
     if recipient is None:
         return
     notify_staff(deal, to=recipient, title=title, text=text, key=key)
-    activity.record(
-        target=deal,
+    _reminder_entry(Reminder(deal, recipient, key, title, text)).save(force_insert=True)
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One ``deal_remind`` call, for ``deal_remind_many``."""
+
+    deal: Deal
+    recipient: object
+    key: str
+    title: object
+    text: object
+
+
+def deal_remind_many(reminders: Iterable[Reminder]) -> None:
+    """``deal_remind`` for many at once (the clock's batches): every notice through
+    ``notify_staff_many`` and every timeline line in one INSERT, whatever their number."""
+    reminders = [reminder for reminder in reminders if reminder.recipient is not None]
+    notify_staff_many(
+        [StaffNotice(target=r.deal, to=r.recipient, title=r.title, text=r.text, key=r.key) for r in reminders]
+    )
+    activity.record_many([_reminder_entry(reminder) for reminder in reminders])
+
+
+def deal_responsibles(deals: Iterable[Deal], *, supervisors: bool = False) -> dict[int, object]:
+    """Each deal's responsible read for many deals in one query (the clock's batches); with
+    ``supervisors``, the responsibles' supervisors by responsible pk (``recipient_for``'s rule)."""
+    deals = list(deals)
+    prefetch_related_objects(deals, "responsible")
+    return supervisors_of(deal.responsible for deal in deals) if supervisors else {}
+
+
+def _reminder_entry(reminder: Reminder) -> Activity:
+    title = reminder.title
+    return activity.build(
+        target=reminder.deal,
         verb=Activity.Verb.REMINDER_SENT,
         message=title if isinstance(title, Message) else None,
         text="" if isinstance(title, Message) else str(title),
-        data={"to": recipient.pk},
+        data={"to": reminder.recipient.pk},
     )

@@ -14,13 +14,11 @@ change are registered with the pipeline a renewal deal starts in, ``crm.pipeline
 
 import datetime
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
-from django.utils.text import Truncator
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from admin24 import activity, constants, timers, workflow, worktime
 from admin24.access import Action, require
@@ -28,7 +26,7 @@ from admin24.models import Activity, ScheduledAction
 from notifications.services import notify_staff
 
 from ..models import Contract, ContractStage, Deal, DealPipeline
-from ..texts import say
+from ..texts import deal_title, say
 from ..validators import validate_contract_date
 
 RENEWAL_DUE = "crm.contract.renewal_due"
@@ -137,23 +135,17 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
     return contract
 
 
-def _renewal_title(contract: Contract) -> str:
-    """The renewal deal's name: a card's name is data, written in the site's language whoever was active."""
-    with translation.override(settings.LANGUAGE_CODE):
-        title = _("Renewal of contract %(number)s: %(company)s") % {
-            "number": contract.number,
-            "company": contract.company.name if contract.company_id else "—",
-        }
-    return Truncator(title).chars(Deal._meta.get_field("title").max_length)
-
-
 def renewal_create(*, contract: Contract) -> Deal:
     """The renewal deal: «Заключение договора» at «Формирование КП», with its robots, and the responsible told."""
     old = _old_deal(contract)
     deal = Deal.objects.create(
         pipeline=DealPipeline.CONTRACT,
         stage=ContractStage.PROPOSAL,
-        title=_renewal_title(contract),
+        title=deal_title(
+            gettext_lazy("Renewal of contract %(number)s: %(company)s"),
+            number=contract.number,
+            company=contract.company.name if contract.company_id else "—",
+        ),
         company=contract.company,
         contact=contract.contact,
         responsible=contract.responsible,

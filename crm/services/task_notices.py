@@ -47,21 +47,25 @@ OVERDUE = "crm.task.overdue"
 TEMPLATE = "crm/task"
 
 
-def task_given(task: Task, *, by, handed_over: bool = False) -> None:
+def task_given(task: Task, *, by, handed_over: bool = False, new: bool = False) -> None:
     """``task`` is new or has a new holder: tell them on the next tick (call in that transaction).
 
     The notice names who set it (a person creating it, or handing it over), not the user whose
-    move made a robot create it."""
-    timers.cancel_pending(task, ASSIGNED)
+    move made a robot create it. ``new``: the task was created just now, so it has no notice
+    pending to cancel."""
+    if not new:
+        timers.cancel_pending(task, ASSIGNED)
     if task.responsible_id is None or (by is not None and by.pk == task.responsible_id):
         return  # nobody holds it, or its holder's own action made it: it is on the card before them
     named = by is not None and (handed_over or not task.is_automatic)
     timers.schedule(task, ASSIGNED, at=clock.now(), payload={"to": task.responsible_id, "by": by.pk if named else None})
 
 
-def deadline_set(task: Task) -> None:
-    """``task``'s deadline is new (or it is open again): arm the overdue notice for it."""
-    timers.cancel_pending(task, OVERDUE)
+def deadline_set(task: Task, *, new: bool = False) -> None:
+    """``task``'s deadline is new (or it is open again): arm the overdue notice for it. ``new``:
+    as ``task_given``'s."""
+    if not new:
+        timers.cancel_pending(task, OVERDUE)
     # A call task's deadline is the moment to call, and its lead comes back to «В обработке» then.
     if task.kind == Task.Kind.CALL:
         return

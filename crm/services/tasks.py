@@ -123,8 +123,8 @@ def task_create(
             text="" if isinstance(title, Message) else title_text,
             data={"task": task.pk},
         )
-    task_notices.task_given(task, by=by)
-    task_notices.deadline_set(task)
+    task_notices.task_given(task, by=by, new=True)
+    task_notices.deadline_set(task, new=True)
     return task
 
 

@@ -16,4 +16,4 @@ def unread_notifications(user) -> int:
 @register.simple_tag
 def outbox_message(pk) -> OutboxMessage | None:
     """The outbox row a timeline entry names, for its delivery status."""
-    return OutboxMessage.objects.filter(pk=pk).only("status", "last_error", "sent_at").first()
+    return OutboxMessage.objects.filter(pk=pk).only("status", "last_error", "last_error_message", "sent_at").first()

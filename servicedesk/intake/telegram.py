@@ -39,7 +39,7 @@ from notifications.models import OutboxMessage
 from notifications.services import notify
 from notifications.staff_telegram import link_chat
 
-from .. import uploads
+from .. import texts, uploads
 from ..emails import client_page_url
 from ..models import DeskSettings, Service, TelegramChat, TelegramTicket, TelegramUpdate, Ticket, TicketSource
 from ..models.telegram import DRAFT_LIFETIME
@@ -776,7 +776,7 @@ class Dialogue:
 
     def comment(self, ticket: Ticket, text: str, received: list[tuple[str, bytes]]) -> list[Reply]:
         files = [SimpleUploadedFile(name, content) for name, content in received]
-        body = text or (_("(files)") if files else "")
+        body = text or (texts.say("servicedesk.files_attached") if files else "")
         try:
             with transaction.atomic():
                 add_comment(ticket=ticket, body=body, client=True, files=files, source=TicketSource.TELEGRAM)

@@ -6,9 +6,11 @@ from django.db import connection, models
 from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
+from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from admin24 import messages
 from admin24.boards.search import SearchText
 from admin24.normalize import normalize_email, validate_phone
 from admin24.workflow.closing import ClosingReasonMessage
@@ -363,6 +365,11 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
         """The client or staff say it is not done after all."""
 
 
+def plain_text_html(text: str) -> str:
+    """Plain text as a comment's HTML: escaped, its line breaks kept."""
+    return linebreaks(escape((text or "").strip()))
+
+
 class TicketComment(models.Model):
     """One message of a ticket's thread: staff (public or internal) or the client."""
 
@@ -388,6 +395,10 @@ class TicketComment(models.Model):
         _("visible to the client"), default=True, help_text=_("An internal note is never shown or sent to the client.")
     )
     body = models.TextField(_("text"), help_text=_("Sanitised HTML."))
+    # A note the system wrote (the files of an email it refused, «files attached» for a reply of
+    # files only) as a message, shown in the reader's language; ``body`` then holds its text in the
+    # site's language, for search and the Django admin. Empty for what a person wrote.
+    body_message = models.JSONField(_("text (message)"), default=dict, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.STAFF)
     # An inbound email's Message-ID, so the same email never becomes two comments.
     message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, db_index=True)
@@ -403,6 +414,12 @@ class TicketComment(models.Model):
 
     def __str__(self):
         return f"{self.ticket.display_number}: {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def shown_body(self) -> str:
+        """The text as HTML in the active language (a system note's message), or as written."""
+        said = messages.Message.from_stored(self.body_message)
+        return self.body if said is None else plain_text_html(str(said))
 
     @property
     def author_name(self) -> str:

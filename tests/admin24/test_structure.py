@@ -1,6 +1,6 @@
 import pytest
 
-from admin24.structure import department_subtree_ids, recipient_for, supervisor_of
+from admin24.structure import department_subtree_ids, recipient_for, supervisor_of, supervisors_of
 from tests.factories import DepartmentFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -62,3 +62,19 @@ def test_subtree_holds_the_department_and_everything_below(company):
         d.pk for d in (company["root"], company["sales"], company["regions"])
     }
     assert department_subtree_ids(None) == set()
+
+
+def test_supervisors_of_many_users_follow_the_one_user_rule_in_two_queries(company, django_assert_num_queries):
+    company["sales_head"].is_active = False
+    company["sales_head"].save()
+    users = [
+        UserFactory(department=company["sales"]),  # inactive head: the director
+        UserFactory(department=company["regions"]),  # no head: up to Продажи, inactive: the director
+        company["sales_head"],
+        company["director"],  # the top head: nobody
+        UserFactory(),  # no department: nobody
+    ]
+    with django_assert_num_queries(2):
+        found = supervisors_of(users)
+    assert found == {user.pk: supervisor_of(user) for user in users}
+    assert list(found.values()) == [company["director"], company["director"], company["director"], None, None]

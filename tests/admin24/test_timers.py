@@ -10,6 +10,7 @@ import time_machine
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -698,3 +699,117 @@ def test_without_a_handler_of_its_own_a_failed_batchs_actions_run_alone_through_
         assert timers.run_due() == 2
     assert sorted(calls) == [("batch", [fine.pk]), ("batch", [other.pk])]
     assert refreshed(fine).status == refreshed(other).status == Status.DONE
+
+
+@timers.batch_handler("test.clock.batched_ladder", series=("to",))
+def batched_ladder(pairs):
+    calls.append(("ladder batch", sorted((action.payload["to"], action.payload["day"]) for _t, action in pairs)))
+
+
+@pytest.mark.django_db
+def test_a_batched_ladder_runs_only_the_latest_due_step_of_each_series_in_constant_queries():
+    def tick(count):
+        targets = [StagedDepartment.objects.create(name=f"ladder{count}-{i}") for i in range(count)]
+        with time_machine.travel(CURRENT_TIME, tick=False):
+            for target in targets:
+                for day, to in ((3, "manager"), (5, "manager"), (20, "supervisor"), (25, "manager")):
+                    timers.schedule(target, "test.clock.batched_ladder", at(days=day), payload={"to": to, "day": day})
+            other_entry = timers.schedule(
+                targets[0], "test.clock.batched_ladder", at(days=9), payload={"to": "manager", "day": 9}
+            )
+            # A step of an earlier stage entry is a series of its own: it supersedes nothing (it is stale).
+            ScheduledAction.objects.filter(pk=other_entry.pk).update(stage_token="stage:earlier")
+        calls.clear()
+        tally = Counter()
+        with CaptureQueriesContext(connection) as queries:
+            timers.run_due(at(days=21), batch=1000, tally=tally)  # days 3, 5 and 20 are due, 25 is not
+        assert calls == [("ladder batch", sorted([("manager", 5), ("supervisor", 20)] * count))]
+        assert tally == Counter({("test.clock.batched_ladder", "done"): 2 * count,
+                                 ("test.clock.batched_ladder", "superseded"): count,
+                                 ("test.clock.batched_ladder", "stale"): 1})  # fmt: skip
+        assert (
+            ScheduledAction.objects.filter(target_id__in=[t.pk for t in targets], status=Status.PENDING).count()
+            == count
+        )
+        return len(queries)
+
+    assert tick(3) == tick(30)
+
+
+@pytest.mark.django_db
+def test_a_batched_ladder_step_due_alone_runs_like_any_other():
+    target = StagedDepartment.objects.create(name="ladder alone")
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        timers.schedule(target, "test.clock.batched_ladder", at(days=3), payload={"to": "manager", "day": 3})
+        timers.schedule(target, "test.clock.batched_ladder", at(days=5), payload={"to": "manager", "day": 5})
+    timers.run_due(at(days=3))
+    timers.run_due(at(days=5))
+    assert calls == [("ladder batch", [("manager", 3)]), ("ladder batch", [("manager", 5)])]
+
+
+@timers.batch_handler("test.clock.locked_counter", lock=True)
+def locked_counter(pairs):
+    # Read-modify-write of each target as the clock read it: a lost update unless the clock locked it.
+    if threading.current_thread().name == "first":
+        behaviour["first_inside"].set()
+        assert behaviour["go"].wait(timeout=20)
+    for target, action in pairs:
+        target.name = str(int(target.name) + 1)
+        calls.append((threading.current_thread().name, action.pk))
+    for target in {target.pk: target for target, _action in pairs}.values():
+        target.save(update_fields=["name"])
+
+
+def _someone_waits_for_a_row_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype IN ('transactionid', 'tuple')")
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_locking_batch_handler_makes_a_second_worker_wait_for_the_targets_and_runs_each_action_once():
+    targets = [Department.objects.create(name="0") for _ in range(5)]
+    first = [timers.schedule(t, "test.clock.locked_counter", CURRENT_TIME + datetime.timedelta(seconds=n))
+             for n, t in enumerate(targets)]  # fmt: skip
+    second = [timers.schedule(t, "test.clock.locked_counter", CURRENT_TIME + datetime.timedelta(seconds=10 + n))
+              for n, t in enumerate(targets)]  # fmt: skip
+    ScheduledAction.objects.update(due_at=F("due_at") - datetime.timedelta(days=1))
+    behaviour["first_inside"], behaviour["go"] = threading.Event(), threading.Event()
+    start = threading.Barrier(2, timeout=20)
+    errors = []
+
+    def worker():
+        try:
+            start.wait()
+            if threading.current_thread().name == "second":
+                assert behaviour["first_inside"].wait(timeout=20)
+            timers.run_due(batch=5)  # the first worker claims the first five, the second the other five
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, name=name) for name in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    try:
+        assert behaviour["first_inside"].wait(timeout=20)
+        # The second worker claimed its five (SKIP LOCKED) and now waits for the targets the first holds.
+        waited = False
+        for _ in range(400):
+            if _someone_waits_for_a_row_lock():
+                waited = True
+                break
+            threading.Event().wait(0.05)
+    finally:
+        behaviour["go"].set()
+        for thread in threads:
+            thread.join(timeout=60)
+    assert errors == []
+    assert waited
+    assert Counter(pk for _name, pk in calls) == Counter({a.pk: 1 for a in first + second})  # each action once
+    assert {name for name, pk in calls if pk in {a.pk for a in first}} == {"first"}
+    assert {name for name, pk in calls if pk in {a.pk for a in second}} == {"second"}
+    assert sorted(Department.objects.filter(pk__in=[t.pk for t in targets]).values_list("name", flat=True)) == ["2"] * 5
+    assert set(ScheduledAction.objects.values_list("status", flat=True)) == {Status.DONE}

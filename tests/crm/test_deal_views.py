@@ -86,6 +86,32 @@ def test_a_drag_to_awaiting_payment_without_the_contract_date_is_refused(signed_
     assert Deal.objects.get(pk=deal.pk).stage == ContractStage.CONTRACT
 
 
+def column_heads(page: str) -> dict[str, tuple[str, str]]:
+    """What each column's head on a board page says: (count, sum)."""
+    heads = {}
+    for chunk in page.split('data-count-for="')[1:]:
+        slug, rest = chunk.split('"', 1)
+        count = rest.split(">", 1)[1].split("<", 1)[0]
+        total = page.split(f'data-total-for="{slug}">', 1)[1].split("<", 1)[0] if "data-total-for" in page else ""
+        heads[slug] = (count, total)
+    return heads
+
+
+def test_after_a_drag_the_column_heads_say_what_a_fresh_page_says(signed_in, manager):
+    moved = DealFactory(responsible=manager, stage=ContractStage.PROPOSAL, amount=Decimal("1234567"))
+    DealFactory(responsible=manager, stage=ContractStage.PROPOSAL, amount=Decimal("1000"))
+    DealFactory(responsible=manager, stage=ContractStage.FEEDBACK, amount=Decimal("27500"))
+
+    response = signed_in.post(MOVE, {"pk": moved.pk, "to": "feedback"})
+
+    assert response.status_code == 200
+    after_move = {slug: (head["label"], head["total"]) for slug, head in response.json()["columns"].items()}
+    fresh = column_heads(signed_in.get(BOARD).content.decode())
+    assert after_move == fresh
+    assert fresh["feedback"][0] == "2" and fresh["proposal"][0] == "1"
+    assert fresh["feedback"][1].replace("\xa0", "").replace(" ", "") == "1262067"
+
+
 def test_someone_elses_card_is_not_found(signed_in):
     deal = DealFactory(responsible=UserFactory(roles=[Role.SALES_MANAGER]))
 

@@ -25,7 +25,9 @@ from crm.services.tasks import task_complete
 from notifications.models import Notification, OutboxMessage
 from tests.crm.conftest import msk
 from tests.crm.lifecycle import Life, assert_every_month_billed_once, first_contract, invoice_rows, pdf, working
+from tests.crm.test_billing_box_languages import billing_box_emails
 from tests.factories import UserFactory
+from tests.test_history_languages import reader
 
 SIGNED = datetime.date(2027, 3, 1)
 ENDS = datetime.date(2027, 5, 31)
@@ -185,6 +187,16 @@ def test_a_renewal_signed_as_the_month_begins_closes_the_old_contracts_deal_and_
     browser.force_login(manager)
     page = browser.get(reverse("crm:deal-detail", args=[august.pk])).content.decode()
     assert reverse("crm:deal-detail", args=[renewal.pk]) in page and "invoice-email-cancelled" in page
+    # The billing box says why the invoice was withdrawn in each reader's language.
+    english = UserFactory(username="reader-en", roles=[Role.ADMINISTRATOR], language="en")
+    [withdrawn] = billing_box_emails(reader(english), august)
+    assert withdrawn.endswith(
+        f"The period from 1 Aug 2027 is billed under the renewal “{renewal.title}” (contract of 1 Aug 2027)."
+    ), withdrawn
+    [withdrawn] = billing_box_emails(reader(manager), august)
+    assert withdrawn.endswith(
+        f"Период с 01.08.2027 оплачивается по продлению «{renewal.title}» (договор от 01.08.2027)."
+    ), withdrawn
 
     at(life, msk(2027, 8, 4, 10), lambda: client_pays_the_first_month(renewal, manager))
     a_year_of_the_renewal(life, people, starts=datetime.date(2027, 8, 1))

@@ -90,17 +90,27 @@ def test_the_receipt_of_a_request_waits_out_a_busy_bot_api_and_still_arrives(bot
     walk_to(bot, fake, chat, service=service)
     bot(callback_update(fake.next_update_id(), chat, "done:"))
     bot(callback_update(fake.next_update_id(), chat, "consent:"))
-    fake.rate_limit(30, chat_id=chat, times=2)  # Telegram says "too many requests, wait 30 s"
+    # Telegram says "too many requests, wait 2 minutes": longer than the outbox's own first backoff
+    # (1 minute) and than the sweeper's minimum age of a row, so only its retry_after explains the wait.
+    fake.rate_limit(120, chat_id=chat, times=2)
     bot(callback_update(fake.next_update_id(), chat, "confirm:"))
     ticket = Ticket.objects.get(subject=f"Не печатает принтер {chat}")
     row = OutboxMessage.objects.get(channel="telegram", template="servicedesk/telegram_accepted")
     assert row.status == "pending" and "429" in row.last_error  # refused, kept, not dropped
 
-    with time_machine.travel(datetime.timedelta(seconds=90)):
-        outbox_sweep()
+    refused = fake.last(chat)  # the receipt's attempt Telegram answered with the 429
+    assert refused.text.startswith("Спасибо!")
+    waited_out = datetime.datetime.fromtimestamp(refused.at, datetime.UTC) + datetime.timedelta(seconds=120)
 
+    with time_machine.travel(waited_out - datetime.timedelta(seconds=1), tick=False):
+        outbox_sweep()
     row.refresh_from_db()
-    assert row.status == "sent" and fake.last(chat).method == "sendMessage"
+    assert row.status == "pending" and fake.last(chat) is refused  # not tried again before the 2 minutes
+
+    with time_machine.travel(waited_out + datetime.timedelta(seconds=1), tick=False):
+        outbox_sweep()
+    row.refresh_from_db()
+    assert row.status == "sent" and fake.last(chat) is not refused and fake.last(chat).method == "sendMessage"
     receipt = fake.last(chat).text
     assert receipt.startswith(f"Спасибо! Ваше обращение {ticket.display_number} принято.")
     assert client_page_url(ticket) in receipt

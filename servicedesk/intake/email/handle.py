@@ -20,15 +20,17 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Count, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.text import Truncator
 
 from admin24 import bulk
+from admin24.messages import site_text
 from admin24.normalize import normalize_email
 from notifications.models import OutboxMessage
 
 from ... import services, uploads
 from ...emails import ticket_id_from_reply_token
 from ...models import Attachment, DeskSettings, InboundEmail, Ticket, TicketComment, TicketSource
+from ...texts import file_refused, say
 from . import loops, parse, replies
 
 PROCESSED, IGNORED, QUARANTINED = (
@@ -38,6 +40,7 @@ PROCESSED, IGNORED, QUARANTINED = (
 )
 _TOKEN = re.compile(r"\+(t\d+-[0-9a-f]{8,40})@", re.IGNORECASE)
 _TAG = re.compile(r"\[#(\d{1,9})\]")
+SUBJECT_CHARS = 100  # the first line of an email without a subject, named after it, at most
 
 
 @dataclass
@@ -53,7 +56,7 @@ class Item:
     token_ids: list[int] = field(default_factory=list)
     tag: int | None = None
     ticket: Ticket | None = None
-    refused: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (name, why: a ValidationError's code)
 
     def end(self, status, reason, params=None) -> None:
         # Parameters quote the message (a diagnostic, a sender): made storable in a JSON column.
@@ -227,13 +230,13 @@ def _bounces(items: list[Item], facts: _Facts) -> None:
         failed[pk] = OutboxMessage(
             pk=pk,
             status=OutboxMessage.Status.FAILED,
-            last_error=_("Returned by the mail server: %(d)s") % {"d": parse.storable(item.diagnostic)},
+            **OutboxMessage.error_fields(say("servicedesk.email.returned", d=parse.storable(item.diagnostic))),
         )
         if type_id == facts.ticket_type.pk:
             item.row.ticket_id = target_id
         item.end(IGNORED, "bounce", {"diagnostic": item.diagnostic[:500]})
     if failed:
-        bulk.update_rows(list(failed.values()), ["status", "last_error"])
+        bulk.update_rows(list(failed.values()), ["status", "last_error", "last_error_message"])
 
 
 # --- replies and new tickets ----------------------------------------------------------------------
@@ -272,9 +275,7 @@ def _decide(items: list[Item], facts: _Facts) -> list[Item]:
             continue
         files, item.refused = _checked_files(parsed, desk)
         if ticket is not None:
-            if not text.strip():
-                text = _("(files attached)") if files or item.refused else ""
-            if not text.strip():
+            if not text.strip() and not files and not item.refused:
                 item.end(IGNORED, "empty", {})
                 continue
             is_client = ticket.client_email_normalized == normalize_email(parsed.from_address)
@@ -283,7 +284,7 @@ def _decide(items: list[Item], facts: _Facts) -> list[Item]:
             reply_args.append(
                 services.ClientReply(
                     ticket=ticket,
-                    body=text,
+                    body=text if text.strip() else say("servicedesk.files_attached"),
                     files=files,
                     source=TicketComment.Source.EMAIL,
                     message_id=parsed.message_id,
@@ -298,7 +299,7 @@ def _decide(items: list[Item], facts: _Facts) -> list[Item]:
         new_items.append(item)
         new_args.append(
             {
-                "subject": parsed.subject.strip() or _("(no subject)"),
+                "subject": parsed.subject.strip() or _untitled(text or parsed.text, files, parsed.from_address),
                 "description": text or parsed.text,
                 "service": desk.email_service,
                 "name": parsed.from_name,
@@ -356,17 +357,29 @@ def _ours(block: str) -> bool:
     return bool(_TAG.search(block)) or settings.SITE_URL in block or any(a in block for a in _our_addresses())
 
 
-def _checked_files(parsed, desk) -> tuple[list, list[str]]:
-    """The files that pass the form's checks one by one within the desk's limits, and the refused ones' names."""
+def _untitled(text: str, files: list, sender: str) -> str:
+    """The subject of a ticket from an email without one: what the client wrote first (its first
+    line), else the names of the files, else the sender, as a support team would name it — data
+    from the email, in no language of ours."""
+    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    named = first or ", ".join(checked.name for checked in files) or sender
+    return Truncator(named).chars(SUBJECT_CHARS)
+
+
+def _checked_files(parsed, desk) -> tuple[list, list[tuple[str, str]]]:
+    """The files that pass the form's checks one by one within the desk's limits, and the refused
+    ones' names with why (the refusal's code)."""
     accepted, refused, total = [], [], 0
     for item in parsed.files:
         upload = ContentFile(item.content, name=item.name)
         try:
-            if len(accepted) >= desk.max_files or total + upload.size > desk.max_total_bytes:
-                raise ValidationError("limit")
+            if len(accepted) >= desk.max_files:
+                raise ValidationError("limit", code="too_many_files")
+            if total + upload.size > desk.max_total_bytes:
+                raise ValidationError("limit", code="files_too_big")
             checked = uploads.check_files_for([upload], desk)
-        except ValidationError:
-            refused.append(item.name)
+        except ValidationError as refusal:
+            refused.append((item.name, refusal.error_list[0].code))
             continue
         accepted.extend(checked)
         total += upload.size
@@ -392,13 +405,14 @@ def _keep_originals(items: list[Item]) -> None:
             )
         )
         if item.refused:
-            text = _("Files of the email not accepted (type or size): %(names)s") % {"names": ", ".join(item.refused)}
+            said = say("servicedesk.email.files_refused", files=[file_refused(*refused) for refused in item.refused])
             notes.append(
                 TicketComment(
                     ticket=row.ticket,
                     public=False,
                     source=TicketComment.Source.EMAIL,
-                    body=services.comment_html(text, html=False),
+                    body=services.comment_html(site_text(said), html=False),
+                    body_message=said.stored,
                 )
             )
     Attachment.objects.bulk_create(originals)
