@@ -40,6 +40,7 @@ TEMPLATES = {
     "crm.invoice.no_contact": _("The deal has no contact: choose the client's contact person, then send the invoice."),
     "crm.invoice.no_email": _("The contact %(contact)s has no email address: add one, then send the invoice."),
     "crm.closing_docs.received": _("The closing documents are received."),
+    "crm.period.range": "%(start)s – %(end)s",  # a billing period's first and last day
     "crm.period.next_of": _("The next period after “%(deal)s”."),
     "crm.period.next_created": _("The deal for the next period is created: %(deal)s"),
     # the contract pipeline

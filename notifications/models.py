@@ -21,9 +21,9 @@ class Notification(models.Model):
         related_name="notifications",
     )
     # What happened: the template (``templates/notifications/<template>/``) and its parameters
-    # (``rendering.stored_context``), rendered in the reader's language when shown. ``title`` and
-    # ``body`` are its text in the site's language, for the admin's search; a row written before
-    # the context was kept (NULL) shows them as they are.
+    # (``admin24.messages.stored_params``), rendered in the reader's language when shown.
+    # ``title`` and ``body`` are what the recipient was told when it was written (the admin's
+    # search); a row written before the context was kept (NULL) shows them as they are.
     template = models.CharField(_("template"), max_length=100)
     context = models.JSONField(_("parameters"), null=True, blank=True, editable=False)
     title = models.CharField(_("title"), max_length=300)

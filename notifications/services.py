@@ -228,17 +228,15 @@ def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]
     stored_context = json.loads(json.dumps(messages.stored_params(context), cls=_LenientEncoder))
     in_app = None
     if user is not None:
-        # What happened, rendered in each reader's language when shown; the columns keep its text in
-        # the site's language for the admin's search (and old rows, written before, only that).
-        stored = {name: value for name, value in stored_context.items() if name != "link"}  # a column of its own
-        with translation.override(settings.LANGUAGE_CODE), timezone.override(timezone.get_default_timezone()):
-            title, body = rendering.shown_parts(template, stored)
+        # What happened (the link has a column of its own), rendered in each reader's language
+        # whenever it is read; the title and text columns keep what the recipient was told first,
+        # for the admin's search (and all that rows written before kept).
         in_app = Notification(
             recipient=user,
             template=template,
-            context=stored,
-            title=title[:300],
-            body=body,
+            context={name: value for name, value in stored_context.items() if name != "link"},
+            title=rendered.subject[:300],
+            body=rendered.summary,
             link=link[:500],
             key=key or "",
             target_type=target_type,

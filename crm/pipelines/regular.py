@@ -104,7 +104,7 @@ def _invoice_wanted(deal, *, by, from_stage, reason):
         deal.period_start, deal.period_end = billing.first_period(deal)
         deal.save(update_fields=["period_start", "period_end", "updated_at"])
     title = say("crm.task.invoice", deal=deal.title)
-    text = say("crm.task.invoice.text", period=billing.period_label(deal), stage=RegularStage.INVOICE_SENT.label)
+    text = say("crm.task.invoice.text", period=billing.period_message(deal), stage=RegularStage.INVOICE_SENT)
     task_services.task_create(
         title=title,
         responsible=deal.responsible,
@@ -175,7 +175,7 @@ def _closing_documents(deal, *, by, from_stage, reason):
         deadline=worktime.not_before_now(after_period_end(deal, 1)),
         description=say(
             "crm.task.send_closing_docs.text",
-            period=billing.period_label(deal),
+            period=billing.period_message(deal),
             field=Deal._meta.get_field("closing_docs_received").verbose_name,
         ),
         deal=deal,
@@ -216,9 +216,9 @@ def _remind_about_the_unpaid_invoice(pairs):
                 title=say("crm.remind.unpaid", days=days, deal=deal.title),
                 text=say(
                     "crm.remind.unpaid.text",
-                    period=billing.period_label(deal),
+                    period=billing.period_message(deal),
                     days=days,
-                    stage=RegularStage.INVOICE_PAID.label,
+                    stage=RegularStage.INVOICE_PAID,
                 ),
             )
         )
@@ -261,7 +261,7 @@ def _remind_about_closing_documents(pairs):
                 title=say("crm.remind.closing_docs", days=days, deal=deal.title),
                 text=say(
                     "crm.remind.closing_docs.text",
-                    period=billing.period_label(deal),
+                    period=billing.period_message(deal),
                     deal=deal.title,
                     manager=deal.responsible,
                     days=days,

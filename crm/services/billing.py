@@ -104,9 +104,17 @@ def next_period(deal: Deal) -> tuple[datetime.date, datetime.date]:
 
 
 def period_label(deal: Deal) -> str:
+    """The period as the client's documents write it (the placeholders of the administrator's texts)."""
     if deal.period_start is None or deal.period_end is None:
         return ""
     return f"{formats.date_format(deal.period_start, 'd.m.Y')} – {formats.date_format(deal.period_end, 'd.m.Y')}"
+
+
+def period_message(deal: Deal) -> Message | str:
+    """The period as a message parameter: its two dates, shown in the reader's date format."""
+    if deal.period_start is None or deal.period_end is None:
+        return ""
+    return say("crm.period.range", start=deal.period_start, end=deal.period_end)
 
 
 def amount_label(amount: Decimal, currency: str) -> str:
