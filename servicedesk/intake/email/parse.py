@@ -124,12 +124,38 @@ def _ids(value: str) -> list[str]:
 
 
 def _addresses(message, *names) -> list[tuple[str, str]]:
-    values = []
-    for name in names:
-        for key, value in message.raw_items():
-            if key.lower() == name.lower():
-                values.append(decode_header_value(value))
-    return [(n, a) for n, a in email.utils.getaddresses(values) if a]
+    wanted = {name.lower() for name in names}
+    values = [decode_header_value(value) for key, value in message.raw_items() if key.lower() in wanted]
+    return [(n, a) for n, a in getaddresses(values) if a]
+
+
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_ADDRESS = rf"{_ATOM}(?:\.{_ATOM})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*"
+# The forms nearly all mail's addresses take: «a@b.ru», «Имя Фамилия <a@b.ru>», «"Имя, отдел" <a@b.ru>».
+_PLAIN = re.compile(rf"\s*(?:({_ADDRESS})|([^\"(),.:;<>@\[\]\\]*?)\s*<({_ADDRESS})>)\s*")
+_QUOTED = re.compile(rf'\s*"([^"\\\r\n]*)"\s*<({_ADDRESS})>\s*')
+
+
+def getaddresses(values: list[str]) -> list[tuple[str, str]]:
+    """``email.utils.getaddresses(values)``, the same pairs, read without it for the plain forms
+    (its parser, a function call per character, was a tenth of a message's processing)."""
+    out = []
+    for value in values:
+        found = _QUOTED.fullmatch(value)
+        if found is not None:
+            out.append((found.group(1), found.group(2)))
+            continue
+        if '"' in value:
+            return email.utils.getaddresses(values)
+        for piece in value.split(","):
+            found = _PLAIN.fullmatch(piece)
+            if found is None:
+                return email.utils.getaddresses(values)
+            if found.group(1):
+                out.append(("", found.group(1)))
+            else:
+                out.append((" ".join(found.group(2).split()), found.group(3)))
+    return out
 
 
 def digest(raw: bytes) -> str:
