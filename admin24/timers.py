@@ -261,8 +261,8 @@ def cancel_pending(target: Model, action: str | None = None) -> int:
     return pending.update(status=Status.CANCELLED, finished_at=clock.now())
 
 
-def cancel_pending_many(targets: Iterable[Model], actions: Iterable[str]) -> int:
-    """Cancel the pending ``actions`` of all ``targets`` in one UPDATE; returns how many."""
+def cancel_pending_many(targets: Iterable[Model], actions: Iterable[str] | None = None) -> int:
+    """Cancel the pending ``actions`` (all, when None) of all ``targets`` in one UPDATE; returns how many."""
     by_type: dict[int, list[int]] = {}
     for target in targets:
         by_type.setdefault(_target_type(target).pk, []).append(target.pk)
@@ -271,7 +271,9 @@ def cancel_pending_many(targets: Iterable[Model], actions: Iterable[str]) -> int
     aimed = Q()
     for type_id, ids in by_type.items():
         aimed |= Q(target_type_id=type_id, target_id__in=ids)
-    pending = ScheduledAction.objects.filter(aimed, status=Status.PENDING, action__in=list(actions))
+    pending = ScheduledAction.objects.filter(aimed, status=Status.PENDING)
+    if actions is not None:
+        pending = pending.filter(action__in=list(actions))
     return pending.update(status=Status.CANCELLED, finished_at=clock.now())
 
 

@@ -2,23 +2,26 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/email_ingest.py [--count 1000]
 
-It creates a throw-away database ``bench_email`` on the server of DATABASE_URL (dropped at the
-end), migrates it, makes 50 tickets with one outbound email each, and builds ``--count`` mixed
-messages: 40 % client replies threaded by In-Reply-To (with quoted history, windows-1251 and
-KOI8-R bodies), 30 % new emails opening tickets, 20 % auto-replies, 10 % bounces of our emails.
+It creates a throw-away database ``<name>_bench_email`` (``<name>`` is DATABASE_URL's database,
+so two people's runs never share one) on the server of DATABASE_URL (dropped at the end),
+migrates it, makes 50 tickets with one outbound email each, and builds ``--count`` mixed messages:
+40 % client replies threaded by In-Reply-To (with quoted history, windows-1251 and KOI8-R
+bodies), 30 % new emails opening tickets, 20 % auto-replies, 10 % bounces of our emails.
 
 * the floor: ``email.message_from_bytes`` of each message and one INSERT of its Message-ID,
   sender and subject, each in its own transaction (autocommit) — the least any ingest can do;
 * the worker: ``ingest(raw, source="imap")`` for each (the raw file and one INSERT; the Celery
-  publish after it goes to an in-memory broker here), then ``process_waiting()``, what the
-  worker's task does: claim the stored messages in batches of ``--batch`` and decide each batch
-  together (parse, classify, thread, write the comments / tickets / outbox changes);
+  publish, at most one a second, goes to the settings' broker: Redis at REDIS_URL, where no
+  worker takes it), then ``process_waiting()``, what the worker's task does: claim the stored
+  messages in batches of ``--batch`` and decide each batch together (parse, classify, thread,
+  write the comments / tickets / outbox changes);
 * the pipe: ``ingest(raw, source="pipe", process_now=True)`` for each, as ``manage.py
   ingest_email`` does: store, then process the message as a batch of one before returning.
 
 The floor and the two paths alternate for --rounds (fresh messages each round), so all share the
 machine's load of the moment; it prints messages per second of each (best round), the median
-ratio to the floor and the queries per message. New tickets' follow-ups (contact, SLA clock,
+ratio to the floor and the queries per message. ``--profile worker`` (or ``processing``: only
+``process_waiting``) prints cProfile's figures for the worker's last round. New tickets' follow-ups (contact, SLA clock,
 confirmation) run later on the clock, as in production, and are not counted.
 """
 
@@ -33,15 +36,15 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-BENCH_DB = "bench_email"
 
 
-def _database_urls() -> tuple[str, str]:
+def _database_urls() -> tuple[str, str, str]:
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         sys.exit("set DATABASE_URL to a PostgreSQL server")
     parts = urlsplit(url)
-    return url, urlunsplit(parts._replace(path=f"/{BENCH_DB}"))
+    name = f"{parts.path.strip('/') or 'postgres'}_bench_email"
+    return url, urlunsplit(parts._replace(path=f"/{name}")), name
 
 
 def _messages(round_no: int, count: int, tickets, outbox_ids) -> list[bytes]:
@@ -87,14 +90,15 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch", type=int, default=100)
+    parser.add_argument("--profile", choices=["worker", "processing"], help="cProfile the worker's last round")
     args = parser.parse_args()
-    server_url, bench_url = _database_urls()
+    server_url, bench_url, bench_db = _database_urls()
 
     import psycopg
 
     admin = psycopg.connect(server_url.replace("postgres://", "postgresql://", 1), autocommit=True)
-    admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
-    admin.execute(f"CREATE DATABASE {BENCH_DB}")
+    admin.execute(f"DROP DATABASE IF EXISTS {bench_db}")
+    admin.execute(f"CREATE DATABASE {bench_db}")
     os.environ["DATABASE_URL"] = bench_url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     os.environ.setdefault("VAR_DIR", str(ROOT / "var" / "bench-email"))
@@ -104,7 +108,7 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        admin.execute(f"DROP DATABASE IF EXISTS {BENCH_DB}")
+        admin.execute(f"DROP DATABASE IF EXISTS {bench_db}")
 
 
 def _run(args) -> None:
@@ -121,8 +125,6 @@ def _run(args) -> None:
     from config.celery import app
 
     app.conf.task_always_eager = False
-    app.conf.broker_url = "memory://"
-    app.amqp._producer_pool = None
     call_command("migrate", verbosity=0)
     from notifications.models import OutboxMessage
     from servicedesk import services
@@ -154,9 +156,15 @@ def _run(args) -> None:
                     [str(message["Message-ID"]), str(message["From"]), str(message["Subject"])],
                 )
 
+    profiling = [None]  # --profile: (the profiler, whether it takes the storing too)
+
     def worker(batch):
+        if profiling[0] and profiling[0][1]:
+            profiling[0][0].enable()
         for raw in batch:
             ingest(raw, source="imap")
+        if profiling[0]:
+            profiling[0][0].enable()
         process_waiting(limit=args.batch)
 
     def pipe(batch):
@@ -172,10 +180,23 @@ def _run(args) -> None:
                 counted[0] += 1
                 return execute(sql, params, many, context)
 
+            profiler = None
+            if args.profile and name == "worker" and round_no == args.rounds - 1:
+                import cProfile
+
+                profiler = cProfile.Profile()
+                profiling[0] = (profiler, args.profile == "worker")
             with connection.execute_wrapper(count):
                 started = time.perf_counter()
                 run(batch)
                 rate = args.count / (time.perf_counter() - started)
+            if profiler:
+                import pstats
+
+                profiler.disable()
+                profiling[0] = None
+                for order in ("tottime", "cumulative"):
+                    pstats.Stats(profiler).strip_dirs().sort_stats(order).print_stats(35)
             results[name].append(rate)
             queries[name] = counted[0] / args.count
         line = ", ".join(f"{name} {rates[-1]:,.0f} msg/s" for name, rates in results.items())

@@ -14,7 +14,7 @@ from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from admin24 import clock, timers, workflow, worktime
+from admin24 import bulk, clock, timers, workflow, worktime
 from admin24.structure import supervisors_of
 from admin24.workflow import ACTIVE, HOLD, WON, Pipeline, Stage
 from notifications.models import TelegramKind
@@ -73,22 +73,39 @@ def _watch_new(tickets, *, by, from_stage, reason):
     timers.schedule_many(timer for ticket in tickets for timer in sla_timers(ticket))
 
 
-@PIPELINE.on_enter(TicketStatus.IN_PROGRESS)
-def _work(ticket, *, by, from_stage, reason):
-    _record_reaction(ticket)
-    changed = []
-    if ticket.deferred_until is not None:
-        ticket.deferred_until = None
-        changed.append("deferred_until")
-    if from_stage == TicketStatus.DONE:
-        ticket.resolved_at = None
-        ticket.resolution_work_seconds = None
-        changed += ["resolved_at", "resolution_work_seconds"]
-    if changed:
-        ticket.save(update_fields=[*changed, "updated_at"])
-    schedule_sla(ticket)
+@PIPELINE.on_enter(TicketStatus.IN_PROGRESS, batch=True)
+def _work(tickets, *, by, from_stage, reason):
+    """Work starts (or starts again): the first reaction noted, a deferral or a resolution left
+    behind, the SLA clock set again, the client told when it starts from «Новая». For a batch (a
+    batch of client replies reopening their tickets) the changes are one UPDATE and the timers
+    one INSERT."""
+    now, changed, fields = clock.now(), [], {"updated_at"}
+    for ticket in tickets:
+        touched = []
+        if ticket.first_reaction_at is None:
+            ticket.first_reaction_at = now
+            ticket.reaction_work_seconds = _working_seconds(ticket, now)
+            touched += ["first_reaction_at", "reaction_work_seconds"]
+        if ticket.deferred_until is not None:
+            ticket.deferred_until = None
+            touched.append("deferred_until")
+        if from_stage == TicketStatus.DONE:
+            ticket.resolved_at = None
+            ticket.resolution_work_seconds = None
+            touched += ["resolved_at", "resolution_work_seconds"]
+        if touched:
+            changed.append(ticket)
+            fields.update(touched)
+    if len(changed) == 1:
+        changed[0].save(update_fields=sorted(fields))
+    elif changed:
+        for ticket in changed:
+            ticket.updated_at = timezone.now()  # what save()'s auto_now would set
+        bulk.update_rows(changed, sorted(fields))
+    timers.schedule_many(timer for ticket in tickets for timer in sla_timers(ticket))
     if from_stage == TicketStatus.NEW:
-        email_client(ticket, "servicedesk/ticket_started", key="servicedesk.started")
+        for ticket in tickets:
+            email_client(ticket, "servicedesk/ticket_started", key="servicedesk.started")
 
 
 @PIPELINE.on_enter(TicketStatus.DEFERRED)

@@ -764,13 +764,24 @@ def tickets_client_replied(replies: list[tuple[Ticket, TicketComment]]) -> None:
     put the reply on a new ticket instead). A reply to a deferred ticket resumes it: the client
     has answered what the team was waiting for, so it is worked on again now rather than when the
     deferral ends. Either way its assignee is told. A ticket replied to twice is reopened once.
-    ``client_comments_add`` calls this for every client comment, inside its transaction.
+    The tickets are reopened together (``workflow.move_many``): a batch reopening ten tickets
+    costs the queries of one. ``client_comments_add`` calls this for every client comment, inside
+    its transaction.
     """
+    # The tickets to reopen, each once (the first reply to it says so), moved together.
+    reopening: dict[int, Ticket] = {}
+    first_replies = set()
+    for ticket, comment in replies:
+        if ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED) and ticket.pk not in reopening:
+            reopening[ticket.pk] = ticket
+            first_replies.add(id(comment))
+    if reopening:
+        workflow.move_many(
+            list(reopening.values()), TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied")
+        )
     notices = []
     for ticket, comment in replies:
-        reopened = ticket.status in (TicketStatus.DONE, TicketStatus.DEFERRED)
-        if reopened:
-            workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.client_replied"))
+        reopened = id(comment) in first_replies
         notices.append(
             StaffNotice(
                 target=ticket,

@@ -19,8 +19,14 @@ def telegram_sweep() -> int:
 @shared_task(name="servicedesk.process_inbound_email")
 def process_inbound_email(pk: int | None = None) -> int:
     """One batch of the waiting messages, the oldest first (``pk``'s among them, or taken by an
-    earlier task of the burst that published it): a burst is processed a batch at a time."""
-    return len(inbound.process_batch())
+    earlier task of the burst that published it): a burst is processed a batch at a time. While
+    messages are left waiting after its batch (more than a batch's count or bytes), the task
+    queues itself again for them: one publish serves a whole burst (``store._publish``), other
+    workers can share it, and the sweeper is not needed for it."""
+    done = len(inbound.process_batch())
+    if done and inbound.waiting():
+        process_inbound_email.delay()
+    return done
 
 
 @shared_task(name="servicedesk.sweep_inbound_email")

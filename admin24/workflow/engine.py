@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_fsm import ConcurrentTransition
 
-from admin24 import clock, timers
+from admin24 import bulk, clock, timers
 from admin24.access import Action, can, require
 from admin24.messages import Message, site_text
 from admin24.models import Activity
@@ -58,61 +58,97 @@ def move(entity, to: str, *, by, reason: "str | Message" = ""):
     Raises ``PermissionDenied`` without the right to edit the entity and ``MoveRefused`` when the
     move does not exist or a guard refuses it.
     """
-    require(by, entity, Action.EDIT, message=_("You may not change this card."))
-    pipeline = pipeline_for(entity)
+    move_many([entity], to, by=by, reason=reason)
+    return entity
+
+
+def move_many(entities: list, to: str, *, by, reason: "str | Message" = "") -> list:
+    """``move`` of many entities of one pipeline to the same stage ``to`` at once (a batch of
+    client replies reopening their tickets); returns the entities, each listed once.
+
+    Each is checked as ``move`` checks it (rights, the move from its stage, the guards); one
+    refused refuses them all and nothing moves. Then, in one transaction, the same effects as
+    ``move`` one by one: the stage entries written in one UPDATE (after one ``SELECT … FOR
+    UPDATE`` that finds none moved meanwhile, the check django-fsm makes for one), the timeline in
+    one INSERT, the stages' timers cancelled in one UPDATE, and the new stage's robots run once
+    per stage left (a ``batch=True`` robot once for all the entities that left that stage): a
+    number of queries that does not grow with the entities, for batch robots.
+    """
+    unique = list({id(entity): entity for entity in entities}.values())
+    if not unique:
+        return unique
+    for entity in unique:
+        require(by, entity, Action.EDIT, message=_("You may not change this card."))
+    pipeline = pipeline_for(unique[0])
     said = reason if isinstance(reason, Message) else None
     reason = (site_text(said) if said is not None else str(reason or "")).strip()
-    current = _state(entity, pipeline)
-    transitions = _transitions(entity, pipeline)
-    allowed = [slug for slug in pipeline.slugs() if slug in transitions]
     target = pipeline.stage(to)
-    if target is None:
-        raise MoveRefused(_("There is no stage “%(stage)s”.") % {"stage": to}, allowed=allowed)
-    if to not in transitions:
-        raise MoveRefused(
-            _("A card in «%(from)s» cannot be moved to «%(to)s».")
-            % {"from": pipeline.label_of(current), "to": target.label},
-            allowed=allowed,
-        )
-    for guard in pipeline.guards.get(to, ()):
-        refusal = guard(entity, by=by, reason=reason)
-        if refusal:
-            raise MoveRefused(refusal, allowed=allowed)
+    moves = []  # (entity, the stage it leaves, its transition's method name)
+    for entity in unique:
+        if pipeline_for(entity) is not pipeline:
+            raise ValueError("move_many moves the entities of one pipeline")
+        current = _state(entity, pipeline)
+        transitions = _transitions(entity, pipeline)
+        allowed = [slug for slug in pipeline.slugs() if slug in transitions]
+        if target is None:
+            raise MoveRefused(_("There is no stage “%(stage)s”.") % {"stage": to}, allowed=allowed)
+        if to not in transitions:
+            raise MoveRefused(
+                _("A card in «%(from)s» cannot be moved to «%(to)s».")
+                % {"from": pipeline.label_of(current), "to": target.label},
+                allowed=allowed,
+            )
+        for guard in pipeline.guards.get(to, ()):
+            refusal = guard(entity, by=by, reason=reason)
+            if refusal:
+                raise MoveRefused(refusal, allowed=allowed)
+        moves.append((entity, current, transitions[to]))
     try:
         with transaction.atomic():
             left_at = clock.now()
-            # The stage being left was entered at ``stage_changed_at`` (creation, for the first one).
-            stayed = (left_at - entity.stage_changed_at).total_seconds()
-            getattr(entity, transitions[to])()
-            _enter(
-                entity,
+            log = []
+            for entity, current, method in moves:
+                # The stage being left was entered at ``stage_changed_at`` (creation, for the first one).
+                stayed = (left_at - entity.stage_changed_at).total_seconds()
+                getattr(entity, method)()
+                log.append(
+                    activity.build(
+                        target=entity,
+                        verb=Activity.Verb.MOVED,
+                        by=by,
+                        text="" if said else reason,
+                        message=said,
+                        data={"from": current, "to": to},
+                        stay_seconds=stayed,
+                    )
+                )
+            _enter_many(
+                [(entity, current) for entity, current, _method in moves],
                 pipeline,
                 reason=reason if target.is_closed else "",
                 said=said if target.is_closed else None,
                 at=left_at,
             )
-            activity.record(
-                target=entity,
-                verb=Activity.Verb.MOVED,
-                by=by,
-                text="" if said else reason,
-                message=said,
-                data={"from": current, "to": to},
-                stay_seconds=stayed,
-            )
-            timers.cancel_pending(entity)
-            _run_robots([entity], pipeline, to, by=by, from_stage=current, reason=reason)
+            activity.record_many(log)
+            timers.cancel_pending_many(unique)
+            left: dict[str, list] = {}
+            for entity, current, _method in moves:
+                left.setdefault(current, []).append(entity)
+            for current, group in left.items():
+                _run_robots(group, pipeline, to, by=by, from_stage=current, reason=reason)
     except ConcurrentTransition:
-        entity.refresh_from_db()
+        for entity in unique:
+            entity.refresh_from_db()
         raise MoveRefused(
             _("Someone has just moved this card. Reload the page and try again."),
-            allowed=allowed_moves(entity, by),
+            allowed=allowed_moves(unique[0], by),
         ) from None
     except BaseException:
-        # The transaction is rolled back; the caller's instance must not keep the new stage.
-        entity.refresh_from_db()
+        # The transaction is rolled back; the caller's instances must not keep the new stage.
+        for entity in unique:
+            entity.refresh_from_db()
         raise
-    return entity
+    return unique
 
 
 def start(entity, *, by, counted: bool = False) -> None:
@@ -139,21 +175,46 @@ def start_many(entities: list, *, by, counted: bool = False) -> None:
         _run_robots(group, pipeline, stage, by=by, from_stage="", reason="")
 
 
+def _enter_fields(pipeline: Pipeline) -> list[str]:
+    """What entering a stage writes."""
+    return [pipeline.field_name, "stage_entry_count", "stage_changed_at", "closing_reason", "closing_reason_message",
+            "updated_at"]  # fmt: skip
+
+
 def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None = None) -> None:
     entity.stage_entry_count += 1
     entity.stage_changed_at = at
     entity.closing_reason = reason
     entity.closing_reason_message = said.stored if said is not None else {}
-    entity.save(
-        update_fields=[
-            pipeline.field_name,
-            "stage_entry_count",
-            "stage_changed_at",
-            "closing_reason",
-            "closing_reason_message",
-            "updated_at",
-        ]
+    entity.save(update_fields=_enter_fields(pipeline))
+
+
+def _enter_many(moved: list[tuple], pipeline: Pipeline, *, reason: str, at, said: Message | None = None) -> None:
+    """``_enter`` of many entities just moved (each with the stage it left): one entity is saved
+    (django-fsm refuses the save if its stage changed meanwhile); many are locked and checked in
+    one query, then written in one UPDATE."""
+    if len(moved) == 1:
+        _enter(moved[0][0], pipeline, reason=reason, at=at, said=said)
+        return
+    entities = [entity for entity, _left in moved]
+    model = type(entities[0])
+    stored = dict(
+        model._default_manager.select_for_update()
+        .filter(pk__in=[entity.pk for entity in entities])
+        .values_list("pk", pipeline.field_name)
     )
+    if any(stored.get(entity.pk) != left for entity, left in moved):
+        raise ConcurrentTransition("a stage changed since it was read")
+    for entity in entities:
+        entity.stage_entry_count += 1
+        entity.stage_changed_at = at
+        entity.closing_reason = reason
+        entity.closing_reason_message = said.stored if said is not None else {}
+        entity.updated_at = at
+    bulk.update_rows(entities, _enter_fields(pipeline))
+    for entity in entities:
+        if hasattr(entity, "_update_initial_state"):
+            entity._update_initial_state()  # django-fsm: later saves check the stage it has now
 
 
 def _run_robots(entities: list, pipeline: Pipeline, stage: str, *, by, from_stage: str, reason: str) -> None:

@@ -24,6 +24,7 @@ REASONS = {
     "own": _("An email we sent ourselves."),
     "flood": _("More than %(limit)d new tickets from %(sender)s in an hour: held back."),
     "no_sender": _("The message has no sender address."),
+    "bad_sender": _("The sender's address %(sender)s is not a valid email address: no ticket can answer it."),
     "empty": _("The message has neither text nor files."),
     "unreadable": _("The message cannot be read: %(error)s"),
 }
@@ -45,10 +46,13 @@ class InboundEmail(models.Model):
     raw = models.FileField(_("original message"), upload_to=inbound_path, max_length=255)
     size = models.PositiveBigIntegerField(_("size"), default=0)
     # The Message-ID, or "digest:<sha256>" of the headers and body when there is none: one row per message.
-    dedupe_key = models.CharField(_("deduplication key"), max_length=300, unique=True)
-    message_id = models.CharField(_("Message-ID"), max_length=300, blank=True, db_index=True)
+    # Indexes: each costs every stored message its insert (a poller's burst is a run of them), so
+    # only those a query uses; no ``varchar_pattern_ops`` copies (nothing searches by prefix), and
+    # the sender's index is ``sd_inbound_sender``'s leading column.
+    dedupe_key = models.CharField(_("deduplication key"), max_length=300)
+    message_id = models.CharField(_("Message-ID"), max_length=300, blank=True)
     digest = models.CharField(_("digest"), max_length=64)
-    from_address = models.CharField(_("from"), max_length=320, blank=True, db_index=True)
+    from_address = models.CharField(_("from"), max_length=320, blank=True)
     subject = models.CharField(_("subject"), max_length=500, blank=True)
     source = models.CharField(_("source"), max_length=16, choices=Source.choices, default=Source.OTHER)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.RECEIVED)
@@ -79,7 +83,9 @@ class InboundEmail(models.Model):
         verbose_name = _("inbound email")
         verbose_name_plural = _("inbound emails")
         ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["dedupe_key"], name="sd_inbound_once")]
         indexes = [
+            models.Index(fields=["message_id"], name="sd_inbound_message_id"),
             models.Index(fields=["received_at"], name="sd_inbound_waiting", condition=models.Q(status="received")),
             models.Index(fields=["from_address", "received_at"], name="sd_inbound_sender"),
         ]

@@ -117,6 +117,19 @@ def _classify(item: Item) -> None:
     return None
 
 
+def _answerable(address: str) -> bool:
+    """Whether the sender's address is one a ticket can keep and answer: what the ticket's client
+    email (and so the CRM contact the follow-up creates) accepts. Mail from an address that is not
+    one («ivan..petrov@client.ru», «ivan@client») is quarantined with that reason, not made into a
+    ticket whose contact could never be created and whose emails could never be delivered: an
+    administrator sees it among the quarantined mail and can read the original."""
+    try:
+        Ticket._meta.get_field("client_email").clean(address, None)
+    except ValidationError:
+        return False
+    return True
+
+
 def _our_addresses() -> set[str]:
     from email.utils import parseaddr
 
@@ -261,6 +274,9 @@ def _decide(items: list[Item], facts: _Facts) -> list[Item]:
             continue
         if not parsed.from_address or "@" not in parsed.from_address:
             item.end(QUARANTINED, "no_sender", {})
+            continue
+        if not _answerable(parsed.from_address):
+            item.end(QUARANTINED, "bad_sender", {"sender": parsed.from_address[:320]})
             continue
         if _is_our_address(parsed.from_address):
             item.end(IGNORED, "own", {})

@@ -2,7 +2,7 @@
 
 import re
 
-from .parse import Parsed, _ids, header_text, part_text
+from .parse import Parsed, _ids, _raw_header, header_text, part_text
 
 _BULK = {"bulk", "junk", "list", "auto_reply"}
 
@@ -45,15 +45,16 @@ def bounce_details(parsed: Parsed) -> tuple[list[str], str]:
             lines = []
             for block in blocks:
                 for key in ("Diagnostic-Code", "Status", "Action", "Final-Recipient"):
-                    if block.get(key):
-                        lines.append(f"{key}: {' '.join(str(block.get(key)).split())}")
+                    value = header_text(block, key)
+                    if value:
+                        lines.append(f"{key}: {value}")
             if not blocks:
                 lines = [line for line in part_text(part).splitlines() if line.strip()]
             diagnostic = diagnostic or "; ".join(lines)
         elif kind in ("message/rfc822", "message/global"):
             inner = part.get_payload()
             if isinstance(inner, list) and inner:
-                ids += _ids(str(inner[0].get("Message-ID", "")))
+                ids += _ids(_raw_header(inner[0], "Message-ID") or "")
         elif kind == "text/rfc822-headers":
             ids += re.findall(r"(?im)^Message-ID:\s*(<[^>]+>)", part_text(part))
         elif kind == "text/plain" and not text:

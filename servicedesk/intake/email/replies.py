@@ -34,6 +34,30 @@ _SIGNATURES = [
 ]
 
 
+# What a line must contain for one of quotequail's patterns (0.5.4, ``quotequail._patterns``) to
+# match it, looked for in the text without its spaces and line breaks (quotequail joins wrapped
+# lines) and in any case: a text with none of them is what quotequail would return whole, so it is
+# not handed to it (its line-by-line search was a tenth of a message's processing). A date like
+# «2026/12/01» is its Gmail pattern; past its limit of lines it quotes the rest, so a long text
+# always goes to it.
+_QUOTEQUAIL_WORDS = re.compile(
+    r"wrote:|schrieb|écrit:|escribió:|написал\(а\):|skrev|escreveu:|schreef|geschreven:|_{32}"
+    r"|beginforwardedmessage|anfangderweitergeleitetene-mail|débutdumessageréexpédié"
+    r"|iniciodelmensajereenviado|begindoorgestuurdbericht|forwardedmessage|mensajereenviado"
+    r"|vidarebefordratmeddelande|doorgestuurdbericht|originalmessage|ursprünglichenachricht"
+    r"|mensajeoriginal|oorspronkelijkbericht|messagetransféré|origineelbericht|пересылаемоесообщение"
+    r"|\d{4}/\d{1,2}/\d{1,2}",
+    re.IGNORECASE,
+)
+_QUOTEQUAIL_LIMIT = 1000
+
+
+def _quotequail_may_cut(text: str) -> bool:
+    if text.count("\n") >= _QUOTEQUAIL_LIMIT - 1:
+        return True
+    return bool(_QUOTEQUAIL_WORDS.search(re.sub(r"\s+", "", text)))
+
+
 def _cut_at(lines: list[str], ours) -> int | None:
     for index, line in enumerate(lines):
         if _FORWARD.match(line):
@@ -61,9 +85,9 @@ def reply_text(text: str, *, ours=lambda block: False) -> str:
         lines = lines[:cut]
     text = "\n".join(lines)
     forwarded = any(_FORWARD.match(line) for line in lines)
-    if not forwarded:
+    if not forwarded and _quotequail_may_cut(text):
         try:
-            visible = quotequail.quote(text)
+            visible = quotequail.quote(text, limit=_QUOTEQUAIL_LIMIT)
         except Exception:
             visible = [(True, text)]
         text = "".join(part for shown, part in visible if shown) if visible else text

@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from admin24.models import Activity
+from admin24.models import Activity, ScheduledAction
 from notifications.models import Notification, OutboxMessage
 from servicedesk import services
 from servicedesk.emails import reply_address
@@ -106,8 +106,8 @@ def _store(raws):
 
 
 def test_a_batch_of_every_kind_takes_the_same_queries_for_10_messages_as_for_50():
-    """A reply that reopens a done ticket within the window is not in the mix: its move costs its
-    own queries (``workflow.move``, one ticket at a time)."""
+    """Replies reopening done or deferred tickets have their own test below (their moves are
+    ``workflow.move_many``'s queries, the same for 2 tickets as for 10)."""
     tickets, old = _tickets(10), _tickets(5)
     for ticket in old:
         services.ticket_complete(ticket=ticket, by=None)
@@ -213,3 +213,103 @@ def test_damaged_messages_end_the_same_in_batches_as_one_by_one(django_capture_o
     assert not InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED).exists()
     differ = [(one_by_one.get(digest), batched.get(digest)) for digest in set(one_by_one) | set(batched)]
     assert [pair for pair in differ if pair[0] != pair[1]] == []
+
+
+def _reopening_replies(tickets, tag):
+    raws = []
+    for n, ticket in enumerate(tickets):
+        message = EmailMessage()
+        message["From"] = ticket.client_email
+        message["Subject"] = f"Re: [#{ticket.number}]"
+        message["Message-ID"] = f"<{tag}-{n}@client.ru>"
+        message["In-Reply-To"] = _first_email(ticket).message_id
+        message.set_content(f"Снова сломалось {n}")
+        raws.append(message.as_bytes())
+    return raws
+
+
+def _reopened_as(ticket):
+    """What a reopened ticket shows: its status and dates, its timeline's move, the notice to its
+    assignee and the SLA clock set again."""
+    ticket.refresh_from_db()
+    moves = Activity.objects.filter(target_type__model="ticket", target_id=ticket.pk, verb=Activity.Verb.MOVED)
+    notice = Notification.objects.get(
+        recipient=ticket.assignee, target_id=ticket.pk, key__startswith="servicedesk.client_reply:"
+    )
+    pending = ScheduledAction.objects.filter(target_id=ticket.pk, status="pending").values_list("action", flat=True)
+    return {
+        "status": ticket.status,
+        "resolved": ticket.resolved_at,
+        "deferred_until": ticket.deferred_until,
+        "entries": ticket.stage_entry_count,
+        "moves": sorted((m.data["from"], m.data["to"], m.key) for m in moves),
+        "notice": notice.title.replace(str(ticket), "#"),
+        "timers": sorted(pending),
+    }
+
+
+def test_replies_reopening_2_or_10_tickets_take_the_same_queries_and_reopen_as_one_alone():
+    """Each reply to a done (or deferred) ticket moved its ticket alone (``workflow.move``):
+    5 such replies cost 55 queries, 10 cost 90. Now they are moved together (``move_many``)."""
+    counts, batched = [], []
+    for size in (2, 10):
+        tickets = _tickets(size)
+        for n, ticket in enumerate(tickets):
+            if n % 2:
+                services.ticket_defer(ticket=ticket, by=None, reason="ждём ответа")
+            else:
+                services.ticket_complete(ticket=ticket, by=None)
+        _store(_reopening_replies(tickets, tag=f"reopen{size}"))
+        ContentType.objects.clear_cache()
+        with CaptureQueriesContext(connection) as captured:
+            done = process_batch(limit=size)
+        assert [row.reason for row in done] == ["reply"] * size
+        counts.append(len(captured))
+        batched += tickets
+    assert counts[0] == counts[1], counts
+    # The same as a reply processed alone (a batch of one: ``workflow.move``'s single path).
+    alone = _tickets(2)
+    services.ticket_complete(ticket=alone[0], by=None)
+    services.ticket_defer(ticket=alone[1], by=None, reason="ждём ответа")
+    for raw in _reopening_replies(alone, tag="alone"):
+        ingest(raw, source="imap")
+        assert [row.reason for row in process_batch(limit=1)] == ["reply"]
+    for n, ticket in enumerate(batched):
+        seen = _reopened_as(ticket)
+        assert seen == _reopened_as(alone[n % 2])
+        assert seen["status"] == TicketStatus.IN_PROGRESS and seen["resolved"] is None
+        assert seen["deferred_until"] is None
+        assert ("done" if n % 2 == 0 else "deferred", TicketStatus.IN_PROGRESS, "servicedesk.client_replied") in seen[
+            "moves"
+        ]
+        assert seen["timers"], "the SLA clock runs again"
+
+
+def _big_auto_replies(count, megabytes):
+    raws = []
+    line = "Я в отпуске. " * 70 + "\n"  # long lines: the parser's cost is per line
+    body = line * (megabytes * 1024 * 1024 // len(line.encode()) + 1)
+    for n in range(count):
+        message = EmailMessage()
+        message["From"] = f"away{n}@client.ru"
+        message["Subject"] = "Автоответ"
+        message["Message-ID"] = f"<big-{n}@client.ru>"
+        message["Auto-Submitted"] = "auto-replied"
+        message.set_content(body, cte="8bit")
+        raws.append(message.as_bytes())
+    return raws
+
+
+def test_a_batch_stops_at_50_mb_of_raw_mail_and_the_task_takes_the_rest(eager_celery):
+    from servicedesk.tasks import process_inbound_email
+
+    raws = _big_auto_replies(3, 20)
+    assert all(len(raw) > 20 * 1024 * 1024 for raw in raws)
+    _store(raws)
+    first = process_batch()
+    assert [row.message_id for row in first] == ["<big-0@client.ru>", "<big-1@client.ru>"]
+    assert InboundEmail.objects.filter(status=InboundEmail.Status.RECEIVED).get().message_id == "<big-2@client.ru>"
+    InboundEmail.objects.filter(pk__in=[row.pk for row in first]).update(status=InboundEmail.Status.RECEIVED)
+    # One publish serves a burst: the task queues itself again while messages are left waiting.
+    assert process_inbound_email() == 2
+    assert set(InboundEmail.objects.values_list("status", "reason")) == {(InboundEmail.Status.IGNORED, "auto_reply")}

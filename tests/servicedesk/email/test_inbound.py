@@ -304,6 +304,24 @@ def test_a_flood_from_one_sender_is_quarantined(django_capture_on_commit_callbac
     assert statuses == ["processed", "processed", "quarantined"]
 
 
+@pytest.mark.parametrize("address", ["ivan..petrov@client.ru", "ivan@client", "ivan petrov@client.ru"])
+def test_mail_from_an_address_that_is_no_address_is_quarantined(ticket, address, django_capture_on_commit_callbacks):
+    """Found by the fuzz: the ticket was opened and its follow-up (the CRM contact) failed on every
+    retry. Now the message is quarantined with the address named, whether it is new or a reply."""
+    new = EmailMessage()
+    new["From"] = f"Иван <{address}>"
+    new["Subject"] = "Не работает почта"
+    new["Message-ID"] = make_msgid(domain="client.ru")
+    new.set_content("Помогите")
+    reply = _reply(ticket, sender=f"Иван <{address}>")
+    rows = [_ingest(message, django_capture_on_commit_callbacks) for message in (new, reply)]
+    assert [(row.status, row.reason) for row in rows] == [(InboundEmail.Status.QUARANTINED, "bad_sender")] * 2
+    assert address in rows[0].reason_text
+    assert Ticket.objects.count() == 1 and not ticket.comments.filter(from_client=True).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        timers.run_due_until_idle()  # nothing left to fail
+
+
 def test_the_sweeper_processes_what_was_left(ticket):
     row = ingest(_reply(ticket).as_bytes(), source="imap")  # no commit hooks run: as after a crash
     assert row.status == InboundEmail.Status.RECEIVED
