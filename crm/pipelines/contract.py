@@ -41,7 +41,14 @@ from ..models.deals import CONTRACT_ACTIVE
 from ..services import billing, renewal
 from ..services import tasks as task_services
 from ..services.contracts import deal_win
-from ..services.deals import Reminder, deal_remind, deal_remind_many, deal_responsibles, pay_if_flagged
+from ..services.deals import (
+    Reminder,
+    deal_remind,
+    deal_remind_many,
+    deal_responsibles,
+    ladder_recipient,
+    pay_if_flagged,
+)
 from ..texts import say
 
 FEEDBACK_REMINDER = "crm.deal.feedback_reminder"
@@ -342,7 +349,7 @@ def _remind_about_feedback(pairs):
     reminders = []
     for deal, action in pairs:
         to_supervisor = action.payload.get("to") == "supervisor"
-        recipient = supervisors.get(deal.responsible_id) if to_supervisor else deal.responsible
+        recipient = ladder_recipient(deal, action, supervisors)
         days = FEEDBACK_SUPERVISOR_DAYS if to_supervisor else FEEDBACK_MANAGER_DAYS
         reminders.append(
             Reminder(

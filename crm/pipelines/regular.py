@@ -31,7 +31,7 @@ from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 from ..models import Deal, RegularStage, Task
 from ..services import billing
 from ..services import tasks as task_services
-from ..services.deals import Reminder, deal_remind, deal_remind_many, deal_responsibles
+from ..services.deals import Reminder, deal_remind, deal_remind_many, deal_responsibles, ladder_recipient
 from ..texts import say
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
@@ -251,8 +251,7 @@ def _remind_about_closing_documents(pairs):
     reminders = []
     for deal, action in pairs:
         days = int(action.payload.get("days", 0))
-        to_supervisor = action.payload.get("to") == "supervisor"
-        recipient = supervisors.get(deal.responsible_id) if to_supervisor else deal.responsible
+        recipient = ladder_recipient(deal, action, supervisors)
         reminders.append(
             Reminder(
                 deal,

@@ -218,6 +218,14 @@ def deal_responsibles(deals: Iterable[Deal], *, supervisors: bool = False) -> di
     return supervisors_of(deal.responsible for deal in deals) if supervisors else {}
 
 
+def ladder_recipient(deal: Deal, action, supervisors: dict[int, object]):
+    """Who a reminder step tells: the deal's responsible, or their supervisor (``deal_responsibles``'
+    map) for a step scheduled ``to: supervisor``."""
+    if action.payload.get("to") == "supervisor":
+        return supervisors.get(deal.responsible_id)
+    return deal.responsible
+
+
 def _reminder_entry(reminder: Reminder) -> Activity:
     title = reminder.title
     return activity.build(
