@@ -37,13 +37,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import formats, timezone, translation
 from django.utils.html import escape
 
-from admin24 import messages
+from admin24 import bulk, messages
 
 from . import channels as channel_registry
 from . import rendering
@@ -154,10 +154,8 @@ class Notice:
 
 def notify_many(notices: list[Notice]) -> None:
     """``notify`` for many notices at once (the clock's batches): the same rows, written with one
-    look-up of the keys already used and one INSERT per table, whatever the number of notices.
-
-    A key written concurrently between the look-up and the INSERT raises ``IntegrityError``: the
-    clock then runs the batch's actions one by one, and each finds the key taken."""
+    INSERT per table, whatever the number of notices: the outbox rows whose key is used already
+    are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
     rendered = render_many([(n.template, _render_context(n.context), _language_of(n.recipient), n.recipient)
                             for n in notices])  # fmt: skip
     prepared = [_prepared(notice, rendered=done) for notice, done in zip(notices, rendered, strict=True)]
@@ -176,32 +174,15 @@ def notify_many(notices: list[Notice]) -> None:
             continue
         told.add((note.recipient_id, note.key))
         new_in_app.append(note)
-    rows = [message for _note, messages in prepared for message in messages]
-    sent = set()
-    if rows:
-        sent = set(
-            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in rows]).values_list(
-                "idempotency_key", flat=True
-            )
-        )
-    new_rows = []
-    for message in rows:
-        if message.idempotency_key not in sent:
-            sent.add(message.idempotency_key)
-            new_rows.append(message)
     if new_in_app:
         Notification.objects.bulk_create(new_in_app)
-    written = OutboxMessage.objects.bulk_create(new_rows) if new_rows else []
-    if connection.features.can_return_rows_from_bulk_insert:
-        ids = [message.pk for message in written]
-    else:
-        ids = list(
-            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in new_rows]).values_list(
-                "pk", flat=True
-            )
-        )
-    if ids:
-        transaction.on_commit(partial(_publish_many, ids))
+    rows = [message for _note, messages in prepared for message in messages]
+    bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
+
+
+def _publish_after_commit(written: list[OutboxMessage]) -> None:
+    if written:
+        transaction.on_commit(partial(_publish_many, [message.pk for message in written]))
 
 
 def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Notification | None, list[OutboxMessage]]:

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F, Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from admin24 import activity
+from admin24 import activity, bulk
 from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
@@ -191,8 +191,9 @@ def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: lis
     for phone in phones:
         phone.contact.duplicate_of_id = older.get(phone.phone_normalized)
     Contact.objects.bulk_create(contacts)
-    ContactEmail.objects.bulk_create(emails)
-    ContactPhone.objects.bulk_create(phones)
+    # Nobody reads these back: a caller's ``bulk.one_statement`` may send them with its own writes.
+    bulk.insert_rows(emails)
+    bulk.insert_rows(phones)
     # A phone first seen in this list: the contacts after the first with it are its duplicates.
     first_in_list: dict[str, int] = {}
     later = []
