@@ -10,7 +10,6 @@ the staff pages, the board, the API and the clock change a ticket's status throu
 import datetime
 import logging
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -29,7 +28,7 @@ from admin24.access import Action, require
 from admin24.messages import Message, site_text
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
-from admin24.tasks import run_due_actions
+from admin24.tasks import Kick
 from admin24.workflow import MoveRefused
 from crm.models import Company
 from crm.selectors import contracts_in_force_for
@@ -75,8 +74,10 @@ FOLLOW_UP = "servicedesk.ticket.follow_up"
 # The SLA clock's actions (handlers in ``servicedesk.pipeline``); ``schedule_sla`` sets them.
 REACTION_BREACH = "servicedesk.ticket.reaction_breach"
 RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
-KICK_SECONDS = 1.0
-_last_kick = float("-inf")
+# Have a worker run the due follow-ups within a second or so: a burst of tickets is one task (it
+# runs every action due by then); with the broker down, the clock's beat runs them within its
+# period (DESIGN.md: durable rows, Celery for immediacy).
+kick_follow_up = Kick("admin24.run_due_actions", fallback="the clock's beat will run them")
 
 
 # --- intake ---------------------------------------------------------------------------------------
@@ -407,24 +408,6 @@ def sla_timers(ticket: Ticket) -> list[timers.Timer]:
 def schedule_sla(ticket: Ticket) -> None:
     """Set the SLA clock for the deadlines the ticket has still to meet."""
     timers.schedule_many(sla_timers(ticket))
-
-
-def kick_follow_up() -> None:
-    """Have a worker run the due follow-ups within a second or so; with the broker down, the
-    clock's beat runs them within its period (DESIGN.md: durable rows, Celery for immediacy).
-
-    One kick per process per KICK_SECONDS at most, due that much later: the task runs every
-    action due by then, so a burst of tickets needs one task, not a publish in each request.
-    """
-    global _last_kick
-    now = time.monotonic()
-    if now - _last_kick < KICK_SECONDS:
-        return
-    _last_kick = now
-    try:
-        run_due_actions.apply_async(countdown=KICK_SECONDS)
-    except Exception:
-        log.warning("could not queue a run of the due actions; the clock's beat will run them", exc_info=True)
 
 
 def _store_files(
