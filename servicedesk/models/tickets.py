@@ -211,6 +211,10 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     # stored when it happens so that the reports add them up in SQL.
     reaction_work_seconds = models.PositiveIntegerField(_("reaction, working seconds"), null=True, blank=True)
     resolution_work_seconds = models.PositiveIntegerField(_("resolution, working seconds"), null=True, blank=True)
+    # The engineer's time on the ticket, logged with «Завершить» (added up when it is done again);
+    # counted against the contract's included support hours in the month it was done
+    # (``servicedesk.support_hours``).
+    spent_minutes = models.PositiveIntegerField(_("time spent, minutes"), null=True, blank=True)
 
     source = models.CharField(_("source"), max_length=16, choices=TicketSource.choices, default=TicketSource.STAFF)
     # A client's reply to a ticket done longer ago than the desk's reopen window opens a new one.

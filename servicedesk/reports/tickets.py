@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -44,11 +44,13 @@ from crm.models import Company, Contract
 from ..forms import staff_users
 from ..models import Service, Ticket, TicketSource, TicketStatus
 from ..models.tickets import TicketQuerySet
+from ..support_hours import done_within, month_bounds
 
 HOUR = 3600
 # Histogram buckets of working hours: 0–1, 1–2, 2–4, 4–8, 8–16, 16–40, 40 and more.
 HOUR_EDGES = [0, 1, 2, 4, 8, 16, 40]
 TOP_COMPANIES = 10
+TOP_CONTRACTS = 20
 
 
 class DeskReportForm(ReportFilterForm):
@@ -189,6 +191,7 @@ def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = N
     report.tables += _times(created)
     report.tables.append(_companies(created, link))
     report.tables.append(_sources(split["source"], link))
+    report.tables.append(_support_hours(tickets, period, link))
     return report
 
 
@@ -380,6 +383,46 @@ def _sources(by_source: dict, link) -> Table:
     table = Table("sources", _("Tickets by source"), [_("Tickets")], chart="doughnut", label_header=_("Source"))
     for source, label in TicketSource.choices:
         table.add(label, Cell(by_source.get(source, {}).get("n", 0), link(source=source)))
+    return table
+
+
+def _support_hours(tickets, period: Period, link) -> Table:
+    """Support hours logged per contract in the calendar months the period touches (the included
+    hours are per month: ``servicedesk.support_hours``), against what the contract includes for
+    those months; the contracts that used most, one grouped query."""
+    start, end = month_bounds(period.first, period.last)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    rows = (
+        tickets.filter(done_within(start, end), contract__isnull=False)
+        .order_by()
+        .values("contract", "contract__company", "contract__number", "contract__company__name")
+        .annotate(minutes=Sum("spent_minutes"), included=Max("contract__included_hours"))
+        .order_by("-minutes", "contract__number")[:TOP_CONTRACTS]
+    )
+    last_day = timezone.localtime(end - datetime.timedelta(microseconds=1)).date()
+    table = Table(
+        "support_hours",
+        _("Support hours by contract"),
+        [_("Used, h"), _("Included, h"), _("Used of included, %")],
+        charted=[0, 1],
+        label_header=_("Contract"),
+        note=_("Time logged when tickets were done from %(first)s to %(last)s (whole calendar months), top %(n)d.")
+        % {
+            "first": formats.date_format(start.date(), "SHORT_DATE_FORMAT"),
+            "last": formats.date_format(last_day, "SHORT_DATE_FORMAT"),
+            "n": TOP_CONTRACTS,
+        },
+    )
+    for row in rows:
+        included = row["included"] * months if row["included"] else None
+        used = row["minutes"] / 60
+        label = f"{row['contract__number']} · {row['contract__company__name'] or ''}".rstrip(" ·")
+        table.add(
+            label,
+            Cell(used, link(company=row["contract__company"], standing="under_contract"), kind="hours"),
+            Cell(included),
+            Cell(share(used, included), kind="percent"),
+        )
     return table
 
 
