@@ -18,7 +18,8 @@ from typing import Any
 
 from django import forms
 from django.db import connection, transaction
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, DateTimeField, F, Func, Q, QuerySet, Value
+from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -368,6 +369,31 @@ def _percentile_cont(sql, params, group_column, points, *, grouped: bool) -> dic
         (row[0] if grouped else None): {"n": row[1]} | dict(zip(points, map(float, row[2]), strict=True))
         for row in rows
     }
+
+
+class DateBin(Func):
+    """PostgreSQL's ``date_bin(stride, moment, origin)``: the start of the stride ``moment`` falls in."""
+
+    function = "date_bin"
+    output_field = DateTimeField()
+
+
+def local_day(field: str, period: Period):
+    """The local day of the moment ``field`` as a grouping key. On PostgreSQL, while the period's
+    days all have one UTC offset (Moscow's always), ``date_bin`` of a day from a local midnight —
+    arithmetic, where a time zone conversion per row cost about 0.8 ms per 1,000 rows — giving the
+    day's first moment; else the database's own conversion to the local date."""
+    if connection.vendor == "postgresql" and _one_offset(period):
+        return DateBin(Value(datetime.timedelta(days=1)), F(field), Value(period.start))
+    return TruncDate(field)
+
+
+def _one_offset(period: Period) -> bool:
+    """Whether every day from the one before ``period`` to today (the days a moment compared with
+    the period's can fall on) has the same UTC offset."""
+    first = local_midnight(period.first - datetime.timedelta(days=1)).utcoffset()
+    days = (max(period.last, timezone.localdate()) - period.first).days + 2
+    return all(local_midnight(period.first + datetime.timedelta(days=n)).utcoffset() == first for n in range(days))
 
 
 def grouping_sets(queryset: QuerySet, keys: dict[str, Any], sets: list[tuple[str, ...]]) -> list[list[dict]]:

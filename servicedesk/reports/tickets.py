@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Max, Q, QuerySet, Sum, When
-from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -38,6 +37,7 @@ from admin24.reports import (
     counted_percentiles,
     grouping_sets,
     keyed,
+    local_day,
     series,
     share,
 )
@@ -212,8 +212,8 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
     index instead of the table."""
     integer = IntegerField()
     keys = {
-        "made": TruncDate("created_at"),
-        "done": TruncDate("resolved_at"),
+        "made": local_day("created_at", period),
+        "done": local_day("resolved_at", period),
         "open": Case(When(~Q(status=TicketStatus.DONE), then=1), default=0, output_field=integer),
         "late": Case(
             When(~Q(status=TicketStatus.DONE) & TicketQuerySet.overdue_q(now), then=1), default=0, output_field=integer
@@ -282,7 +282,9 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
 
 
 def _day(value) -> datetime.date | None:
-    """A day as the raw cursor gives it (SQLite: an ISO string)."""
+    """A day as the raw cursor gives it: ``local_day``'s moment, or (SQLite) an ISO string."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date()
     return datetime.date.fromisoformat(value) if isinstance(value, str) else value
 
 
