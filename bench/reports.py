@@ -143,9 +143,9 @@ def support_hours() -> None:
     """Half the contracts include 10 support hours a month; every done ticket logged 5–120 minutes
     (idempotent: a kept database is filled once)."""
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE crm_contract SET included_hours = 10 WHERE id %% 2 = 0 AND included_hours IS NULL")
+        cursor.execute("UPDATE crm_contract SET included_hours = 10 WHERE id % 2 = 0 AND included_hours IS NULL")
         cursor.execute(
-            "UPDATE servicedesk_ticket SET spent_minutes = 5 + number %% 116 "
+            "UPDATE servicedesk_ticket SET spent_minutes = 5 + number % 116 "
             "WHERE status = 'done' AND spent_minutes IS NULL"
         )
 
