@@ -18,7 +18,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -36,7 +37,7 @@ from crm.services.directory import Client, clients_link
 from notifications.models import TelegramKind
 from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
-from . import ticket_statement, uploads
+from . import support_hours, ticket_statement, uploads
 from .emails import email_client, email_clients
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number, next_ticket_numbers, plain_text_html
@@ -469,10 +470,19 @@ def ticket_resume(*, ticket: Ticket, by) -> Ticket:
     return workflow.move(ticket, TicketStatus.IN_PROGRESS, by=by)
 
 
-def ticket_complete(*, ticket: Ticket, by, note: str = "") -> Ticket:
+def ticket_complete(*, ticket: Ticket, by, note: str = "", spent_minutes=None) -> Ticket:
     """«Завершить»: the client is told, with the note when there is one (the note is also a
-    public comment of the thread: the pipeline's robot for «Сделана» writes it)."""
-    return workflow.move(ticket, TicketStatus.DONE, by=by, reason=note)
+    public comment of the thread: the pipeline's robot for «Сделана» writes it). ``spent_minutes``,
+    the time the engineer logs, is checked before anything moves and added to the ticket's in the
+    move's transaction (``servicedesk.support_hours``)."""
+    minutes = support_hours.clean_spent_minutes(spent_minutes)
+    with transaction.atomic():
+        workflow.move(ticket, TicketStatus.DONE, by=by, reason=note)
+        if minutes is not None:
+            total = Coalesce(F("spent_minutes"), 0) + minutes
+            Ticket.objects.filter(pk=ticket.pk).update(spent_minutes=total)
+            ticket.spent_minutes = (ticket.spent_minutes or 0) + minutes
+    return ticket
 
 
 def ticket_reopen(*, ticket: Ticket, by, reason: str = "") -> Ticket:
