@@ -1,15 +1,15 @@
 """The staff pages' short ticket tables ("my tickets"): which rows, read how, and their HTML."""
 
 from django.db.models import QuerySet
-from django.utils import dateformat, formats, timezone
+from django.utils import formats, timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
 from admin24.boards.board import card_url, person_fields
-from admin24.fragments import Fragment, joined
+from admin24.fragments import Fragment, joined, moment_writer
 
 from .models import Ticket, TicketStatus
-from .templatetags.servicedesk_staff import countdown
+from .templatetags.servicedesk_staff import countdown_writer
 
 # What a row shows, and nothing else: a ticket's description and search text can be long.
 ROW_FIELDS = (
@@ -49,14 +49,12 @@ DEADLINE = Fragment('{due} <span class="small {css}">{overdue}{countdown}</span>
 
 def rows_html(tickets: list[Ticket], *, show_assignee: bool) -> str:
     """The rows of ``tickets`` (from ``first_rows``), as safe HTML: one ``Fragment`` per row, the
-    labels translated once (``admin24.fragments`` says why not a template)."""
+    labels translated and the formats read once (``admin24.fragments`` says why not a template)."""
     now = timezone.now()
     statuses = {value: str(label) for value, label in TicketStatus.choices}
-    moment_format = formats.get_format("SHORT_DATETIME_FORMAT")
+    moment = moment_writer(formats.get_format("SHORT_DATETIME_FORMAT"))
+    countdown = countdown_writer(now)
     overdue_word = f"{gettext('overdue')} · "
-
-    def moment(value) -> str:
-        return dateformat.format(timezone.localtime(value), moment_format)
 
     rows = []
     for ticket in tickets:
