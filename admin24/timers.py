@@ -66,7 +66,7 @@ from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from . import clock, worktime
+from . import bulk, clock, worktime
 from .models import ScheduledAction
 
 __all__ = [
@@ -222,9 +222,7 @@ class Timer(NamedTuple):
 
 def schedule_many(timers: Iterable[Timer]) -> None:
     """``schedule`` for many at once, in one INSERT (the clock's batches)."""
-    rows = [_scheduled(timer) for timer in timers]
-    if rows:
-        ScheduledAction.objects.bulk_create(rows)
+    bulk.insert_rows(_scheduled(timer) for timer in timers)
 
 
 def _scheduled(timer: Timer) -> ScheduledAction:
