@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from admin24.models import Activity
 from admin24.roles import Role
-from crm.models import Company, Contact, Contract, Deal, DealPipeline
-from servicedesk.models import Service, Ticket, TicketSource, TicketStatus
+from crm.models import Contact, Contract, Deal, DealPipeline
+from servicedesk.models import Ticket, TicketSource, TicketStatus
 
 CONTRACTS = 3000
 BATCH = 5000
@@ -151,9 +151,8 @@ def support_hours() -> None:
 
 
 def body(args) -> None:
-    admin = boardkit.staff(
-        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
-    )[0]
+    people = boardkit.desk_people()
+    admin, engineers, companies, services = people.admin, people.engineers, people.companies, people.services
     managers = boardkit.staff(
         Role.SALES_MANAGER,
         20,
@@ -162,22 +161,8 @@ def body(args) -> None:
         first_name="Михаил",
         department="Отдел продаж (бенчмарк)",
     )
-    engineers = boardkit.staff(
-        Role.SUPPORT_ENGINEER,
-        15,
-        username="bench-engineer",
-        last_name="Инженеров",
-        first_name="Игорь",
-        department="Поддержка (бенчмарк)",
-    )
-    companies = list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
     contacts = list(Contact.objects.order_by("pk")[:500]) or Contact.objects.bulk_create(
         Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
-    )
-    services = list(Service.objects.all()) or Service.objects.bulk_create(
-        Service(name=f"Услуга {i}", responsible=engineers[i % len(engineers)]) for i in range(8)
     )
     today = timezone.localdate()
     quarter = f"period=custom&date_from={today - datetime.timedelta(days=90)}&date_to={today}"
