@@ -34,6 +34,9 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 from django.urls import include, path  # noqa: E402
 
 from admin24.models import Department, User  # noqa: E402
+from admin24.roles import Role  # noqa: E402
+from crm.models import Company  # noqa: E402
+from servicedesk.models import Service  # noqa: E402
 
 TABLE = engines["django"].from_string(
     "<table>{% for row in rows %}<tr>{% for cell in row %}<td>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</table>"
@@ -73,6 +76,37 @@ def staff(role: str, count: int, *, username: str, last_name: str, first_name: s
             user.groups.add(group)
         users.append(user)
     return users
+
+
+@dataclass
+class DeskPeople:
+    admin: User
+    engineers: list
+    companies: list
+    services: list
+
+
+def desk_people() -> DeskPeople:
+    """The administrator, 15 engineers, 500 companies and 8 services that the ticket benchmarks
+    (bench/reports.py, bench/resolved_index.py) fill tickets for; reused when --keepdb kept them."""
+    admin = staff(
+        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
+    )[0]
+    engineers = staff(
+        Role.SUPPORT_ENGINEER,
+        15,
+        username="bench-engineer",
+        last_name="Инженеров",
+        first_name="Игорь",
+        department="Поддержка (бенчмарк)",
+    )
+    companies = list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
+        Company(name=f"ООО «Компания {i}»") for i in range(500)
+    )
+    services = list(Service.objects.all()) or Service.objects.bulk_create(
+        Service(name=f"Услуга {i}", responsible=engineers[i % len(engineers)]) for i in range(8)
+    )
+    return DeskPeople(admin, engineers, companies, services)
 
 
 @dataclass

@@ -54,12 +54,13 @@ def fill(size: int, engineers: list) -> None:
             INSERT INTO servicedesk_ticket (
                 search_text, number, service_id, subject, description, client_name, client_email,
                 client_email_normalized, client_phone, client_company, assignee_id, status,
-                stage_entry_count, stage_changed_at, closing_reason, reaction_due_at, resolution_due_at,
+                stage_entry_count, stage_changed_at, closing_reason, closing_reason_message, reaction_due_at,
+                resolution_due_at,
                 first_reaction_at, resolved_at, reaction_breached, resolution_breached,
                 reaction_work_seconds, resolution_work_seconds, source, client_token, created_at, updated_at)
             SELECT lower('#' || i || ' заявка ' || i || ' клиент ' || i), i, %s, 'Заявка ' || i, '',
                 'Клиент ' || i, 'c' || (i %% 5000) || '@client.ru', 'c' || (i %% 5000) || '@client.ru', '',
-                'ООО «Компания ' || (i %% 500) || '»', (%s::int[])[1 + i %% 15], st, 1, created, '',
+                'ООО «Компания ' || (i %% 500) || '»', (%s::int[])[1 + i %% 15], st, 1, created, '', '{}',
                 created + interval '2 hours', created + interval '8 hours',
                 CASE WHEN st = 'done' THEN created + interval '1 hour' END,
                 CASE WHEN st = 'done' THEN created + interval '4 hours' END, false, false,

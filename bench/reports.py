@@ -5,6 +5,7 @@
 
 Fills, with bulk_create: ``size`` tickets over the last year (96 % done, reaction and resolution
 working times stored as the pipeline stores them, a third of them under one of 3,000 contracts);
+the done ones with logged minutes, half the contracts including 10 support hours a month;
 ``size`` leads and ``size`` deals as bench/board.py fills them (over the last ~70 days), the
 «Заключение договора» deals with one logged move each, and the «Регулярные платежи» deals made
 the paid periods of 3,000 contracts. Then renders the Service Desk report and the three CRM
@@ -24,8 +25,8 @@ from django.utils import timezone
 
 from admin24.models import Activity
 from admin24.roles import Role
-from crm.models import Company, Contact, Contract, Deal, DealPipeline
-from servicedesk.models import Service, Ticket, TicketSource, TicketStatus
+from crm.models import Contact, Contract, Deal, DealPipeline
+from servicedesk.models import Ticket, TicketSource, TicketStatus
 
 CONTRACTS = 3000
 BATCH = 5000
@@ -138,10 +139,20 @@ def periods_and_moves(contracts) -> None:
         )
 
 
+def support_hours() -> None:
+    """Half the contracts include 10 support hours a month; every done ticket logged 5–120 minutes
+    (idempotent: a kept database is filled once)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE crm_contract SET included_hours = 10 WHERE id % 2 = 0 AND included_hours IS NULL")
+        cursor.execute(
+            "UPDATE servicedesk_ticket SET spent_minutes = 5 + number % 116 "
+            "WHERE status = 'done' AND spent_minutes IS NULL"
+        )
+
+
 def body(args) -> None:
-    admin = boardkit.staff(
-        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
-    )[0]
+    people = boardkit.desk_people()
+    admin, engineers, companies, services = people.admin, people.engineers, people.companies, people.services
     managers = boardkit.staff(
         Role.SALES_MANAGER,
         20,
@@ -150,22 +161,8 @@ def body(args) -> None:
         first_name="Михаил",
         department="Отдел продаж (бенчмарк)",
     )
-    engineers = boardkit.staff(
-        Role.SUPPORT_ENGINEER,
-        15,
-        username="bench-engineer",
-        last_name="Инженеров",
-        first_name="Игорь",
-        department="Поддержка (бенчмарк)",
-    )
-    companies = list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
     contacts = list(Contact.objects.order_by("pk")[:500]) or Contact.objects.bulk_create(
         Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
-    )
-    services = list(Service.objects.all()) or Service.objects.bulk_create(
-        Service(name=f"Услуга {i}", responsible=engineers[i % len(engineers)]) for i in range(8)
     )
     today = timezone.localdate()
     quarter = f"period=custom&date_from={today - datetime.timedelta(days=90)}&date_to={today}"
@@ -191,6 +188,7 @@ def body(args) -> None:
         board.fill_leads(size, managers, companies)
         board.fill_deals(size, managers, companies, contacts)
         periods_and_moves(contracts)
+        support_hours()
         boardkit.analyze()
         print(
             f"\n{Ticket.objects.count():,} tickets, {board.Lead.objects.count():,} leads, {Deal.objects.count():,} "

@@ -22,9 +22,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from admin24.roles import Role
-from crm.models import Company
-from servicedesk.models import Service, Ticket
+from servicedesk.models import Ticket
 
 FULL = "CREATE INDEX sd_ticket_resolved ON servicedesk_ticket (resolved_at)"
 PARTIAL = FULL + " WHERE resolved_at IS NOT NULL"
@@ -53,24 +51,9 @@ def plan(sql: str, params, runs: int) -> tuple[float, set[str], str]:
 
 
 def body(args) -> None:
-    admin = boardkit.staff(
-        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
-    )[0]
-    engineers = boardkit.staff(
-        Role.SUPPORT_ENGINEER,
-        15,
-        username="bench-engineer",
-        last_name="Инженеров",
-        first_name="Игорь",
-        department="Поддержка (бенчмарк)",
-    )
-    companies = list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
-    services = list(Service.objects.all()) or Service.objects.bulk_create(
-        Service(name=f"Услуга {i}", responsible=engineers[i % len(engineers)]) for i in range(8)
-    )
-    reports.fill_tickets(max(args.sizes), engineers, services, companies, [])
+    people = boardkit.desk_people()
+    admin, engineers = people.admin, people.engineers
+    reports.fill_tickets(max(args.sizes), engineers, people.services, people.companies, [])
     boardkit.analyze()
     today = timezone.localdate()
     span = lambda days: f"?period=custom&date_from={today - datetime.timedelta(days=days)}&date_to={today}"  # noqa: E731

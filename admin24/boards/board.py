@@ -32,6 +32,7 @@ from .. import workflow
 from ..workflow import DomainError
 from . import views
 from .amounts import format_amount
+from .cards import Card, cards_html
 from .counts import COUNT_CAP, capped_counts, count_label
 from .export import csv_rows
 from .filters import BoardFilterForm, Scope
@@ -76,27 +77,9 @@ class Column:
     def total_display(self) -> str:
         return format_amount(self.total)
 
-
-@dataclass(slots=True)
-class Card:
-    """A card as the board template shows it: plain values, no lookups left for the template."""
-
-    pk: int
-    url: str
-    title: str
-    prefix: str = ""  # shown dimmed before the title (a ticket's number)
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (extra CSS class, text) under the title
-    badge: str = ""
-    initials: str = ""
-    person: str = ""
-    nobody: str = ""  # said instead of the initials when no one is responsible
-    when: str = ""
-    when_title: str = ""
-    overdue: bool = False
-
-    def set_person(self, user) -> None:
-        if user is not None:
-            self.initials, self.person = user.initials, user.full_name
+    @property
+    def cards_html(self) -> str:
+        return cards_html(self.cards)
 
 
 @dataclass
@@ -319,9 +302,13 @@ class Board:
         return pages
 
     def _page(self, rows: list, offset: int) -> tuple[list[Card], int | None]:
-        now = timezone.now()
-        cards = [self.card(row, now) for row in rows[: self.per_column]]
+        cards = self.cards_for(rows[: self.per_column], timezone.now())
         return cards, offset + self.per_column if len(rows) > self.per_column else None
+
+    def cards_for(self, rows: list, now: datetime.datetime) -> list[Card]:
+        """The cards of ``rows``; a board showing hundreds overrides it to translate its words
+        and read its formats once for all of them rather than in ``card`` for each."""
+        return [self.card(row, now) for row in rows]
 
     def card(self, obj, now: datetime.datetime) -> Card:
         """What a card shows, computed here: a template filter or {% url %} per card costs more

@@ -7,6 +7,8 @@ from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from admin24.fragments import FragmentSelect
+
 
 class Scope(models.TextChoices):
     ALL = "all", _("All")
@@ -30,11 +32,12 @@ MOMENT_VALIDATORS = [
 
 
 class BoardFilterForm(forms.Form):
-    """The filters shared by a board, its list and its CSV export (read from the query string)."""
+    """The filters shared by a board, its list and its CSV export (read from the query string).
+    Every page of a board renders them: their selects are ``FragmentSelect``s."""
 
-    scope = forms.ChoiceField(label=_("Whose"), choices=Scope.choices, required=False)
-    responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None, required=False)
-    source = forms.ChoiceField(label=_("Source"), required=False)
+    scope = forms.ChoiceField(label=_("Whose"), choices=Scope.choices, required=False, widget=FragmentSelect)
+    responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None, required=False, widget=FragmentSelect)
+    source = forms.ChoiceField(label=_("Source"), required=False, widget=FragmentSelect)
     created_from = forms.DateField(
         label=_("Created from"),
         required=False,

@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
+from .cards import cards_html
 from .counts import CappedPaginator
 
 
@@ -36,7 +37,7 @@ def board_column(request, board):
         return HttpResponseBadRequest(gettext("Unknown column or page."))
     form = board.filter_form(request.user, request.GET)
     cards, next_offset = board.cards(board.filtered(request.user, form), stage, offset)
-    context = _context(request, board, form, stage=stage, cards=cards, next_offset=next_offset)
+    context = _context(request, board, form, stage=stage, cards_html=cards_html(cards), next_offset=next_offset)
     return render(request, "boards/board.html#more_cards", context)
 
 

@@ -15,26 +15,41 @@ register = template.Library()
 TICKETS_ON_CARD = 20
 
 
-def _span(seconds: int) -> str:
-    minutes = max(seconds // 60, 1)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    if days:
-        return _("%(days)d d %(hours)d h") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)d min") % {"minutes": minutes}
+def countdown_writer(now=None):
+    """``countdown`` for the many deadlines of one page: one clock reading, the words translated once."""
+    now = now or timezone.now()
+    days_hours, hours_minutes, minutes_only = (
+        _("%(days)d d %(hours)d h"),
+        _("%(hours)d h %(minutes)d min"),
+        _("%(minutes)d min"),
+    )
+    left, late = _("%(span)s left"), _("%(span)s late")
+
+    def span(seconds: int) -> str:
+        minutes = max(seconds // 60, 1)
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        if days:
+            return days_hours % {"days": days, "hours": hours}
+        if hours:
+            return hours_minutes % {"hours": hours, "minutes": minutes}
+        return minutes_only % {"minutes": minutes}
+
+    def write(moment) -> str:
+        if not moment:
+            return ""
+        seconds = int((moment - now).total_seconds())
+        if seconds >= 0:
+            return left % {"span": span(seconds)}
+        return late % {"span": span(-seconds)}
+
+    return write
 
 
 @register.filter
 def countdown(moment) -> str:
     """“3 h 20 min left” before a deadline, “1 d 2 h late” after it (wall-clock time)."""
-    if not moment:
-        return ""
-    seconds = int((moment - timezone.now()).total_seconds())
-    if seconds >= 0:
-        return _("%(span)s left") % {"span": _span(seconds)}
-    return _("%(span)s late") % {"span": _span(-seconds)}
+    return countdown_writer()(moment) if moment else ""
 
 
 @register.filter
@@ -43,6 +58,14 @@ def hours_minutes(value) -> str:
     if value is None:
         return ""
     minutes = int(value.total_seconds() // 60)
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
+@register.filter
+def minutes_span(minutes) -> str:
+    """Logged minutes as “1 h 05 min”."""
+    if minutes is None:
+        return ""
     return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 

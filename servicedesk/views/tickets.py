@@ -25,6 +25,8 @@ from ..models import Attachment, Ticket, TicketStatus
 from ..models.tickets import TicketQuerySet
 from ..pipeline import PIPELINE
 from ..standing import standing_of
+from ..support_hours import MAX_SPENT_MINUTES
+from ..ticket_rows import first_rows, rows_html
 
 
 class TicketAction:
@@ -87,6 +89,7 @@ def ticket_detail(request, pk: int):
         "resolution_late": _late(ticket.resolution_due_at, ticket.resolved_at),
         "standing": standing_of(ticket),
         "bounce": client_bounce(ticket),
+        "max_spent_minutes": MAX_SPENT_MINUTES,
     }
     return render(request, "servicedesk/staff/ticket.html", context)
 
@@ -144,7 +147,8 @@ def _run(request, ticket: Ticket, action: TicketAction) -> None:
     elif action.name == "reopen":
         services.ticket_reopen(ticket=ticket, by=by, reason=note)
     elif action.name == "complete":
-        services.ticket_complete(ticket=ticket, by=by, note=note)
+        # Checked by the service (a clear error and no move when it is not a number of minutes).
+        services.ticket_complete(ticket=ticket, by=by, note=note, spent_minutes=request.POST.get("spent_minutes"))
 
 
 @login_required
@@ -202,29 +206,31 @@ MY_WATCHED_SHOWN = 50
 @login_required
 def my_tickets(request):
     user = request.user
-    mine = filter_queryset(user, Ticket.objects.filter(assignee=user), Action.READ).select_related("service", "company")
+    mine = filter_queryset(user, Ticket.objects.filter(assignee=user), Action.READ)
     now = timezone.now()
-    # Both read off the partial indexes on the engineer's open and done tickets, and stop.
+    # Each list walks its partial index on the engineer's open or done tickets, and stops.
     mine_open = mine.exclude(status=TicketStatus.DONE)
-    open_tickets = list(mine_open.order_by("resolution_due_at", "pk")[:MY_OPEN_SHOWN])
+    open_tickets = list(first_rows(mine_open, ("resolution_due_at", "pk"), MY_OPEN_SHOWN))
     # The badges' counts in one query, each stopping at the cap ("1 000+" takes the plural of 1,000).
     counts = capped_counts({"open": mine_open, "overdue": mine.filter(TicketQuerySet.overdue_q(now))})
-    done = list(mine.filter(status=TicketStatus.DONE).order_by("-resolved_at", "-pk")[:20])
-    watched = list(
+    done = list(first_rows(mine.filter(status=TicketStatus.DONE), ("-resolved_at", "-pk"), 20))
+    watched_open = (
         filter_queryset(user, Ticket.objects.filter(watchers=user), Action.READ)
         .exclude(status=TicketStatus.DONE)
         .exclude(assignee=user)
-        .select_related("service", "company", "assignee")
-        .order_by("resolution_due_at", "pk")[:MY_WATCHED_SHOWN]
     )
+    watched = list(first_rows(watched_open, ("resolution_due_at", "pk"), MY_WATCHED_SHOWN))
     context = {
         "open_tickets": open_tickets,
+        "done": done,
+        "watched": watched,
+        "open_rows": rows_html(open_tickets, show_assignee=False),
         "open_count": min(counts["open"], COUNT_CAP),
         "open_label": count_label(counts["open"]),
         "more_open": counts["open"] > len(open_tickets),
         "overdue_count": min(counts["overdue"], COUNT_CAP),
         "overdue_label": count_label(counts["overdue"]),
-        "done": done,
-        "watched": watched,
+        "done_rows": rows_html(done, show_assignee=False),
+        "watched_rows": rows_html(watched, show_assignee=True),
     }
     return render(request, "servicedesk/staff/my_tickets.html", context)

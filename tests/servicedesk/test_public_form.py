@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _kick_every_time(monkeypatch):
     # Each test's first ticket must kick the worker, whatever an earlier test kicked a moment ago.
-    monkeypatch.setattr(services, "_last_kick", float("-inf"))
+    monkeypatch.setattr(services.kick_follow_up, "last_at", None)
 
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"

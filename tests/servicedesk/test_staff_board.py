@@ -78,6 +78,16 @@ def test_a_card_shows_number_subject_company_assignee_and_countdown(client, engi
     assert "data-overdue" not in page
 
 
+def test_a_card_writes_what_people_typed_as_text_not_markup(client, engineer, desk, service):
+    ticket = new_ticket(service, subject='<img src=x onerror="alert(1)">', company="ООО «Рога & Копыта»")
+    client.force_login(engineer)
+    page = client.get(BOARD).content.decode()
+    card = page.split(f'data-pk="{ticket.pk}"', 1)[1].split("</article>", 1)[0]
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in card and "<img" not in card
+    assert "ООО «Рога &amp; Копыта»" in card
+    assert f'title="{engineer.full_name}">{engineer.initials}</span>' in card
+
+
 def test_an_overdue_ticket_is_marked_on_the_board(client, engineer, desk, service):
     with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
         ticket = new_ticket(service)

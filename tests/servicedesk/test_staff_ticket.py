@@ -16,6 +16,7 @@ from notifications.models import OutboxMessage
 from servicedesk import services
 from servicedesk.emails import client_page_path
 from servicedesk.models import Ticket, TicketStatus
+from servicedesk.templatetags.servicedesk_staff import countdown
 from tests.factories import UserFactory
 
 from .conftest import msk
@@ -231,6 +232,56 @@ def test_my_tickets_shows_the_nearest_fifty_and_counts_the_rest_up_to_a_thousand
     Ticket.objects.filter(number__gt=3).delete()
     page = client.get(reverse("servicedesk:my")).content.decode()
     assert "3 открытые" in page and "data-more-open" not in page
+
+
+def _my_page(client, user) -> tuple[str, int]:
+    client.force_login(user)
+    client.get(reverse("servicedesk:my"))  # warm the session like a user who is already working
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("servicedesk:my")).content.decode()
+    return page, len(queries)
+
+
+def test_my_tickets_rows_show_what_each_ticket_needs_with_its_text_escaped(client, engineer, desk, service):
+    colleague = UserFactory(roles=[Role.SUPPORT_ENGINEER], last_name="Коллегин", first_name="Пётр")
+    with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
+        late = new_ticket(service, subject="<script>alert(1)</script>", company="ООО «Ромашка» & Co")
+        done = new_ticket(service, subject="Сделанная")
+        services.ticket_complete(ticket=done, by=engineer)
+        watched = new_ticket(service, subject="Чужая, под наблюдением")
+        services.ticket_assign(ticket=watched, assignee=colleague, by=engineer)
+        watched.watchers.add(engineer)
+    with time_machine.travel(msk(2026, 11, 30, 10, 0), tick=False):
+        page, _ = _my_page(client, engineer)
+        late_row = page.split(f'<tr data-pk="{late.pk}"', 1)[1].split("</tr>", 1)[0]
+        assert late_row.startswith(' class="table-danger"')
+        assert f'href="{reverse("servicedesk:ticket", args=[late.pk])}">#{late.number}</a>' in late_row
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in late_row and "<script>alert" not in page
+        assert "ООО «Ромашка» &amp; Co" in late_row and str(TicketStatus.NEW.label) in late_row
+        assert f"просрочено · {countdown(late.resolution_due_at)}" in late_row
+        watched_row = page.split(f'<tr data-pk="{watched.pk}"', 1)[1].split("</tr>", 1)[0]
+        assert "Коллегин Пётр" in watched_row and "table-danger" in watched_row
+        done_row = page.split(f'<tr data-pk="{done.pk}"', 1)[1].split("</tr>", 1)[0]
+        assert "table-danger" not in done_row and str(TicketStatus.DONE.label) in done_row
+
+
+def test_my_tickets_takes_the_same_queries_for_three_tickets_and_for_a_hundred(client, engineer, desk, service):
+    colleague = UserFactory(roles=[Role.SUPPORT_ENGINEER])
+
+    def tickets(count, start):
+        bulk_tickets(count, service=service, assignee=engineer, start=start)
+        bulk_tickets(count, service=service, assignee=engineer, start=start + count, status=TicketStatus.DONE)
+        bulk_tickets(count, service=service, assignee=colleague, start=start + 2 * count)
+        for ticket in Ticket.objects.filter(assignee=colleague):
+            ticket.watchers.add(engineer)
+
+    tickets(3, 1)
+    page, few = _my_page(client, engineer)
+    assert page.count("<tr data-pk=") == 9
+    tickets(100, 10)
+    page, many = _my_page(client, engineer)
+    assert page.count("<tr data-pk=") == 50 + 20 + 50
+    assert few == many
 
 
 def test_my_tickets_counts_the_overdue_ones_with_the_open_ones_in_one_query_up_to_a_thousand(

@@ -328,10 +328,12 @@ def test_fifty_chats_in_parallel_keep_their_drafts(telegram_api, settings):
             callback_update(n(), chat, "consent:"),
             callback_update(n(), chat, "confirm:"),
         ]
-        for update in steps:
-            stored = intake.store(update)
-            intake.handle(stored.pk)
-        connection.close()
+        try:
+            for update in steps:
+                stored = intake.store(update)
+                intake.handle(stored.pk)
+        finally:
+            connection.close()  # a failing dialogue must not leave its connection open for the next test
 
     threads = [threading.Thread(target=dialogue, args=(9000 + i,)) for i in range(50)]
     # Eager tasks in parallel threads race on Celery's process-wide "a join would block" flag and

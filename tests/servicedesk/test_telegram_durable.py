@@ -38,8 +38,10 @@ def test_a_slow_download_holds_no_lock_and_makes_one_comment(telegram_api, servi
     gate = fake.hold_downloads()
 
     def handle():
-        intake.handle(update.pk)
-        connection.close()
+        try:
+            intake.handle(update.pk)
+        finally:
+            connection.close()  # also when handling fails: an open connection would block dropping the test db
 
     worker = threading.Thread(target=handle)
     worker.start()
