@@ -7,7 +7,7 @@ its parameters (``admin24.messages``), rendered in the reader's language when sh
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Model, QuerySet
 
-from admin24 import messages
+from admin24 import bulk, messages
 from admin24.models import Activity
 
 
@@ -50,8 +50,7 @@ def build(
 
 def record_many(entries: list[Activity]) -> None:
     """Write entries made by ``build`` in one INSERT (the clock's batches)."""
-    if entries:
-        Activity.objects.bulk_create(entries)
+    bulk.insert_rows(entries)
 
 
 def timeline(target: Model) -> QuerySet[Activity]:

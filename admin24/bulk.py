@@ -1,9 +1,42 @@
-"""Writing many rows' new values in one statement whose cost does not grow with Python work per row."""
+"""Writing many rows in statements whose cost does not grow with Python work per row — and, inside
+``one_statement``, several such writes in one round trip.
+
+On PostgreSQL the values travel as one text array per column, joined by ``unnest`` and cast to
+each column's type: one parameter per column, whatever the number of rows. Elsewhere (SQLite in
+development) they are Django's bulk_create / bulk_update.
+"""
 
 import json
+from collections.abc import Callable
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection
 from django.db.models import JSONField
+
+# The writes held by the innermost ``one_statement`` block: (SQL, params, what to call with its rows).
+_held: ContextVar[list | None] = ContextVar("admin24_bulk_held", default=None)
+
+
+@contextmanager
+def one_statement():
+    """Hold the writes of ``update_rows``, ``insert_rows`` and ``insert_new`` made inside, and send
+    them when the block ends as one statement (PostgreSQL: one data-modifying CTE each), one
+    round trip instead of one per write. Elsewhere, and for any other write, each goes at once.
+
+    For code whose reads inside the block do not depend on its own held writes, and that writes
+    a row once: the parts of one statement see the same snapshot, not each other's changes.
+    Nothing is written when the block raises."""
+    if connection.vendor != "postgresql" or _held.get() is not None:
+        yield  # nested: the outer block sends them
+        return
+    held: list = []
+    token = _held.set(held)
+    try:
+        yield
+    finally:
+        _held.reset(token)
+    _send(held)
 
 
 def update_rows(rows, fields: list[str]) -> None:
@@ -11,9 +44,7 @@ def update_rows(rows, fields: list[str]) -> None:
 
     Django's bulk_update builds a ``CASE WHEN id = … THEN …`` expression per row and field, which
     costs some 2 ms of Python per row and field (5 s for a batch of 300 rows of eight fields on a
-    busy machine). On PostgreSQL the new values travel instead as one text array per column,
-    joined to the table by ``unnest`` and cast to each column's type: one parameter per column,
-    whatever the number of rows. Elsewhere (SQLite in development) it is bulk_update.
+    busy machine); here the values are one array per column.
     """
     if not rows:
         return
@@ -23,14 +54,110 @@ def update_rows(rows, fields: list[str]) -> None:
         return
     meta, quote = model._meta, connection.ops.quote_name
     columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    arrays = [[_text(field, row) for row in rows] for field in columns]
-    names = ", ".join(quote(field.column) for field in columns)
+    names, unnest, arrays = _arrays(columns, rows)
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns[1:])
-    unnest = ", ".join(["%s::text[]"] * len(columns))
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    sql = f"UPDATE {table} SET {sets} FROM unnest({unnest}) AS v({names}) WHERE {table}.{pk} = v.{pk}::bigint"  # noqa: S608
+    _write(f"UPDATE {table} SET {sets} FROM {unnest} AS v({names}) WHERE {table}.{pk} = v.{pk}::bigint", arrays)  # noqa: S608
+
+
+def insert_rows(rows) -> None:
+    """``Model.objects.bulk_create(rows)`` in one statement. Held by ``one_statement``, the rows get
+    no pks (nobody reads them back); rows whose pk is set keep it."""
+    rows = list(rows)
+    if not rows:
+        return
+    if connection.vendor != "postgresql" or _held.get() is None:
+        type(rows[0]).objects.bulk_create(rows)
+        return
+    _write(*_insert(rows))
+
+
+def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
+    """Insert ``rows`` (unsaved, of one model) but those whose ``unique`` field's value is taken
+    already (by another row, or one committed meanwhile by another transaction), then call
+    ``then`` with the rows written, their pks set (when a ``one_statement`` block ends, if held).
+    On PostgreSQL ``INSERT … ON CONFLICT DO NOTHING RETURNING``; elsewhere a look-up of the values
+    taken, then bulk_create. A value twice in ``rows`` is written once, from its first row."""
+    first: dict = {}
+    for row in rows:
+        first.setdefault(getattr(row, unique), row)
+    if not first:
+        return
+    model = type(next(iter(first.values())))
+    if connection.vendor != "postgresql":
+        taken = set(model._default_manager.filter(**{f"{unique}__in": list(first)}).values_list(unique, flat=True))
+        then(model._default_manager.bulk_create([row for value, row in first.items() if value not in taken]))
+        return
+    quote = connection.ops.quote_name
+    sql, params = _insert(list(first.values()))
+    key = quote(model._meta.get_field(unique).column)
+    sql += f" ON CONFLICT ({key}) DO NOTHING RETURNING {quote(model._meta.pk.column)}, {key}::text"
+
+    def written(returned):
+        pks = {value: pk for pk, value in returned}
+        inserted = []
+        for value, row in first.items():
+            if str(value) in pks:
+                row.pk = pks[str(value)]
+                row._state.adding, row._state.db = False, connection.alias
+                inserted.append(row)
+        then(inserted)
+
+    _write(sql, params, written)
+
+
+def _write(sql: str, params: list, then: Callable | None = None) -> None:
+    held = _held.get()
+    if held is not None:
+        held.append((sql, params, then))
+        return
     with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
+        cursor.execute(sql, params)
+        if then is not None:
+            then(cursor.fetchall())
+
+
+def _send(held: list) -> None:
+    """The held writes as one statement: each a CTE, the rows they return tagged with its place."""
+    if not held:
+        return
+    if len(held) == 1:
+        _write(*held[0])
+        return
+    parts, params, returned = [], [], []
+    for place, (sql, part_params, then) in enumerate(held):
+        parts.append(f"w{place} AS ({sql})")
+        params += part_params
+        if then is not None:
+            returned.append(f"SELECT {place}, w{place}.* FROM w{place}")  # noqa: S608 - our own names
+    tail = " UNION ALL ".join(returned) or "SELECT NULL"
+    with connection.cursor() as cursor:
+        cursor.execute(f"WITH {', '.join(parts)} {tail}", params)
+        rows = cursor.fetchall() if returned else []
+    for place, (_sql, _params, then) in enumerate(held):
+        if then is not None:
+            then([row[1:] for row in rows if row[0] == place])
+
+
+def _insert(rows) -> tuple[str, list]:
+    """The INSERT of ``rows`` (one model), with their pks when set, else the column's default."""
+    model = type(rows[0])
+    meta, quote = model._meta, connection.ops.quote_name
+    with_pk = rows[0].pk is not None
+    columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
+    for row in rows:
+        row._prepare_related_fields_for_save(operation_name="bulk_create")  # as bulk_create: a parent saved since
+        for field in columns:
+            setattr(row, field.attname, field.pre_save(row, add=True))  # auto_now_add, as save() sets them
+    names, unnest, arrays = _arrays(columns, rows)
+    casts = ", ".join(f"v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
+    return f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {unnest} AS v({names})", arrays  # noqa: S608
+
+
+def _arrays(columns, rows) -> tuple[str, str, list]:
+    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
+    unnest = "unnest({})".format(", ".join(["%s::text[]"] * len(columns)))
+    return names, unnest, [[_text(field, row) for row in rows] for field in columns]
 
 
 def _text(field, row) -> str | None:

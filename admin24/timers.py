@@ -66,7 +66,7 @@ from django.db import connection, transaction
 from django.db.models import F, Model, Q
 from django.utils import timezone
 
-from . import clock
+from . import bulk, clock, worktime
 from .models import ScheduledAction
 
 __all__ = [
@@ -222,9 +222,7 @@ class Timer(NamedTuple):
 
 def schedule_many(timers: Iterable[Timer]) -> None:
     """``schedule`` for many at once, in one INSERT (the clock's batches)."""
-    rows = [_scheduled(timer) for timer in timers]
-    if rows:
-        ScheduledAction.objects.bulk_create(rows)
+    bulk.insert_rows(_scheduled(timer) for timer in timers)
 
 
 def _scheduled(timer: Timer) -> ScheduledAction:
@@ -288,10 +286,11 @@ def run_due(
 
     Runs in one transaction with a savepoint per action: a handler error rolls back only that
     handler's effects. ``ids`` limits the run to those rows (the admin's "run now"). Everything
-    inside sees ``clock.now()`` == ``now``. ``tally`` counts the run as ``(action, outcome)``.
+    inside sees ``clock.now()`` == ``now`` and the working calendar as it was when the run began
+    (``worktime.one_calendar``). ``tally`` counts the run as ``(action, outcome)``.
     """
     now = now or clock.now()
-    with clock.running_at(now), transaction.atomic():
+    with clock.running_at(now), worktime.one_calendar(), transaction.atomic():
         claimed = _claim(now, batch, ids)
         finished: dict[str, list[int]] = {DONE: [], SUPERSEDED: [], STALE: []}
 

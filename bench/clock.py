@@ -11,19 +11,22 @@ drained by ``run_due_until_idle(batch=500)`` as the beat task drains a tick; the
 best of ``--repeat`` such drains, each on fresh targets, as actions per second and as a ratio to
 the no-op handler's rate (``bench.noop``, the clock's own per-row cost) measured just before.
 
-Works in a throwaway database (``bench_clock``, created from the migrations and dropped at the
+Works in a throwaway database (``<DATABASE_URL's name>_bench_clock``, created from the migrations and dropped at the
 end), so it never touches the data behind DATABASE_URL. Each size is timed REPEAT times: the
 1,000 due rows are put back to pending and vacuumed between runs, and the fastest run is
 reported: on a shared machine it is the one other processes disturbed least.
 """
 
 import argparse
+import cProfile
 import datetime
 import os
+import pstats
 import sys
 import time
 from collections import Counter
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -276,6 +279,53 @@ def case_callback(staff, n):
     return [(lead, CALLBACK_RETURN, None) for lead in leads]
 
 
+def _contracts(staff, n: int, *, signed_on, ends_on):
+    from crm.models import Company, Contract
+
+    company = Company.objects.create(name="ООО «Бенч-договор»")
+    start = Contract.objects.count()
+    return Contract.objects.bulk_create(
+        Contract(number=f"bench-{start + i}", company=company, responsible=staff.manager(i), signed_on=signed_on,
+                 ends_on=ends_on, monthly_amount=Decimal("15000"))
+        for i in range(n)
+    )  # fmt: skip
+
+
+def case_renewal(staff, n):
+    """Contracts ending in ten days (their lead time is past): each gets its renewal deal."""
+    from crm.models import ContractStage, DealPipeline
+    from crm.services.renewal import RENEWAL_DUE
+
+    ends_on = timezone.localdate() + datetime.timedelta(days=10)
+    contracts = _contracts(staff, n, signed_on=ends_on - datetime.timedelta(days=364), ends_on=ends_on)
+    _won_deals(staff, contracts, pipeline=DealPipeline.CONTRACT, stage=ContractStage.CLOSING_DOCS)
+    return [(c, RENEWAL_DUE, {"ends_on": ends_on.isoformat()}) for c in contracts]
+
+
+def case_next_period(staff, n):
+    """Contracts that ended last month, their last month paid: this month's deal is due today."""
+    from crm.models import DealPipeline, RegularStage
+    from crm.services.billing import NEXT_PERIOD_DUE
+
+    month = timezone.localdate().replace(day=1)
+    last_end = month - datetime.timedelta(days=1)
+    signed_on = last_end.replace(day=1, year=last_end.year - 1)
+    contracts = _contracts(staff, n, signed_on=signed_on, ends_on=last_end)
+    deals = _won_deals(staff, contracts, pipeline=DealPipeline.REGULAR, stage=RegularStage.CLOSING_DOCS,
+                       period_start=last_end.replace(day=1), period_end=last_end, invoice_paid=True)  # fmt: skip
+    return [(c, NEXT_PERIOD_DUE, {"after": d.pk}) for c, d in zip(contracts, deals, strict=True)]
+
+
+def _won_deals(staff, contracts, **fields):
+    from crm.models import Deal
+
+    return Deal.objects.bulk_create(
+        Deal(title=f"Договор {c.number}", responsible=c.responsible, company=c.company, contract=c,
+             amount=Decimal("15000"), won_at=timezone.now() - datetime.timedelta(days=300), **fields)
+        for c in contracts
+    )  # fmt: skip
+
+
 CASES = {
     "feedback reminder": case_feedback,
     "payment reminder": case_payment,
@@ -288,6 +338,8 @@ CASES = {
     "deferred ticket's return": case_deferred,
     "lead call-back return": case_callback,
     "act forming pause (→ closing documents)": case_act_forming,
+    "renewal due (→ renewal deal)": case_renewal,
+    "next period due (→ this month's deal)": case_next_period,
 }
 
 
@@ -296,8 +348,14 @@ def case_noop(staff, n):
     return [(d, ACTION, None) for d in departments]
 
 
-def drain(case, staff, n: int, repeat: int) -> tuple[float, Counter, int]:
-    """Best of ``repeat``: seconds to drain ``n`` due actions of ``case`` (fresh targets each time)."""
+def _counted(sent: Counter, execute, sql, params, many, context):
+    sent["queries"] += 1
+    return execute(sql, params, many, context)
+
+
+def drain(case, staff, n: int, repeat: int, profile: bool = False) -> tuple[float, Counter, int]:
+    """Best of ``repeat``: seconds to drain ``n`` due actions of ``case`` (fresh targets each time),
+    the outcomes and the queries sent; with ``profile``, where the last drain's time went."""
     best, tally, queries = float("inf"), Counter(), 0
     for _ in range(repeat):
         planned = case(staff, n)
@@ -306,18 +364,26 @@ def drain(case, staff, n: int, repeat: int) -> tuple[float, Counter, int]:
         )
         vacuum()
         now = timezone.now() + datetime.timedelta(seconds=1)
-        tally = Counter()
-        with CaptureQueriesContext(connection) as captured:
+        tally, sent = Counter(), Counter()
+        profiler = cProfile.Profile() if profile else None
+        # Counted, not captured: CaptureQueriesContext keeps only the last 9,000.
+        with connection.execute_wrapper(partial(_counted, sent)):
             started = time.perf_counter()
+            if profiler:
+                profiler.enable()
             timers.run_due_until_idle(now, batch=500, tally=tally)
+            if profiler:
+                profiler.disable()
             best = min(best, time.perf_counter() - started)
-        queries = len(captured)
+        queries = sent["queries"]
         # What the handlers scheduled for later (the next reminder, the new stage's waits) stays out of the next run.
         ScheduledAction.objects.filter(status="pending").update(status="cancelled")
+    if profile:
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     return best, tally, queries
 
 
-def handler_figures(n: int, repeat: int, only: list[str] | None) -> None:
+def handler_figures(n: int, repeat: int, only: list[str] | None, profile: bool = False) -> None:
     staff = Staff()
     worktime.current_calendar()
     drain(case_noop, staff, 50, 1)  # warm-up: caches, content types, templates
@@ -330,7 +396,7 @@ def handler_figures(n: int, repeat: int, only: list[str] | None) -> None:
         if only and not any(word in name for word in only):
             continue
         drain(case, staff, 20, 1)  # warm-up of this handler's templates and caches
-        best, tally, queries = drain(case, staff, n, repeat)
+        best, tally, queries = drain(case, staff, n, repeat, profile)
         rate = n / best
         outcomes = ", ".join(f"{o} {c}" for (a, o), c in sorted(tally.items()) if o != "done")
         print(f"  {name:42} {rate:8.0f}/s  ×{rate / base_rate:.2f}  {queries:5} queries"
@@ -347,14 +413,16 @@ def main() -> None:
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/clock.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "bench_clock"
+    # Named after DATABASE_URL's database, so that sessions sharing the server never drop each other's.
+    database = settings.DATABASES["default"]
+    database.setdefault("TEST", {})["NAME"] = f"{database['NAME']}_bench_clock"
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         if args.only in (None, "claim"):
             claim_figures()
         if args.only in (None, "handlers"):
             ScheduledAction.objects.all().delete()
-            handler_figures(args.actions, args.repeat, args.handler)
+            handler_figures(args.actions, args.repeat, args.handler, args.profile)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 

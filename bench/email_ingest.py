@@ -10,11 +10,13 @@ bodies), 30 % new emails opening tickets, 20 % auto-replies, 10 % bounces of our
 
 * the floor: ``email.message_from_bytes`` of each message and one INSERT of its Message-ID,
   sender and subject, each in its own transaction (autocommit) — the least any ingest can do;
-* the worker: ``ingest(raw, source="imap")`` for each (the raw file and one INSERT; the Celery
-  publish, at most one a second, goes to the settings' broker: Redis at REDIS_URL, where no
-  worker takes it), then ``process_waiting()``, what the worker's task does: claim the stored
-  messages in batches of ``--batch`` and decide each batch together (parse, classify, thread,
-  write the comments / tickets / outbox changes);
+* the worker: what the IMAP poller and the worker's task do with a mailbox's new mail, less the
+  IMAP commands: the messages in the poller's bursts (``store.bursts``: 100 messages or 50 MB),
+  each burst stored by ``ingest_many(burst, source="imap")`` (the raw files, one INSERT and one
+  Celery publish, at most one a second, to the settings' broker: Redis at REDIS_URL, where no
+  worker takes it) and its last UID remembered (one UPDATE), then ``process_waiting()``, what the
+  task does: claim the stored messages in batches of ``--batch`` and decide each batch together
+  (parse, classify, thread, write the comments / tickets / outbox changes);
 * the pipe: ``ingest(raw, source="pipe", process_now=True)`` for each, as ``manage.py
   ingest_email`` does: store, then process the message as a batch of one before returning.
 
@@ -128,8 +130,9 @@ def _run(args) -> None:
     call_command("migrate", verbosity=0)
     from notifications.models import OutboxMessage
     from servicedesk import services
-    from servicedesk.intake.email import ingest, process_waiting
-    from servicedesk.models import InboundEmail
+    from servicedesk.intake.email import ingest, ingest_many, process_waiting
+    from servicedesk.intake.email.store import bursts
+    from servicedesk.models import DeskSettings, InboundEmail
 
     tickets = [
         services.create_ticket(subject=f"Заявка {i}", name=f"Клиент {i}", email=f"client{i}@client.example")
@@ -156,13 +159,15 @@ def _run(args) -> None:
                     [str(message["Message-ID"]), str(message["From"]), str(message["Subject"])],
                 )
 
+    desk = DeskSettings.load()
     profiling = [None]  # --profile: (the profiler, whether it takes the storing too)
 
     def worker(batch):
         if profiling[0] and profiling[0][1]:
             profiling[0][0].enable()
-        for raw in batch:
-            ingest(raw, source="imap")
+        for uid, burst in enumerate(bursts(batch, len)):
+            ingest_many(burst, source="imap")
+            DeskSettings.objects.filter(pk=desk.pk).update(imap_last_uid=uid)
         if profiling[0]:
             profiling[0][0].enable()
         process_waiting(limit=args.batch)

@@ -3,12 +3,13 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres .venv/bin/python bench/follow_up.py \\
         [--tickets 1000] [--rounds 3] [--profile]
 
-Works in a throw-away database (``bench_follow_up``, created from the migrations and dropped at
-the end). Each round accepts ``--tickets`` tickets as the public form does (``accept_ticket``):
-two in five from new clients with a new company, one in five from returning clients, one in
-five from new clients sharing a known client's phone (the duplicate check), one in five without
-an email. Then it runs the clock as one worker does (``run_due(batch=100)`` until nothing is
-due) and checks that every ticket with an email got its contact and one confirmation. The
+Works in a throw-away database (``--database``, by default the name of DATABASE_URL's database
+followed by ``_bench``; created from the migrations and dropped at the end). Each round accepts
+``--tickets`` tickets as the public form does (``accept_ticket``): two in five from new clients
+with a new company, one in five from returning clients, one in five from new clients sharing a
+known client's phone (the duplicate check), one in five without an email. Then it runs the clock
+as one worker does (``run_due(batch=100)`` until nothing is due) and checks that every ticket
+with an email got its contact and one confirmation. The
 baseline, in the same round: as many no-op actions aimed at the same tickets, drained the same
 way — the clock's own cost. It prints the rate of each, their ratio, the SQL queries of one
 batch of 100 follow-ups and the load average; ``--profile`` adds the top of a cProfile of one
@@ -108,10 +109,12 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--database", help="the throw-away database's name (two runs at once)")
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("bench/follow_up.py measures PostgreSQL: set DATABASE_URL=postgres://…")
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = "bench_follow_up"
+    name = args.database or f"{settings.DATABASES['default']['NAME']}_bench"
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = name
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
     try:
         engineer = User.objects.create(username="bench-support", last_name="Поддержкин", first_name="Сергей")

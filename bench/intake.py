@@ -202,7 +202,9 @@ def main() -> None:
             ):
                 print(f"  round {round_number}, {kind}:")
                 done_before, started = follow_ups_done(), time.perf_counter()
+                cpu_before = cpu_sample(server.pid, args.database)
                 rate, total, bad = run_wrk(url, lua, seconds=args.seconds, connections=args.connections)
+                print_cpu_per_request(cpu_before, cpu_sample(server.pid, args.database), total)
                 if bad:
                     raise SystemExit(f"{bad} {kind} requests were not accepted: the run is not valid")
                 rates.append(rate)
@@ -236,6 +238,52 @@ def main() -> None:
         purge_broker()
         admin_sql(base, f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
         shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def _process_cpu(pid: int) -> float:
+    """Seconds of CPU the process ``pid`` has used (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_sample(server_pid: int, database: str) -> dict:
+    """CPU seconds used so far by each part of the run: the gunicorn workers, the PostgreSQL
+    backends of the bench's database, the Redis server (all its clients: other work counts too)
+    and the load generator (finished child processes: wrk)."""
+    import resource
+
+    from django.core.cache import cache
+    from django.db import connection
+
+    try:
+        children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+    except OSError:
+        children = []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
+        backends = [row[0] for row in cursor.fetchall()]
+    redis_cpu = cache._cache.get_client().info("cpu")
+    finished = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {
+        "web": sum(_process_cpu(int(pid)) for pid in [server_pid, *children]),
+        "PostgreSQL": {pid: _process_cpu(pid) for pid in backends},
+        "Redis": redis_cpu["used_cpu_user"] + redis_cpu["used_cpu_sys"],
+        "wrk": finished.ru_utime + finished.ru_stime,
+    }
+
+
+def print_cpu_per_request(before: dict, after: dict, requests: int) -> None:
+    """Under saturation the rate is the machine's CPU over these (plus the kernel's networking).
+    PostgreSQL's is summed by backend: one that a worker opened meanwhile counts from zero, one
+    that closed meanwhile (CONN_MAX_AGE) is missing from the figure."""
+    used = {name: after[name] - before[name] for name in after if name != "PostgreSQL"}
+    pg_before = before["PostgreSQL"]
+    used["PostgreSQL"] = sum(cpu - pg_before.get(pid, 0.0) for pid, cpu in after["PostgreSQL"].items())
+    parts = {name: used[name] / max(requests, 1) * 1000 for name in ("web", "PostgreSQL", "Redis", "wrk")}
+    print("    CPU per request: " + ", ".join(f"{name} {ms:.2f} ms" for name, ms in parts.items()))
 
 
 def min_fill_seconds() -> int:

@@ -1,7 +1,7 @@
 """Where one public form submission spends its time: cProfile over warm in-process requests.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres REDIS_URL=redis://127.0.0.1:6379/6 \\
-        .venv/bin/python bench/intake_profile.py [--requests 300] [--top 40]
+        .venv/bin/python bench/intake_profile.py [--requests 300] [--top 40] [--database NAME]
 
 Uses the settings of bench/intake.py on a throw-away database (``bench_intake_profile``) and
 posts through Django's test client (no gunicorn, no network). It first times the floor view and
@@ -33,21 +33,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--database", default=PROFILE_DB, help="the throw-away database's name (two runs at once)")
     args = parser.parse_args()
     base = os.environ.get("DATABASE_URL", "")
     if not base.startswith(("postgres://", "postgresql://")):
         raise SystemExit("Set DATABASE_URL to a PostgreSQL server")
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(base, PROFILE_DB),
+        "DATABASE_URL": database_url(base, args.database),
         "DJANGO_SETTINGS_MODULE": "bench.intake_settings",
         "VAR_DIR": tempfile.mkdtemp(prefix="bench-intake-profile-"),
         "DEBUG": "false",
         "SECRET_KEY": "bench-intake-profile-" + os.urandom(16).hex(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
     }
-    admin_sql(base, f"DROP DATABASE IF EXISTS {PROFILE_DB} WITH (FORCE)")
-    admin_sql(base, f"CREATE DATABASE {PROFILE_DB}")
+    admin_sql(base, f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+    admin_sql(base, f"CREATE DATABASE {args.database}")
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         os.environ.update(env)
@@ -86,16 +87,20 @@ def main() -> None:
         for n in range(50):  # warm: templates, calendar, connections, the 50 clients' tickets
             post(n)
             floor(n)
-        # Without the profiler: the wall time and this process's own CPU time of each, in turns.
+        # Without the profiler: the wall time and the CPU time of each, in turns: this process's
+        # (Python: Django, the form, the drivers), its PostgreSQL backend's and Redis's own.
+        # Under saturation the rate is the machine's CPU over the sum, not over the wall time.
         for _round in range(3):
             for label, view in (("floor ", floor), ("intake", post)):
-                wall, cpu = time.perf_counter(), time.process_time()
+                wall, cpu, pg, redis_us = time.perf_counter(), time.process_time(), backend_cpu(), redis_usec()
                 for n in range(args.requests):
                     view(n)
                 wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+                pg, redis_us = backend_cpu() - pg, redis_usec() - redis_us
                 print(
-                    f"{label}: {wall / args.requests * 1000:.2f} ms per request, "
-                    f"of which Python in this process {cpu / args.requests * 1000:.2f} ms"
+                    f"{label}: {wall / args.requests * 1000:.2f} ms per request, CPU: Python in this process "
+                    f"{cpu / args.requests * 1000:.2f} ms, its PostgreSQL backend {pg / args.requests * 1000:.2f} ms, "
+                    f"Redis {redis_us / args.requests / 1000:.2f} ms"
                 )
         profiler = cProfile.Profile()
         started = time.perf_counter()
@@ -112,7 +117,29 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        admin_sql(base, f"DROP DATABASE IF EXISTS {PROFILE_DB} WITH (FORCE)")
+        admin_sql(base, f"DROP DATABASE IF EXISTS {args.database} WITH (FORCE)")
+
+
+def backend_cpu() -> float:
+    """Seconds of CPU the default connection's PostgreSQL backend has used (a server on this machine)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0  # the server is elsewhere: only the wall time tells
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def redis_usec() -> int:
+    """Microseconds Redis spent running commands (its command stats; other clients' count too)."""
+    from django.core.cache import cache
+
+    stats = cache._cache.get_client().info("commandstats")
+    return sum(row["usec"] for row in stats.values())
 
 
 if __name__ == "__main__":

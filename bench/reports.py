@@ -5,6 +5,7 @@
 
 Fills, with bulk_create: ``size`` tickets over the last year (96 % done, reaction and resolution
 working times stored as the pipeline stores them, a third of them under one of 3,000 contracts);
+the done ones with logged minutes, half the contracts including 10 support hours a month;
 ``size`` leads and ``size`` deals as bench/board.py fills them (over the last ~70 days), the
 «Заключение договора» deals with one logged move each, and the «Регулярные платежи» deals made
 the paid periods of 3,000 contracts. Then renders the Service Desk report and the three CRM
@@ -138,6 +139,17 @@ def periods_and_moves(contracts) -> None:
         )
 
 
+def support_hours() -> None:
+    """Half the contracts include 10 support hours a month; every done ticket logged 5–120 minutes
+    (idempotent: a kept database is filled once)."""
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE crm_contract SET included_hours = 10 WHERE id % 2 = 0 AND included_hours IS NULL")
+        cursor.execute(
+            "UPDATE servicedesk_ticket SET spent_minutes = 5 + number % 116 "
+            "WHERE status = 'done' AND spent_minutes IS NULL"
+        )
+
+
 def body(args) -> None:
     people = boardkit.desk_people()
     admin, engineers, companies, services = people.admin, people.engineers, people.companies, people.services
@@ -176,6 +188,7 @@ def body(args) -> None:
         board.fill_leads(size, managers, companies)
         board.fill_deals(size, managers, companies, contacts)
         periods_and_moves(contracts)
+        support_hours()
         boardkit.analyze()
         print(
             f"\n{Ticket.objects.count():,} tickets, {board.Lead.objects.count():,} leads, {Deal.objects.count():,} "

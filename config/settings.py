@@ -237,7 +237,10 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery
 # Channel deliveries (the outbox's sends) have a queue of their own, so a provider that hangs
 # holds only the workers of that queue: the clock (reminders, SLA actions, follow-ups) keeps its own.
 CELERY_DELIVERY_QUEUE = env.str("CELERY_DELIVERY_QUEUE", default="deliveries")
-CELERY_TASK_ROUTES = {"notifications.deliver": {"queue": CELERY_DELIVERY_QUEUE}}
+CELERY_TASK_ROUTES = {
+    "notifications.deliver": {"queue": CELERY_DELIVERY_QUEUE},
+    "notifications.deliver_many": {"queue": CELERY_DELIVERY_QUEUE},
+}
 
 # --- Email ---------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Admin24 <noreply@localhost>")

@@ -10,6 +10,9 @@ from servicedesk import telegram_views
 from . import api
 
 urlpatterns = [
+    # The public pages first: every client's form post is resolved against the patterns in order,
+    # and none of the others starts with "desk/".
+    path("desk/", include("servicedesk.public_urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     # Browsers ask for /favicon.ico on pages without an icon link (the Django admin, API docs).
@@ -29,7 +32,6 @@ urlpatterns = [
         name="api-docs",
     ),
     path("crm/", include("crm.urls")),
-    path("desk/", include("servicedesk.public_urls")),
     path("servicedesk/", include("servicedesk.urls")),
     path("telegram/webhook/", telegram_views.webhook, name="telegram-webhook"),
 ]

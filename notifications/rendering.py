@@ -17,10 +17,19 @@ def render_text(name: str, context: dict) -> str:
 def in_app_parts(template: str, context: dict) -> tuple[str, str]:
     """The title (``subject.txt`` on one line) and text (``body.txt`` without the email's link) of
     ``template`` with ``context`` (live values: messages, dates)."""
+    return tidy_in_app(*in_app_raw(template, context))
+
+
+def in_app_raw(template: str, context: dict) -> tuple[str, str]:
+    """``in_app_parts`` as the templates render them, before ``tidy_in_app``."""
     # The in-app notification is itself the link: its text without the email's «Open: <URL>».
     context = {"site_url": settings.SITE_URL, "recipient_name": "", **context, "link": ""}
     title = render_text(f"notifications/{template}/subject.txt", context)
     body = render_text(f"notifications/{template}/body.txt", context)
+    return title, body
+
+
+def tidy_in_app(title: str, body: str) -> tuple[str, str]:
     return " ".join(title.split()), body.strip()
 
 

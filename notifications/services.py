@@ -20,6 +20,7 @@ import hashlib
 import json
 import logging
 import re
+import time
 import uuid
 import zoneinfo
 from dataclasses import dataclass
@@ -36,13 +37,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, models, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
-from django.utils import timezone, translation
+from django.utils import formats, timezone, translation
 from django.utils.html import escape
 
-from admin24 import messages
+from admin24 import bulk, messages
 
 from . import channels as channel_registry
 from . import rendering
@@ -153,11 +154,11 @@ class Notice:
 
 def notify_many(notices: list[Notice]) -> None:
     """``notify`` for many notices at once (the clock's batches): the same rows, written with one
-    look-up of the keys already used and one INSERT per table, whatever the number of notices.
-
-    A key written concurrently between the look-up and the INSERT raises ``IntegrityError``: the
-    clock then runs the batch's actions one by one, and each finds the key taken."""
-    prepared = [_prepared(notice) for notice in notices]
+    INSERT per table, whatever the number of notices: the outbox rows whose key is used already
+    are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
+    rendered = render_many([(n.template, _render_context(n.context), _language_of(n.recipient), n.recipient)
+                            for n in notices])  # fmt: skip
+    prepared = [_prepared(notice, rendered=done) for notice, done in zip(notices, rendered, strict=True)]
     in_app = [note for note, _rows in prepared if note is not None]
     keyed = [note for note in in_app if note.key]
     told = set()
@@ -173,38 +174,22 @@ def notify_many(notices: list[Notice]) -> None:
             continue
         told.add((note.recipient_id, note.key))
         new_in_app.append(note)
-    rows = [message for _note, messages in prepared for message in messages]
-    sent = set()
-    if rows:
-        sent = set(
-            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in rows]).values_list(
-                "idempotency_key", flat=True
-            )
-        )
-    new_rows = []
-    for message in rows:
-        if message.idempotency_key not in sent:
-            sent.add(message.idempotency_key)
-            new_rows.append(message)
     if new_in_app:
         Notification.objects.bulk_create(new_in_app)
-    written = OutboxMessage.objects.bulk_create(new_rows) if new_rows else []
-    if connection.features.can_return_rows_from_bulk_insert:
-        ids = [message.pk for message in written]
-    else:
-        ids = list(
-            OutboxMessage.objects.filter(idempotency_key__in=[m.idempotency_key for m in new_rows]).values_list(
-                "pk", flat=True
-            )
-        )
-    for pk in ids:
-        transaction.on_commit(partial(_publish, pk))
+    rows = [message for _note, messages in prepared for message in messages]
+    bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
 
 
-def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]:
+def _publish_after_commit(written: list[OutboxMessage]) -> None:
+    if written:
+        transaction.on_commit(partial(_publish_many, [message.pk for message in written]))
+
+
+def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Notification | None, list[OutboxMessage]]:
     """What ``notify`` writes for ``notice``, unsaved: the in-app notification (for a staff user)
     and one outbox row per channel that reaches the recipient. Raises on a bad recipient,
-    template, header or attachment before anything is written."""
+    template, header or attachment before anything is written. ``rendered``: the notice's
+    ``render``, when the caller rendered a batch at once (``render_many``)."""
     recipient, template, context, key = notice.recipient, notice.template, notice.context, notice.key
     channel_objects = [_channel(name) for name in notice.channels]
     _check_template(template)
@@ -222,7 +207,8 @@ def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]
             raise FileNotFoundError(f"attachment {path!r} is not in storage")
     language = _language_of(recipient)
     link = str(context.get("link") or "")
-    rendered = render(template, {**context, "link": _absolute(link)}, language=language, recipient=recipient)
+    if rendered is None:
+        rendered = render(template, _render_context(context), language=language, recipient=recipient)
     target_type, target_id = _target_fields(notice.target)
     # What happened, not text in one language: messages and labels kept as what they mean.
     stored_context = json.loads(json.dumps(messages.stored_params(context), cls=_LenientEncoder))
@@ -345,31 +331,160 @@ def _staff_notice(notice: StaffNotice, channels: tuple[str, ...]) -> Notice:
 
 def render(template: str, context: dict, *, language: str, recipient=None) -> Rendered:
     """The subject and parts of `template` in `language` and the recipient's time zone."""
-    names = _check_template(template)
-    full_context = {
-        "site_url": settings.SITE_URL,
-        "recipient_name": _display_name(recipient),
-        **context,
-    }
+    full_context = _full_context(context, recipient)
     with translation.override(language), timezone.override(_time_zone_of(recipient)):
-        subject, summary = rendering.in_app_parts(template, full_context)
-        content = render_text(names[1], full_context).strip()
-        text = render_text("notifications/email_base.txt", {**full_context, "content": content})
-        html = get_template(names[2]).render(full_context)
-        telegram = _render_telegram(template, full_context, subject=subject, summary=summary)
-    return Rendered(subject=subject, summary=summary, text=text.strip() + "\n", html=html, telegram=telegram)
+        return _finished(_raw_parts(template, full_context), full_context)
 
 
-def _render_telegram(template: str, context: dict, *, subject: str, summary: str) -> str:
+def render_many(requests: list[tuple[str, dict, str, object]]) -> list[Rendered]:
+    """``render(template, context, language=…, recipient=…)`` of each ``(template, context,
+    language, recipient)``, with each template rendered once per language, time zone and the
+    values that are the same for all (a clock batch's confirmations differ in the ticket's
+    number, subject and link only).
+
+    The values that differ are texts and numbers: the template is rendered with a stand-in for
+    each, and every request gets the result with its own values put in their places (escaped
+    in the HTML parts). That holds for a template that prints its values as they are. A second
+    rendering with other stand-ins (long, multi-line, with characters HTML escapes) checks it:
+    a template that changes a value (a filter, ``striptags``, a length) renders each request
+    alone. So does a request whose values are not all texts and numbers (messages, dates)."""
+    full = [_full_context(context, recipient) for _template, context, _language, recipient in requests]
+    groups: dict[tuple, list[int]] = {}
+    for index, ((template, _context, language, recipient), context) in enumerate(zip(requests, full, strict=True)):
+        shape = _shape(context)
+        key = (template, language, str(_time_zone_of(recipient)), shape)
+        groups.setdefault(key if shape is not None else (index,), []).append(index)
+    rendered: list[Rendered | None] = [None] * len(requests)
+    for indexes in groups.values():
+        template, _context, language, recipient = requests[indexes[0]]
+        with translation.override(language), timezone.override(_time_zone_of(recipient)):
+            shared = _shared_parts(template, full[indexes[0]]) if len(indexes) > 2 else None
+            for index in indexes:
+                if shared is None:
+                    parts = _raw_parts(template, full[index])
+                else:
+                    parts = _put_in(shared, _stand_ins(full[index], _STAND_IN))
+                rendered[index] = _finished(parts, full[index])
+    return rendered
+
+
+def _render_context(context: dict) -> dict:
+    """A notice's context as its template takes it: the link absolute."""
+    return {**context, "link": _absolute(str(context.get("link") or ""))}
+
+
+def _full_context(context: dict, recipient) -> dict:
+    return {"site_url": settings.SITE_URL, "recipient_name": _display_name(recipient), **context}
+
+
+# The email's frame (``email_base.txt``) prints its content as it is: it is rendered with this in its place.
+_CONTENT = "\x00content\x00"
+_HTML_PARTS = ("html", "telegram")
+
+
+def _raw_parts(template: str, context: dict) -> dict[str, str | None]:
+    """The parts of ``template`` as its files render them with ``context`` (in the active
+    language and time zone), before ``_finished`` tidies them."""
+    names = _check_template(template)
+    title, summary = rendering.in_app_raw(template, context)
     try:
-        return get_template(f"notifications/{template}/telegram.html").render(context).strip()
+        telegram = get_template(f"notifications/{template}/telegram.html").render(context)
     except TemplateDoesNotExist:
-        pass
-    link = str(context.get("link") or "")
-    parts = [f"<b>{escape(' '.join(subject.split()))}</b>", escape(summary)]
-    if link:
-        parts.append(f'<a href="{escape(link)}">{escape(link)}</a>')
-    return "\n\n".join(part for part in parts if part)
+        telegram = None
+    return {
+        "title": title,
+        "summary": summary,
+        "content": render_text(names[1], context),
+        "text": render_text("notifications/email_base.txt", {**context, "content": _CONTENT}),
+        "html": get_template(names[2]).render(context),
+        "telegram": telegram,
+    }
+
+
+def _finished(parts: dict[str, str | None], context: dict) -> Rendered:
+    subject, summary = rendering.tidy_in_app(parts["title"], parts["summary"])
+    text = parts["text"].replace(_CONTENT, parts["content"].strip()).strip() + "\n"
+    telegram = parts["telegram"]
+    if telegram is None:
+        # Without a telegram.html: the subject in bold, the summary and the link.
+        link = str(context.get("link") or "")
+        lines = [f"<b>{escape(' '.join(subject.split()))}</b>", escape(summary)]
+        if link:
+            lines.append(f'<a href="{escape(link)}">{escape(link)}</a>')
+        telegram = "\n\n".join(line for line in lines if line)
+    return Rendered(subject=subject, summary=summary, text=text, html=parts["html"], telegram=telegram.strip())
+
+
+def _shape(context: dict) -> tuple | None:
+    """What requests must share to be rendered together: every value but the texts and numbers
+    put in afterwards (``_varies``); None when a value is neither put in nor comparable (a
+    message, a date), so the request is rendered alone."""
+    fixed = []
+    for name, value in sorted(context.items()):
+        if _varies(value):
+            fixed.append((name, type(value)))
+        elif value is None or isinstance(value, bool) or type(value) is str:
+            fixed.append((name, value))
+        else:
+            return None
+    return tuple(fixed)
+
+
+def _varies(value) -> bool:
+    """A text (not marked safe) or a whole number that a rendering with a stand-in can take: a
+    text without spaces at its ends (the parts are stripped) and without the stand-ins' marks."""
+    if type(value) is str:
+        return bool(value) and value == value.strip() and "\x00" not in value
+    return type(value) is int
+
+
+# Stand-ins: texts as plain as can be; the check's are long, on several lines and full of what
+# HTML escapes. Numbers stand in for numbers (a template may compare them), of other lengths.
+_STAND_IN = ("\x00{}\x00", 10**15)
+_CHECK = ("\x00{}\x00«& <b>\"'\n  %/?»" + "x" * 300 + "\x00", 7 * 10**17)
+
+
+def _stand_ins(context: dict, kind) -> dict[str, tuple[str, object]]:
+    """For each value put in afterwards: (what the template prints for the stand-in, what it
+    prints for the value), the stand-in being ``kind``'s."""
+    text, number = kind
+    found = {}
+    for position, (name, value) in enumerate(sorted(context.items())):
+        if not _varies(value):
+            continue
+        stand_in = text.format(position) if type(value) is str else number + position
+        found[name] = (stand_in, value)
+    return found
+
+
+def _printed(value) -> str:
+    """A value as a template prints it (localised, before escaping)."""
+    return str(formats.localize(value))
+
+
+def _put_in(parts: dict[str, str | None], values: dict[str, tuple[object, object]]) -> dict[str, str | None]:
+    """``parts`` rendered with stand-ins, with each value put in its stand-in's place."""
+    if not values:
+        return parts
+    texts = {_printed(stand_in): _printed(value) for stand_in, value in values.values()}
+    html = {found: str(escape(value)) for found, value in texts.items()}
+    pattern = re.compile("|".join(re.escape(found) for found in sorted(texts, key=len, reverse=True)))
+    put = {}
+    for name, part in parts.items():
+        table = html if name in _HTML_PARTS else texts
+        put[name] = part if part is None else pattern.sub(lambda match, table=table: table[match.group()], part)
+    return put
+
+
+def _shared_parts(template: str, context: dict) -> dict[str, str | None] | None:
+    """``template``'s parts rendered once with stand-ins for ``context``'s varying values, or None
+    when the template does not print them as they are (checked with a second set of stand-ins)."""
+    stand_ins = {name: stand_in for name, (stand_in, _value) in _stand_ins(context, _STAND_IN).items()}
+    checks = {name: stand_in for name, (stand_in, _value) in _stand_ins(context, _CHECK).items()}
+    shared = _raw_parts(template, {**context, **stand_ins})
+    checked = _raw_parts(template, {**context, **checks})
+    expected = _put_in(shared, {name: (stand_ins[name], checks[name]) for name in stand_ins})
+    return shared if expected == checked else None
 
 
 # --- Delivery ---------------------------------------------------------------------------------
@@ -468,6 +583,21 @@ def _release_next(message: OutboxMessage) -> None:
         _publish(following.pk)
 
 
+def outbox_deliver_many(*, message_ids: list[int]) -> None:
+    """``outbox_deliver`` of each row in turn (one task for a batch's rows, ``_publish_many``); a
+    row that must wait is published again alone, as ``deliver`` retries it. After the first, sends
+    start no later than half Celery's soft time limit into the task (a slow provider costs
+    EMAIL_TIMEOUT a send): the rows left go into a task of their own, none cut off by the limit."""
+    started = time.monotonic()
+    for position, message_id in enumerate(message_ids):
+        if position and time.monotonic() - started > settings.CELERY_TASK_SOFT_TIME_LIMIT / 2:
+            _publish_many(message_ids[position:])
+            return
+        wait = outbox_deliver(message_id=message_id)
+        if wait is not None:
+            _publish(message_id, countdown=wait.total_seconds())
+
+
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 1, 2, 4 … minutes after the 1st, 2nd, 3rd … failed attempt, at most an hour."""
     return min(FIRST_RETRY_AFTER * 2 ** max(attempts - 1, 0), LONGEST_RETRY_AFTER)
@@ -554,16 +684,33 @@ def notifications_mark_all_read(*, user) -> int:
 # --- Helpers ----------------------------------------------------------------------------------
 
 
-def _publish(message_id: int) -> bool:
+def _publish(message_id: int, *, countdown: float | None = None) -> bool:
     # By name from Celery's registry: the task module calls these services, so importing it here
     # would close an import circle.
     try:
-        current_app.tasks["notifications.deliver"].delay(message_id)
+        current_app.tasks["notifications.deliver"].apply_async((message_id,), countdown=countdown)
     except Exception:
         # The row is committed and pending: the sweeper publishes it once the broker is back.
         log.warning("outbox message %s: could not publish its delivery task", message_id, exc_info=True)
         return False
     return True
+
+
+# Rows one delivery task sends (``deliver_many``): a batch's rows cost a broker round trip per
+# this many, and one task's sends stay well inside its time limit.
+DELIVERY_BATCH = 20
+
+
+def _publish_many(message_ids: list[int]) -> None:
+    """Publish the delivery of many committed rows, one ``deliver_many`` task per DELIVERY_BATCH."""
+    for start in range(0, len(message_ids), DELIVERY_BATCH):
+        chunk = message_ids[start : start + DELIVERY_BATCH]
+        try:
+            current_app.tasks["notifications.deliver_many"].delay(chunk)
+        except Exception:
+            # Committed and pending, as after a crash before the publish: the sweeper publishes them.
+            log.warning("outbox messages %s…: could not publish their delivery", chunk[0], exc_info=True)
+            return  # the broker is down: the rest would wait on it too
 
 
 def _finish_failed(message: OutboxMessage, reason: str) -> None:

@@ -13,6 +13,12 @@ def deliver(self, message_id: int) -> None:
         raise self.retry(countdown=wait.total_seconds())
 
 
+@shared_task(name="notifications.deliver_many")
+def deliver_many(message_ids: list[int]) -> None:
+    # The rows a batch wrote, delivered in one task (``services._publish_many``); each row as ``deliver`` does.
+    services.outbox_deliver_many(message_ids=message_ids)
+
+
 @shared_task(name="notifications.sweep_outbox")
 def sweep_outbox() -> int:
     return services.outbox_sweep()

@@ -35,6 +35,7 @@ from .intake import guards, web
 from .intake.forms import PublicTicketForm
 from .models import DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
 from .public_views import download
+from .support_hours import MAX_SPENT_MINUTES
 
 # --- services -------------------------------------------------------------------------------------
 
@@ -110,6 +111,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolved_at",
             "reaction_breached",
             "resolution_breached",
+            "spent_minutes",
             "is_overdue",
             "source",
             "client_url",
@@ -129,6 +131,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolved_at",
             "reaction_breached",
             "resolution_breached",
+            "spent_minutes",
             "source",
             "created_at",
             "updated_at",
@@ -169,6 +172,18 @@ class TicketSerializer(serializers.ModelSerializer):
 class TicketMoveSerializer(MoveSerializer):
     to = StageSlugField(slugs=TICKET_STATUSES, help_text="The target status")
     return_at = serializers.DateTimeField(required=False, allow_null=True, help_text="Only when deferring")
+    spent_minutes = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        max_value=MAX_SPENT_MINUTES,
+        help_text="Only when finishing («done»): the time spent in minutes, counted against the included hours",
+    )
+
+    def validate(self, attrs):
+        if attrs.get("spent_minutes") is not None and attrs["to"] != TicketStatus.DONE:
+            raise serializers.ValidationError({"spent_minutes": _("The time spent is logged when the ticket is done.")})
+        return attrs
 
 
 class CommentSerializer(serializers.ModelSerializer):
@@ -240,9 +255,11 @@ class TicketViewSet(MoveActionMixin, StageListMixin, AccessFilteredMixin, viewse
             queryset = queryset.filter(_search(q))
         return queryset
 
-    def perform_move(self, *, entity, by, to, reason, return_at=None):
+    def perform_move(self, *, entity, by, to, reason, return_at=None, spent_minutes=None):
         if to == TicketStatus.DEFERRED:
             return services.ticket_defer(ticket=entity, by=by, return_at=return_at, reason=reason)
+        if to == TicketStatus.DONE:
+            return services.ticket_complete(ticket=entity, by=by, note=reason, spent_minutes=spent_minutes)
         return services.ticket_move(ticket=entity, to=to, by=by, reason=reason)
 
     @extend_schema(methods=["GET"], responses=CommentSerializer(many=True))

@@ -212,14 +212,16 @@ def _resolutions_breached(pairs) -> None:
 
 @timers.batch_handler(DEFERRED_RETURN)
 def _deferrals_over(pairs) -> None:
-    # Each ticket still moves alone (the move's robots are per ticket); the assignees are read and
-    # told for the whole batch at once.
+    # The whole batch moves at once (its robots are batch robots) and the assignees are read and
+    # told at once: the same queries for 3 tickets as for 300.
     pairs = [(ticket, action) for ticket, action in pairs if ticket.status == TicketStatus.DEFERRED]
-    prefetch_related_objects([ticket for ticket, _action in pairs], "assignee")
-    notices = []
-    for ticket, action in pairs:
-        workflow.move(ticket, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.deferral_over"))
-        notices.append(
+    tickets = [ticket for ticket, _action in pairs]
+    if not tickets:
+        return
+    prefetch_related_objects(tickets, "assignee")
+    workflow.move_many(tickets, TicketStatus.IN_PROGRESS, by=None, reason=say("servicedesk.deferral_over"))
+    notify_staff_many(
+        [
             StaffNotice(
                 target=ticket,
                 to=ticket.assignee,
@@ -227,8 +229,9 @@ def _deferrals_over(pairs) -> None:
                 text=say("servicedesk.deferral_over.text", number=ticket.display_number, subject=ticket.subject),
                 key=f"servicedesk.deferred_return:{ticket.pk}:{action.pk}",
             )
-        )
-    notify_staff_many(notices)
+            for ticket, action in pairs
+        ]
+    )
 
 
 @timers.batch_handler(FOLLOW_UP, lock=True)

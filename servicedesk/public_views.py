@@ -10,7 +10,7 @@ from functools import wraps
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -81,7 +81,8 @@ def _submit_form(request, desk, arrival):
     outcome = web.submit_form(request, arrival)
     if outcome.ticket is not None:
         target = links.thanks_path(desk, outcome.ticket)
-        return redirect(target + ("?embed=1" if request.GET.get("embed") == "1" else ""))
+        # A path already: redirect() would first try it as a URL name (a failed reverse per post).
+        return HttpResponseRedirect(target + ("?embed=1" if request.GET.get("embed") == "1" else ""))
     context = {"form": outcome.form, "refusal": outcome.refusal}
     return _page(request, desk, "form.html", context, status=outcome.status)
 

@@ -10,7 +10,6 @@ the staff pages, the board, the API and the clock change a ticket's status throu
 import datetime
 import logging
 import secrets
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,7 +18,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
+from django.db.models.functions import Coalesce
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -29,14 +29,15 @@ from admin24.access import Action, require
 from admin24.messages import Message, site_text
 from admin24.models import Activity, ScheduledAction
 from admin24.normalize import normalize_phone
-from admin24.tasks import run_due_actions
+from admin24.tasks import Kick
 from admin24.workflow import MoveRefused
+from crm.models import Company
 from crm.selectors import contracts_in_force_for
 from crm.services.directory import Client, clients_link
 from notifications.models import TelegramKind
 from notifications.services import StaffNotice, notify_staff, notify_staff_many
 
-from . import ticket_statement, uploads
+from . import support_hours, ticket_statement, uploads
 from .emails import email_client, email_clients
 from .models import Attachment, DeskSettings, Service, Ticket, TicketComment, TicketIntake, TicketSource, TicketStatus
 from .models.tickets import next_ticket_number, next_ticket_numbers, plain_text_html
@@ -74,8 +75,10 @@ FOLLOW_UP = "servicedesk.ticket.follow_up"
 # The SLA clock's actions (handlers in ``servicedesk.pipeline``); ``schedule_sla`` sets them.
 REACTION_BREACH = "servicedesk.ticket.reaction_breach"
 RESOLUTION_BREACH = "servicedesk.ticket.resolution_breach"
-KICK_SECONDS = 1.0
-_last_kick = float("-inf")
+# Have a worker run the due follow-ups within a second or so: a burst of tickets is one task (it
+# runs every action due by then); with the broker down, the clock's beat runs them within its
+# period (DESIGN.md: durable rows, Celery for immediacy).
+kick_follow_up = Kick("admin24.run_due_actions", fallback="the clock's beat will run them")
 
 
 # --- intake ---------------------------------------------------------------------------------------
@@ -297,7 +300,16 @@ def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
     """``ticket_follow_up`` of many tickets at once (the clock's batch of accepted tickets), with
     one statement per step for them all: contacts and companies found and created
     (``clients_link``), the tickets updated, the SLA timers, the timeline and the confirmation
-    emails each written in one INSERT. The same effects as one ticket after another."""
+    emails each written in one INSERT. The same effects as one ticket after another.
+
+    The writes nothing reads back (the tickets' UPDATE, the new contacts' emails and phones, the
+    timers, the timeline, the outbox rows) go as one statement at the end (``bulk.one_statement``):
+    one ticket alone costs the round trips of its reads and one more."""
+    with bulk.one_statement():
+        _follow_up(tickets, by)
+
+
+def _follow_up(tickets: list[Ticket], by) -> None:
     log: list[Activity] = []
     unlinked = [ticket for ticket in tickets if ticket.contact_id is None]
     found = clients_link(
@@ -309,7 +321,10 @@ def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
             ticket.contact, ticket.company = contact, company
             ticket.client_company = ticket.client_company or (company.name if company else "")
             changed[ticket.pk] = ticket
-    rescheduled = _serve_under_contract(tickets, changed)
+    # A company this follow-up created (its timeline entry is in ``log``) has no contract yet.
+    created = {entry.target_id for entry in log
+               if entry.verb == Activity.Verb.CREATED and entry.target_type.model_class() is Company}  # fmt: skip
+    rescheduled = _serve_under_contract(tickets, changed, created)
     if changed:
         now = timezone.now()  # what save()'s auto_now would set
         for ticket in changed.values():
@@ -345,16 +360,17 @@ TICKET_FOLLOW_UP_FIELDS = [
 ]
 
 
-def _serve_under_contract(tickets: list[Ticket], changed: dict[int, Ticket]) -> set[int]:
+def _serve_under_contract(tickets: list[Ticket], changed: dict[int, Ticket], created: set[int]) -> set[int]:
     """Link each ticket to its company's contract in force when it came in; a contract with its
     own service level sets the deadlines, counted from the ticket's creation. The tickets changed
-    go into ``changed``; returns the ids of those whose deadlines changed.
+    go into ``changed``; returns the ids of those whose deadlines changed. ``created``: the ids of
+    companies created just now, which have no contract to look for.
 
     The public form's one-statement intake (``ticket_statement``) cannot know the contract: the
     client's company is found here, after it. This runs within a second of the intake (the
     clock's follow-up) and before the SLA clock starts, so the client's contract holds on every path.
     """
-    waiting = [ticket for ticket in tickets if ticket.contract_id is None and ticket.company_id is not None]
+    waiting = [t for t in tickets if t.contract_id is None and t.company_id is not None and t.company_id not in created]
     by_day: dict[datetime.date, list[Ticket]] = {}
     for ticket in waiting:
         by_day.setdefault(timezone.localdate(ticket.created_at), []).append(ticket)
@@ -393,24 +409,6 @@ def sla_timers(ticket: Ticket) -> list[timers.Timer]:
 def schedule_sla(ticket: Ticket) -> None:
     """Set the SLA clock for the deadlines the ticket has still to meet."""
     timers.schedule_many(sla_timers(ticket))
-
-
-def kick_follow_up() -> None:
-    """Have a worker run the due follow-ups within a second or so; with the broker down, the
-    clock's beat runs them within its period (DESIGN.md: durable rows, Celery for immediacy).
-
-    One kick per process per KICK_SECONDS at most, due that much later: the task runs every
-    action due by then, so a burst of tickets needs one task, not a publish in each request.
-    """
-    global _last_kick
-    now = time.monotonic()
-    if now - _last_kick < KICK_SECONDS:
-        return
-    _last_kick = now
-    try:
-        run_due_actions.apply_async(countdown=KICK_SECONDS)
-    except Exception:
-        log.warning("could not queue a run of the due actions; the clock's beat will run them", exc_info=True)
 
 
 def _store_files(
@@ -472,10 +470,19 @@ def ticket_resume(*, ticket: Ticket, by) -> Ticket:
     return workflow.move(ticket, TicketStatus.IN_PROGRESS, by=by)
 
 
-def ticket_complete(*, ticket: Ticket, by, note: str = "") -> Ticket:
+def ticket_complete(*, ticket: Ticket, by, note: str = "", spent_minutes=None) -> Ticket:
     """«Завершить»: the client is told, with the note when there is one (the note is also a
-    public comment of the thread: the pipeline's robot for «Сделана» writes it)."""
-    return workflow.move(ticket, TicketStatus.DONE, by=by, reason=note)
+    public comment of the thread: the pipeline's robot for «Сделана» writes it). ``spent_minutes``,
+    the time the engineer logs, is checked before anything moves and added to the ticket's in the
+    move's transaction (``servicedesk.support_hours``)."""
+    minutes = support_hours.clean_spent_minutes(spent_minutes)
+    with transaction.atomic():
+        workflow.move(ticket, TicketStatus.DONE, by=by, reason=note)
+        if minutes is not None:
+            total = Coalesce(F("spent_minutes"), 0) + minutes
+            Ticket.objects.filter(pk=ticket.pk).update(spent_minutes=total)
+            ticket.spent_minutes = (ticket.spent_minutes or 0) + minutes
+    return ticket
 
 
 def ticket_reopen(*, ticket: Ticket, by, reason: str = "") -> Ticket:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from crm.selectors import PAYMENT_OVERDUE_DAYS, company_owes
 
 from .models import Ticket
+from .support_hours import SupportHours, support_hours_of
 
 
 class Standing(models.TextChoices):
@@ -65,9 +66,15 @@ class TicketStanding:
     no_contract: bool
     payment_overdue: bool
     overdue_days: int = PAYMENT_OVERDUE_DAYS
+    hours: SupportHours | None = None  # the contract's included hours this month, when it has some
 
 
 def standing_of(ticket: Ticket) -> TicketStanding:
-    """What the ticket card shows about the client's contract and payments (one query)."""
+    """What the ticket card shows about the client's contract, its hours and payments (two queries at most)."""
     owes = ticket.company_id is not None and Ticket.objects.filter(pk=ticket.pk).filter(company_owes()).exists()
-    return TicketStanding(contract=ticket.contract, no_contract=ticket.contract_id is None, payment_overdue=owes)
+    return TicketStanding(
+        contract=ticket.contract,
+        no_contract=ticket.contract_id is None,
+        payment_overdue=owes,
+        hours=support_hours_of(ticket.contract),
+    )

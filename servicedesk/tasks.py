@@ -21,7 +21,7 @@ def process_inbound_email(pk: int | None = None) -> int:
     """One batch of the waiting messages, the oldest first (``pk``'s among them, or taken by an
     earlier task of the burst that published it): a burst is processed a batch at a time. While
     messages are left waiting after its batch (more than a batch's count or bytes), the task
-    queues itself again for them: one publish serves a whole burst (``store._publish``), other
+    queues itself again for them: one publish serves a whole burst (``store.kick``), other
     workers can share it, and the sweeper is not needed for it."""
     done = len(inbound.process_batch())
     if done and inbound.waiting():

@@ -28,12 +28,36 @@ _TICKET_EXPRESSIONS = {
     "search_text": ("replace(%s, %s, '#' || (SELECT number FROM next_number))", 2),
 }
 _ACTION_EXPRESSIONS = {"target_id": ("(SELECT id FROM new_ticket)", 0)}
+# Columns an accepted ticket and its action never fill yet: left out of the statement, they take
+# their column's default, NULL (no parameter to convert and send for them in every post).
+# ``insert_accepted`` refuses a row that has one of them set rather than drop the value.
+_LEFT_EMPTY = {
+    Ticket: frozenset(
+        {
+            "contact_id",
+            "company_id",
+            "contract_id",
+            "created_by_id",
+            "follows_id",
+            "deferred_until",
+            "first_reaction_at",
+            "resolved_at",
+            "reaction_work_seconds",
+            "resolution_work_seconds",
+        }
+    ),
+    ScheduledAction: frozenset({"finished_at"}),
+}
 
 _statement: str | None = None
 
 
 def insert_accepted(ticket: Ticket, action: ScheduledAction) -> None:
     """Store ``ticket`` with the next number and ``action`` aimed at it; both get their ids."""
+    for row in (ticket, action):
+        filled = [name for name in _LEFT_EMPTY[type(row)] if getattr(row, name) is not None]
+        if filled:
+            raise ValueError(f"the intake statement stores no {', '.join(sorted(filled))}")
     db = connections[DEFAULT_DB_ALIAS]
     ticket.number = NUMBER_STAND_IN
     ticket.prepare_insert()
@@ -59,7 +83,11 @@ def insert_accepted(ticket: Ticket, action: ScheduledAction) -> None:
 
 
 def _fields(model) -> list:
-    return [f for f in model._meta.local_concrete_fields if not f.primary_key and not f.generated]
+    return [
+        f
+        for f in model._meta.local_concrete_fields
+        if not f.primary_key and not f.generated and f.attname not in _LEFT_EMPTY[model]
+    ]
 
 
 def _insert(model, expressions: dict, db) -> str:

@@ -16,7 +16,10 @@ class ScheduledAction(models.Model):
         SUPERSEDED = "superseded", _("superseded")
         CANCELLED = "cancelled", _("cancelled")
 
-    target_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, verbose_name=_("target type"))
+    # No index of its own: ``scheduled_by_target`` leads with it (one index less for every row scheduled).
+    target_type = models.ForeignKey(
+        ContentType, on_delete=models.CASCADE, verbose_name=_("target type"), db_index=False
+    )
     target_id = models.PositiveBigIntegerField(_("target id"))
     target = GenericForeignKey("target_type", "target_id")
     action = models.CharField(_("action"), max_length=100)

@@ -43,11 +43,15 @@ class Company(models.Model):
         return self.name
 
     def save(self, *args, **kwargs):
-        self.name_key = company_name_key(self.name)
+        self.prepare_insert()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_key"}
         super().save(*args, **kwargs)
+
+    def prepare_insert(self) -> None:
+        """Derive what save() derives, for an INSERT written without save() (a bulk INSERT)."""
+        self.name_key = company_name_key(self.name)
 
 
 def company_name_key(name: str) -> str:
@@ -123,8 +127,12 @@ class ContactEmail(models.Model):
         return self.email
 
     def save(self, *args, **kwargs):
-        self.email_normalized = normalize_email(self.email)
+        self.prepare_insert()
         super().save(*args, **kwargs)
+
+    def prepare_insert(self) -> None:
+        """Derive what save() derives, for an INSERT written without save() (a bulk INSERT)."""
+        self.email_normalized = normalize_email(self.email)
 
 
 class ContactPhone(models.Model):
@@ -142,5 +150,9 @@ class ContactPhone(models.Model):
         return self.phone
 
     def save(self, *args, **kwargs):
-        self.phone_normalized = normalize_phone(self.phone)
+        self.prepare_insert()
         super().save(*args, **kwargs)
+
+    def prepare_insert(self) -> None:
+        """Derive what save() derives, for an INSERT written without save() (a bulk INSERT)."""
+        self.phone_normalized = normalize_phone(self.phone)

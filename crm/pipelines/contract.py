@@ -186,9 +186,9 @@ for _stage in CONTRACT_ACTIVE:
 # --- robots ---------------------------------------------------------------------------------
 
 
-@PIPELINE.on_enter(*PIPELINE.slugs())
-def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
-    task_services.close_tasks_of_the_stage_left(deal, pipeline=PIPELINE, from_stage=from_stage)
+@PIPELINE.on_enter(*PIPELINE.slugs(), batch=True)
+def _close_tasks_of_the_stage_left(deals, *, by, from_stage, reason):
+    task_services.close_tasks_of_the_stage_left(deals, pipeline=PIPELINE, from_stage=from_stage)
 
 
 @PIPELINE.on_enter(*PIPELINE.slugs())

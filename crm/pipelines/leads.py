@@ -135,10 +135,13 @@ def _count_failed_call(lead, *, by, from_stage, reason):
     timers.schedule(lead, CALLBACK_RETURN, at=due)
 
 
-@timers.handler(CALLBACK_RETURN)
-def _return_for_next_call(lead, action):
-    if lead.stage == LeadStage.NO_ANSWER:
-        workflow.move(lead, LeadStage.IN_PROGRESS, by=None, reason=say("crm.lead.next_call"))
+@timers.batch_handler(CALLBACK_RETURN)
+def _return_for_next_call(pairs):
+    # The leads of a tick come back in one move (the same queries for 3 as for 300): their call
+    # tasks exist already, and «В обработке»'s robot acts only on a lead reopened after closing.
+    leads = [lead for lead, _action in pairs if lead.stage == LeadStage.NO_ANSWER]
+    if leads:
+        workflow.move_many(leads, LeadStage.IN_PROGRESS, by=None, reason=say("crm.lead.next_call"))
 
 
 @PIPELINE.on_enter(LeadStage.QUALIFIED, *CLOSED_STAGES)

@@ -93,9 +93,9 @@ def _reason_required(deal, *, by, reason):
 # --- robots ---------------------------------------------------------------------------------
 
 
-@PIPELINE.on_enter(*PIPELINE.slugs())
-def _close_tasks_of_the_stage_left(deal, *, by, from_stage, reason):
-    task_services.close_tasks_of_the_stage_left(deal, pipeline=PIPELINE, from_stage=from_stage)
+@PIPELINE.on_enter(*PIPELINE.slugs(), batch=True)
+def _close_tasks_of_the_stage_left(deals, *, by, from_stage, reason):
+    task_services.close_tasks_of_the_stage_left(deals, pipeline=PIPELINE, from_stage=from_stage)
 
 
 @PIPELINE.on_enter(RegularStage.INVOICE_FORMING)
@@ -163,37 +163,38 @@ def _next_period_and_pause(deal, *, by, from_stage, reason):
         timers.schedule(deal, ACT_FORMING_PAUSE, at=moment)
 
 
-@PIPELINE.on_enter(RegularStage.CLOSING_DOCS)
-def _closing_documents(deal, *, by, from_stage, reason):
-    if deal.closing_docs_received:
-        # Received already (the deal was moved back and has come here again): the period is complete.
-        return
-    task_services.task_create(
-        title=say("crm.task.send_closing_docs", deal=deal.title),
-        kind=Task.Kind.CLOSING_DOCS,
-        responsible=deal.responsible,
-        deadline=worktime.not_before_now(after_period_end(deal, 1)),
-        description=say(
-            "crm.task.send_closing_docs.text",
-            period=billing.period_message(deal),
-            field=Deal._meta.get_field("closing_docs_received").verbose_name,
-        ),
-        deal=deal,
-        by=by,
-        is_automatic=True,
+@PIPELINE.on_enter(RegularStage.CLOSING_DOCS, batch=True)
+def _closing_documents(deals, *, by, from_stage, reason):
+    """The documents task and the reminder ladder, for all the deals of a batch at once (the
+    act-forming pauses a tick ends): one INSERT for the tasks and one for the timers."""
+    # Received already (a deal moved back that has come here again): its period is complete.
+    deals = [deal for deal in deals if not deal.closing_docs_received]
+    deal_responsibles(deals)
+    task_services.task_create_many(
+        [
+            task_services.NewTask(
+                title=say("crm.task.send_closing_docs", deal=deal.title),
+                kind=Task.Kind.CLOSING_DOCS,
+                responsible=deal.responsible,
+                deadline=worktime.not_before_now(after_period_end(deal, 1)),
+                description=say(
+                    "crm.task.send_closing_docs.text",
+                    period=billing.period_message(deal),
+                    field=Deal._meta.get_field("closing_docs_received").verbose_name,
+                ),
+                deal=deal,
+                by=by,
+                is_automatic=True,
+            )
+            for deal in deals
+        ]
     )
-    for days in CLOSING_DOCS_REMINDER_DAYS:
-        timers.schedule(
-            deal,
-            CLOSING_DOCS_REMINDER,
-            at=worktime.not_before_now(after_period_end(deal, days)),
-            payload={"days": days},
-        )
-    timers.schedule(
-        deal,
-        CLOSING_DOCS_REMINDER,
-        at=worktime.not_before_now(after_period_end(deal, CLOSING_DOCS_SUPERVISOR_DAYS)),
-        payload={"days": CLOSING_DOCS_SUPERVISOR_DAYS, "to": "supervisor"},
+    ladder = [({"days": days}, days) for days in CLOSING_DOCS_REMINDER_DAYS]
+    ladder.append(({"days": CLOSING_DOCS_SUPERVISOR_DAYS, "to": "supervisor"}, CLOSING_DOCS_SUPERVISOR_DAYS))
+    timers.schedule_many(
+        timers.Timer(deal, CLOSING_DOCS_REMINDER, worktime.not_before_now(after_period_end(deal, days)), payload)
+        for deal in deals
+        for payload, days in ladder
     )
 
 
@@ -233,14 +234,15 @@ def _a_month_past_the_end_begins(contract, action):
         billing.next_period_deal(deal)
 
 
-@timers.handler(ACT_FORMING_PAUSE)
-def _closing_documents_are_due(deal, action):
-    workflow.move(
-        deal,
-        RegularStage.CLOSING_DOCS,
-        by=None,
-        reason=say("crm.period.ends_on", date=deal.period_end),
-    )
+@timers.batch_handler(ACT_FORMING_PAUSE)
+def _closing_documents_are_due(pairs):
+    # One move for the deals whose periods end on the same day (the reason names the day): the
+    # pauses a tick ends are those of one period's end, so its queries do not grow with the deals.
+    ending: dict = {}
+    for deal, _action in pairs:
+        ending.setdefault(deal.period_end, []).append(deal)
+    for period_end, deals in ending.items():
+        workflow.move_many(deals, RegularStage.CLOSING_DOCS, by=None, reason=say("crm.period.ends_on", date=period_end))
 
 
 # One ladder per recipient (the responsible on days 3–15, the supervisor on day 20), as above.

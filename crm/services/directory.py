@@ -8,7 +8,7 @@ from django.db import transaction
 from django.db.models import F, Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
-from admin24 import activity
+from admin24 import activity, bulk
 from admin24.access import Action, Level, level_for, require
 from admin24.models import Activity
 from admin24.normalize import normalize_email, normalize_phone
@@ -170,14 +170,14 @@ def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: lis
         )
         contact.full_clean(exclude=["duplicate_of", "company"])  # the company was just found or made
         contacts.append(contact)
-        # The normalised columns as save() derives them: bulk_create does not call save().
+        # bulk_create does not call save(): prepare_insert() derives what save() would.
         email = ContactEmail(contact=contact, email=client.email.strip(), position=0)
-        email.email_normalized = normalize_email(email.email)
+        email.prepare_insert()
         email.full_clean(exclude=["contact"])
         emails.append(email)
         if normalize_phone(client.phone):
             phone = ContactPhone(contact=contact, phone=client.phone.strip(), position=0)
-            phone.phone_normalized = normalize_phone(phone.phone)
+            phone.prepare_insert()
             phone.full_clean(exclude=["contact"])
             phones.append(phone)
     # Possible duplicates: an email cannot match (a contact with it would have been found), a phone
@@ -191,8 +191,9 @@ def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: lis
     for phone in phones:
         phone.contact.duplicate_of_id = older.get(phone.phone_normalized)
     Contact.objects.bulk_create(contacts)
-    ContactEmail.objects.bulk_create(emails)
-    ContactPhone.objects.bulk_create(phones)
+    # Nobody reads these back: a caller's ``bulk.one_statement`` may send them with its own writes.
+    bulk.insert_rows(emails)
+    bulk.insert_rows(phones)
     # A phone first seen in this list: the contacts after the first with it are its duplicates.
     first_in_list: dict[str, int] = {}
     later = []
@@ -228,7 +229,7 @@ def _companies_for(names: list[str], log: list[Activity]) -> dict[str, Company]:
     for key, name in wanted.items():
         if key not in companies:
             company = Company(name=name[:300])
-            company.name_key = company_name_key(company.name)  # save() derives it; bulk_create does not
+            company.prepare_insert()  # what save() derives; bulk_create does not call it
             company.full_clean()
             companies[key] = company
             missing.append(company)

@@ -47,30 +47,40 @@ OVERDUE = "crm.task.overdue"
 TEMPLATE = "crm/task"
 
 
-def task_given(task: Task, *, by, handed_over: bool = False, new: bool = False) -> None:
-    """``task`` is new or has a new holder: tell them on the next tick (call in that transaction).
+def task_given(task: Task, *, by, handed_over: bool = False) -> None:
+    """``task`` has a new holder: tell them on the next tick (call in that transaction)."""
+    timers.cancel_pending(task, ASSIGNED)
+    timers.schedule_many(_given(task, by=by, handed_over=handed_over))
 
-    The notice names who set it (a person creating it, or handing it over), not the user whose
-    move made a robot create it. ``new``: the task was created just now, so it has no notice
-    pending to cancel."""
-    if not new:
-        timers.cancel_pending(task, ASSIGNED)
+
+def deadline_set(task: Task) -> None:
+    """``task``'s deadline is new (or it is open again): arm the overdue notice for it."""
+    timers.cancel_pending(task, OVERDUE)
+    timers.schedule_many(_overdue(task))
+
+
+def new_task_timers(task: Task, *, by) -> list[timers.Timer]:
+    """The notices of a task created just now (it has none pending to cancel), for its creator
+    to schedule with the batch's: its holder told, its overdue notice armed."""
+    return _given(task, by=by) + _overdue(task)
+
+
+def _given(task: Task, *, by, handed_over: bool = False) -> list[timers.Timer]:
+    """The notice naming who set the task (a person creating it, or handing it over), not the
+    user whose move made a robot create it."""
     if task.responsible_id is None or (by is not None and by.pk == task.responsible_id):
-        return  # nobody holds it, or its holder's own action made it: it is on the card before them
+        return []  # nobody holds it, or its holder's own action made it: it is on the card before them
     named = by is not None and (handed_over or not task.is_automatic)
-    timers.schedule(task, ASSIGNED, at=clock.now(), payload={"to": task.responsible_id, "by": by.pk if named else None})
+    return [timers.Timer(task, ASSIGNED, clock.now(), {"to": task.responsible_id, "by": by.pk if named else None})]
 
 
-def deadline_set(task: Task, *, new: bool = False) -> None:
-    """``task``'s deadline is new (or it is open again): arm the overdue notice for it. ``new``:
-    as ``task_given``'s."""
-    if not new:
-        timers.cancel_pending(task, OVERDUE)
+def _overdue(task: Task) -> list[timers.Timer]:
     # A call task's deadline is the moment to call, and its lead comes back to «В обработке» then.
     if task.kind == Task.Kind.CALL:
-        return
+        return []
     if task.is_open and task.deadline is not None and task.deadline > clock.now():
-        timers.schedule(task, OVERDUE, at=task.deadline, payload={"deadline": task.deadline.isoformat()})
+        return [timers.Timer(task, OVERDUE, task.deadline, {"deadline": task.deadline.isoformat()})]
+    return []
 
 
 def _moment(value) -> datetime.datetime | None:
@@ -156,4 +166,4 @@ def _tell_overdue(pairs) -> None:
     notify_staff_many(notices)
 
 
-__all__ = ["ASSIGNED", "OVERDUE", "deadline_set", "task_given"]
+__all__ = ["ASSIGNED", "OVERDUE", "deadline_set", "new_task_timers", "task_given"]

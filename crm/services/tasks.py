@@ -14,7 +14,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import access, activity, clock
+from admin24 import access, activity, clock, timers
 from admin24.access import Action
 from admin24.messages import Message, site_text
 from admin24.models import Activity
@@ -74,58 +74,81 @@ def missing_requirements(task: Task) -> list[str]:
     return [r.label() for r in _requirements.get(task.kind, ()) if not r.is_met(task)]
 
 
-@transaction.atomic
-def task_create(
-    *,
-    title,
-    responsible,
-    kind: str = Kind.GENERIC,
-    deadline=None,
-    description="",
-    lead=None,
-    deal=None,
-    checklist: Iterable[str] = (),
-    checklist_template: ChecklistTemplate | None = None,
-    by=None,
-    is_automatic: bool = False,
-) -> Task:
+@dataclass
+class NewTask:
+    """What ``task_create`` is given, for ``task_create_many``."""
+
+    title: object
+    responsible: object
+    kind: str = Kind.GENERIC
+    deadline: object = None
+    description: object = ""
+    lead: object = None
+    deal: object = None
+    checklist: Iterable[str] = ()
+    checklist_template: ChecklistTemplate | None = None
+    by: object = None
+    is_automatic: bool = False
+
+
+def task_create(**fields) -> Task:
     """A new open task; its checklist comes from ``checklist`` items, or from the template.
 
     A robot's ``title`` and ``description`` are messages (``crm.texts.say``): the task keeps them
     and shows them in each reader's language; their text in the site's language is stored too
-    (for search and the admin)."""
-    title_text, description_text = site_text(title), site_text(description)
-    task = Task.objects.create(
-        # Robots build titles around a card's title, which may already fill the column.
-        title=Truncator(title_text).chars(Task._meta.get_field("title").max_length),
-        title_message=title.stored if isinstance(title, Message) else {},
-        description_message=description.stored if isinstance(description, Message) else {},
-        responsible=responsible,
-        kind=kind,
-        deadline=deadline,
-        description=description_text,
-        lead=lead,
-        deal=deal,
-        created_by=by,
-        is_automatic=is_automatic,
-    )
-    items = list(checklist) or (checklist_template.item_list if checklist_template else [])
-    TaskChecklistItem.objects.bulk_create(
-        TaskChecklistItem(task=task, text=text, position=i) for i, text in enumerate(items)
-    )
-    subject = deal or lead
-    if subject is not None:
-        activity.record(
-            target=subject,
-            verb=Activity.Verb.TASK_CREATED,
-            by=by,
-            message=title if isinstance(title, Message) else None,
-            text="" if isinstance(title, Message) else title_text,
-            data={"task": task.pk},
+    (for search and the admin). ``fields`` are ``NewTask``'s."""
+    return task_create_many([NewTask(**fields)])[0]
+
+
+@transaction.atomic
+def task_create_many(new: list[NewTask]) -> list[Task]:
+    """``task_create`` of many tasks at once (a clock batch's robots): one INSERT per table for
+    them all — the tasks, their checklists, the timelines' entries and the notices' timers."""
+    tasks = [
+        Task(
+            # Robots build titles around a card's title, which may already fill the column.
+            title=Truncator(site_text(spec.title)).chars(Task._meta.get_field("title").max_length),
+            title_message=spec.title.stored if isinstance(spec.title, Message) else {},
+            description_message=spec.description.stored if isinstance(spec.description, Message) else {},
+            responsible=spec.responsible,
+            kind=spec.kind,
+            deadline=spec.deadline,
+            description=site_text(spec.description),
+            lead=spec.lead,
+            deal=spec.deal,
+            created_by=spec.by,
+            is_automatic=spec.is_automatic,
         )
-    task_notices.task_given(task, by=by, new=True)
-    task_notices.deadline_set(task, new=True)
-    return task
+        for spec in new
+    ]
+    if not tasks:
+        return tasks
+    Task.objects.bulk_create(tasks)
+    TaskChecklistItem.objects.bulk_create(
+        TaskChecklistItem(task=task, text=text, position=i)
+        for task, spec in zip(tasks, new, strict=True)
+        for i, text in enumerate(
+            list(spec.checklist) or (spec.checklist_template.item_list if spec.checklist_template else [])
+        )
+    )
+    activity.record_many(
+        [
+            activity.build(
+                target=spec.deal or spec.lead,
+                verb=Activity.Verb.TASK_CREATED,
+                by=spec.by,
+                message=spec.title if isinstance(spec.title, Message) else None,
+                text="" if isinstance(spec.title, Message) else site_text(spec.title),
+                data={"task": task.pk},
+            )
+            for task, spec in zip(tasks, new, strict=True)
+            if (spec.deal or spec.lead) is not None
+        ]
+    )
+    timers.schedule_many(
+        timer for task, spec in zip(tasks, new, strict=True) for timer in task_notices.new_task_timers(task, by=spec.by)
+    )
+    return tasks
 
 
 @transaction.atomic
@@ -214,7 +237,14 @@ def close_open_tasks(subject, *, result: Message, kind: str | None = None, by=No
     of a lead whose calling is over). ``result`` says why (``crm.texts.say``): the tasks keep the
     message, shown in each reader's language, and its text in the site's language.
     """
-    tasks = Task.objects.filter(status=Task.Status.OPEN, **{_subject_field(subject): subject})
+    return close_open_tasks_many([subject], result=result, kind=kind, by=by)
+
+
+def close_open_tasks_many(subjects: list, *, result: Message, kind: str | None = None, by=None) -> int:
+    """``close_open_tasks`` of many leads or many deals (a batch's robots), in one UPDATE."""
+    if not subjects:
+        return 0
+    tasks = Task.objects.filter(status=Task.Status.OPEN, **{f"{_subject_field(subjects[0])}__in": subjects})
     tasks = tasks.filter(kind=kind) if kind else tasks.filter(is_automatic=True)
     return tasks.update(
         status=Task.Status.DONE,
@@ -225,16 +255,17 @@ def close_open_tasks(subject, *, result: Message, kind: str | None = None, by=No
     )
 
 
-def close_tasks_of_the_stage_left(deal, *, pipeline, from_stage: str) -> int:
-    """A deal entering a stage first closes the open tasks robots set for the stage it left (the
-    engine has already cancelled that stage's clock actions); nothing when it starts its pipeline."""
-    if not from_stage:
+def close_tasks_of_the_stage_left(deals: list, *, pipeline, from_stage: str) -> int:
+    """Deals entering a stage together first close the open tasks robots set for the stage they
+    left (the engine has already cancelled that stage's clock actions); nothing when they start
+    their pipeline."""
+    if not from_stage or not deals:
         return 0
-    return close_open_tasks(
-        deal,
+    return close_open_tasks_many(
+        deals,
         result=say(
             "crm.task.stage_left",
-            **{"from": _stage_label(pipeline, from_stage), "to": _stage_label(pipeline, deal.stage)},
+            **{"from": _stage_label(pipeline, from_stage), "to": _stage_label(pipeline, deals[0].stage)},
         ),
     )
 
@@ -257,15 +288,18 @@ def checklist_set_done(*, item: TaskChecklistItem, by, done: bool) -> TaskCheckl
 
 
 __all__ = [
+    "NewTask",
     "TaskCompletionError",
     "checklist_set_done",
     "close_open_tasks",
+    "close_open_tasks_many",
     "close_tasks_of_the_stage_left",
     "missing_requirements",
     "on_complete",
     "require",
     "task_complete",
     "task_create",
+    "task_create_many",
     "task_reopen",
     "task_update",
 ]

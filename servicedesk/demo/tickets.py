@@ -109,7 +109,9 @@ def seed_servicedesk() -> str:
             services.ticket_defer(ticket=ticket, by=by)
         if status == TicketStatus.DONE:
             services.add_comment(ticket=ticket, author=by, body="Проверил журналы, всё в порядке.", public=False)
-            services.ticket_complete(ticket=ticket, by=by, note="Копирование настроено, первая копия готова.")
+            services.ticket_complete(
+                ticket=ticket, by=by, note="Копирование настроено, первая копия готова.", spent_minutes=50
+            )
         created += 1
     return f"{len(catalogue)} services, {created} tickets" if created else ""
 

@@ -53,20 +53,57 @@ class ServiceChoiceField(forms.ChoiceField):
             raise ValidationError(self.error_messages["required"], code="required")
 
 
+def _text(**attrs) -> forms.TextInput:
+    return forms.TextInput(attrs={"class": "form-control", **attrs})
+
+
 class PublicTicketForm(forms.Form):
+    # Everything that is the same for every desk is declared here, once per process: a post's
+    # form is built per request (Django deep-copies these fields), and ``__init__`` sets only what
+    # depends on the desk (its services, whether the phone is required).
     service = ServiceChoiceField(
         label=_("Service"),
-        error_messages={"invalid_choice": _("Choose one of the services in the list.")},
+        widget=forms.Select(attrs={"class": "form-select"}),
+        error_messages={
+            "required": _("Choose a service."),
+            "invalid_choice": _("Choose one of the services in the list."),
+        },
     )
-    name = forms.CharField(label=_("Your name"), max_length=300)
+    name = forms.CharField(
+        label=_("Your name"), max_length=300, widget=_text(), error_messages={"required": _("Tell us your name.")}
+    )
     email = forms.EmailField(
-        label=_("Email"), max_length=254, error_messages={"invalid": _("Enter an email like name@example.ru.")}
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"class": "form-control", "autocomplete": "email"}),
+        error_messages={
+            "required": _("Enter your email: we will answer there."),
+            "invalid": _("Enter an email like name@example.ru."),
+        },
     )
-    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
-    company = forms.CharField(label=_("Company"), max_length=300, required=False)
-    subject = forms.CharField(label=_("Subject"), max_length=300)
-    description = forms.CharField(label=_("Describe the problem in detail"), max_length=20000, widget=forms.Textarea)
-    files = MultipleFileField(label=_("Files"), required=False)
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=40,
+        required=False,
+        widget=_text(autocomplete="tel", inputmode="tel"),
+        error_messages={"required": _("Enter your phone number.")},
+    )
+    company = forms.CharField(label=_("Company"), max_length=300, required=False, widget=_text())
+    subject = forms.CharField(
+        label=_("Subject"),
+        max_length=300,
+        widget=_text(),
+        error_messages={"required": _("Give the request a subject.")},
+    )
+    description = forms.CharField(
+        label=_("Describe the problem in detail"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"class": "form-control"}),
+        error_messages={"required": _("Describe what happened.")},
+    )
+    files = MultipleFileField(
+        label=_("Files"), required=False, widget=MultipleFileInput(attrs={"class": "form-control", "multiple": True})
+    )
     consent_desk = forms.BooleanField(
         label=_("I consent to the processing of my personal data by the Service Desk"),
         error_messages={"required": _("Without this consent we cannot accept the request.")},
@@ -76,7 +113,11 @@ class PublicTicketForm(forms.Form):
         error_messages={"required": _("Without this consent we cannot accept the request.")},
     )
     # Anti-abuse: people never see or fill "website"; "rendered" is the signed moment the form was shown.
-    website = forms.CharField(required=False, label=_("Leave this field empty"))
+    website = forms.CharField(
+        required=False,
+        label=_("Leave this field empty"),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
     rendered = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, desk: DeskSettings, **kwargs):
@@ -84,22 +125,6 @@ class PublicTicketForm(forms.Form):
         self.desk = desk
         self.fields["service"].services = snapshot.services_for(desk)
         self.fields["phone"].required = desk.phone_required
-        self.fields["files"].widget.attrs["multiple"] = True
-        for name in ("name", "email", "phone", "company", "subject", "description", "files"):
-            self.fields[name].widget.attrs.setdefault("class", "form-control")
-        self.fields["service"].widget.attrs["class"] = "form-select"
-        self.fields["email"].widget.attrs["autocomplete"] = "email"
-        self.fields["phone"].widget.attrs.update({"autocomplete": "tel", "inputmode": "tel"})
-        self.fields["website"].widget.attrs.update({"autocomplete": "off", "tabindex": "-1"})
-        for name in ("name", "subject", "description"):
-            self.fields[name].error_messages["required"] = {
-                "name": _("Tell us your name."),
-                "subject": _("Give the request a subject."),
-                "description": _("Describe what happened."),
-            }[name]
-        self.fields["email"].error_messages["required"] = _("Enter your email: we will answer there.")
-        self.fields["phone"].error_messages["required"] = _("Enter your phone number.")
-        self.fields["service"].error_messages["required"] = _("Choose a service.")
 
     def clean_name(self):
         return self._not_blank("name", _("Tell us your name."))

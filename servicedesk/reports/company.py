@@ -15,6 +15,7 @@ from admin24.reports import PeriodChoice, local_midnight, period_for, share
 from crm.selectors import contract_in_force
 
 from ..models import Ticket
+from ..support_hours import support_hours_of
 from .tickets import Sla
 
 
@@ -72,4 +73,4 @@ def company_sla(user, company, *, now: datetime.datetime | None = None) -> dict 
         )
         for index, (label, _first, _last, query) in enumerate(spans)
     ]
-    return {"contract": contract, "rows": rows}
+    return {"contract": contract, "rows": rows, "hours": support_hours_of(contract, today)}

@@ -19,10 +19,9 @@ from urllib.parse import urlencode
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Count, F, Q, QuerySet
-from django.db.models.functions import TruncDate
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Max, Q, QuerySet, Sum, When
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -34,21 +33,29 @@ from admin24.reports import (
     Report,
     ReportFilterForm,
     Table,
-    distribution,
+    bucket_counts,
+    counted_percentiles,
+    grouping_sets,
+    keyed,
+    local_day,
     series,
     share,
-    subtotals,
 )
 from crm.models import Company, Contract
 
 from ..forms import staff_users
 from ..models import Service, Ticket, TicketSource, TicketStatus
 from ..models.tickets import TicketQuerySet
+from ..support_hours import done_within, month_bounds
 
 HOUR = 3600
 # Histogram buckets of working hours: 0–1, 1–2, 2–4, 4–8, 8–16, 16–40, 40 and more.
 HOUR_EDGES = [0, 1, 2, 4, 8, 16, 40]
+HOUR_EDGES_SECONDS = [edge * HOUR for edge in HOUR_EDGES]
 TOP_COMPANIES = 10
+TOP_CONTRACTS = 20
+# The SLA by contract on the page: the contracts with most judged tickets (the CSV has every one).
+CONTRACTS_SHOWN = 20
 
 
 class DeskReportForm(ReportFilterForm):
@@ -155,25 +162,20 @@ class Links:
 OPEN_STATUSES = [status for status in TicketStatus.values if status != TicketStatus.DONE]
 
 
-def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None) -> Report:
-    """The whole report in seven queries on PostgreSQL: the days (figures, opened and closed,
-    backlog), the SLA split by service, engineer, contract and source, the working hours'
-    percentiles and histogram, the top companies, and the names behind the split's ids (a name
-    look-up with no id to look up sends no query)."""
+def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = None, whole: bool = False) -> Report:
+    """The whole report in a fixed number of queries: one pass over the tickets touching the
+    period grouped several ways at once (``_groups``: the figures, opened and closed, backlog, the
+    SLA split by service, engineer and contract, sources, top companies), the working hours'
+    percentiles and histogram, the support hours, and the names behind the ids found (a name
+    look-up with no id to look up sends no query). The page shows the contracts with most judged
+    tickets (``CONTRACTS_SHOWN``: rows nobody reads are not rendered); ``whole``, for the CSV, all."""
     now = now or timezone.now()
     period = form.chosen_period()
     link = Links(form, period)
     tickets = readable_tickets(user, form)
-    created = tickets.filter(created_at__gte=period.start, created_at__lt=period.end)
-    sla = Sla(now)
     report = Report(period)
 
-    days = _days(tickets, period, now)
-    split = subtotals(
-        created,
-        {"service": "service", "assignee": "assignee", "contract": "contract", "source": "source"},
-        sla.aggregates() | {"n": Count("pk")},
-    )
+    days, split, times_of = _groups(tickets, period, Sla(now), now)
     total = split[""].get(None, {})
     report.figures = [
         Figure(gettext("Opened"), days["opened"], link()),
@@ -185,50 +187,123 @@ def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = N
     ]
 
     report.tables += _flow(days, period, link)
-    report.tables += _compliance_tables(split, link)
-    report.tables += _times(created)
-    report.tables.append(_companies(created, link))
+    report.tables += _compliance_tables(split, link, contracts_shown=None if whole else CONTRACTS_SHOWN)
+    report.tables += _times(times_of)
+    report.tables.append(_companies(split["company"], link))
     report.tables.append(_sources(split["source"], link))
+    report.tables.append(_support_hours(tickets, period, link))
     return report
 
 
-def _days(tickets, period: Period, now) -> dict:
-    """The tickets that touch the period — created or done in it or since, or not done — counted
-    per (day created, day done) in one query; the figures and the opened/closed/backlog series are
-    sums of those groups (as many as there are pairs of days, whatever the number of tickets)."""
-    touching = tickets.filter(
-        Q(created_at__gte=period.start)
-        | Q(resolved_at__gte=period.start)
-        | Q(resolved_at__isnull=True)
-        | Q(status__in=OPEN_STATUSES)
+# How each ticket stands against one deadline, worked out once per row in the database.
+MET, MISSED = 1, 2
+SPLITS = ("service", "assignee", "contract", "source", "company")
+
+
+def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
+    """One query over the tickets that touch the period — created in it or since, or created
+    before it and done since its start or not done — grouped by (day created, day done, open,
+    overdue) for the series and the figures, and, for those created in the period, by each split
+    key with their reaction and resolution states (met, missed, not judged yet): what is summed
+    below is as many groups as there are days, ids and states, whatever the number of tickets.
+
+    The tickets are read as two ranges (created since the period's start; the older ones still
+    touching it), so that PostgreSQL reads the first off the covering ``sd_ticket_created``
+    index instead of the table."""
+    integer = IntegerField()
+    keys = {
+        "made": local_day("created_at", period),
+        "done": local_day("resolved_at", period),
+        "open": Case(When(~Q(status=TicketStatus.DONE), then=1), default=0, output_field=integer),
+        "late": Case(
+            When(~Q(status=TicketStatus.DONE) & TicketQuerySet.overdue_q(now), then=1), default=0, output_field=integer
+        ),
+        "dated": Case(
+            When(created_at__gte=period.start, created_at__lt=period.end, then=1), default=0, output_field=integer
+        ),
+        "reaction": Case(
+            When(sla.reaction_met, then=MET), When(sla.reaction_missed, then=MISSED), default=0, output_field=integer
+        ),
+        "resolution": Case(
+            When(sla.resolution_met, then=MET),
+            When(sla.resolution_missed, then=MISSED),
+            default=0,
+            output_field=integer,
+        ),
+        # Whole minutes (rounded down, so an hour's edge of the histogram stays where it was): the
+        # percentiles are shown in tenths of an hour, and minutes take a few thousand groups where
+        # seconds would take one per ticket.
+        "reaction_minutes": ExpressionWrapper(F("reaction_work_seconds") / 60, output_field=integer),
+        "resolution_minutes": ExpressionWrapper(F("resolution_work_seconds") / 60, output_field=integer),
+    } | {name: name for name in SPLITS}
+    since = keyed(tickets.filter(created_at__gte=period.start), keys)
+    older = keyed(
+        tickets.filter(created_at__lt=period.start).filter(
+            Q(resolved_at__gte=period.start) | Q(resolved_at__isnull=True) | Q(status__in=OPEN_STATUSES)
+        ),
+        keys,
     )
-    rows = (
-        touching.annotate(created_day=TruncDate("created_at"), done_day=TruncDate("resolved_at"))
-        .order_by()
-        .values("created_day", "done_day")
-        .annotate(
-            n=Count("pk"),
-            open_now=Count("pk", filter=~Q(status=TicketStatus.DONE)),
-            overdue_now=Count("pk", filter=~Q(status=TicketStatus.DONE) & TicketQuerySet.overdue_q(now)),
-        )
-    )
-    found = {"opened": 0, "closed": 0, "backlog_start": 0, "open_now": 0, "overdue_now": 0}
+    states = ("reaction", "resolution")
+    sets = [("made", "done", "open", "late"), ("dated", *states)]
+    sets += [
+        ("dated", name, *states) if name in ("service", "assignee", "contract") else ("dated", name) for name in SPLITS
+    ]
+    sets += [("dated", "reaction_minutes"), ("dated", "resolution_minutes")]
+    by_day, overall, *by_key, reactions, resolutions = grouping_sets(since.union(older, all=True), keys, sets)
+    times_of = {
+        name: [(group[f"{name}_minutes"], group["n"]) for group in groups if group["dated"]]
+        for name, groups in (("reaction", reactions), ("resolution", resolutions))
+    }
+
+    days = {"opened": 0, "closed": 0, "backlog_start": 0, "open_now": 0, "overdue_now": 0}
     opened, closed = [], []
-    for row in rows:
-        made, done, n = row["created_day"], row["done_day"], row["n"]
-        found["open_now"] += row["open_now"]
-        found["overdue_now"] += row["overdue_now"]
+    for group in by_day:
+        made, done, n = _day(group["made"]), _day(group["done"]), group["n"]
+        days["open_now"] += n * group["open"]
+        days["overdue_now"] += n * group["late"]
         if period.first <= made <= period.last:
-            found["opened"] += n
+            days["opened"] += n
             opened.append({"day": made, "opened": n})
         if done is not None and period.first <= done <= period.last:
-            found["closed"] += n
+            days["closed"] += n
             closed.append({"day": done, "closed": n})
         if made < period.first and (done is None or done >= period.first):
-            found["backlog_start"] += n
-    found["opened_by_day"] = series(opened, period, "day")
-    found["closed_by_day"] = series(closed, period, "day")
-    return found
+            days["backlog_start"] += n
+    days["opened_by_day"] = series(opened, period, "day")
+    days["closed_by_day"] = series(closed, period, "day")
+
+    split: dict[str, dict] = {"": {}}
+    for name, groups in [("", overall), *zip(SPLITS, by_key, strict=True)]:
+        found = split.setdefault(name, {})
+        for group in groups:
+            if group["dated"]:
+                _add_states(found.setdefault(group.get(name), dict.fromkeys(SLA_SUMS, 0)), group)
+    return days, split, times_of
+
+
+def _day(value) -> datetime.date | None:
+    """A day as the raw cursor gives it: ``local_day``'s moment, or (SQLite) an ISO string."""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).date()
+    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+SLA_SUMS = ("n", "judged", "met", "reaction_judged", "reaction_met", "resolution_judged", "resolution_met")
+
+
+def _add_states(sums: dict, group: dict) -> None:
+    """Add a group of tickets in the same reaction and resolution states to an SLA row (the rule
+    of the module's docstring: met when both were met, missed when either was)."""
+    n, reaction, resolution = group["n"], group.get("reaction"), group.get("resolution")
+    sums["n"] += n
+    if reaction is None:  # a split without the states (sources, companies)
+        return
+    sums["judged"] += n if MISSED in (reaction, resolution) or reaction == resolution == MET else 0
+    sums["met"] += n if reaction == resolution == MET else 0
+    sums["reaction_judged"] += n if reaction else 0
+    sums["reaction_met"] += n if reaction == MET else 0
+    sums["resolution_judged"] += n if resolution else 0
+    sums["resolution_met"] += n if resolution == MET else 0
 
 
 def _flow(days: dict, period: Period, link) -> tuple[Table, Table]:
@@ -260,8 +335,20 @@ def _flow(days: dict, period: Period, link) -> tuple[Table, Table]:
     return flow, backlog
 
 
-def _compliance_tables(split: dict, link) -> list[Table]:
-    """SLA compliance by service, engineer and contract, their names read for the ids found."""
+def _compliance_tables(split: dict, link, *, contracts_shown: int | None) -> list[Table]:
+    """SLA compliance by service, engineer and contract, their names read for the ids found; of
+    the contracts, the ``contracts_shown`` with most judged tickets (all when None)."""
+    by_contract = split["contract"]
+    if contracts_shown is not None and len(by_contract) > contracts_shown + 1:
+        biggest = sorted((pk for pk in by_contract if pk), key=lambda pk: -by_contract[pk]["judged"])
+        kept = set(biggest[:contracts_shown]) | {None}
+        by_contract = {pk: row for pk, row in by_contract.items() if pk in kept}
+        cut = gettext("The %(shown)d contracts with most judged tickets of %(all)d; the CSV has them all.") % {
+            "shown": contracts_shown,
+            "all": len(biggest),
+        }
+    else:
+        cut = ""
     services = dict(Service.objects.filter(pk__in=[pk for pk in split["service"] if pk]).values_list("pk", "name"))
     people = {
         pk: (f"{last} {first}".strip() or username)
@@ -271,7 +358,7 @@ def _compliance_tables(split: dict, link) -> list[Table]:
     }
     contracts, companies = {}, {}
     for pk, number, company, company_name in Contract.objects.filter(
-        pk__in=[pk for pk in split["contract"] if pk]
+        pk__in=[pk for pk in by_contract if pk]
     ).values_list("pk", "number", "company", "company__name"):
         contracts[pk], companies[pk] = f"{number} · {company_name or ''}".rstrip(" ·"), company
     return [
@@ -297,15 +384,16 @@ def _compliance_tables(split: dict, link) -> list[Table]:
             "sla_by_contract",
             _("SLA compliance by contract"),
             _("Contract"),
-            split["contract"],
+            by_contract,
             contracts,
             gettext("No contract"),
             lambda pk: link(company=companies[pk], standing="under_contract") if pk else link(standing="no_contract"),
+            note=cut,
         ),
     ]
 
 
-def _compliance(key, title, header, rows: dict, names: dict, nobody: str, url) -> Table:
+def _compliance(key, title, header, rows: dict, names: dict, nobody: str, url, note="") -> Table:
     """``rows`` (id → the SLA sums) by their ``names``, the row without one (``nobody``: no
     service, unassigned, no contract) last."""
     table = Table(
@@ -314,6 +402,7 @@ def _compliance(key, title, header, rows: dict, names: dict, nobody: str, url) -
         [_("Judged"), _("Met"), _("SLA met, %"), _("Reaction in time, %"), _("Resolution in time, %")],
         charted=[2],
         label_header=header,
+        note=note,
     )
     for pk, row in sorted(rows.items(), key=lambda item: (item[0] is None, names.get(item[0], ""))):
         table.add(
@@ -327,12 +416,12 @@ def _compliance(key, title, header, rows: dict, names: dict, nobody: str, url) -
     return table
 
 
-def _times(created) -> list[Table]:
-    found = distribution(
-        created,
-        {"reaction": "reaction_work_seconds", "resolution": "resolution_work_seconds"},
-        [edge * HOUR for edge in HOUR_EDGES],
-    )
+def _times(times_of: dict) -> list[Table]:
+    """Percentiles and histogram of the working times, from the whole minutes counted by ``_groups``."""
+    found = {}
+    for name, counted in times_of.items():
+        in_seconds = [(minutes * 60, n) for minutes, n in counted if minutes is not None]
+        found[name] = counted_percentiles(in_seconds) | {"buckets": bucket_counts(in_seconds, HOUR_EDGES_SECONDS)}
     times = Table(
         "working_hours",
         _("Reaction and resolution, working hours"),
@@ -363,16 +452,15 @@ def _hours(seconds) -> float | None:
     return None if seconds is None else seconds / HOUR
 
 
-def _companies(created, link) -> Table:
-    rows = (
-        created.values("company", "company__name")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "company__name")[:TOP_COMPANIES]
-    )
+def _companies(by_company: dict, link) -> Table:
+    """The ``TOP_COMPANIES`` companies with most tickets (ties at the last place by name)."""
+    counts = sorted(((row["n"], pk) for pk, row in by_company.items()), reverse=True)
+    cut = counts[TOP_COMPANIES - 1][0] if len(counts) >= TOP_COMPANIES else 0
+    contenders = [(n, pk) for n, pk in counts if n >= cut]
+    names = dict(Company.objects.filter(pk__in=[pk for _n, pk in contenders if pk]).values_list("pk", "name"))
     table = Table("top_companies", _("Top companies by tickets"), [_("Tickets")], label_header=_("Company"))
-    for row in rows:
-        url = link(company=row["company"]) if row["company"] else ""
-        table.add(row["company__name"] or gettext("Not a CRM company"), Cell(row["n"], url))
+    for n, pk in sorted(contenders, key=lambda item: (-item[0], names.get(item[1], "")))[:TOP_COMPANIES]:
+        table.add(names.get(pk) or gettext("Not a CRM company"), Cell(n, link(company=pk) if pk else ""))
     return table
 
 
@@ -383,6 +471,41 @@ def _sources(by_source: dict, link) -> Table:
     return table
 
 
-def compliance_of(tickets: QuerySet[Ticket], *, now=None) -> dict:
-    """The SLA counts of ``tickets`` in one query (the company card)."""
-    return tickets.order_by().aggregate(**Sla(now or timezone.now()).aggregates())
+def _support_hours(tickets, period: Period, link) -> Table:
+    """Support hours logged per contract in the calendar months the period touches (the included
+    hours are per month: ``servicedesk.support_hours``), against what the contract includes for
+    those months; the contracts that used most, one grouped query."""
+    start, end = month_bounds(period.first, period.last)
+    months = (end.year - start.year) * 12 + end.month - start.month
+    rows = (
+        tickets.filter(done_within(start, end), contract__isnull=False)
+        .order_by()
+        .values("contract", "contract__company", "contract__number", "contract__company__name")
+        .annotate(minutes=Sum("spent_minutes"), included=Max("contract__included_hours"))
+        .order_by("-minutes", "contract__number")[:TOP_CONTRACTS]
+    )
+    last_day = timezone.localtime(end - datetime.timedelta(microseconds=1)).date()
+    table = Table(
+        "support_hours",
+        _("Support hours by contract"),
+        [_("Used, h"), _("Included, h"), _("Used of included, %")],
+        charted=[0, 1],
+        label_header=_("Contract"),
+        note=_("Time logged when tickets were done from %(first)s to %(last)s (whole calendar months), top %(n)d.")
+        % {
+            "first": formats.date_format(start.date(), "SHORT_DATE_FORMAT"),
+            "last": formats.date_format(last_day, "SHORT_DATE_FORMAT"),
+            "n": TOP_CONTRACTS,
+        },
+    )
+    for row in rows:
+        included = row["included"] * months if row["included"] else None
+        used = row["minutes"] / 60
+        label = f"{row['contract__number']} · {row['contract__company__name'] or ''}".rstrip(" ·")
+        table.add(
+            label,
+            Cell(used, link(company=row["contract__company"], standing="under_contract"), kind="hours"),
+            Cell(included),
+            Cell(share(used, included), kind="percent"),
+        )
+    return table

@@ -61,6 +61,14 @@ def hours_minutes(value) -> str:
     return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
 
 
+@register.filter
+def minutes_span(minutes) -> str:
+    """Logged minutes as “1 h 05 min”."""
+    if minutes is None:
+        return ""
+    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+
+
 @register.simple_tag(takes_context=True)
 def tickets_for(context, owner) -> dict | None:
     """The newest tickets of a CRM company or contact the signed-in user may read, and their count.

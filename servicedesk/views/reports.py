@@ -17,8 +17,9 @@ def desk_report_page(request):
     if level_for(request.user, Ticket.access_entity, Action.READ) == Level.NONE:
         raise PermissionDenied
     form = DeskReportForm(request.GET or None)
-    report = desk_report(request.user, form)
-    if wanted := request.GET.get("csv"):
+    wanted = request.GET.get("csv")
+    report = desk_report(request.user, form, whole=bool(wanted))
+    if wanted:
         return report.csv_response(wanted)
     return render(
         request, "servicedesk/reports/desk.html", {"form": form, "report": report, "csv_query": form.querystring()}

@@ -25,6 +25,7 @@ from ..models import Attachment, Ticket, TicketStatus
 from ..models.tickets import TicketQuerySet
 from ..pipeline import PIPELINE
 from ..standing import standing_of
+from ..support_hours import MAX_SPENT_MINUTES
 from ..ticket_rows import first_rows, rows_html
 
 
@@ -88,6 +89,7 @@ def ticket_detail(request, pk: int):
         "resolution_late": _late(ticket.resolution_due_at, ticket.resolved_at),
         "standing": standing_of(ticket),
         "bounce": client_bounce(ticket),
+        "max_spent_minutes": MAX_SPENT_MINUTES,
     }
     return render(request, "servicedesk/staff/ticket.html", context)
 
@@ -145,7 +147,8 @@ def _run(request, ticket: Ticket, action: TicketAction) -> None:
     elif action.name == "reopen":
         services.ticket_reopen(ticket=ticket, by=by, reason=note)
     elif action.name == "complete":
-        services.ticket_complete(ticket=ticket, by=by, note=note)
+        # Checked by the service (a clear error and no move when it is not a number of minutes).
+        services.ticket_complete(ticket=ticket, by=by, note=note, spent_minutes=request.POST.get("spent_minutes"))
 
 
 @login_required

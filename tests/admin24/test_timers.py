@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.db.models import F
@@ -15,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from admin24 import clock, timers, worktime
-from admin24.models import Department, ScheduledAction
+from admin24.models import CalendarDay, Department, ScheduledAction
 from admin24.roles import Role
 from admin24.tasks import run_due_actions
 from config.periodic import PERIODIC_TASKS
@@ -105,6 +106,19 @@ def ladder(target, action):
 @timers.handler("test.clock.chain")
 def chain(target, action):
     calls.append(("chain", timers.counted_from(action)))
+
+
+# A working Wednesday that another process declares a holiday in the middle of a run.
+HOLIDAY_TO_BE = datetime.date(2026, 3, 4)
+
+
+@timers.handler("test.clock.calendar")
+def calendar_seen(target, action):
+    if behaviour.pop("change_calendar", False):
+        # As the admin's save in another process does: the row, then a new shared version.
+        CalendarDay.objects.bulk_create([CalendarDay(date=HOLIDAY_TO_BE, kind=CalendarDay.Kind.HOLIDAY)])
+        cache.set(worktime.VERSION_KEY, "written by another process", timeout=None)
+    calls.append(("working day", worktime.is_working_day(HOLIDAY_TO_BE)))
 
 
 @pytest.fixture(autouse=True)
@@ -420,6 +434,24 @@ def test_every_batch_of_a_tick_runs_at_the_same_moment(deal):
     assert timers.run_due_until_idle(ahead, batch=1) == 2
     assert [c[0] for c in calls] == ["now", "remind"]
     assert set(ScheduledAction.objects.values_list("finished_at", flat=True)) == {ahead}
+
+
+def test_a_run_decides_with_the_calendar_it_began_with_and_the_next_run_with_the_new_one(deal):
+    """One calendar per run, as one moment (worktime.one_calendar): its handlers' working-time
+    sums do not each ask the cache whether the calendar changed."""
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        worktime.current_calendar()
+        for _ in range(2):
+            timers.schedule(deal, "test.clock.calendar", CURRENT_TIME)
+        behaviour["change_calendar"] = True
+        assert timers.run_due() == 2
+        assert calls == [("working day", True), ("working day", True)]
+        calls.clear()
+        timers.schedule(deal, "test.clock.calendar", CURRENT_TIME)
+        assert timers.run_due() == 1
+    assert calls == [("working day", False)]
+    # Outside a run every call sees a change at once, as before.
+    assert not worktime.is_working_day(HOLIDAY_TO_BE)
 
 
 def test_running_at_refuses_a_naive_moment():

@@ -233,14 +233,14 @@ def test_holders_with_telegram_are_told_with_as_many_queries_however_many(manage
 
 
 def test_creating_a_task_cancels_no_timers_of_its_own(manager, clerk, tick):
-    """A task created just now has no notice pending: its creation arms both without an UPDATE
-    of the clock's rows first (it cost two, one per notice, before)."""
+    """A task created just now has no notice pending: its creation arms both in one INSERT,
+    without an UPDATE of the clock's rows first (it cost two, one per notice, before)."""
     with time_machine.travel(MONDAY_10, tick=False), CaptureQueriesContext(connection) as queries:
         task_create(
             title="Инвентаризация", responsible=clerk, by=manager, deadline=MONDAY_10 + datetime.timedelta(days=1)
         )
     clock_rows = [q["sql"] for q in queries if "admin24_scheduledaction" in q["sql"]]
-    assert [sql.split()[0] for sql in clock_rows] == ["INSERT", "INSERT"]
+    assert [sql.split()[0] for sql in clock_rows] == ["INSERT"]
     # Still one notice now and one at the deadline.
     tick(MONDAY_10 + datetime.timedelta(seconds=30))
     tick(MONDAY_10 + datetime.timedelta(days=1, seconds=30))

@@ -68,7 +68,8 @@ def test_deliveries_and_the_clock_are_routed_to_different_queues():
     def queue_of(task_name):
         return app.amqp.router.route({}, task_name)["queue"].name
 
-    assert queue_of("notifications.deliver") == project_settings.CELERY_DELIVERY_QUEUE
+    for delivery_task in ("notifications.deliver", "notifications.deliver_many"):
+        assert queue_of(delivery_task) == project_settings.CELERY_DELIVERY_QUEUE
     for clock_task in ("admin24.run_due_actions", "notifications.sweep_outbox"):
         assert queue_of(clock_task) == project_settings.CELERY_TASK_DEFAULT_QUEUE
     assert project_settings.CELERY_DELIVERY_QUEUE != project_settings.CELERY_TASK_DEFAULT_QUEUE

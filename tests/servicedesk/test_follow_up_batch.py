@@ -136,3 +136,41 @@ def test_a_ticket_that_cannot_be_followed_up_fails_alone_and_the_rest_of_its_bat
     assert Ticket.objects.get(pk=good.pk).contact is not None
     assert Ticket.objects.get(pk=also_good.pk).contact is not None
     assert Ticket.objects.get(pk=bad.pk).contact is None
+
+
+def one_follow_up_queries() -> list[str]:
+    """The statements of the clock's run of one due follow-up, as a worker sends them: without the
+    SAVEPOINT and RELEASE around it that only the test's own transaction adds."""
+    with CaptureQueriesContext(connection) as queries:
+        assert timers.run_due(batch=100) == 1
+    sent = [query["sql"] for query in queries.captured_queries]
+    assert sent[0].startswith("SAVEPOINT") and sent[-1].startswith("RELEASE SAVEPOINT")
+    return sent[1:-1]
+
+
+@pytest.mark.postgres
+def test_one_ticket_alone_costs_eight_queries_for_a_returning_client_and_twelve_for_a_new_one(service):
+    ContactFactory(emails=["known@client.ru"], phones=["+79995550000"])
+    accept(service, email="warm@new.ru", company="ООО «Тёплое»", phone="+79990000001")
+    timers.run_due()  # the calendar, settings and content types are loaded once per process
+    accept(service, email="known@client.ru")
+    returning = one_follow_up_queries()
+    # The clock's five (claim, lock, savepoint, release, done), the contact by email, the thread,
+    # and one statement for the ticket, its timers, its timeline and its confirmation.
+    assert len(returning) == 8, "\n".join(returning)
+    accept(service, email="new@new.ru", company="ООО «Новое»", phone="+7 999 555-00-00")
+    new_client = one_follow_up_queries()
+    # Also: the company by name and its INSERT, the phone's older owner, the contact's INSERT (its id
+    # is needed by the rest); no contracts are looked for the company created just now.
+    assert len(new_client) == 12, "\n".join(new_client)
+    ticket = Ticket.objects.select_related("contact__duplicate_of", "company").get(client_email="new@new.ru")
+    assert ticket.company.name == "ООО «Новое»" and ticket.contact.company == ticket.company
+    assert ticket.contact.duplicate_of.first_email == "known@client.ru"
+    assert ticket.contact.first_phone == "+79995550000"
+    assert OutboxMessage.objects.filter(target_id=ticket.pk, template="servicedesk/ticket_received").count() == 1
+    assert sorted(
+        ScheduledAction.objects.filter(target_id=ticket.pk, status="pending").values_list("action", flat=True)
+    ) == [
+        services.REACTION_BREACH,
+        services.RESOLUTION_BREACH,
+    ]

@@ -7,7 +7,9 @@ import pytest
 import time_machine
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.urls import reverse
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
 
 from admin24 import timers
@@ -15,7 +17,7 @@ from admin24.models import CalendarDay, ScheduledAction
 from admin24.tasks import run_due_actions
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
-from servicedesk import services
+from servicedesk import services, ticket_statement
 from servicedesk.emails import thread_root
 from servicedesk.models import Attachment, DeskSettings, Ticket
 from servicedesk.services import regenerate_form_key
@@ -29,7 +31,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def _kick_every_time(monkeypatch):
     # Each test's first ticket must kick the worker, whatever an earlier test kicked a moment ago.
-    monkeypatch.setattr(services, "_last_kick", float("-inf"))
+    monkeypatch.setattr(services.kick_follow_up, "last_at", None)
 
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
@@ -367,3 +369,80 @@ def test_the_deadlines_are_exact_at_once_and_follow_a_calendar_change(client, de
     before, after = Ticket.objects.order_by("number")
     assert timezone.localtime(before.reaction_due_at) == msk(2026, 11, 23, 10, 30)
     assert timezone.localtime(after.reaction_due_at) == msk(2026, 11, 24, 10, 30)
+
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the one-statement intake is PostgreSQL's (SQLite uses a transaction)"
+)
+
+
+def _index_entries(table: str, pk: int) -> list[str]:
+    """The indexes of ``table`` that hold an entry for the row ``pk`` (what its INSERT wrote)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.relname, pg_get_expr(i.indpred, i.indrelid) FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid WHERE i.indrelid = %s::regclass",
+            [table],
+        )
+        indexes = cursor.fetchall()
+        entered = []
+        for name, predicate in indexes:
+            if predicate is not None:
+                cursor.execute(f"SELECT count(*) FROM {table} WHERE id = %s AND ({predicate})", [pk])  # noqa: S608
+                if not cursor.fetchone()[0]:
+                    continue
+            entered.append(name)
+    return sorted(entered)
+
+
+@postgresql_only
+def test_an_accepted_post_is_one_statement_and_writes_as_few_index_entries_as_the_pages_need(client, desk, form_data):
+    post(client, desk, form_data)  # the process loads the settings, the services and the calendar once
+    with CaptureQueriesContext(connection) as queries:
+        response = post(client, desk, {**form_data, "email": "other@client.ru"})
+    assert response.status_code == 302
+    assert len(queries) == 1
+    ticket = Ticket.objects.get(client_email="other@client.ru")
+    # The columns the statement leaves to their default are empty, as save() would leave them.
+    assert [ticket.contact, ticket.company, ticket.contract, ticket.created_by, ticket.follows] == [None] * 5
+    assert [ticket.deferred_until, ticket.first_reaction_at, ticket.resolved_at] == [None] * 3
+    assert [ticket.reaction_work_seconds, ticket.resolution_work_seconds] == [None, None]
+    action = ScheduledAction.objects.get(target_id=ticket.pk)
+    assert action.finished_at is None
+    # Each index entry is work for every post: these are the ones the boards, lists and the clock read.
+    assert _index_entries("servicedesk_ticket", ticket.pk) == [
+        "sd_ticket_assignee_board",
+        "sd_ticket_assignee_open",
+        "sd_ticket_assignee_overdue",
+        "sd_ticket_board",
+        "sd_ticket_client_email",
+        "sd_ticket_client_token",
+        "sd_ticket_overdue",
+        "sd_ticket_resolved",
+        "sd_ticket_search_trgm",
+        "servicedesk_ticket_created_at_d9ea35a6",
+        "servicedesk_ticket_number_key",
+        "servicedesk_ticket_pkey",
+        "servicedesk_ticket_service_id_d3526b5a",
+    ]
+    assert _index_entries("admin24_scheduledaction", action.pk) == [
+        "admin24_scheduledaction_pkey",
+        "scheduled_by_target",
+        "scheduled_pending_due",
+    ]
+
+
+@postgresql_only
+def test_the_intake_statement_refuses_a_ticket_with_a_column_it_does_not_store(desk, service):
+    ticket = Ticket(subject="Принтер", service=service, contact=ContactFactory(), source="form")
+    action = ScheduledAction(target_type_id=1, action=services.FOLLOW_UP, due_at=timezone.now())
+    with pytest.raises(ValueError, match="contact_id"):
+        ticket_statement.insert_accepted(ticket, action)
+    assert not Ticket.objects.exists()
+    assert not ScheduledAction.objects.exists()
+
+
+def test_the_public_pages_are_matched_before_any_other_url_pattern(client, desk):
+    # Every form post is resolved against the patterns in order: the public ones are tried first.
+    assert get_resolver().url_patterns[0].pattern.describe() == "'desk/'"
+    assert resolve(url(desk)).view_name == "desk:form"

@@ -277,3 +277,14 @@ def test_the_company_card_shows_its_contracts_sla_compliance(client, engineer, p
         linked = client.get(page.split('data-sla-row="1"')[1].split('href="')[1].split('"')[0].replace("&amp;", "&"))
     figures = {figure.label: figure.value for figure in linked.context["report"].figures}
     assert figures["Opened"] == 3 and figures["SLA met"] == 100.0
+
+
+def test_the_tables_rows_escape_what_people_typed(client, engineer, desk_times, service):
+    company = CompanyFactory(name="<script>alert(1)</script> & Co")
+    bulk_tickets(3, service=service, assignee=engineer, company=company, start=1)
+    client.force_login(engineer)
+    page = client.get(REPORT).content.decode()
+    rows = page.split('data-report-table="top_companies"')[1].split("</tbody>")[0]
+    assert "<script>alert(1)</script>" not in rows
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in rows
+    assert 'data-value="3"' in rows

@@ -7,6 +7,6 @@ left ``received``. Processing never raises for a bad message: each ends processe
 quarantined with a reason.
 """
 
-from .store import ingest, process, process_batch, process_waiting, sweep, waiting
+from .store import ingest, ingest_many, process, process_batch, process_waiting, sweep, waiting
 
-__all__ = ["ingest", "process", "process_batch", "process_waiting", "sweep", "waiting"]
+__all__ = ["ingest", "ingest_many", "process", "process_batch", "process_waiting", "sweep", "waiting"]

@@ -6,9 +6,11 @@ import email.policy
 import email.utils
 import hashlib
 import html
+import mimetypes
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import unquote
 
 import nh3
 from charset_normalizer import from_bytes
@@ -210,7 +212,11 @@ def part_text(part) -> str:
 
 
 def _body_and_files(message) -> tuple[str, list[File]]:
-    plain, rich, files = [], [], []
+    """The text and the files. An inline image (``cid:`` in the HTML, ``[cid:…]`` in Outlook's
+    plain text) stays a file — the comment is text — and is named by its place: the text says
+    ``[image001.png]`` where the image stood, and the file is called that (its Content-ID's name
+    when it has no file name), so «see the screenshot below» points at a file staff can open."""
+    plain, rich, files, images = [], [], [], {}
     multipart = message.is_multipart()
     if message.get_content_maintype() == "multipart" and not message.is_multipart():
         # A multipart whose boundary is missing or never found: its body is not MIME at all.
@@ -240,14 +246,43 @@ def _body_and_files(message) -> tuple[str, list[File]]:
                 pass
             else:
                 content = part.get_payload(decode=True) or b""
-                files.append(File(name=_safe_name(filename or _default_name(kind)), content=content, content_type=kind))
+                content_id = _content_id(part)
+                name = _safe_name(filename or _name_in(content_id) or _default_name(kind))
+                files.append(File(name=name, content=content, content_type=kind))
+                if content_id:
+                    images.setdefault(content_id, name)
                 continue
         if kind == "text/plain":
             plain.append(part_text(part))
         elif kind == "text/html":
-            rich.append(html_to_text(part_text(part)))
-    text = "\n\n".join(t for t in plain if t.strip()) or "\n\n".join(t for t in rich if t.strip())
+            rich.append(part_text(part))
+    plain = [_CID_REFERENCE.sub(lambda found: _image_mark(found, images), text) for text in plain]
+    text = "\n\n".join(t for t in plain if t.strip()) or "\n\n".join(
+        t for t in (html_to_text(markup, images) for markup in rich) if t.strip()
+    )
     return text.replace("\r\n", "\n").replace("\r", "\n"), files
+
+
+# Outlook's plain text puts ``[cid:image001.png@01DA1B2C.3D4E5F60]`` where an inline image was.
+_CID_REFERENCE = re.compile(r"\[cid:([^\]\s]+)\]", re.IGNORECASE)
+
+
+def _image_mark(found, images: dict[str, str]) -> str:
+    name = images.get(found[1].lower())
+    return f"[{name}]" if name else found[0]
+
+
+def _content_id(part) -> str:
+    """The part's Content-ID as ``cid:`` URLs name it: without the angle brackets, lower-case."""
+    value = part.get("Content-ID")
+    return str(value).strip().strip("<>").strip().lower() if value else ""
+
+
+def _name_in(content_id: str) -> str:
+    """The file name a Content-ID carries (``image001.png@01DA…`` → ``image001.png``), if any."""
+    local = content_id.split("@", 1)[0]
+    # Thunderbird's ``part1.A1B2C3D4.E5F6@…`` has dots and names no file: a known type says it does.
+    return local if re.fullmatch(r"[\w.-]+", local) and mimetypes.guess_type(local)[0] else ""
 
 
 def _inside_attached_message(part, root) -> bool:
@@ -274,11 +309,19 @@ def _safe_name(name: str) -> str:
 class _Text(HTMLParser):
     BLOCK = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table", "ul", "ol"}
 
-    def __init__(self):
+    def __init__(self, images: dict[str, str]):
         super().__init__(convert_charrefs=True)
         self.out = []
+        self.images = images
 
     def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            # An image of the message itself is marked by its file's name; a remote one is not
+            # fetched, and says nothing.
+            source = dict(attrs).get("src") or ""
+            name = self.images.get(unquote(source[4:]).strip().lower()) if source[:4].lower() == "cid:" else None
+            if name:
+                self.out.append(f"[{name}]")
         if tag in self.BLOCK:
             self.out.append("\n")
         if tag == "blockquote":
@@ -292,12 +335,15 @@ class _Text(HTMLParser):
         self.out.append(data)
 
 
-def html_to_text(markup: str) -> str:
-    """Readable text from HTML: sanitised first (nh3), then paragraphs and line breaks kept."""
+def html_to_text(markup: str, images: dict[str, str]) -> str:
+    """Readable text from HTML: sanitised first (nh3), then paragraphs and line breaks kept;
+    ``images``: the message's inline images' file names by Content-ID, marked where they stand."""
     clean = nh3.clean(
-        markup, tags={"p", "div", "br", "li", "ul", "ol", "tr", "td", "table", "blockquote", "b", "i", "a"}
+        markup,
+        tags={"p", "div", "br", "li", "ul", "ol", "tr", "td", "table", "blockquote", "b", "i", "a", "img"},
+        url_schemes=nh3.ALLOWED_URL_SCHEMES | {"cid"},
     )
-    parser = _Text()
+    parser = _Text(images)
     parser.feed(clean)
     text = html.unescape("".join(parser.out))
     lines = [" ".join(line.split()) for line in text.split("\n")]

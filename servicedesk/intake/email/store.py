@@ -1,7 +1,8 @@
 """Storing a message first, processing it once — in batches.
 
-``ingest`` stores one message: its raw file and one INSERT (a re-delivered Message-ID is found by
-the unique key, not looked up first). Processing claims received rows in batches
+``ingest`` stores one message and ``ingest_many`` a burst (the poller's fetch): the raw files and
+one INSERT (a re-delivered Message-ID is found by the unique key, not looked up first), then one
+task is kicked. Processing claims received rows in batches
 (``process_batch``) and decides them together (``handle.handle_batch``) with a fixed number of
 queries per batch; a single message (the MTA pipe, "process again") is a batch of one.
 """
@@ -9,18 +10,17 @@ queries per batch; a single message (the MTA pipe, "process again") is a batch o
 import functools
 import logging
 import re
-import time
+from collections.abc import Iterator
 from datetime import timedelta
 from email.parser import BytesHeaderParser
 from email.policy import compat32
-from functools import partial
 
-from celery import current_app
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from admin24 import bulk
+from admin24.tasks import Kick
 
 from ...models import InboundEmail
 from . import parse
@@ -34,10 +34,13 @@ SWEEP_MIN_AGE = timedelta(minutes=1)
 BATCH = 100
 # A batch holds its messages in memory: past this many bytes of raw mail it stops (one message at least).
 BATCH_BYTES = 50 * 1024 * 1024
-# A burst of mail is one task: at most one publish per process per KICK_SECONDS, due that much later.
-KICK_SECONDS = 1.0
-_last_kick = float("-inf")
+# A burst (the poller's fetch) is stored with one INSERT per this many rows at most.
+INSERT_ROWS = 1000
 OUTCOME_FIELDS = ["status", "reason", "reason_params", "processed_at", "ticket", "comment", "opened_ticket", "attempts"]
+
+# A burst of mail is one task: the task takes every message waiting, a batch at a time
+# (``servicedesk.process_inbound_email`` queues itself again after a full batch).
+kick = Kick("servicedesk.process_inbound_email", fallback="the sweeper will process the waiting mail")
 
 
 def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: bool = False) -> InboundEmail:
@@ -46,7 +49,76 @@ def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: 
     ``process_now`` processes it before returning (the MTA pipe's definite answer); otherwise a
     Celery task does after commit, and the sweeper when the broker was down.
     """
-    raw = bytes(raw)
+    row, new = _store([raw], source)[0]
+    if new and process_now:
+        done = process_batch([row.pk])
+        return done[0] if done else InboundEmail.objects.get(pk=row.pk)
+    if new:
+        transaction.on_commit(kick)
+    return row
+
+
+def ingest_many(raws, *, source: str = InboundEmail.Source.OTHER) -> list[InboundEmail]:
+    """Store a burst of messages (the poller's fetch) with one INSERT and have them processed by
+    one task; returns each message's row, in order.
+
+    The same deduplication as ``ingest``: a message stored before is found under its first row,
+    and the same message twice in the burst is stored once (both get that row).
+    """
+    stored = _store(raws, source)
+    if any(new for _row, new in stored):
+        transaction.on_commit(kick)
+    return [row for row, _new in stored]
+
+
+def bursts(items, size) -> Iterator[list]:
+    """``items`` in consecutive groups stored together by ``ingest_many`` (the poller's fetches):
+    at most a processing batch's count and bytes (``size(item)``), one item at least — the
+    burst in memory stays bounded, and the task takes it in one batch."""
+    burst, total = [], 0
+    for item in items:
+        if burst and (len(burst) == BATCH or total + size(item) > BATCH_BYTES):
+            yield burst
+            burst, total = [], 0
+        burst.append(item)
+        total += size(item)
+    if burst:
+        yield burst
+
+
+def _store(raws, source: str) -> list[tuple[InboundEmail, bool]]:
+    """Each message's row and whether this call stored it. The raw files are written first; a
+    row that is not inserted (stored before) or an INSERT that fails takes its file away again."""
+    rows, first = [], {}
+    for raw in raws:
+        row = _row(bytes(raw), source)
+        rows.append(first.setdefault(row.dedupe_key, row))
+    new = list(first.values())
+    try:
+        for row in new:
+            row.raw.save(f"{row.digest}.eml", ContentFile(row.raw_bytes), save=False)
+            del row.raw_bytes
+        inserted = _insert_new(new)
+    except BaseException:
+        for row in new:
+            if row.raw:
+                row.raw.delete(save=False)
+        raise
+    refused = [row for row in new if row.dedupe_key not in inserted]
+    for row in refused:
+        # Delivered before (providers re-deliver, pollers re-read): processed once, under the first row.
+        row.raw.delete(save=False)
+    earlier = {}
+    if refused:
+        earlier = {
+            row.dedupe_key: row for row in InboundEmail.objects.filter(dedupe_key__in=[r.dedupe_key for r in refused])
+        }
+    found = {key: row if key in inserted else earlier[key] for key, row in first.items()}
+    return [(found[row.dedupe_key], row.dedupe_key in inserted) for row in rows]
+
+
+def _row(raw: bytes, source: str) -> InboundEmail:
+    """The unsaved row of a message (its bytes in ``raw_bytes`` until the file is written)."""
     try:
         # The headers only: the body is read once, when the message is processed.
         blank = _BLANK_LINE.search(raw)
@@ -57,9 +129,8 @@ def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: 
     except Exception:
         message_id, from_address, subject = "", "", ""
     digest = parse.digest(raw)
-    key = message_id or f"digest:{digest}"
     row = InboundEmail(
-        dedupe_key=key,
+        dedupe_key=message_id or f"digest:{digest}",
         message_id=message_id,
         digest=digest,
         from_address=from_address[:320],
@@ -67,80 +138,46 @@ def ingest(raw: bytes, *, source: str = InboundEmail.Source.OTHER, process_now: 
         source=source,
         size=len(raw),
     )
-    row.raw.save(f"{digest}.eml", ContentFile(raw), save=False)
-    if not _insert_once(row):
-        # Delivered before (providers re-deliver, pollers re-read): processed once, under the first row.
-        row.raw.delete(save=False)
-        return InboundEmail.objects.get(dedupe_key=key)
-    if process_now:
-        done = process_batch([row.pk])
-        return done[0] if done else InboundEmail.objects.get(pk=row.pk)
-    transaction.on_commit(partial(_publish, row.pk))
+    row.raw_bytes = raw
     return row
 
 
-def _insert_once(row: InboundEmail) -> bool:
-    """INSERT the row; False when its deduplication key is stored already.
+def _insert_new(rows: list[InboundEmail]) -> set[str]:
+    """INSERT the rows (their deduplication keys distinct); the keys of those inserted, the
+    others being stored already.
 
-    On PostgreSQL one ``INSERT … ON CONFLICT DO NOTHING RETURNING id``, its text built once per
-    process: no savepoint inside a caller's transaction and no error to catch for a re-delivery,
-    and not the ORM's statement compiled again for every message of a burst. Elsewhere the ORM's
-    INSERT, in a savepoint inside a caller's transaction (a refused INSERT spoils it)."""
-    if connection.vendor == "postgresql":
-        fields, sql = _insert_statement()
-        values = [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+    One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, SQLite ≥ 3.35)
+    per INSERT_ROWS: a burst costs one statement and one commit, not one per message (they were
+    two thirds of a worker's time); no savepoint inside a caller's transaction and no error to
+    catch for a re-delivery; its text built once per process, not compiled by the ORM each time."""
+    inserted = set()
+    fields, head, marks, tail = _insert_statement()
+    size = min(INSERT_ROWS, connection.ops.bulk_batch_size(fields, rows) or INSERT_ROWS)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        values = [field.get_db_prep_save(field.pre_save(row, True), connection) for row in chunk for field in fields]
         with connection.cursor() as cursor:
-            cursor.execute(sql, values)
-            found = cursor.fetchone()
-        if found is None:
-            return False
-        row.pk, row._state.adding, row._state.db = found[0], False, connection.alias
-        return True
-    try:
-        if connection.in_atomic_block:
-            with transaction.atomic():
-                row.save(force_insert=True)
-        else:
-            row.save(force_insert=True)
-    except IntegrityError:
-        return False
-    return True
+            cursor.execute(head + ", ".join([marks] * len(chunk)) + tail, values)
+            found = dict(cursor.fetchall())
+        for row in chunk:
+            if row.dedupe_key in found:
+                row.pk, row._state.adding, row._state.db = found[row.dedupe_key], False, connection.alias
+                inserted.add(row.dedupe_key)
+    return inserted
 
 
 @functools.cache
-def _insert_statement() -> tuple[list, str]:
+def _insert_statement() -> tuple[list, str, str, str]:
     meta, quote = InboundEmail._meta, connection.ops.quote_name
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     columns = ", ".join(quote(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    return fields, (
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    key = quote(meta.get_field("dedupe_key").column)
+    return (
+        fields,
+        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
+        "(" + ", ".join(["%s"] * len(fields)) + ")",
+        f" ON CONFLICT ({key}) DO NOTHING RETURNING {key}, {quote(meta.pk.column)}",
     )
-
-
-def _publish(pk: int) -> None:
-    """Have a worker process the stored message within a second or so.
-
-    One publish per process per KICK_SECONDS at most, due that much later: the task takes every
-    message waiting by then, a batch at a time (``servicedesk.process_inbound_email`` queues
-    itself again after a full batch), so a poller storing a hundred messages publishes once, not
-    a hundred times (a publish cost about as much as storing the message). A message whose
-    publish is skipped was committed less than KICK_SECONDS after the last publish, so before
-    that task runs. An eager Celery (tests, no worker) runs each task inline: nothing to save.
-    If the broker is down, the sweeper processes the message.
-    """
-    global _last_kick
-    eager = current_app.conf.task_always_eager
-    now = time.monotonic()
-    if not eager and now - _last_kick < KICK_SECONDS:
-        return
-    _last_kick = now
-    try:
-        task = current_app.tasks["servicedesk.process_inbound_email"]
-        task.apply_async((pk,), countdown=None if eager else KICK_SECONDS)
-    except Exception:
-        log.warning("inbound email %s: could not queue its processing; the sweeper will", pk, exc_info=True)
 
 
 def process(pk: int) -> str | None:

@@ -466,3 +466,39 @@ def test_a_25_mb_message_is_stored_and_its_file_refused_or_kept_by_the_limit(
     # Memory is a fixed multiple of the message (measured 9.7×: the parser's text, the decoded file,
     # the checks), not more; a worker's batch stops at store.BATCH_BYTES of raw mail.
     assert peak < 11 * len(raw), f"peak {peak / len(raw):.1f}× the message"
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def test_an_inline_image_is_a_file_named_where_it_stood_in_outlooks_text(ticket, django_capture_on_commit_callbacks):
+    cid = "image001.png@01DA1B2C.3D4E5F60"
+    message = _reply(ticket, f"Вот что показывает принтер:\n[cid:{cid}]\nЧто делать?")
+    message.add_alternative(
+        f'<p>Вот что показывает принтер:</p><img src="cid:{cid}"><p>Что делать?</p>', subtype="html"
+    )
+    message.get_payload()[1].add_related(PNG, maintype="image", subtype="png", cid=f"<{cid}>")
+    _ingest(message, django_capture_on_commit_callbacks)
+    comment = TicketComment.objects.get(ticket=ticket, from_client=True)
+    assert "Вот что показывает принтер:<br>[image001.png]<br>Что делать?" in comment.body
+    assert "cid:" not in comment.body
+    assert "image001.png" in set(comment.attachments.values_list("original_name", flat=True))
+
+
+def test_html_only_mail_marks_its_inline_images_and_not_remote_ones(ticket, django_capture_on_commit_callbacks):
+    message = _reply(ticket)
+    message.set_content(
+        '<p>Ошибка:</p><img src="cid:ii_m1x2y3"><p>и ещё</p><img src="cid:part2.A1B2@mail.ru">'
+        '<img src="https://tracker.example/pixel.gif" alt="pixel">',
+        subtype="html",
+    )
+    message.add_related(PNG, maintype="image", subtype="png", cid="<ii_m1x2y3>", filename="screenshot.png")
+    message.add_related(PNG, maintype="image", subtype="png", cid="<part2.A1B2@mail.ru>")
+    _ingest(message, django_capture_on_commit_callbacks)
+    comment = TicketComment.objects.get(ticket=ticket, from_client=True)
+    assert "Ошибка:<br>[screenshot.png]<br>и ещё<br>[image.png]</p>" in comment.body  # no mark for the remote one
+    assert sorted(comment.attachments.values_list("original_name", flat=True)) == [
+        "image.png",
+        "original.eml",
+        "screenshot.png",
+    ]

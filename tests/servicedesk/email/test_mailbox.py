@@ -1,11 +1,16 @@
 """The IMAP poller against a real dovecot: each message processed once, moved, never deleted."""
 
 import imaplib
+from datetime import timedelta
 from email.message import EmailMessage
 
 import pytest
+import time_machine
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from servicedesk.intake.email import mailbox
+from servicedesk.intake.email import mailbox, sweep
 from servicedesk.models import DeskSettings, InboundEmail, Ticket
 
 from . import dovecot
@@ -30,9 +35,9 @@ def _client(server):
     return client
 
 
-def _append(server, n):
+def _append(server, n, ids=None):
     client = _client(server)
-    for i in range(n):
+    for i in ids if ids is not None else range(n):
         message = EmailMessage()
         message["From"] = f"Клиент {i} <client{i}@example.ru>"
         message["To"] = "support@example.ru"
@@ -75,6 +80,63 @@ def test_the_poller_processes_each_message_once_and_moves_it(imap, django_captur
         assert mailbox.poll() == 1
     assert Ticket.objects.filter(source="email").count() == 3
     assert DeskSettings.load().imap_last_error == ""
+
+
+def test_a_burst_is_stored_with_one_insert_and_each_message_processed_once(imap, django_capture_on_commit_callbacks):
+    _append(imap, 0, ids=[0, 1, 2, 1, 3, 4])  # the same message twice in one burst
+    _configure(imap)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        assert mailbox.poll() == 6
+    inserts = [q for q in queries.captured_queries if q["sql"].startswith('INSERT INTO "servicedesk_inboundemail"')]
+    assert len(inserts) == 1  # the burst in one statement, not one per message
+    assert InboundEmail.objects.filter(status="processed", source="imap").count() == 5
+    assert sorted(Ticket.objects.filter(source="email").values_list("subject", flat=True)) == [
+        f"Заявка по почте {i}" for i in range(5)
+    ]
+    assert _count(imap, "INBOX") == 0
+    assert _count(imap, "Admin24/Processed") == 6  # both copies moved, none deleted
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mailbox.poll() == 0
+    assert InboundEmail.objects.count() == 5 and Ticket.objects.filter(source="email").count() == 5
+
+
+def test_a_burst_read_again_after_a_crash_is_not_processed_twice(imap, django_capture_on_commit_callbacks):
+    _append(imap, 3)
+    _configure(imap, processed_folder="")  # the mail stays: as if the poller died before moving it
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mailbox.poll() == 3
+    DeskSettings.objects.update(imap_last_uid=0)  # ... and before it remembered the last UID
+    with django_capture_on_commit_callbacks(execute=True):
+        assert mailbox.poll() == 3  # read again
+    assert InboundEmail.objects.count() == 3 and Ticket.objects.filter(source="email").count() == 3
+    assert all(row.raw.read() for row in InboundEmail.objects.all())  # each raw file kept
+
+
+def test_a_burst_stored_while_no_worker_runs_is_processed_by_the_sweeper(imap):
+    from config.celery import app
+
+    _append(imap, 3)
+    _configure(imap)
+    app.conf.task_always_eager = False  # the kick goes to a broker no worker reads (restored by the fixture)
+    assert mailbox.poll() == 3
+    assert InboundEmail.objects.filter(status="received").count() == 3
+    assert sweep() == 0  # too fresh: its task may still come
+    with time_machine.travel(timezone.now() + timedelta(minutes=2)):
+        assert sweep() == 3
+    assert InboundEmail.objects.filter(status="processed").count() == 3
+    assert Ticket.objects.filter(source="email").count() == 3
+
+
+def test_bursts_keep_to_a_batch_of_messages_and_of_bytes():
+    from servicedesk.intake.email import store
+
+    assert [len(b) for b in store.bursts(range(250), lambda uid: 1)] == [100, 100, 50]
+    big = store.BATCH_BYTES // 2
+    assert list(store.bursts([1, 2, 3, 4], lambda uid: big if uid != 3 else store.BATCH_BYTES * 2)) == [
+        [1, 2],
+        [3],  # larger than a burst alone: a burst of one
+        [4],
+    ]
 
 
 def test_without_a_processed_folder_mail_stays_and_is_read_once(imap, django_capture_on_commit_callbacks):
