@@ -73,6 +73,36 @@ class FragmentSelect(forms.Select):
         return SafeString("".join(parts))
 
 
+class FragmentInput:
+    """Mixed into an ``Input`` widget: writes django/forms/widgets/input.html in Python."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{escaped(str(widget["value"]))}"'
+        return SafeString(
+            f'<input type="{escaped(widget["type"])}" name="{escaped(widget["name"])}"{shown}'
+            f"{_attributes(widget['attrs'])}>"
+        )
+
+
+# The widgets a page renders many of, by the class Django gives a field: their fragment twins.
+FRAGMENT_WIDGETS = {
+    forms.Select: FragmentSelect,
+    **{
+        widget: type(f"Fragment{widget.__name__}", (FragmentInput, widget), {})
+        for widget in (forms.TextInput, forms.DateInput, forms.HiddenInput, forms.CheckboxInput, forms.NumberInput)
+    },
+}
+
+
+def use_fragment_widgets(form: forms.Form) -> None:
+    """Let every field of ``form`` whose widget has a fragment twin render with it (same HTML)."""
+    for field in form.fields.values():
+        fast = FRAGMENT_WIDGETS.get(type(field.widget))
+        if fast is not None:
+            field.widget.__class__ = fast  # a subclass that only renders differently
+
+
 # Django's format characters that are plain numbers, as str.format fields of a datetime (``{0}``);
 # ``M`` is the month's short name in the current language (``{1}``).
 _NUMERIC = {
