@@ -119,6 +119,19 @@ _NUMERIC = {
 }
 
 
+def _compiled(format_string: str) -> Callable | None:
+    """``format_string`` as a function of a date or naive datetime, or None when it has more than
+    ``_NUMERIC`` (or escapes) and must go through ``dateformat``."""
+    pieces = dateformat.re_formatchars.split(format_string)
+    if "\\" in format_string or any(piece not in _NUMERIC for piece in pieces[1::2]):
+        return None
+    template = "".join(
+        _NUMERIC[piece] if i % 2 else piece.replace("{", "{{").replace("}", "}}") for i, piece in enumerate(pieces)
+    )
+    months = [""] + [str(dates.MONTHS_3[month]).title() for month in range(1, 13)]
+    return lambda value: template.format(value, months[value.month])
+
+
 def moment_writer(format_string: str) -> Callable[[datetime.datetime], str]:
     """``lambda moment: dateformat.format(timezone.localtime(moment), format_string)`` for the
     many moments of one page: the time zone and, for the formats the project uses ("d.m.Y H:i",
@@ -126,16 +139,13 @@ def moment_writer(format_string: str) -> Callable[[datetime.datetime], str]:
     zone for ambiguity and looks the names up again for every value (150 µs a card). Other
     formats fall back to ``dateformat`` itself."""
     zone = timezone.get_current_timezone()
-    pieces = dateformat.re_formatchars.split(format_string)
-    if "\\" in format_string or any(piece not in _NUMERIC for piece in pieces[1::2]):
+    write = _compiled(format_string)
+    if write is None:
         return lambda moment: dateformat.format(moment.astimezone(zone), format_string)
-    template = "".join(
-        _NUMERIC[piece] if i % 2 else piece.replace("{", "{{").replace("}", "}}") for i, piece in enumerate(pieces)
-    )
-    months = [""] + [str(dates.MONTHS_3[month]).title() for month in range(1, 13)]
+    return lambda moment: write(moment.astimezone(zone))
 
-    def write(moment: datetime.datetime) -> str:
-        local = moment.astimezone(zone)
-        return template.format(local, months[local.month])
 
-    return write
+def day_writer(format_string: str) -> Callable[[datetime.date], str]:
+    """``lambda day: dateformat.format(day, format_string)`` for many dates (``moment_writer``'s
+    way, without a time zone)."""
+    return _compiled(format_string) or (lambda day: dateformat.format(day, format_string))

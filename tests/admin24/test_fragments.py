@@ -9,7 +9,7 @@ from django import forms
 from django.utils import formats, timezone, translation
 from django.utils.translation import pgettext
 
-from admin24.fragments import Fragment, FragmentInput, FragmentSelect, moment_writer
+from admin24.fragments import Fragment, FragmentInput, FragmentSelect, day_writer, moment_writer
 
 ZONES = ["Europe/Moscow", "America/New_York", "Asia/Kamchatka", "UTC"]
 
@@ -82,3 +82,12 @@ def test_a_moment_writer_writes_what_date_format_writes_in_every_language_and_zo
             write = moment_writer(format_string)
             for moment in moments():
                 assert write(moment) == formats.date_format(timezone.localtime(moment), format_string)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_day_writer_writes_what_date_format_writes(language):
+    with translation.override(language):
+        for format_string in (formats.get_format("SHORT_DATE_FORMAT"), "F Y", "j M Y"):
+            write = day_writer(format_string)
+            for moment in moments():
+                assert write(moment.date()) == formats.date_format(moment.date(), format_string)
