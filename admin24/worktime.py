@@ -251,20 +251,26 @@ _loaded: tuple[str, WorkCalendar] | None = None
 _load_lock = threading.Lock()
 
 
-# The calendar a block of work decides with (``one_calendar``): read once for it, not per sum.
-_pinned: contextvars.ContextVar[WorkCalendar | None] = contextvars.ContextVar("admin24_worktime_pinned", default=None)
+# The calendar a block of work decides with (``one_calendar``): read at its first sum, then kept.
+_pinned: contextvars.ContextVar[list | None] = contextvars.ContextVar("admin24_worktime_pinned", default=None)
 
 
 def current_calendar(*, version: str | None = None) -> WorkCalendar:
     """The working calendar as the database has it now (reloaded only after a change); inside
-    ``one_calendar``, the one that block began with.
+    ``one_calendar``, the one the block's first sum found.
 
     ``version``: VERSION_KEY's value when the caller has just read it along with other keys.
     """
-    global _loaded
     pinned = _pinned.get()
-    if pinned is not None:
-        return pinned
+    if pinned is None:
+        return _current(version)
+    if not pinned:
+        pinned.append(_current(version))
+    return pinned[0]
+
+
+def _current(version: str | None) -> WorkCalendar:
+    global _loaded
     version = version or _shared_version()
     loaded = _loaded
     # No version (the cache is unreachable): the database's calendar, whatever this process kept.
@@ -282,16 +288,17 @@ def current_calendar(*, version: str | None = None) -> WorkCalendar:
 
 
 @contextmanager
-def one_calendar() -> Iterator[WorkCalendar]:
-    """Every working-time sum inside the block uses the calendar as it is when the block begins.
+def one_calendar() -> Iterator[None]:
+    """Every working-time sum inside the block uses the calendar as its first sum found it.
 
     A run of the clock (``timers.run_due``) decides at one moment, and with this at one calendar:
     its handlers' hundreds of sums cost one cache round trip instead of one each (a batch of
-    closing-documents ladders made 12 per deal). A change saved meanwhile applies from the next run.
+    closing-documents ladders made 12 per deal), and a run that sums nothing costs none. A
+    change saved meanwhile applies from the next run.
     """
-    token = _pinned.set(current_calendar())
+    token = _pinned.set([])
     try:
-        yield _pinned.get()
+        yield
     finally:
         _pinned.reset(token)
 

@@ -197,17 +197,23 @@ def _settle_who_bills_after_a_renewal_moved(deal, *, by, from_stage, reason):
         billing.renewal_hand_over(renewal=deal)
 
 
-@PIPELINE.on_enter(ContractStage.PROPOSAL)
-def _proposal_task(deal, *, by, from_stage, reason):
-    task_services.task_create(
-        title=say("crm.task.proposal", deal=deal.title),
-        kind=Task.Kind.PROPOSAL,
-        responsible=deal.responsible,
-        deadline=proposal_deadline(clock.now()),
-        description=say("crm.task.proposal.text", stage=ContractStage.FEEDBACK),
-        deal=deal,
-        by=by,
-        is_automatic=True,
+@PIPELINE.on_enter(ContractStage.PROPOSAL, batch=True)
+def _proposal_task(deals, *, by, from_stage, reason):
+    deadline = proposal_deadline(clock.now())
+    task_services.task_create_many(
+        [
+            task_services.NewTask(
+                title=say("crm.task.proposal", deal=deal.title),
+                kind=Task.Kind.PROPOSAL,
+                responsible=deal.responsible,
+                deadline=deadline,
+                description=say("crm.task.proposal.text", stage=ContractStage.FEEDBACK),
+                deal=deal,
+                by=by,
+                is_automatic=True,
+            )
+            for deal in deals
+        ]
     )
 
 
@@ -418,19 +424,22 @@ def _win_at_the_payment_date(deal, action):
 # --- the contract's end ---------------------------------------------------------------------
 
 
-@timers.handler(renewal.RENEWAL_DUE)
-def _renew_when_due(contract, action):
-    if (
-        contract.ends_on is None
-        or action.payload.get("ends_on") != contract.ends_on.isoformat()
-        or renewal.renewal_moment(contract) > clock.now()
-    ):
-        # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
-        renewal.renewal_schedule(contract)
-        return
-    if contract.status != Contract.Status.ACTIVE or renewal.renewal_deal(contract) is not None:
-        return
-    renewal.renewal_create(contract=contract)
+@timers.batch_handler(renewal.RENEWAL_DUE)
+def _renew_when_due(pairs):
+    # The renewals a tick finds due are created together (a month's contracts end together).
+    due = []
+    for contract, action in pairs:
+        if (
+            contract.ends_on is None
+            or action.payload.get("ends_on") != contract.ends_on.isoformat()
+            or renewal.renewal_moment(contract) > clock.now()
+        ):
+            # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
+            renewal.renewal_schedule(contract)
+        elif contract.status == Contract.Status.ACTIVE:
+            due.append(contract)
+    renewed = renewal.renewed(due)
+    renewal.renewal_create_many([contract for contract in due if contract.pk not in renewed])
 
 
 @constants.on_change

@@ -17,13 +17,14 @@ import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, constants, timers, workflow, worktime
+from admin24 import activity, clock, constants, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
-from notifications.services import notify_staff
+from notifications.services import StaffNotice, notify_staff_many
 
 from ..models import Contract, ContractStage, Deal, DealPipeline
 from ..texts import deal_title, say
@@ -47,12 +48,29 @@ def renewal_moment(contract: Contract) -> datetime.datetime:
 
 def _old_deal(contract: Contract) -> Deal | None:
     """The deal that won the contract (its later periods' deals share the contract)."""
-    won = contract.deals.filter(won_at__isnull=False).order_by("won_at", "pk").first()
-    return won or contract.deals.order_by("pk").first()
+    return _old_deals([contract]).get(contract.pk)
+
+
+def _old_deals(contracts: list[Contract]) -> dict[int, Deal]:
+    """``_old_deal`` of many contracts in two queries, by contract pk: the first deal won (by
+    when, then pk), else the first one made."""
+    first: dict[int, tuple] = {}
+    for contract_id, pk, won_at in Deal.objects.filter(contract__in=contracts).values_list(
+        "contract_id", "pk", "won_at"
+    ):
+        rank = (0, won_at, pk) if won_at is not None else (1, pk)
+        first[contract_id] = min(first.get(contract_id, rank), rank)
+    deals = Deal.objects.in_bulk([rank[-1] for rank in first.values()])
+    return {contract_id: deals[rank[-1]] for contract_id, rank in first.items()}
 
 
 def renewal_deal(contract: Contract) -> Deal | None:
     return Deal.objects.filter(renews__contract=contract).order_by("pk").first()
+
+
+def renewed(contracts: list[Contract]) -> set[int]:
+    """Which of the contracts have a renewal deal already (``renewal_deal`` for many, in one query)."""
+    return set(Deal.objects.filter(renews__contract__in=contracts).values_list("renews__contract_id", flat=True))
 
 
 def _pending(contract: Contract):
@@ -135,39 +153,66 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
     return contract
 
 
-def renewal_create(*, contract: Contract) -> Deal:
-    """The renewal deal: «Заключение договора» at «Формирование КП», with its robots, and the responsible told."""
-    old = _old_deal(contract)
-    deal = Deal.objects.create(
-        pipeline=DealPipeline.CONTRACT,
-        stage=ContractStage.PROPOSAL,
-        title=deal_title(
-            gettext_lazy("Renewal of contract %(number)s: %(company)s"),
-            number=contract.number,
-            company=contract.company.name if contract.company_id else "—",
-        ),
-        company=contract.company,
-        contact=contract.contact,
-        responsible=contract.responsible,
-        amount=contract.monthly_amount,
-        currency=contract.currency,
-        service_kind=old.service_kind if old else "",
-        computers=old.computers if old else 0,
-        servers=old.servers if old else 0,
-        offices=old.offices if old else 0,
-        client_request=old.client_request if old else "",
-        renews=old,
+def renewal_create_many(contracts: list[Contract]) -> list[Deal]:
+    """Each contract's renewal deal: «Заключение договора» at «Формирование КП», with its robots,
+    and the responsible told — for all the renewals a tick finds due at once: one INSERT for the
+    deals and one per table for their timelines, robots and notices."""
+    if not contracts:
+        return []
+    olds = _old_deals(contracts)
+    prefetch_related_objects(contracts, "company", "contact", "responsible")
+    now = clock.now()
+    deals = []
+    for contract in contracts:
+        old = olds.get(contract.pk)
+        deal = Deal(
+            pipeline=DealPipeline.CONTRACT,
+            stage=ContractStage.PROPOSAL,
+            # Stored with its first stage's entry counted, as workflow.start would count it.
+            stage_entry_count=1,
+            stage_changed_at=now,
+            title=deal_title(
+                gettext_lazy("Renewal of contract %(number)s: %(company)s"),
+                number=contract.number,
+                company=contract.company.name if contract.company_id else "—",
+            ),
+            company=contract.company,
+            contact=contract.contact,
+            responsible=contract.responsible,
+            amount=contract.monthly_amount,
+            currency=contract.currency,
+            service_kind=old.service_kind if old else "",
+            computers=old.computers if old else 0,
+            servers=old.servers if old else 0,
+            offices=old.offices if old else 0,
+            client_request=old.client_request if old else "",
+            renews=old,
+        )
+        deal.refresh_search_text()  # what save() does, which bulk_create skips
+        deals.append(deal)
+    Deal.objects.bulk_create(deals)
+    texts = [say("crm.renewal.created", number=contract.number, date=contract.ends_on) for contract in contracts]
+    entries = []
+    for contract, deal, text in zip(contracts, deals, texts, strict=True):
+        entries.append(
+            activity.build(target=deal, verb=Activity.Verb.CREATED, message=text, data={"contract": contract.pk})
+        )
+        if deal.renews is not None:
+            entries.append(
+                activity.build(target=deal.renews, verb=Activity.Verb.NOTE, message=text, data={"renewal": deal.pk})
+            )
+    activity.record_many(entries)
+    workflow.start_many(deals, by=None, counted=True)
+    notify_staff_many(
+        [
+            StaffNotice(
+                target=deal,
+                to=contract.responsible,
+                title=say("crm.renewal.title", deal=deal.title),
+                text=text,
+                key=f"renewal:{contract.pk}:{deal.pk}",
+            )
+            for contract, deal, text in zip(contracts, deals, texts, strict=True)
+        ]
     )
-    text = say("crm.renewal.created", number=contract.number, date=contract.ends_on)
-    activity.record(target=deal, verb=Activity.Verb.CREATED, message=text, data={"contract": contract.pk})
-    if old is not None:
-        activity.record(target=old, verb=Activity.Verb.NOTE, message=text, data={"renewal": deal.pk})
-    workflow.start(deal, by=None)
-    notify_staff(
-        deal,
-        to=contract.responsible,
-        title=say("crm.renewal.title", deal=deal.title),
-        text=text,
-        key=f"renewal:{contract.pk}:{deal.pk}",
-    )
-    return deal
+    return deals

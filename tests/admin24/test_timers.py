@@ -114,11 +114,11 @@ HOLIDAY_TO_BE = datetime.date(2026, 3, 4)
 
 @timers.handler("test.clock.calendar")
 def calendar_seen(target, action):
+    calls.append(("working day", worktime.is_working_day(HOLIDAY_TO_BE)))
     if behaviour.pop("change_calendar", False):
         # As the admin's save in another process does: the row, then a new shared version.
         CalendarDay.objects.bulk_create([CalendarDay(date=HOLIDAY_TO_BE, kind=CalendarDay.Kind.HOLIDAY)])
         cache.set(worktime.VERSION_KEY, "written by another process", timeout=None)
-    calls.append(("working day", worktime.is_working_day(HOLIDAY_TO_BE)))
 
 
 @pytest.fixture(autouse=True)

@@ -68,13 +68,14 @@ def test_conversion_reuses_the_company_found_by_inn_and_then_by_name(manager):
 def test_a_failing_part_rolls_the_whole_conversion_back(manager, monkeypatch):
     lead = new_lead(manager, company_name="ООО «Ромашка»")
 
-    def broken(**kwargs):
-        if kwargs.get("kind") == Task.Kind.PROPOSAL:
+    def broken(new):
+        if any(spec.kind == Task.Kind.PROPOSAL for spec in new):
             raise RuntimeError("task storage is down")
-        return original(**kwargs)
+        return original(new)
 
-    original = task_services.task_create
-    monkeypatch.setattr(task_services, "task_create", broken)
+    # The proposal robot creates its tasks as a batch (task_create_many).
+    original = task_services.task_create_many
+    monkeypatch.setattr(task_services, "task_create_many", broken)
     with pytest.raises(RuntimeError):
         lead_convert(lead=lead, by=manager)
 
