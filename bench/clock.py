@@ -399,7 +399,7 @@ def handler_figures(n: int, repeat: int, only: list[str] | None, profile: bool =
     base, _tally, base_queries = drain(case_noop, staff, n, repeat)
     base_rate = n / base
     print(f"PostgreSQL {connection.pg_version // 10000}, load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"Each handler: {n:,} due actions drained by run_due_until_idle(batch=500), best of {repeat}")
+    print(f"Each handler: {n:,} due actions run by run_due(batch=500) until done, best of {repeat}")
     print(f"  {'no-op handler (baseline)':42} {base_rate:8.0f}/s  ×1.00  {base_queries:5} queries")
     for name, case in CASES.items():
         if only and not any(word in name for word in only):
