@@ -73,6 +73,36 @@ class FragmentSelect(forms.Select):
         return SafeString("".join(parts))
 
 
+class FragmentInput:
+    """Mixed into an ``Input`` widget: writes django/forms/widgets/input.html in Python."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = "" if widget["value"] is None else f' value="{escaped(str(widget["value"]))}"'
+        return SafeString(
+            f'<input type="{escaped(widget["type"])}" name="{escaped(widget["name"])}"{shown}'
+            f"{_attributes(widget['attrs'])}>"
+        )
+
+
+# The widgets a page renders many of, by the class Django gives a field: their fragment twins.
+FRAGMENT_WIDGETS = {
+    forms.Select: FragmentSelect,
+    **{
+        widget: type(f"Fragment{widget.__name__}", (FragmentInput, widget), {})
+        for widget in (forms.TextInput, forms.DateInput, forms.HiddenInput, forms.CheckboxInput, forms.NumberInput)
+    },
+}
+
+
+def use_fragment_widgets(form: forms.Form) -> None:
+    """Let every field of ``form`` whose widget has a fragment twin render with it (same HTML)."""
+    for field in form.fields.values():
+        fast = FRAGMENT_WIDGETS.get(type(field.widget))
+        if fast is not None:
+            field.widget.__class__ = fast  # a subclass that only renders differently
+
+
 # Django's format characters that are plain numbers, as str.format fields of a datetime (``{0}``);
 # ``M`` is the month's short name in the current language (``{1}``).
 _NUMERIC = {
@@ -89,6 +119,19 @@ _NUMERIC = {
 }
 
 
+def _compiled(format_string: str) -> Callable | None:
+    """``format_string`` as a function of a date or naive datetime, or None when it has more than
+    ``_NUMERIC`` (or escapes) and must go through ``dateformat``."""
+    pieces = dateformat.re_formatchars.split(format_string)
+    if "\\" in format_string or any(piece not in _NUMERIC for piece in pieces[1::2]):
+        return None
+    template = "".join(
+        _NUMERIC[piece] if i % 2 else piece.replace("{", "{{").replace("}", "}}") for i, piece in enumerate(pieces)
+    )
+    months = [""] + [str(dates.MONTHS_3[month]).title() for month in range(1, 13)]
+    return lambda value: template.format(value, months[value.month])
+
+
 def moment_writer(format_string: str) -> Callable[[datetime.datetime], str]:
     """``lambda moment: dateformat.format(timezone.localtime(moment), format_string)`` for the
     many moments of one page: the time zone and, for the formats the project uses ("d.m.Y H:i",
@@ -96,16 +139,13 @@ def moment_writer(format_string: str) -> Callable[[datetime.datetime], str]:
     zone for ambiguity and looks the names up again for every value (150 µs a card). Other
     formats fall back to ``dateformat`` itself."""
     zone = timezone.get_current_timezone()
-    pieces = dateformat.re_formatchars.split(format_string)
-    if "\\" in format_string or any(piece not in _NUMERIC for piece in pieces[1::2]):
+    write = _compiled(format_string)
+    if write is None:
         return lambda moment: dateformat.format(moment.astimezone(zone), format_string)
-    template = "".join(
-        _NUMERIC[piece] if i % 2 else piece.replace("{", "{{").replace("}", "}}") for i, piece in enumerate(pieces)
-    )
-    months = [""] + [str(dates.MONTHS_3[month]).title() for month in range(1, 13)]
+    return lambda moment: write(moment.astimezone(zone))
 
-    def write(moment: datetime.datetime) -> str:
-        local = moment.astimezone(zone)
-        return template.format(local, months[local.month])
 
-    return write
+def day_writer(format_string: str) -> Callable[[datetime.date], str]:
+    """``lambda day: dateformat.format(day, format_string)`` for many dates (``moment_writer``'s
+    way, without a time zone)."""
+    return _compiled(format_string) or (lambda day: dateformat.format(day, format_string))

@@ -9,7 +9,6 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import BoardFilterForm
-from admin24.fragments import FragmentSelect
 from admin24.requisites import validate_ogrn
 from crm.models import Company, Contact
 
@@ -305,13 +304,11 @@ class StatusFilter:
 class TicketFilterForm(BoardFilterForm):
     """The board's filters plus the Service Desk's own: status, service, company, overdue."""
 
-    status = forms.ChoiceField(label=_("Status"), required=False, widget=FragmentSelect)
-    service = forms.ModelChoiceField(
-        label=_("Service"), queryset=Service.objects.none(), required=False, widget=FragmentSelect
-    )
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    service = forms.ModelChoiceField(label=_("Service"), queryset=Service.objects.none(), required=False)
     company_name = forms.CharField(label=_("Company"), required=False, max_length=200)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
-    standing = forms.ChoiceField(label=_("Contract"), required=False, widget=FragmentSelect)
+    standing = forms.ChoiceField(label=_("Contract"), required=False)
     # Set by the links from CRM cards ("all tickets of this company"); not typed by people.
     company = forms.ModelChoiceField(queryset=Company.objects.all(), required=False, widget=forms.HiddenInput)
     contact = forms.ModelChoiceField(queryset=Contact.objects.all(), required=False, widget=forms.HiddenInput)

@@ -7,7 +7,7 @@ from django.db import models
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from admin24.fragments import FragmentSelect
+from admin24.fragments import use_fragment_widgets
 
 
 class Scope(models.TextChoices):
@@ -33,11 +33,12 @@ MOMENT_VALIDATORS = [
 
 class BoardFilterForm(forms.Form):
     """The filters shared by a board, its list and its CSV export (read from the query string).
-    Every page of a board renders them: their selects are ``FragmentSelect``s."""
+    Every page of a board renders them: their widgets write their HTML in Python
+    (``admin24.fragments.use_fragment_widgets``)."""
 
-    scope = forms.ChoiceField(label=_("Whose"), choices=Scope.choices, required=False, widget=FragmentSelect)
-    responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None, required=False, widget=FragmentSelect)
-    source = forms.ChoiceField(label=_("Source"), required=False, widget=FragmentSelect)
+    scope = forms.ChoiceField(label=_("Whose"), choices=Scope.choices, required=False)
+    responsible = forms.ModelChoiceField(label=_("Responsible"), queryset=None, required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
     created_from = forms.DateField(
         label=_("Created from"),
         required=False,
@@ -73,6 +74,7 @@ class BoardFilterForm(forms.Form):
             else:
                 css = "form-control form-control-sm"
             widget.attrs.setdefault("class", css)
+        use_fragment_widgets(self)
 
     def clean(self):
         data = super().clean()

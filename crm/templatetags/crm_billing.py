@@ -19,8 +19,3 @@ def invoice_emails(deal) -> list:
 def contract_renewal(contract) -> dict:
     """When the contract's renewal deal will be created, or the deal once it exists."""
     return {"due_at": renewal.renewal_due_at(contract), "deal": renewal.renewal_deal(contract)}
-
-
-@register.filter
-def billing_label(status: str) -> str:
-    return str(billing.BillingStatus.LABELS.get(status, status))

@@ -1,5 +1,6 @@
 """admin24.fragments writes what Django's templates and date_format write, only faster."""
 
+import copy
 import datetime
 import zoneinfo
 
@@ -8,7 +9,7 @@ from django import forms
 from django.utils import formats, timezone, translation
 from django.utils.translation import pgettext
 
-from admin24.fragments import Fragment, FragmentSelect, moment_writer
+from admin24.fragments import Fragment, FragmentInput, FragmentSelect, day_writer, moment_writer
 
 ZONES = ["Europe/Moscow", "America/New_York", "Asia/Kamchatka", "UTC"]
 
@@ -36,15 +37,17 @@ def test_a_fragment_select_writes_what_the_django_select_writes(value):
         assert fast_class(attrs=attrs, choices=choices).render("who", value) == expected
 
 
-def test_a_board_filter_form_renders_its_selects_as_django_would(engineer_with_board_rights):
+def test_a_board_filter_form_renders_every_widget_as_django_would(engineer_with_board_rights):
     from servicedesk.boards import ticket_board
 
-    form = ticket_board.filter_form(engineer_with_board_rights, {"status": "all", "scope": "mine"})
-    for name in ("scope", "responsible", "status", "service", "standing"):
-        field = form[name]
-        assert isinstance(field.field.widget, FragmentSelect)
-        slow = forms.Select(attrs=field.field.widget.attrs, choices=field.field.choices)
-        assert str(field) == slow.render(field.html_name, field.value(), attrs={"id": field.auto_id})
+    data = {"status": "all", "scope": "mine", "q": 'a "b" <c>', "overdue": "1", "created_from": "2026-11-01"}
+    form = ticket_board.filter_form(engineer_with_board_rights, data)
+    for field in form:
+        widget = field.field.widget
+        assert isinstance(widget, (FragmentSelect, FragmentInput)), field.name
+        slow = copy.copy(widget)
+        slow.__class__ = next(base for base in type(widget).__mro__ if base.__module__.startswith("django."))
+        assert str(field) == str(field.as_widget(widget=slow)), field.name
 
 
 @pytest.fixture
@@ -79,3 +82,12 @@ def test_a_moment_writer_writes_what_date_format_writes_in_every_language_and_zo
             write = moment_writer(format_string)
             for moment in moments():
                 assert write(moment) == formats.date_format(timezone.localtime(moment), format_string)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_a_day_writer_writes_what_date_format_writes(language):
+    with translation.override(language):
+        for format_string in (formats.get_format("SHORT_DATE_FORMAT"), "F Y", "j M Y"):
+            write = day_writer(format_string)
+            for moment in moments():
+                assert write(moment.date()) == formats.date_format(moment.date(), format_string)

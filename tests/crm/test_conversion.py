@@ -1,10 +1,10 @@
 """Moving a lead to «Целевой клиент» converts it, reusing the client's cards when they exist."""
 
 import pytest
+from django.db import DatabaseError, connection
 
 from admin24.workflow import MoveRefused, move
 from crm.models import Company, Contact, ContractStage, Deal, LeadStage, Task
-from crm.services import tasks as task_services
 from crm.services.leads import lead_convert, lead_create
 from tests.factories import CompanyFactory, ContactFactory
 
@@ -65,18 +65,38 @@ def test_conversion_reuses_the_company_found_by_inn_and_then_by_name(manager):
     assert (first.company, second.company) == (by_inn, by_name)
 
 
-def test_a_failing_part_rolls_the_whole_conversion_back(manager, monkeypatch):
+@pytest.fixture
+def proposal_tasks_refused(db):
+    """The database refuses to store a proposal task: the conversion's last part fails for real."""
+    table = Task._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION test_refuse_proposal() RETURNS trigger AS $$ BEGIN "
+                "RAISE EXCEPTION 'task storage is down'; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_proposal BEFORE INSERT ON {table} FOR EACH ROW "
+                "WHEN (NEW.kind = 'proposal') EXECUTE FUNCTION test_refuse_proposal()"
+            )
+        else:
+            cursor.execute(
+                f"CREATE TRIGGER test_refuse_proposal BEFORE INSERT ON {table} "
+                "WHEN NEW.kind = 'proposal' BEGIN SELECT RAISE(ABORT, 'task storage is down'); END"
+            )
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DROP TRIGGER test_refuse_proposal{' ON ' + table if connection.vendor == 'postgresql' else ''}"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION test_refuse_proposal()")
+
+
+def test_a_failing_part_rolls_the_whole_conversion_back(manager, proposal_tasks_refused):
     lead = new_lead(manager, company_name="ООО «Ромашка»")
 
-    def broken(new):
-        if any(spec.kind == Task.Kind.PROPOSAL for spec in new):
-            raise RuntimeError("task storage is down")
-        return original(new)
-
-    # The proposal robot creates its tasks as a batch (task_create_many).
-    original = task_services.task_create_many
-    monkeypatch.setattr(task_services, "task_create_many", broken)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(DatabaseError, match="task storage is down"):
         lead_convert(lead=lead, by=manager)
 
     assert lead.stage == LeadStage.NEW
