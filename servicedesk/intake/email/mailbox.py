@@ -74,17 +74,19 @@ def _poll(desk: DeskSettings) -> int:
         target = desk.imap_processed_folder.strip()
         if target and not mailbox.folder.exists(target):
             mailbox.folder.create(target)
-        status = mailbox.folder.status(desk.imap_folder, ["UIDVALIDITY"])
+        status = mailbox.folder.status(desk.imap_folder, ["UIDVALIDITY", "MESSAGES"])
         validity = int(status["UIDVALIDITY"])
         last = desk.imap_last_uid if desk.imap_uidvalidity == validity else 0
         mailbox.folder.set(desk.imap_folder)
         client = mailbox.client
         # The new messages' UIDs and sizes in one command ("n:*" answers the last message even
-        # when it is older than n: hence the filter).
-        _kind, data = client.uid("FETCH", f"{last + 1}:*", "(RFC822.SIZE)")
+        # when it is older than n: hence the filter). An empty folder is not asked: some servers
+        # answer "*" there with an error.
+        data = client.uid("FETCH", f"{last + 1}:*", "(RFC822.SIZE)")[1] if int(status["MESSAGES"]) else []
         sizes = {}
         for line in data:
-            uid, size = _UID.search(line or b""), _SIZE.search(line or b"")
+            line = line if isinstance(line, bytes) else b""
+            uid, size = _UID.search(line), _SIZE.search(line)
             if uid and size and int(uid[1]) > last:
                 sizes[int(uid[1])] = int(size[1])
         uids = sorted(sizes)[:BATCH]

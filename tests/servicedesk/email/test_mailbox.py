@@ -100,6 +100,12 @@ def test_a_burst_is_stored_with_one_insert_and_each_message_processed_once(imap,
     assert InboundEmail.objects.count() == 5 and Ticket.objects.filter(source="email").count() == 5
 
 
+def test_an_empty_mailbox_is_polled_without_an_error(imap):
+    _configure(imap)
+    assert mailbox.poll() == 0
+    assert DeskSettings.load().imap_last_error == "" and DeskSettings.load().imap_polled_at is not None
+
+
 def test_a_burst_read_again_after_a_crash_is_not_processed_twice(imap, django_capture_on_commit_callbacks):
     _append(imap, 3)
     _configure(imap, processed_folder="")  # the mail stays: as if the poller died before moving it
