@@ -198,6 +198,12 @@ def desk_report(user, form: DeskReportForm, *, now: datetime.datetime | None = N
 # How each ticket stands against one deadline, worked out once per row in the database.
 MET, MISSED = 1, 2
 SPLITS = ("service", "assignee", "contract", "source", "company")
+# The splits as grouped in the one query, two keys to a set where their groups multiply to a few
+# hundred: each grouping set costs a hash look-up per ticket (some 20 ms a set at 100,000 tickets,
+# where reading the rows takes about 75 ms), a group a few microseconds in Python. The splits in
+# JUDGED are grouped with the tickets' reaction and resolution states.
+SPLIT_SETS = (("service", "assignee"), ("contract",), ("source", "company"))
+JUDGED = ("service", "assignee", "contract")
 
 
 def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
@@ -244,12 +250,10 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
         keys,
     )
     states = ("reaction", "resolution")
-    sets = [("made", "done", "open", "late"), ("dated", *states)]
-    sets += [
-        ("dated", name, *states) if name in ("service", "assignee", "contract") else ("dated", name) for name in SPLITS
-    ]
+    sets = [("made", "done", "open", "late")]
+    sets += [("dated", *names, *states) if names[0] in JUDGED else ("dated", *names) for names in SPLIT_SETS]
     sets += [("dated", "reaction_minutes"), ("dated", "resolution_minutes")]
-    by_day, overall, *by_key, reactions, resolutions = grouping_sets(since.union(older, all=True), keys, sets)
+    by_day, *by_key, reactions, resolutions = grouping_sets(since.union(older, all=True), keys, sets)
     times_of = {
         name: [(group[f"{name}_minutes"], group["n"]) for group in groups if group["dated"]]
         for name, groups in (("reaction", reactions), ("resolution", resolutions))
@@ -272,12 +276,14 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
     days["opened_by_day"] = series(opened, period, "day")
     days["closed_by_day"] = series(closed, period, "day")
 
-    split: dict[str, dict] = {"": {}}
-    for name, groups in [("", overall), *zip(SPLITS, by_key, strict=True)]:
-        found = split.setdefault(name, {})
+    split: dict[str, dict] = {"": {}} | {name: {} for name in SPLITS}
+    for names, groups in zip(SPLIT_SETS, by_key, strict=True):
+        # The first set holds every ticket once: the overall row is its sum.
+        targets = (*names, "") if names == SPLIT_SETS[0] else names
         for group in groups:
             if group["dated"]:
-                _add_states(found.setdefault(group.get(name), dict.fromkeys(SLA_SUMS, 0)), group)
+                for name in targets:
+                    _add_states(split[name].setdefault(group.get(name), dict.fromkeys(SLA_SUMS, 0)), group)
     return days, split, times_of
 
 
