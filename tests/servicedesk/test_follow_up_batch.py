@@ -174,3 +174,19 @@ def test_one_ticket_alone_costs_eight_queries_for_a_returning_client_and_for_a_n
         services.REACTION_BREACH,
         services.RESOLUTION_BREACH,
     ]
+
+
+def test_a_new_client_never_takes_the_id_of_a_contact_deleted_before(service):
+    # The ids are taken before the INSERTs (from the sequence, or SQLite's AUTOINCREMENT counter):
+    # a reused id would show the deleted contact's timeline on the new card.
+    gone = ContactFactory(emails=["gone@client.ru"])
+    Activity.objects.create(target=gone, verb=Activity.Verb.UPDATED)
+    gone_pk = gone.pk
+    gone.delete()
+    accept(service, email="new@client.ru", company="ООО «Новое»")
+    assert timers.run_due() == 1
+    contact = Contact.objects.get(emails__email_normalized="new@client.ru")
+    assert contact.pk > gone_pk
+    assert list(
+        Activity.objects.filter(target_id=contact.pk, target_type__model="contact").values_list("verb", flat=True)
+    ) == [Activity.Verb.CREATED]
