@@ -106,6 +106,23 @@ def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
     _write(sql, params, written)
 
 
+def next_ids(model, count: int) -> list[int]:
+    """``count`` unused pks for ``model``'s new rows, for rows inserted with their pks set (so that
+    rows referring to them can be built before any INSERT). For SQLite, where a transaction holds
+    the database's one write lock from its start (``transaction_mode`` IMMEDIATE), so nobody else
+    takes these meanwhile; on PostgreSQL a query folds ``nextval`` into its own reads instead."""
+    if not count:
+        return []
+    if connection.vendor != "sqlite":
+        raise NotImplementedError("take ids from the sequence (nextval) in a read of your own")
+    with connection.cursor() as cursor:
+        # AUTOINCREMENT's counter: never an id used before, even by a row since deleted.
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [model._meta.db_table])
+        row = cursor.fetchone()
+    last = row[0] if row else 0
+    return list(range(last + 1, last + 1 + count))
+
+
 def _write(sql: str, params: list, then: Callable | None = None) -> None:
     held = _held.get()
     if held is not None:

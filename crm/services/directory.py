@@ -4,8 +4,8 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import F, Min, Q, QuerySet
+from django.db import connection, transaction
+from django.db.models import Min, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from admin24 import activity, bulk
@@ -137,40 +137,157 @@ def clients_link(clients: list[Client], *, log: list[Activity]) -> list[tuple[Co
     another: a client twice in the list is created once, and a contact created earlier in the
     list counts as older. None for a client without an email.
 
-    One statement per step for all the clients; the timeline entries (the contacts', the
-    companies') are added to ``log`` for the caller to write with its own.
+    One read for all the clients (``_look_up``), which also takes the new rows' ids; the INSERTs
+    go through ``bulk.insert_rows``, so that a caller's ``bulk.one_statement`` sends them with its
+    own writes. The timeline entries (the contacts', the companies') are added to ``log`` for the
+    caller to write with its own.
     """
     keys = [normalize_email(client.email) if client.email else "" for client in clients]
-    found: dict[str, Contact] = {}
-    if any(keys):
-        matched = Contact.objects.filter(emails__email_normalized__in={key for key in keys if key})
-        for contact in matched.select_related("company").annotate(key=F("emails__email_normalized")).order_by("pk"):
-            found.setdefault(contact.key, contact)
-    # One new contact per email not found, made from its first client in the list.
-    new: dict[str, Client] = {}
+    first: dict[str, Client] = {}  # a client twice in the list: its first time counts
     for key, client in zip(keys, clients, strict=True):
-        if key and key not in found:
-            new.setdefault(key, client)
+        if key:
+            first.setdefault(key, client)
+    if not first:
+        return [(None, None)] * len(keys)
+    known = _look_up(first)
+    new = {key: client for key, client in first.items() if key not in known.contacts}
     if new:
-        _create_contacts(new, found, log)
-    return [
-        (found[key], found[key].company) if key else (None, None) for key in keys
-    ]  # a new contact's company is the one it was created with
+        _create_contacts(new, known, log)
+    found = known.contacts
+    return [(found[key], found[key].company) if key else (None, None) for key in keys]
 
 
-def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: list[Activity]) -> None:
-    """Create the contacts of ``new`` (email key → client) into ``found``, with their companies."""
-    companies = _companies_for([client.company.strip() for client in new.values() if client.company.strip()], log)
-    contacts, emails, phones = [], [], []
+class _Known(NamedTuple):
+    """What ``_look_up`` found for the clients, by email key, company name key and phone."""
+
+    contacts: dict[str, Contact]  # the oldest with the email, and its company (new ones join)
+    companies: dict[str, Company]  # the oldest with the name, for a new client's company (new ones join)
+    older: dict[str, int]  # the oldest contact with the phone, for a new client's phone
+    contact_ids: dict[str, int]  # an id for each email no contact has
+    company_ids: dict[str, int]  # an id for each company name of those no company has
+
+
+def _wants(first: dict[str, Client]) -> tuple[list[str], list[str], list[str]]:
+    """The email keys, and each one's company name key and phone ("" when none), in one order."""
+    company_keys = [
+        company_name_key(client.company.strip()) if client.company.strip() else "" for client in first.values()
+    ]
+    phones = [normalize_phone(client.phone) or "" for client in first.values()]
+    return list(first), company_keys, phones
+
+
+# One round trip for everything a batch of clients needs read: the contacts with their emails and
+# those contacts' companies; for the emails nobody has, the companies by name, the phones' oldest
+# owners and the ids of the contacts and companies to create (taken from their sequences, so that
+# the INSERTs need not return them and can wait for the caller's one statement). An id taken and
+# not used (the transaction rolls back) is a gap, as after any failed INSERT.
+_LOOK_UP = """
+WITH client AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) AS c(key, company_key, phone)),
+found AS (
+    SELECT email_normalized AS key, MIN(contact_id) AS id FROM crm_contactemail
+    WHERE email_normalized IN (SELECT key FROM client) GROUP BY email_normalized
+),
+new AS (SELECT * FROM client WHERE key NOT IN (SELECT key FROM found)),
+named AS (
+    SELECT name_key, MIN(id) AS id FROM crm_company
+    WHERE name_key IN (SELECT company_key FROM new) GROUP BY name_key
+)
+SELECT 'contact', found.key, found.id, contact.company_id, company.name
+FROM found JOIN crm_contact contact ON contact.id = found.id
+LEFT JOIN crm_company company ON company.id = contact.company_id
+UNION ALL SELECT 'company', name_key, id, NULL, NULL FROM named
+UNION ALL
+SELECT 'older', phone_normalized, MIN(contact_id), NULL, NULL FROM crm_contactphone
+WHERE phone_normalized IN (SELECT phone FROM new WHERE phone <> '') GROUP BY phone_normalized
+UNION ALL SELECT 'new contact', key, nextval(pg_get_serial_sequence('crm_contact', 'id')), NULL, NULL FROM new
+UNION ALL
+SELECT 'new company', company_key, nextval(pg_get_serial_sequence('crm_company', 'id')), NULL, NULL
+FROM (SELECT DISTINCT company_key FROM new
+      WHERE company_key <> '' AND company_key NOT IN (SELECT name_key FROM named)) missing
+"""
+
+
+def _look_up(first: dict[str, Client]) -> _Known:
+    """``_Known`` for the clients of ``first`` (email key → client): on PostgreSQL one query
+    (``_LOOK_UP``), elsewhere one per kind. Found rows carry only what the follow-up uses (the
+    rest of their fields load when read)."""
+    keys, company_keys, phones = _wants(first)
+    if connection.vendor != "postgresql":
+        return _look_up_apart(keys, company_keys, phones)
+    known = _Known({}, {}, {}, {}, {})
+    with connection.cursor() as cursor:
+        cursor.execute(_LOOK_UP, [keys, company_keys, phones])
+        rows = cursor.fetchall()
+    for kind, key, pk, company_id, company_name in rows:
+        if kind == "contact":
+            contact = Contact.from_db(connection.alias, ["id", "company_id"], [pk, company_id])
+            if company_id is not None:
+                contact.company = Company.from_db(connection.alias, ["id", "name"], [company_id, company_name])
+            known.contacts[key] = contact
+        elif kind == "company":
+            known.companies[key] = Company.from_db(connection.alias, ["id", "name_key"], [pk, key])
+        elif kind == "older":
+            known.older[key] = pk
+        elif kind == "new contact":
+            known.contact_ids[key] = pk
+        else:
+            known.company_ids[key] = pk
+    return known
+
+
+def _look_up_apart(keys: list[str], company_keys: list[str], phones: list[str]) -> _Known:
+    """``_look_up`` without PostgreSQL (SQLite in development): a query per kind, ids from ``bulk.next_ids``."""
+    firsts = dict(
+        ContactEmail.objects.filter(email_normalized__in=keys)
+        .values("email_normalized").annotate(first=Min("contact_id")).values_list("email_normalized", "first")
+    )  # fmt: skip
+    by_pk = Contact.objects.select_related("company").in_bulk(firsts.values())
+    contacts = {key: by_pk[pk] for key, pk in firsts.items()}
+    new = [(company_key, phone) for key, company_key, phone in zip(keys, company_keys, phones, strict=True)
+           if key not in contacts]  # fmt: skip
+    companies = {company.name_key: company for company in Company.objects.filter(
+        pk__in=Company.objects.filter(name_key__in={c for c, _p in new if c}).values("name_key").annotate(
+            first=Min("id")).values("first"))}  # fmt: skip
+    older = dict(
+        ContactPhone.objects.filter(phone_normalized__in={p for _c, p in new if p})
+        .values("phone_normalized").annotate(first=Min("contact_id")).values_list("phone_normalized", "first")
+    )  # fmt: skip
+    new_keys = [key for key in keys if key not in contacts]
+    missing = list(dict.fromkeys(c for c, _p in new if c and c not in companies))
+    return _Known(
+        contacts,
+        companies,
+        older,
+        dict(zip(new_keys, bulk.next_ids(Contact, len(new_keys)), strict=True)),
+        dict(zip(missing, bulk.next_ids(Company, len(missing)), strict=True)),
+    )
+
+
+def _create_contacts(new: dict[str, Client], known: _Known, log: list[Activity]) -> None:
+    """Create the contacts of ``new`` (email key → client) into ``known.contacts``, with their
+    companies, under the ids ``known`` holds for them."""
+    companies, created = known.companies, []
     for client in new.values():
+        name = client.company.strip()
+        if name and company_name_key(name) not in companies:
+            company = Company(pk=known.company_ids[company_name_key(name)], name=name[:300])
+            company.prepare_insert()  # what save() derives; bulk_create does not call it
+            company.full_clean(exclude=["id"])  # new from the sequence: no row has it
+            companies[company.name_key] = company
+            created.append(company)
+    contacts, emails, phones = [], [], []
+    first_in_list: dict[str, int] = {}  # a phone first seen in this list: the contacts after the first are duplicates
+    for key, client in new.items():
         company = client.company.strip()
         contact = Contact(
+            pk=known.contact_ids[key],
             full_name=(client.name or client.email).strip()[:300],
-            company=companies.get(company_name_key(company)) if company else None,
+            company=companies[company_name_key(company)] if company else None,
         )
-        contact.full_clean(exclude=["duplicate_of", "company"])  # the company was just found or made
+        # The id is new from the sequence, the company was just found or made.
+        contact.full_clean(exclude=["id", "duplicate_of", "company"])
         contacts.append(contact)
-        # bulk_create does not call save(): prepare_insert() derives what save() would.
+        # These INSERTs do not call save(): prepare_insert() derives what save() would.
         email = ContactEmail(contact=contact, email=client.email.strip(), position=0)
         email.prepare_insert()
         email.full_clean(exclude=["contact"])
@@ -180,32 +297,18 @@ def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: lis
             phone.prepare_insert()
             phone.full_clean(exclude=["contact"])
             phones.append(phone)
-    # Possible duplicates: an email cannot match (a contact with it would have been found), a phone
-    # can. The oldest contact already there with the phone, else one created before in this list.
-    older = dict(
-        ContactPhone.objects.filter(phone_normalized__in={p.phone_normalized for p in phones})
-        .values("phone_normalized")
-        .annotate(first=Min("contact_id"))
-        .values_list("phone_normalized", "first")
-    ) if phones else {}  # fmt: skip
-    for phone in phones:
-        phone.contact.duplicate_of_id = older.get(phone.phone_normalized)
-    Contact.objects.bulk_create(contacts)
-    # Nobody reads these back: a caller's ``bulk.one_statement`` may send them with its own writes.
+            # An email cannot match (a contact with it would have been found), a phone can: the
+            # oldest contact already there with it, else one created before in this list.
+            first = first_in_list.setdefault(phone.phone_normalized, contact.pk)
+            older = known.older.get(phone.phone_normalized)
+            contact.duplicate_of_id = older or (first if first != contact.pk else None)
+    bulk.insert_rows(created)
+    bulk.insert_rows(contacts)
     bulk.insert_rows(emails)
     bulk.insert_rows(phones)
-    # A phone first seen in this list: the contacts after the first with it are its duplicates.
-    first_in_list: dict[str, int] = {}
-    later = []
-    for phone in phones:
-        first = first_in_list.setdefault(phone.phone_normalized, phone.contact_id)
-        if phone.contact.duplicate_of_id is None and first != phone.contact_id:
-            phone.contact.duplicate_of_id = first
-            later.append(phone.contact)
-    if later:
-        Contact.objects.bulk_update(later, ["duplicate_of"])
+    log.extend(activity.build(target=company, verb=Activity.Verb.CREATED) for company in created)
     for key, contact in zip(new, contacts, strict=True):
-        found[key] = contact
+        known.contacts[key] = contact
         log.append(activity.build(target=contact, verb=Activity.Verb.CREATED))
         if contact.duplicate_of_id is not None:
             log.append(
@@ -213,29 +316,6 @@ def _create_contacts(new: dict[str, Client], found: dict[str, Contact], log: lis
                     target=contact, verb=Activity.Verb.DUPLICATE_FOUND, data={"contact": contact.duplicate_of_id}
                 )
             )
-
-
-def _companies_for(names: list[str], log: list[Activity]) -> dict[str, Company]:
-    """The company of each name by ``name_key`` (the oldest when several), created as first written when missing."""
-    if not names:
-        return {}
-    wanted: dict[str, str] = {}
-    for name in names:
-        wanted.setdefault(company_name_key(name), name)
-    companies: dict[str, Company] = {}
-    for company in Company.objects.filter(name_key__in=wanted).order_by("pk"):
-        companies.setdefault(company.name_key, company)
-    missing = []
-    for key, name in wanted.items():
-        if key not in companies:
-            company = Company(name=name[:300])
-            company.prepare_insert()  # what save() derives; bulk_create does not call it
-            company.full_clean()
-            companies[key] = company
-            missing.append(company)
-    Company.objects.bulk_create(missing)
-    log.extend(activity.build(target=company, verb=Activity.Verb.CREATED) for company in missing)
-    return companies
 
 
 @transaction.atomic
