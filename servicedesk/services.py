@@ -163,18 +163,20 @@ def accept_ticket(
 
 def _create(*, files, by, desk, calendar, later, **fields):
     """The files are checked against the desk's limits first (``ValidationError`` lists what is
-    wrong, and nothing is stored). ``fields``: the ticket's own, as ``_build_ticket`` takes them.
+    wrong, and nothing is stored). ``fields``: the ticket's own, as ``_ticket_row`` takes them.
     ``calendar``: the working calendar when the caller has it already (else it is looked up)."""
     desk = desk or DeskSettings.load()
     checked = uploads.check_files_for(files, desk)
     now = timezone.now()
-    ticket = _build_ticket(**fields, by=by, desk=desk, calendar=calendar or worktime.current_calendar(), now=now)
-    # timers.schedule()'s row, built here so that it can go into the ticket's own statement.
-    follow_up = _follow_up_action(None, now) if later else None
-    if follow_up is not None and not checked and connection.vendor == "postgresql":
-        ticket_statement.insert_accepted(ticket, follow_up)
+    row = _ticket_row(**fields, by=by, desk=desk, calendar=calendar or worktime.current_calendar(), now=now)
+    if later and not checked and connection.vendor == "postgresql":
+        # With timers.schedule()'s row in the same statement, both straight from their values: no
+        # model instances built and converted field by field (``ticket_statement``).
+        ticket = ticket_statement.insert_accepted(row, _follow_up_row(now), now=now)
         transaction.on_commit(kick_follow_up)  # at once, unless a caller's transaction is open
         return ticket
+    ticket = Ticket(**row)
+    follow_up = _follow_up_action(None, now) if later else None
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -193,7 +195,12 @@ def _create(*, files, by, desk, calendar, later, **fields):
     return ticket
 
 
-def _build_ticket(
+def _build_ticket(**fields) -> Ticket:
+    """A new ticket, not saved yet (``_ticket_row``'s fields)."""
+    return Ticket(**_ticket_row(**fields))
+
+
+def _ticket_row(
     *,
     subject: str,
     description: str = "",
@@ -208,45 +215,53 @@ def _build_ticket(
     desk: DeskSettings,
     calendar: worktime.WorkCalendar,
     now,
-) -> Ticket:
-    """A new ticket, not saved yet: its fields, assignee and SLA deadlines, the one rule of every intake."""
+) -> dict:
+    """A new ticket's fields, as ``Ticket(**row)`` takes them (the others take their defaults):
+    its client, assignee and SLA deadlines, the one rule of every intake."""
     subject = (subject or "").strip()
     if not subject:
         raise ValidationError(_("Give the ticket a subject."), code="subject")
-    ticket = Ticket(
-        service=service,
-        subject=subject[:300],
-        description=description or "",
-        client_name=(name or "").strip()[:300],
-        client_email=(email or "").strip(),
-        client_phone=normalize_phone(phone),
-        client_company=(company or "").strip()[:300],
-        assignee_id=assignee.pk if assignee else (service.responsible_id if service is not None else None),
-        source=source,
-        created_by=by,
-        created_at=now,
+    row = {
+        "service": service,
+        "subject": subject[:300],
+        "description": description or "",
+        "client_name": (name or "").strip()[:300],
+        "client_email": (email or "").strip(),
+        "client_phone": normalize_phone(phone),
+        "client_company": (company or "").strip()[:300],
+        "assignee_id": assignee.pk if assignee else (service.responsible_id if service is not None else None),
+        "source": source,
+        "created_by": by,
+        "created_at": now,
         # Born in «Новая»: the entry the pipeline engine would count (its robots run in the follow-up).
-        status=TicketStatus.NEW,
-        stage_entry_count=1,
-        stage_changed_at=now,
-        reaction_due_at=calendar.add_working_time(now, desk.reaction_time_for(service)),
-        resolution_due_at=calendar.add_working_time(now, desk.resolution_time_for(service)),
-    )
-    if ticket.client_phone:
+        "status": TicketStatus.NEW,
+        "stage_entry_count": 1,
+        "stage_changed_at": now,
+        "reaction_due_at": calendar.add_working_time(now, desk.reaction_time_for(service)),
+        "resolution_due_at": calendar.add_working_time(now, desk.resolution_time_for(service)),
+    }
+    if row["client_phone"]:
         # The field's phone rule (the public form and the API check it first, with their own messages).
-        ticket.clean_fields(exclude={field.name for field in Ticket._meta.fields} - {"client_phone"})
-    return ticket
+        try:
+            Ticket._meta.get_field("client_phone").clean(row["client_phone"], None)
+        except ValidationError as error:
+            raise ValidationError({"client_phone": error.error_list}) from None
+    return row
 
 
 def _follow_up_action(ticket: Ticket | None, now) -> ScheduledAction:
     """timers.schedule()'s row for an accepted ticket's follow-up, built to be inserted with the ticket."""
-    return ScheduledAction(
-        target_type=ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
-        target_id=ticket.pk if ticket is not None else None,
-        action=FOLLOW_UP,
-        due_at=now,
-        stage_token="",
-    )
+    return ScheduledAction(**_follow_up_row(now), target_id=ticket.pk if ticket is not None else None)
+
+
+def _follow_up_row(now) -> dict:
+    """The follow-up action's fields but its target, as ``ScheduledAction(**row)`` takes them."""
+    return {
+        "target_type": ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
+        "action": FOLLOW_UP,
+        "due_at": now,
+        "stage_token": "",
+    }
 
 
 def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:

@@ -3,8 +3,12 @@ and its follow-up action. Atomic as every statement is, and one round trip where
 takes five (BEGIN, nextval, two INSERTs, COMMIT), each a wait on a busy server.
 
 The statement's text is the same for every ticket, so it is built once per process from the
-models' fields; each call only turns the two rows into parameters, as save() would (each field's
-``pre_save`` and ``get_db_prep_save``). The parameters travel apart from the text (server-side
+models' fields. Each call takes the two rows as the services build them (``Ticket(**row)``'s
+fields) and turns them into parameters without building model instances first: the columns a
+row does not name take the field's default as ``Model.__init__`` would, the moments save() sets
+take the row's moment, and each value is converted as save() would, once per field kind (a
+string, number, flag or moment goes as it is; a related object as its key; anything else through
+the field's ``get_db_prep_save``). The parameters travel apart from the text (server-side
 binding): nothing is quoted into the SQL, and the server parses the same text every time.
 
 The number is taken by the same expression as a staff ticket's (``models.tickets.next_number_sql``),
@@ -12,8 +16,11 @@ embedded in the statement. The search text that save() derives holds the ticket'
 until the statement runs: it is derived with a stand-in number that the statement replaces.
 """
 
+from dataclasses import dataclass
+from typing import Any
+
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 from admin24.models import ScheduledAction
 
@@ -48,38 +55,93 @@ _LEFT_EMPTY = {
     ),
     ScheduledAction: frozenset({"finished_at"}),
 }
+# Field kinds whose ``get_db_prep_save`` gives a value of the row's own type back unchanged (on
+# PostgreSQL, with aware moments): their values go as they are.
+_AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.DateTimeField)
 
 _statement: str | None = None
 
 
-def insert_accepted(ticket: Ticket, action: ScheduledAction) -> None:
-    """Store ``ticket`` with the next number and ``action`` aimed at it; both get their ids."""
-    for row in (ticket, action):
-        filled = [name for name in _LEFT_EMPTY[type(row)] if getattr(row, name) is not None]
+@dataclass(frozen=True)
+class Column:
+    field: models.Field
+    as_is: bool  # else converted by the field
+    expression: bool  # filled by the statement itself (no parameter of its own)
+
+    def value(self, row: dict, now) -> Any:
+        """The column's value for ``row`` as save() would store it (Python side, before conversion)."""
+        field = self.field
+        if field.attname in row:
+            return row[field.attname]
+        if field.name in row:
+            related = row[field.name]
+            return related.pk if field.is_relation and related is not None else related
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            return now
+        return field.get_default()
+
+    def parameter(self, value, db) -> Any:
+        return value if self.as_is else self.field.get_db_prep_save(value, connection=db)
+
+
+def insert_accepted(ticket: dict, action: dict, *, now) -> Ticket:
+    """Store the ticket ``ticket`` with the next number and the action ``action`` aimed at it (both
+    by their fields, as ``Model(**row)`` takes them); the stored ticket back, with its id and number.
+
+    ``now``: the rows' moment, which the fields save() sets to its own moment (``auto_now``) take."""
+    for model, row in ((Ticket, ticket), (ScheduledAction, action)):
+        filled = sorted(name for name in _LEFT_EMPTY[model] if _named(model, row, name) is not None)
         if filled:
-            raise ValueError(f"the intake statement stores no {', '.join(sorted(filled))}")
+            raise ValueError(f"the intake statement stores no {', '.join(filled)}")
     db = connections[DEFAULT_DB_ALIAS]
-    ticket.number = NUMBER_STAND_IN
-    ticket.prepare_insert()
+    values = {column.field.attname: column.value(ticket, now) for column in columns(Ticket) if not column.expression}
+    values.update(Ticket.derived_columns({**values, "number": NUMBER_STAND_IN}))
     next_number, number_params = next_number_sql(db)
     params = list(number_params)
-    for field in _fields(Ticket):
-        if field.attname == "search_text":
-            params += [ticket.search_text, f"#{NUMBER_STAND_IN}"]
-        elif field.attname not in _TICKET_EXPRESSIONS:
-            params.append(field.get_db_prep_save(field.pre_save(ticket, add=True), connection=db))
-    for field in _fields(ScheduledAction):
-        if field.attname not in _ACTION_EXPRESSIONS:
-            params.append(field.get_db_prep_save(field.pre_save(action, add=True), connection=db))
+    for column in columns(Ticket):
+        name = column.field.attname
+        if name == "search_text":
+            params += [values["search_text"], f"#{NUMBER_STAND_IN}"]
+        elif not column.expression:
+            params.append(column.parameter(values[name], db))
+    for column in columns(ScheduledAction):
+        if not column.expression:
+            params.append(column.parameter(column.value(action, now), db))
     db.close_if_health_check_failed()
     db.ensure_connection()
     raw = psycopg.Cursor(db.connection)
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         cursor.execute(_statement or _build(db, next_number), params)
-        action.pk, ticket.pk, ticket.number, ticket.search_text = cursor.fetchone()
-    action.target_id = ticket.pk
-    for row in (ticket, action):
-        row._state.adding, row._state.db = False, db.alias
+        _action_id, pk, number, search_text = cursor.fetchone()
+    # The instance callers read (its number, client link, deadlines): the row as stored.
+    named = {f.attname for f in Ticket._meta.concrete_fields if f.name in ticket or f.attname in ticket}
+    stored = Ticket(**ticket, **{name: value for name, value in values.items() if name not in named})
+    stored.pk, stored.number, stored.search_text = pk, number, search_text
+    stored._state.adding, stored._state.db = False, db.alias
+    return stored
+
+
+def _named(model, row: dict, attname: str):
+    """The value ``row`` gives the column ``attname``, by that name or its field's (None if neither)."""
+    return row.get(attname, row.get(model._meta.get_field(attname).name))
+
+
+_columns: dict = {}
+
+
+def columns(model) -> list[Column]:
+    """The statement's columns of ``model``, in order (built once per process)."""
+    if model not in _columns:
+        expressions = _TICKET_EXPRESSIONS if model is Ticket else _ACTION_EXPRESSIONS
+        _columns[model] = [
+            Column(
+                field,
+                as_is=isinstance(field.target_field if field.is_relation else field, _AS_IS),
+                expression=field.attname in expressions,
+            )
+            for field in _fields(model)
+        ]
+    return _columns[model]
 
 
 def _fields(model) -> list:

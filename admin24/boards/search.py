@@ -39,7 +39,12 @@ class SearchText(models.Model):
         return (getattr(self, name) for name in self.search_source)
 
     def refresh_search_text(self) -> None:
-        self.search_text = normalise(" ".join(str(value) for value in self.search_values() if value))
+        self.search_text = text_of(self.search_values())
+
+
+def text_of(values: Iterable) -> str:
+    """The ``search_text`` of a row whose searched values are ``values`` (the empty ones left out)."""
+    return normalise(" ".join(str(value) for value in values if value))
 
 
 def backfill(queryset, values, *, batch: int = 2000) -> None:
@@ -47,7 +52,7 @@ def backfill(queryset, values, *, batch: int = 2000) -> None:
     manager = queryset.model._default_manager
     rows = []
     for row in queryset.iterator(chunk_size=batch):
-        row.search_text = normalise(" ".join(str(value) for value in values(row) if value))
+        row.search_text = text_of(values(row))
         rows.append(row)
         if len(rows) == batch:
             manager.bulk_update(rows, ["search_text"])

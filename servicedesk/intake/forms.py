@@ -1,5 +1,7 @@
 """The public ticket form: exactly the fields of SPEC §1, one validation for the page and the API."""
 
+import copy
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -58,9 +60,8 @@ def _text(**attrs) -> forms.TextInput:
 
 
 class PublicTicketForm(forms.Form):
-    # Everything that is the same for every desk is declared here, once per process: a post's
-    # form is built per request (Django deep-copies these fields), and ``__init__`` sets only what
-    # depends on the desk (its services, whether the phone is required).
+    # Everything that is the same for every desk is declared here, once per process;
+    # ``fields_for`` sets what depends on the desk (its services, whether the phone is required).
     service = ServiceChoiceField(
         label=_("Service"),
         widget=forms.Select(attrs={"class": "form-select"}),
@@ -121,10 +122,9 @@ class PublicTicketForm(forms.Form):
     rendered = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, desk: DeskSettings, **kwargs):
+        self.base_fields = fields_for(desk)  # Django deep-copies them into ``self.fields``: see there
         super().__init__(*args, **kwargs)
         self.desk = desk
-        self.fields["service"].services = snapshot.services_for(desk)
-        self.fields["phone"].required = desk.phone_required
 
     def clean_name(self):
         return self._not_blank("name", _("Tell us your name."))
@@ -150,3 +150,31 @@ class PublicTicketForm(forms.Form):
 
     def clean_files(self):
         return uploads.check_files_for(self.cleaned_data["files"], self.desk)
+
+
+class _SharedFields(dict):
+    """One desk's form fields, shared by all its forms: their deep copy is the same dict."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+_shared: tuple[DeskSettings, _SharedFields] | None = None
+
+
+def fields_for(desk: DeskSettings) -> dict:
+    """The fields of ``desk``'s form. Django gives every form instance deep copies of its fields,
+    13 per post here; but a post only reads them (cleaning and showing the form change nothing in
+    a field, and nothing here sets one after this), so the forms of the process's current desk
+    snapshot share one set, built again when the snapshot is (a changed desk or service). A desk
+    object from elsewhere, which its holder may change, gets copies of its own for each form."""
+    global _shared
+    shared = _shared
+    if shared is not None and shared[0] is desk:
+        return shared[1]
+    fields = _SharedFields(copy.deepcopy(PublicTicketForm.base_fields))
+    fields["service"].services = snapshot.services_for(desk)
+    fields["phone"].required = desk.phone_required
+    if snapshot.is_current(desk):
+        _shared = (desk, fields)
+    return fields

@@ -65,6 +65,12 @@ def services_for(desk: DeskSettings) -> dict[int, Service]:
     return current().services
 
 
+def is_current(desk: DeskSettings) -> bool:
+    """Whether ``desk`` is the process's current snapshot's (shared, never changed)."""
+    loaded = _current
+    return loaded is not None and loaded.desk is desk
+
+
 def invalidate() -> None:
     global _current
     _current = None

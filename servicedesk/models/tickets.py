@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from admin24 import messages
-from admin24.boards.search import SearchText
+from admin24.boards.search import SearchText, text_of
 from admin24.normalize import normalize_email, validate_phone
 from admin24.workflow.closing import ClosingReasonMessage
 
@@ -344,12 +344,29 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
         super().save(*args, **kwargs)
 
     def prepare_insert(self) -> None:
-        """Derive what save() derives, for an INSERT written without save() (``accept_ticket``)."""
-        self.client_email_normalized = normalize_email(self.client_email)
-        self.refresh_search_text()
+        """Derive what save() derives, for an INSERT written without save() (``accept_tickets``)."""
+        for name, value in self.derived_columns(self._searched()).items():
+            setattr(self, name, value)
+
+    @classmethod
+    def derived_columns(cls, values) -> dict:
+        """The columns save() derives from the others, by ``values`` (attname → value): also for a
+        row written without an instance (``ticket_statement``)."""
+        return {
+            "client_email_normalized": normalize_email(values["client_email"]),
+            "search_text": text_of(cls.search_values_of(values)),
+        }
+
+    @staticmethod
+    def search_values_of(values) -> tuple:
+        number, subject = values["number"], values["subject"]
+        return (f"#{number}", subject, values["client_name"], values["client_email"], values["client_company"])
 
     def search_values(self):
-        return (self.display_number, self.subject, self.client_name, self.client_email, self.client_company)
+        return self.search_values_of(self._searched())
+
+    def _searched(self) -> dict:
+        return {name: getattr(self, name) for name in self.search_source}
 
     @property
     def display_number(self) -> str:

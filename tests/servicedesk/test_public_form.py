@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
 
-from admin24 import timers
+from admin24 import timers, worktime
 from admin24.models import CalendarDay, ScheduledAction
 from admin24.tasks import run_due_actions
 from crm.models import Company, Contact
@@ -434,12 +434,52 @@ def test_an_accepted_post_is_one_statement_and_writes_as_few_index_entries_as_th
 
 @postgresql_only
 def test_the_intake_statement_refuses_a_ticket_with_a_column_it_does_not_store(desk, service):
-    ticket = Ticket(subject="Принтер", service=service, contact=ContactFactory(), source="form")
-    action = ScheduledAction(target_type_id=1, action=services.FOLLOW_UP, due_at=timezone.now())
+    now = timezone.now()
+    ticket = {"subject": "Принтер", "service": service, "contact": ContactFactory(), "source": "form"}
+    action = {"target_type_id": 1, "action": services.FOLLOW_UP, "due_at": now}
     with pytest.raises(ValueError, match="contact_id"):
-        ticket_statement.insert_accepted(ticket, action)
+        ticket_statement.insert_accepted(ticket, action, now=now)
+    with pytest.raises(ValueError, match="finished_at"):
+        ticket_statement.insert_accepted({"subject": "Принтер"}, {**action, "finished_at": now}, now=now)
     assert not Ticket.objects.exists()
     assert not ScheduledAction.objects.exists()
+
+
+def _stored(model, pk) -> dict:
+    # The row as the database holds it, column by column (less the ones each insert numbers anew).
+    skip = {"id", "number", "client_token", "target_id"}
+    return {k: v for k, v in model.objects.filter(pk=pk).values().get().items() if k not in skip}
+
+
+@postgresql_only
+def test_the_intake_statement_stores_every_column_as_the_model_path_would(desk, service):
+    # The statement turns the services' rows into parameters without model instances; what it
+    # stores must be what save() stores from the same rows (the path without PostgreSQL's
+    # statement, and a staff ticket's): compared column by column, defaults and derived ones too.
+    now = timezone.now()
+    fields = {"subject": " Принтер ", "description": "Не печатает", "service": service, "name": "Пётр",
+              "email": "Petr@Client.RU", "phone": "+7 999 123-45-67", "company": "ООО Ромашка"}  # fmt: skip
+    row = services._ticket_row(**fields, desk=desk, calendar=worktime.current_calendar(), now=now)
+    accepted = ticket_statement.insert_accepted(row, services._follow_up_row(now), now=now)
+    by_model = Ticket(**row)
+    by_model.number = accepted.number + 1
+    by_model.save(force_insert=True)
+    # auto_now: save() takes its own moment, the statement the row's.
+    Ticket.objects.filter(pk=by_model.pk).update(updated_at=now)
+    expected = _stored(Ticket, by_model.pk)
+    expected["search_text"] = expected["search_text"].replace(f"#{by_model.number}", f"#{accepted.number}")
+    assert _stored(Ticket, accepted.pk) == expected
+    assert expected["client_email_normalized"] == "petr@client.ru" and expected["subject"] == "Принтер"
+    # The instance it gives back is the row as stored.
+    again = Ticket.objects.get(pk=accepted.pk)
+    assert {f.attname: getattr(accepted, f.attname) for f in Ticket._meta.concrete_fields if not f.generated} == {
+        f.attname: getattr(again, f.attname) for f in Ticket._meta.concrete_fields if not f.generated
+    }
+    action = ScheduledAction.objects.get(target_id=accepted.pk)
+    by_model_action = services._follow_up_action(by_model, now)
+    by_model_action.save(force_insert=True)
+    ScheduledAction.objects.filter(pk=by_model_action.pk).update(created_at=now)
+    assert _stored(ScheduledAction, action.pk) == _stored(ScheduledAction, by_model_action.pk)
 
 
 def test_the_public_pages_are_matched_before_any_other_url_pattern(client, desk):
