@@ -11,10 +11,12 @@ translated once per page, so a fragment holds no logic and no language.
 
 import datetime
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 from django import forms
-from django.utils import dateformat, dates, timezone
+from django.template.defaultfilters import floatformat
+from django.utils import dateformat, dates, formats, timezone
 from django.utils.safestring import SafeData, SafeString
 
 
@@ -149,3 +151,19 @@ def day_writer(format_string: str) -> Callable[[datetime.date], str]:
     """``lambda day: dateformat.format(day, format_string)`` for many dates (``moment_writer``'s
     way, without a time zone)."""
     return _compiled(format_string) or (lambda day: dateformat.format(day, format_string))
+
+
+def amount_writer() -> Callable[[Decimal], str]:
+    """``lambda amount: floatformat(amount, "2g")`` for the many amounts of one page (two decimal
+    places, grouped thousands, in the active language's separators): the separators are read
+    once, where ``floatformat`` looks the format settings up again for every value. Grouping
+    other than by threes falls back to ``floatformat`` itself."""
+    grouping = formats.get_format("NUMBER_GROUPING")
+    if grouping not in (0, 3):
+        return lambda amount: floatformat(amount, "2g")
+    thousands = formats.get_format("THOUSAND_SEPARATOR") if grouping else ""
+    decimal = formats.get_format("DECIMAL_SEPARATOR")
+    table = str.maketrans({",": thousands, ".": decimal})
+    # ROUND_HALF_UP, as floatformat rounds (the amounts are stored with two places anyway).
+    cents = Decimal("0.01")
+    return lambda amount: f"{Decimal(amount).quantize(cents, ROUND_HALF_UP):,.2f}".translate(table)

@@ -31,7 +31,7 @@ from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 from ..models import Deal, RegularStage, Task
 from ..services import billing
 from ..services import tasks as task_services
-from ..services.deals import Reminder, deal_remind, deal_remind_many, deal_responsibles, ladder_recipient
+from ..services.deals import Reminder, deal_remind_many, deal_responsibles, ladder_recipient
 from ..texts import say
 
 UNPAID_REMINDER = "crm.deal.invoice_unpaid_reminder"
@@ -98,24 +98,42 @@ def _close_tasks_of_the_stage_left(deals, *, by, from_stage, reason):
     task_services.close_tasks_of_the_stage_left(deals, pipeline=PIPELINE, from_stage=from_stage)
 
 
-@PIPELINE.on_enter(RegularStage.INVOICE_FORMING)
-def _invoice_wanted(deal, *, by, from_stage, reason):
-    if deal.period_start is None or deal.period_end is None:
-        deal.period_start, deal.period_end = billing.first_period(deal)
-        deal.save(update_fields=["period_start", "period_end", "updated_at"])
-    title = say("crm.task.invoice", deal=deal.title)
-    text = say("crm.task.invoice.text", period=billing.period_message(deal), stage=RegularStage.INVOICE_SENT)
-    task_services.task_create(
-        title=title,
-        responsible=deal.responsible,
-        deadline=worktime.end_of_working_day_after(clock.now()),
-        description=text,
-        deal=deal,
-        by=by,
-        is_automatic=True,
+@PIPELINE.on_enter(RegularStage.INVOICE_FORMING, batch=True)
+def _invoice_wanted(deals, *, by, from_stage, reason):
+    """The invoice task and the reminder, for all the deals of a batch at once (the months past
+    their contracts' ends that begin together): one INSERT per table for the tasks, the notices
+    and the timelines."""
+    for deal in deals:
+        if deal.period_start is None or deal.period_end is None:
+            deal.period_start, deal.period_end = billing.first_period(deal)
+            deal.save(update_fields=["period_start", "period_end", "updated_at"])
+    deal_responsibles(deals)
+    deadline = worktime.end_of_working_day_after(clock.now())
+    wanted = [
+        (
+            deal,
+            say("crm.task.invoice", deal=deal.title),
+            say("crm.task.invoice.text", period=billing.period_message(deal), stage=RegularStage.INVOICE_SENT),
+        )
+        for deal in deals
+    ]
+    task_services.task_create_many(
+        [
+            task_services.NewTask(
+                title=title,
+                responsible=deal.responsible,
+                deadline=deadline,
+                description=text,
+                deal=deal,
+                by=by,
+                is_automatic=True,
+            )
+            for deal, title, text in wanted
+        ]
     )
-    deal_remind(
-        deal, deal.responsible, key=f"invoice-wanted:{deal.pk}:{deal.stage_entry_count}", title=title, text=text
+    deal_remind_many(
+        Reminder(deal, deal.responsible, f"invoice-wanted:{deal.pk}:{deal.stage_entry_count}", title, text)
+        for deal, title, text in wanted
     )
 
 
@@ -226,12 +244,19 @@ def _remind_about_the_unpaid_invoice(pairs):
     deal_remind_many(reminders)
 
 
+# One at a time: what runs each action alone when its batch failed (the unique period's INSERT
+# found the deal made meanwhile, say — next_period_deal then finds it).
 @timers.handler(billing.NEXT_PERIOD_DUE)
 def _a_month_past_the_end_begins(contract, action):
     deal = Deal.objects.filter(pk=action.payload.get("after"), contract=contract).first()
     # The month before must still be paid: a deal moved back or failed since bills nothing after it.
     if deal is not None and deal.stage in billing.PAID_STAGES:
         billing.next_period_deal(deal)
+
+
+@timers.batch_handler(billing.NEXT_PERIOD_DUE)
+def _months_past_the_end_begin(pairs):
+    billing.next_period_deals({action.payload.get("after"): contract.pk for contract, action in pairs})
 
 
 @timers.batch_handler(ACT_FORMING_PAUSE)

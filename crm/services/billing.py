@@ -34,7 +34,7 @@ from pathlib import PurePath
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
@@ -284,11 +284,11 @@ def closing_docs_mark_received(*, deal: Deal, by) -> Deal:
 def next_period_deal(deal: Deal) -> Deal | None:
     """The deal of the period after ``deal``'s, created at «Формирование счёта» the first time only.
 
-    Runs inside the move into «Счёт оплачен» (and when a month past the contract's end begins).
-    None when the period is not this contract's to bill (a signed renewal covers it) or not yet
-    (past the end, the deal waits for the month's first day). The unique (contract, period
-    start) makes a second creation — the move repeated, or two workers at once — fail and find
-    the first one instead.
+    Runs inside the move into «Счёт оплачен» (and when a month past the contract's end begins:
+    ``next_period_deals`` for a clock batch). None when the period is not this contract's to bill
+    (a signed renewal covers it) or not yet (past the end, the deal waits for the month's first
+    day). The unique (contract, period start) makes a second creation — the move repeated, or two
+    workers at once — fail and find the first one instead.
     """
     start, end = next_period(deal)
     contract = None
@@ -299,53 +299,127 @@ def next_period_deal(deal: Deal) -> Deal | None:
     existing = _period_deal(deal, start)
     if existing is not None:
         return existing
-    if contract is not None:
-        if not billed_here(contract, start):
-            return None
-        if contract.ends_on is not None and start > contract.ends_on and clock.localdate() < start:
-            timers.cancel_pending(contract, NEXT_PERIOD_DUE)
-            timers.schedule(
-                contract, NEXT_PERIOD_DUE, at=worktime.start_of_working_day(start), payload={"after": deal.pk}
-            )
-            return None
+    if contract is not None and not _bills_now(deal, contract, start, takeover_date(contract)):
+        return None
+    created = _following(deal, start, end)
     try:
         with transaction.atomic():
-            created = Deal.objects.create(
-                pipeline=DealPipeline.REGULAR,
-                stage=RegularStage.INVOICE_FORMING,
-                title=deal_title(
-                    gettext_lazy("%(company)s: %(period)s"),
-                    company=deal.company.name if deal.company_id else deal.title,
-                    period=lazy(_month_label, str)(start),
-                ),
-                company=deal.company,
-                contact=deal.contact,
-                responsible=deal.responsible,
-                contract=deal.contract,
-                amount=deal.amount,
-                currency=deal.currency,
-                service_kind=deal.service_kind,
-                contract_date=deal.contract_date,
-                contract_end_date=deal.contract_end_date,
-                period_start=start,
-                period_end=end,
-            )
+            created.save(force_insert=True)
     except IntegrityError:
         return Deal.objects.get(contract=deal.contract, period_start=start, superseded_by__isnull=True)
-    activity.record(
-        target=created,
-        verb=Activity.Verb.CREATED,
-        message=say("crm.period.next_of", deal=deal.title),
-        data={"previous": deal.pk},
-    )
-    activity.record(
-        target=deal,
-        verb=Activity.Verb.NOTE,
-        message=say("crm.period.next_created", deal=created.title),
-        data={"next": created.pk},
-    )
+    activity.record_many(_following_entries(deal, created))
     workflow.start(created, by=None)
     return created
+
+
+def next_period_deals(afters: dict[int, int]) -> list[Deal]:
+    """``next_period_deal`` for the paid deals a clock batch names (deal pk → its contract's pk):
+    the months past their contracts' ends that begin together, in a number of queries that does
+    not grow with them. A deal no longer paid (moved back or failed since) bills nothing after it.
+
+    The same rules and the same lock order as one at a time: the deals' rows, then the
+    contracts' (each in pk order), then under both whether the period has its deal already and
+    whether a signed renewal took the contract's billing over. The unique (contract, period
+    start) still guards the INSERT: should it fail, the clock runs each action alone.
+    """
+    deals = [
+        deal
+        for deal in Deal.objects.select_for_update(of=("self",))
+        .select_related("company", "contact", "responsible")
+        .filter(pk__in=afters)
+        .order_by("pk")
+        if deal.contract_id == afters[deal.pk] and deal.stage in PAID_STAGES
+    ]
+    if not deals:
+        return []
+    contracts = Contract.objects.select_for_update().order_by("pk").in_bulk(sorted({d.contract_id for d in deals}))
+    periods = {}
+    for deal in deals:
+        deal.contract = contracts[deal.contract_id]
+        periods[deal.pk] = next_period(deal)
+    taken = set(
+        Deal.objects.filter(
+            pipeline=DealPipeline.REGULAR,
+            contract__in=contracts,
+            period_start__in={start for start, _end in periods.values()},
+            superseded_by__isnull=True,
+        ).values_list("contract_id", "company_id", "period_start")
+    )
+    cuts = takeover_dates(list(contracts.values()))
+    now = clock.now()
+    created: list[tuple[Deal, Deal]] = []
+    for deal in deals:
+        start, end = periods[deal.pk]
+        if (deal.contract_id, deal.company_id, start) in taken:
+            continue
+        if not _bills_now(deal, deal.contract, start, cuts[deal.contract_id]):
+            continue
+        taken.add((deal.contract_id, deal.company_id, start))
+        # Stored with its first stage's entry counted, as workflow.start would count it.
+        following = _following(deal, start, end, stage_entry_count=1, stage_changed_at=now)
+        following.refresh_search_text()  # what save() does, which bulk_create skips
+        created.append((deal, following))
+    if not created:
+        return []
+    Deal.objects.bulk_create([following for _deal, following in created])
+    activity.record_many([entry for deal, following in created for entry in _following_entries(deal, following)])
+    workflow.start_many([following for _deal, following in created], by=None, counted=True)
+    return [following for _deal, following in created]
+
+
+def _bills_now(deal: Deal, contract: Contract, start: datetime.date, cut: datetime.date | None) -> bool:
+    """Whether the period from ``start`` gets its deal now: the contract bills it (no renewal took
+    over by ``cut``) and, past the contract's end, its month has begun (else the clock is set
+    for its first working day)."""
+    if cut is not None and start >= cut:
+        return False
+    if contract.ends_on is not None and start > contract.ends_on and clock.localdate() < start:
+        timers.cancel_pending(contract, NEXT_PERIOD_DUE)
+        timers.schedule(contract, NEXT_PERIOD_DUE, at=worktime.start_of_working_day(start), payload={"after": deal.pk})
+        return False
+    return True
+
+
+def _following(deal: Deal, start: datetime.date, end: datetime.date, **stored) -> Deal:
+    """The (unsaved) deal of the period from ``start`` after ``deal``'s, at «Формирование счёта»."""
+    return Deal(
+        pipeline=DealPipeline.REGULAR,
+        stage=RegularStage.INVOICE_FORMING,
+        title=deal_title(
+            gettext_lazy("%(company)s: %(period)s"),
+            company=deal.company.name if deal.company_id else deal.title,
+            period=lazy(_month_label, str)(start),
+        ),
+        company=deal.company,
+        contact=deal.contact,
+        responsible=deal.responsible,
+        contract=deal.contract,
+        amount=deal.amount,
+        currency=deal.currency,
+        service_kind=deal.service_kind,
+        contract_date=deal.contract_date,
+        contract_end_date=deal.contract_end_date,
+        period_start=start,
+        period_end=end,
+        **stored,
+    )
+
+
+def _following_entries(deal: Deal, created: Deal) -> list[Activity]:
+    return [
+        activity.build(
+            target=created,
+            verb=Activity.Verb.CREATED,
+            message=say("crm.period.next_of", deal=deal.title),
+            data={"previous": deal.pk},
+        ),
+        activity.build(
+            target=deal,
+            verb=Activity.Verb.NOTE,
+            message=say("crm.period.next_created", deal=created.title),
+            data={"next": created.pk},
+        ),
+    ]
 
 
 def _period_deal(deal: Deal, start: datetime.date) -> Deal | None:
@@ -368,12 +442,30 @@ def renewal_is_signed(renewal: Deal) -> bool:
 
 def takeover_date(contract: Contract) -> datetime.date | None:
     """The day a signed renewal bills the contract's months from; None while none does."""
-    renewal = renewal_services.renewal_deal(contract)
-    if renewal is None or not renewal_is_signed(renewal):
-        return None
-    if renewal.contract_id is not None:
-        return renewal.contract.signed_on
-    return renewal.contract_date
+    return takeover_dates([contract])[contract.pk]
+
+
+def takeover_dates(contracts: list[Contract]) -> dict[int, datetime.date | None]:
+    """``takeover_date`` of many contracts in one query, by contract pk (each one's renewal deal
+    is its first by pk, as ``renewal_services.renewal_deal`` reads it)."""
+    renewals: dict[int, Deal] = {}
+    for renewal in (
+        Deal.objects.filter(renews__contract__in=contracts)
+        .select_related("contract")
+        .annotate(old_contract=F("renews__contract"))
+        .order_by("-pk")
+    ):
+        renewals[renewal.old_contract] = renewal
+    cuts: dict[int, datetime.date | None] = {}
+    for contract in contracts:
+        renewal = renewals.get(contract.pk)
+        if renewal is None or not renewal_is_signed(renewal):
+            cuts[contract.pk] = None
+        elif renewal.contract_id is not None:
+            cuts[contract.pk] = renewal.contract.signed_on
+        else:
+            cuts[contract.pk] = renewal.contract_date
+    return cuts
 
 
 def billed_here(contract: Contract, start: datetime.date | None) -> bool:

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_POST
 from admin24 import worktime
 from admin24.access import Action, filter_queryset, require
 from admin24.boards.board import card_url
-from admin24.fragments import Fragment, day_writer, joined
+from admin24.fragments import Fragment, amount_writer, day_writer, joined
 from admin24.workflow import DomainError
 
 from ..models import Contract, Deal
@@ -70,6 +69,7 @@ def _rows_html(rows: list[tuple[Deal, str]]) -> str:
     """The page's rows as HTML (``admin24.fragments``): the labels and the date format read once,
     where the template resolved some twenty variables and filters per row."""
     day = day_writer(formats.get_format("SHORT_DATE_FORMAT"))
+    amount = amount_writer()
     labels = {status: str(label) for status, label in billing.BillingStatus.LABELS.items()}
     written = []
     for deal, status in rows:
@@ -84,7 +84,7 @@ def _rows_html(rows: list[tuple[Deal, str]]) -> str:
                 company=company,
                 url=card_url("crm:deal-detail", deal.pk),
                 title=deal.title,
-                amount=floatformat(deal.amount, "2g"),
+                amount=amount(deal.amount),
                 currency=deal.currency,
                 badge=BADGES.get(status, "info"),
                 label=labels.get(status, status),

@@ -3,13 +3,15 @@
 import copy
 import datetime
 import zoneinfo
+from decimal import Decimal
 
 import pytest
 from django import forms
+from django.template.defaultfilters import floatformat
 from django.utils import formats, timezone, translation
 from django.utils.translation import pgettext
 
-from admin24.fragments import Fragment, FragmentInput, FragmentSelect, day_writer, moment_writer
+from admin24.fragments import Fragment, FragmentInput, FragmentSelect, amount_writer, day_writer, moment_writer
 
 ZONES = ["Europe/Moscow", "America/New_York", "Asia/Kamchatka", "UTC"]
 
@@ -91,3 +93,12 @@ def test_a_day_writer_writes_what_date_format_writes(language):
             write = day_writer(format_string)
             for moment in moments():
                 assert write(moment.date()) == formats.date_format(moment.date(), format_string)
+
+
+@pytest.mark.parametrize("language", ["ru", "en"])
+def test_an_amount_writer_writes_what_floatformat_2g_writes(language):
+    amounts = ["0", "0.5", "7.25", "999.99", "1000", "15000.00", "1234567.89", "-2500.10", "99999999999.99"]
+    with translation.override(language):
+        write = amount_writer()
+        for amount in map(Decimal, amounts):
+            assert write(amount) == floatformat(amount, "2g"), amount
