@@ -30,6 +30,19 @@ def _test_environment(settings, tmp_path):
 
 
 @pytest.fixture
+def english_readers(monkeypatch):
+    """The people a test creates read English, and so does the test: notifications are told in the
+    recipient's language and messages rendered in the active one (the default is Russian)."""
+    from django.utils import translation
+
+    from admin24.models import User
+
+    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
 def eager_celery():
     """Published tasks run inline, as a worker would run them.
 

@@ -7,10 +7,9 @@ import datetime
 
 import pytest
 import time_machine
-from django.utils import translation
 
 from admin24 import worktime
-from admin24.models import Activity, ScheduledAction, User
+from admin24.models import Activity, ScheduledAction
 from admin24.workflow import move
 from crm.models import ContractStage, Deal, DealPipeline, LeadSource, LeadStage, RegularStage, Task
 from crm.pipelines import contract as contract_pipeline
@@ -23,15 +22,9 @@ from tests.crm.conftest import msk
 from tests.crm.test_regular import sent_deal, tick
 from tests.factories import CompanyFactory, DealFactory
 
+pytestmark = pytest.mark.usefixtures("english_readers")
+
 BEAT = datetime.timedelta(seconds=30)
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch):
-    # Notifications are told in the recipient's language: the people these tests create read English.
-    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
-    with translation.override("en"):
-        yield
 
 
 def back_up(moment, minutes=5):

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from admin24 import timers, worktime
-from admin24.models import Activity, ScheduledAction, User
+from admin24.models import Activity, ScheduledAction
 from admin24.roles import Role
 from admin24.workflow import move
 from crm.models import ContractStage, Deal, DealPipeline, RegularStage
@@ -23,16 +23,10 @@ from notifications.models import Notification, OutboxMessage
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, DealFactory, DepartmentFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("english_readers")
+
 Status = ScheduledAction.Status
 _numbers = itertools.count(1)
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch):
-    # Notifications are told in the recipient's language: the people these tests create read English.
-    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
-    with translation.override("en"):
-        yield
 
 
 def managers(count):
@@ -98,6 +92,7 @@ CASES = {
 }
 
 
+@pytest.mark.postgres  # SQLite splits a bulk INSERT past 999 parameters
 @pytest.mark.parametrize("action", list(CASES))
 def test_a_tick_tells_thirty_deals_with_the_queries_it_takes_for_three(db, action):
     pipeline, stage, schedule, told_per_deal, skips_done = CASES[action]

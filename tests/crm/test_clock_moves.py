@@ -11,10 +11,10 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from admin24 import timers, worktime
-from admin24.models import Activity, GlobalConstant, ScheduledAction, User
+from admin24.models import Activity, GlobalConstant, ScheduledAction
 from admin24.roles import Role
 from admin24.workflow import move
 from crm.models import DealPipeline, Lead, LeadSource, LeadStage, RegularStage, Task
@@ -24,17 +24,12 @@ from crm.services.leads import lead_create
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 
+pytestmark = pytest.mark.usefixtures("english_readers")
+
 Status = ScheduledAction.Status
 _numbers = itertools.count(1)
 
 MOMENT = msk(2027, 3, 10, 12)  # a Wednesday
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch):
-    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
-    with translation.override("en"):
-        yield
 
 
 def managers(count):

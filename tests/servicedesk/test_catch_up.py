@@ -6,10 +6,9 @@ import datetime
 
 import pytest
 import time_machine
-from django.utils import translation
 
 from admin24 import timers
-from admin24.models import ScheduledAction, User
+from admin24.models import ScheduledAction
 from notifications.models import Notification
 from servicedesk import services
 from servicedesk.models import TicketStatus
@@ -17,15 +16,7 @@ from servicedesk.pipeline import DEFERRED_RETURN, RESOLUTION_BREACH
 
 from .conftest import msk
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch):
-    # Notifications are told in the recipient's language: the people these tests create read English.
-    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_readers")]
 
 
 def back_up(moment, minutes=5):

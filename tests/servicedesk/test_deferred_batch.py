@@ -10,10 +10,10 @@ import pytest
 import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from admin24 import timers, worktime
-from admin24.models import Activity, ScheduledAction, User
+from admin24.models import Activity, ScheduledAction
 from notifications.models import Notification
 from servicedesk import services
 from servicedesk.models import Ticket, TicketStatus
@@ -21,15 +21,8 @@ from servicedesk.pipeline import DEFERRED_RETURN
 
 from .conftest import msk
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_readers")]
 Status = ScheduledAction.Status
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch):
-    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
-    with translation.override("en"):
-        yield
 
 
 def deferred(service, engineer, count, *, at, **defer):

@@ -8,10 +8,10 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from admin24 import timers
-from admin24.models import ScheduledAction, User
+from admin24.models import ScheduledAction
 from admin24.roles import Role
 from admin24.workflow import MoveRefused
 from notifications.models import Notification, OutboxMessage
@@ -22,16 +22,7 @@ from tests.factories import ServiceFactory, UserFactory
 
 from .conftest import msk
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _english(monkeypatch):
-    # The messages and notification titles below are read in English; the default language is Russian.
-    # Notifications are told in the recipient's language: the people these tests create read English.
-    monkeypatch.setattr(User._meta.get_field("language"), "default", "en")
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_readers")]
 
 
 FRIDAY_1730 = msk(2026, 11, 20, 17, 30)
