@@ -195,11 +195,6 @@ def _create(*, files, by, desk, calendar, later, **fields):
     return ticket
 
 
-def _build_ticket(**fields) -> Ticket:
-    """A new ticket, not saved yet (``_ticket_row``'s fields)."""
-    return Ticket(**_ticket_row(**fields))
-
-
 def _ticket_row(
     *,
     subject: str,
@@ -278,7 +273,7 @@ def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
     for request in requests:
         fields = {name: value for name, value in request.items() if name != "files"}
         checked = uploads.check_files_for(request.get("files", ()), desk)
-        built.append((_build_ticket(**fields, desk=desk, calendar=calendar, now=now), checked))
+        built.append((Ticket(**_ticket_row(**fields, desk=desk, calendar=calendar, now=now)), checked))
     tickets = [ticket for ticket, _checked in built]
     stored: list[str] = []
     try:

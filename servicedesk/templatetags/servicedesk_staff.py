@@ -57,8 +57,7 @@ def hours_minutes(value) -> str:
     """A duration as people enter it on the settings page: “2 h 30 min”."""
     if value is None:
         return ""
-    minutes = int(value.total_seconds() // 60)
-    return _("%(hours)d h %(minutes)02d min") % {"hours": minutes // 60, "minutes": minutes % 60}
+    return minutes_span(int(value.total_seconds() // 60))
 
 
 @register.filter
