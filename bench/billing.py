@@ -22,9 +22,8 @@ import boardkit
 from django.db import connection
 from django.utils import timezone
 
-from admin24.roles import Role
 from admin24.worktime import add_months
-from crm.models import Company, Contact, Contract, Deal, DealPipeline
+from crm.models import Contract, Deal, DealPipeline
 from crm.models.deals import RegularStage
 
 CONTRACTS = 3000
@@ -116,23 +115,8 @@ def baseline_rows():
 
 
 def body(args) -> None:
-    admin = boardkit.staff(
-        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
-    )[0]
-    managers = boardkit.staff(
-        Role.SALES_MANAGER,
-        20,
-        username="bench-manager",
-        last_name="Менеджеров",
-        first_name="Михаил",
-        department="Отдел продаж (бенчмарк)",
-    )
-    companies = list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
-    contacts = list(Contact.objects.order_by("pk")[:500]) or Contact.objects.bulk_create(
-        Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
-    )
+    people = boardkit.sales_people()
+    admin, managers, companies, contacts = people.admin, people.managers, people.companies, people.contacts
     contracts = fill_contracts(companies, contacts, managers)
     year_ago = add_months(timezone.localdate().replace(day=1), -12)
     pages = [

@@ -15,8 +15,7 @@ from decimal import Decimal
 import boardkit
 from django.utils import timezone
 
-from admin24.roles import Role
-from crm.models import Company, Contact, Deal, DealPipeline, Lead, LeadSource, LeadStage, Task
+from crm.models import Deal, DealPipeline, Lead, LeadSource, LeadStage, Task
 from crm.models.deals import ContractStage, RegularStage
 
 # Stage mix of a lead pipeline after a year: most leads closed, a few hundred in work.
@@ -130,23 +129,8 @@ def fill_deals(total: int, managers, companies, contacts) -> None:
 
 
 def body(args) -> None:
-    admin = boardkit.staff(
-        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
-    )[0]
-    managers = boardkit.staff(
-        Role.SALES_MANAGER,
-        20,
-        username="bench-manager",
-        last_name="Менеджеров",
-        first_name="Михаил",
-        department="Отдел продаж (бенчмарк)",
-    )
-    companies = list(Company.objects.all()[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
-    contacts = list(Contact.objects.all()[:500]) or Contact.objects.bulk_create(
-        Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
-    )
+    people = boardkit.sales_people()
+    admin, managers, companies, contacts = people.admin, people.managers, people.companies, people.contacts
     boards = {
         "lead board": [
             ("board (in work)", "/crm/leads/"),

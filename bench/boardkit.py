@@ -35,7 +35,7 @@ from django.urls import include, path  # noqa: E402
 
 from admin24.models import Department, User  # noqa: E402
 from admin24.roles import Role  # noqa: E402
-from crm.models import Company  # noqa: E402
+from crm.models import Company, Contact  # noqa: E402
 from servicedesk.models import Service  # noqa: E402
 
 TABLE = engines["django"].from_string(
@@ -78,6 +78,47 @@ def staff(role: str, count: int, *, username: str, last_name: str, first_name: s
     return users
 
 
+def bench_admin() -> User:
+    """The administrator every board and report benchmark signs in as."""
+    return staff(
+        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
+    )[0]
+
+
+def bench_companies() -> list:
+    """500 client companies, reused when --keepdb kept them."""
+    return list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
+        Company(name=f"ООО «Компания {i}»") for i in range(500)
+    )
+
+
+@dataclass
+class SalesPeople:
+    admin: User
+    managers: list
+    companies: list
+    contacts: list
+
+
+def sales_people() -> SalesPeople:
+    """The administrator, 20 sales managers, 500 companies and a contact in each that the CRM
+    benchmarks (bench/board.py, bench/billing.py) fill leads and deals for."""
+    admin = bench_admin()
+    managers = staff(
+        Role.SALES_MANAGER,
+        20,
+        username="bench-manager",
+        last_name="Менеджеров",
+        first_name="Михаил",
+        department="Отдел продаж (бенчмарк)",
+    )
+    companies = bench_companies()
+    contacts = list(Contact.objects.order_by("pk")[:500]) or Contact.objects.bulk_create(
+        Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
+    )
+    return SalesPeople(admin, managers, companies, contacts)
+
+
 @dataclass
 class DeskPeople:
     admin: User
@@ -89,9 +130,7 @@ class DeskPeople:
 def desk_people() -> DeskPeople:
     """The administrator, 15 engineers, 500 companies and 8 services that the ticket benchmarks
     (bench/reports.py, bench/resolved_index.py) fill tickets for; reused when --keepdb kept them."""
-    admin = staff(
-        Role.ADMINISTRATOR, 1, username="bench-admin", last_name="Админов", first_name="Андрей", department="Дирекция"
-    )[0]
+    admin = bench_admin()
     engineers = staff(
         Role.SUPPORT_ENGINEER,
         15,
@@ -100,9 +139,7 @@ def desk_people() -> DeskPeople:
         first_name="Игорь",
         department="Поддержка (бенчмарк)",
     )
-    companies = list(Company.objects.order_by("pk")[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
+    companies = bench_companies()
     services = list(Service.objects.all()) or Service.objects.bulk_create(
         Service(name=f"Услуга {i}", responsible=engineers[i % len(engineers)]) for i in range(8)
     )

@@ -15,7 +15,6 @@ import boardkit
 from django.utils import timezone
 
 from admin24.roles import Role
-from crm.models import Company
 from servicedesk.models import Service, Ticket, TicketSource, TicketStatus
 
 # A desk after a year or two: nearly everything done, a few hundred tickets in work.
@@ -74,9 +73,7 @@ def body(args) -> None:
     services = list(Service.objects.all()[:8]) or Service.objects.bulk_create(
         Service(name=f"Услуга {i}", responsible=engineers[i]) for i in range(8)
     )
-    companies = list(Company.objects.all()[:500]) or Company.objects.bulk_create(
-        Company(name=f"ООО «Компания {i}»") for i in range(500)
-    )
+    companies = boardkit.bench_companies()
     pages = [
         ("baseline: 50-row table", "/bench/baseline/"),
         ("board (in work)", "/servicedesk/"),
