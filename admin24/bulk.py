@@ -2,8 +2,11 @@
 ``one_statement``, several such writes in one round trip.
 
 On PostgreSQL the values travel as one text array per column, joined by ``unnest`` and cast to
-each column's type: one parameter per column, whatever the number of rows. Elsewhere (SQLite in
-development) they are Django's bulk_create / bulk_update.
+each column's type: one parameter per column, whatever the number of rows. Each array is sent
+as its literal (``{"a","b",NULL}``), written here in one join: psycopg's list adapter escapes
+element by element with a regular expression, some 8 µs each — a clock batch of 500 writes
+sends 60,000 values, half a second of it. Elsewhere (SQLite in development) they are Django's
+bulk_create / bulk_update.
 """
 
 import json
@@ -61,15 +64,38 @@ def update_rows(rows, fields: list[str]) -> None:
 
 
 def insert_rows(rows) -> None:
-    """``Model.objects.bulk_create(rows)`` in one statement. Held by ``one_statement``, the rows get
-    no pks (nobody reads them back); rows whose pk is set keep it."""
+    """``Model.objects.bulk_create(rows)`` in one statement: the rows get their pks, as saved rows
+    (rows whose pk is set keep it). Held by ``one_statement``, they get no pks (nobody reads
+    them back)."""
     rows = list(rows)
     if not rows:
         return
-    if connection.vendor != "postgresql" or _held.get() is None:
+    if connection.vendor != "postgresql":
         type(rows[0]).objects.bulk_create(rows)
         return
-    _write(*_insert(rows))
+    sql, params = _insert(rows)
+    if _held.get() is not None:
+        _write(sql, params)
+        return
+    if rows[0].pk is not None:
+        _write(sql, params)
+        _saved(rows)
+        return
+    meta = type(rows[0])._meta
+
+    def numbered(returned):
+        # RETURNING gives the rows in the order unnest read them, which is the arrays' order
+        # (what Django's own bulk_create on PostgreSQL relies on as well).
+        for row, (pk,) in zip(rows, returned, strict=True):
+            row.pk = pk
+        _saved(rows)
+
+    _write(f"{sql} RETURNING {connection.ops.quote_name(meta.pk.column)}", params, numbered)
+
+
+def _saved(rows) -> None:
+    for row in rows:
+        row._state.adding, row._state.db = False, connection.alias
 
 
 def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
@@ -174,7 +200,15 @@ def _insert(rows) -> tuple[str, list]:
 def _arrays(columns, rows) -> tuple[str, str, list]:
     names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
     unnest = "unnest({})".format(", ".join(["%s::text[]"] * len(columns)))
-    return names, unnest, [[_text(field, row) for row in rows] for field in columns]
+    return names, unnest, [_array_literal([_text(field, row) for row in rows]) for field in columns]
+
+
+def _array_literal(values: list[str | None]) -> str:
+    """A text array as PostgreSQL reads it: each element in double quotes, backslash-escaped."""
+    elements = ",".join(
+        "NULL" if value is None else '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"' for value in values
+    )
+    return "{" + elements + "}"
 
 
 def _text(field, row) -> str | None:

@@ -175,7 +175,7 @@ def notify_many(notices: list[Notice]) -> None:
         told.add((note.recipient_id, note.key))
         new_in_app.append(note)
     if new_in_app:
-        Notification.objects.bulk_create(new_in_app)
+        bulk.insert_rows(new_in_app)
     rows = [message for _note, messages in prepared for message in messages]
     bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
 

@@ -14,7 +14,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import access, activity, clock, timers
+from admin24 import access, activity, bulk, clock, timers
 from admin24.access import Action
 from admin24.messages import Message, site_text
 from admin24.models import Activity
@@ -123,8 +123,8 @@ def task_create_many(new: list[NewTask]) -> list[Task]:
     ]
     if not tasks:
         return tasks
-    Task.objects.bulk_create(tasks)
-    TaskChecklistItem.objects.bulk_create(
+    bulk.insert_rows(tasks)
+    bulk.insert_rows(
         TaskChecklistItem(task=task, text=text, position=i)
         for task, spec in zip(tasks, new, strict=True)
         for i, text in enumerate(
