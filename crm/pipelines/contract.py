@@ -438,7 +438,7 @@ def _renew_when_due(pairs):
             renewal.renewal_schedule(contract)
         elif contract.status == Contract.Status.ACTIVE:
             due.append(contract)
-    renewed = renewal.renewed(due)
+    renewed = renewal.renewal_deals(due)
     renewal.renewal_create_many([contract for contract in due if contract.pk not in renewed])
 
 

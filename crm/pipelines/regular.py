@@ -22,10 +22,11 @@ has already cancelled that stage's clock actions.
 
 import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import clock, constants, timers, workflow, worktime
+from admin24 import bulk, clock, constants, timers, workflow, worktime
 from admin24.workflow import ACTIVE, LOST, Pipeline, Stage
 
 from ..models import Deal, RegularStage, Task
@@ -103,10 +104,11 @@ def _invoice_wanted(deals, *, by, from_stage, reason):
     """The invoice task and the reminder, for all the deals of a batch at once (the months past
     their contracts' ends that begin together): one INSERT per table for the tasks, the notices
     and the timelines."""
-    for deal in deals:
-        if deal.period_start is None or deal.period_end is None:
-            deal.period_start, deal.period_end = billing.first_period(deal)
-            deal.save(update_fields=["period_start", "period_end", "updated_at"])
+    unset = [deal for deal in deals if deal.period_start is None or deal.period_end is None]
+    for deal in unset:
+        deal.period_start, deal.period_end = billing.first_period(deal)
+        deal.updated_at = timezone.now()  # what save()'s auto_now would set
+    bulk.update_rows(unset, ["period_start", "period_end", "updated_at"])
     deal_responsibles(deals)
     deadline = worktime.end_of_working_day_after(clock.now())
     wanted = [

@@ -34,13 +34,13 @@ from pathlib import PurePath
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, clock, constants, timers, workflow, worktime
+from admin24 import activity, bulk, clock, constants, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.messages import Message
 from admin24.models import Activity
@@ -357,11 +357,11 @@ def next_period_deals(afters: dict[int, int]) -> list[Deal]:
         taken.add((deal.contract_id, deal.company_id, start))
         # Stored with its first stage's entry counted, as workflow.start would count it.
         following = _following(deal, start, end, stage_entry_count=1, stage_changed_at=now)
-        following.refresh_search_text()  # what save() does, which bulk_create skips
+        following.refresh_search_text()  # what save() does, which a bulk INSERT skips
         created.append((deal, following))
     if not created:
         return []
-    Deal.objects.bulk_create([following for _deal, following in created])
+    bulk.insert_rows([following for _deal, following in created])
     activity.record_many([entry for deal, following in created for entry in _following_entries(deal, following)])
     workflow.start_many([following for _deal, following in created], by=None, counted=True)
     return [following for _deal, following in created]
@@ -446,26 +446,18 @@ def takeover_date(contract: Contract) -> datetime.date | None:
 
 
 def takeover_dates(contracts: list[Contract]) -> dict[int, datetime.date | None]:
-    """``takeover_date`` of many contracts in one query, by contract pk (each one's renewal deal
-    is its first by pk, as ``renewal_services.renewal_deal`` reads it)."""
-    renewals: dict[int, Deal] = {}
-    for renewal in (
-        Deal.objects.filter(renews__contract__in=contracts)
-        .select_related("contract")
-        .annotate(old_contract=F("renews__contract"))
-        .order_by("-pk")
-    ):
-        renewals[renewal.old_contract] = renewal
-    cuts: dict[int, datetime.date | None] = {}
-    for contract in contracts:
-        renewal = renewals.get(contract.pk)
-        if renewal is None or not renewal_is_signed(renewal):
-            cuts[contract.pk] = None
-        elif renewal.contract_id is not None:
-            cuts[contract.pk] = renewal.contract.signed_on
-        else:
-            cuts[contract.pk] = renewal.contract_date
-    return cuts
+    """``takeover_date`` of many contracts in one query, by contract pk."""
+    renewals = renewal_services.renewal_deals(contracts)
+    return {contract.pk: _takeover(renewals.get(contract.pk)) for contract in contracts}
+
+
+def _takeover(renewal: Deal | None) -> datetime.date | None:
+    """The day ``renewal`` (a contract's renewal deal, as ``renewal_deals`` reads it) bills from."""
+    if renewal is None or not renewal_is_signed(renewal):
+        return None
+    if renewal.contract_id is not None:
+        return renewal.contract.signed_on
+    return renewal.contract_date
 
 
 def billed_here(contract: Contract, start: datetime.date | None) -> bool:
@@ -556,7 +548,7 @@ def renewal_hand_over(*, renewal: Deal) -> list[Deal]:
         list(_live_deals(contract_id).filter(period_start__gte=cut).select_for_update().values_list("pk", flat=True))
     contract = Contract.objects.select_for_update().get(pk=contract_id)
     renewal = renewal_services.renewal_deal(contract)
-    cut = takeover_date(contract)
+    cut = _takeover(renewal)
     if cut is None:
         _go_on(contract)
         return []

@@ -17,11 +17,11 @@ import datetime
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import prefetch_related_objects
+from django.db.models import F, prefetch_related_objects
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from admin24 import activity, clock, constants, timers, workflow, worktime
+from admin24 import activity, bulk, clock, constants, timers, workflow, worktime
 from admin24.access import Action, require
 from admin24.models import Activity, ScheduledAction
 from notifications.services import StaffNotice, notify_staff_many
@@ -65,12 +65,23 @@ def _old_deals(contracts: list[Contract]) -> dict[int, Deal]:
 
 
 def renewal_deal(contract: Contract) -> Deal | None:
-    return Deal.objects.filter(renews__contract=contract).order_by("pk").first()
+    """The contract's renewal deal, None while it has none (``renewal_deals`` of one contract)."""
+    return renewal_deals([contract]).get(contract.pk)
 
 
-def renewed(contracts: list[Contract]) -> set[int]:
-    """Which of the contracts have a renewal deal already (``renewal_deal`` for many, in one query)."""
-    return set(Deal.objects.filter(renews__contract__in=contracts).values_list("renews__contract_id", flat=True))
+def renewal_deals(contracts: list[Contract]) -> dict[int, Deal]:
+    """Each contract's renewal deal — the first (by pk) of the deals renewing its deals — by
+    contract pk, in one query for them all; a contract without one is not in it. With the
+    renewal's own contract, which decides when it takes the billing over."""
+    found: dict[int, Deal] = {}
+    for renewal in (
+        Deal.objects.filter(renews__contract__in=contracts)
+        .select_related("contract")
+        .annotate(old_contract=F("renews__contract"))
+        .order_by("pk")
+    ):
+        found.setdefault(renewal.old_contract, renewal)
+    return found
 
 
 def _pending(contract: Contract):
@@ -188,9 +199,9 @@ def renewal_create_many(contracts: list[Contract]) -> list[Deal]:
             client_request=old.client_request if old else "",
             renews=old,
         )
-        deal.refresh_search_text()  # what save() does, which bulk_create skips
+        deal.refresh_search_text()  # what save() does, which a bulk INSERT skips
         deals.append(deal)
-    Deal.objects.bulk_create(deals)
+    bulk.insert_rows(deals)
     texts = [say("crm.renewal.created", number=contract.number, date=contract.ends_on) for contract in contracts]
     entries = []
     for contract, deal, text in zip(contracts, deals, texts, strict=True):
