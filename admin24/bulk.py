@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import connection
-from django.db.models import JSONField
+from django.db.models import Field, JSONField
 
 # The writes held by the innermost ``one_statement`` block: (SQL, params, what to call with its rows).
 _held: ContextVar[list | None] = ContextVar("admin24_bulk_held", default=None)
@@ -188,9 +188,12 @@ def _insert(rows) -> tuple[str, list]:
     meta, quote = model._meta, connection.ops.quote_name
     with_pk = rows[0].pk is not None
     columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
+    # Only the fields that derive their value when saved (auto_now_add, files): the others' pre_save
+    # reads the attribute back, 60,000 calls for a clock batch's writes.
+    deriving = [field for field in columns if type(field).pre_save is not Field.pre_save]
     for row in rows:
         row._prepare_related_fields_for_save(operation_name="bulk_create")  # as bulk_create: a parent saved since
-        for field in columns:
+        for field in deriving:
             setattr(row, field.attname, field.pre_save(row, add=True))  # auto_now_add, as save() sets them
     names, unnest, arrays = _arrays(columns, rows)
     casts = ", ".join(f"v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
@@ -216,6 +219,11 @@ def _text(field, row) -> str | None:
     value = getattr(row, field.attname)
     if isinstance(field, JSONField):
         return json.dumps(value, cls=field.encoder)
+    # A plain text or number is what the column's cast reads already (the most of a batch's values).
+    if type(value) is str:
+        return value
+    if type(value) is int:
+        return str(value)
     value = field.get_db_prep_save(value, connection=connection)
     if value is None:
         return None

@@ -192,7 +192,8 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
     ``render``, when the caller rendered a batch at once (``render_many``)."""
     recipient, template, context, key = notice.recipient, notice.template, notice.context, notice.key
     channel_objects = [_channel(name) for name in notice.channels]
-    _check_template(template)
+    if rendered is None:
+        _check_template(template)  # else rendering it checked it, once for a whole batch of notices
     user = recipient if isinstance(recipient, get_user_model()) else None
     if isinstance(recipient, str):
         recipient = recipient.strip()
