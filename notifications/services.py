@@ -193,7 +193,6 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
     ``render``, when the caller rendered a batch at once (``render_many``)."""
     recipient, template, context, key = notice.recipient, notice.template, notice.context, notice.key
     channel_objects = [_channel(name) for name in notice.channels]
-    _check_template(template)
     user = recipient if isinstance(recipient, get_user_model()) else None
     if isinstance(recipient, str):
         recipient = recipient.strip()
@@ -208,7 +207,7 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
             raise FileNotFoundError(f"attachment {path!r} is not in storage")
     language = _language_of(recipient)
     link = str(context.get("link") or "")
-    if rendered is None:
+    if rendered is None:  # rendering checks the template (``_raw_parts``), as ``render_many`` did
         rendered = render(template, _render_context(context), language=language, recipient=recipient)
     target_type, target_id = _target_fields(notice.target)
     # What happened, not text in one language: messages and labels kept as what they mean.
@@ -367,10 +366,7 @@ def render_many(requests: list[tuple[str, dict, str, object]]) -> list[Rendered]
         with translation.override(language), timezone.override(_time_zone_of(recipient)):
             shared = _shared_parts(template, full[indexes[0]]) if len(indexes) > 2 else None
             for index in indexes:
-                if shared is None:
-                    parts = _raw_parts(template, full[index])
-                else:
-                    parts = _put_in(shared, _stand_ins(full[index], check=False))
+                parts = _raw_parts(template, full[index]) if shared is None else shared.put_in(full[index])
                 rendered[index] = _finished(parts, full[index])
     return rendered
 
@@ -478,8 +474,8 @@ _STAND_IN = "\x00{0}\x00", 10**15, datetime(2999, 1, 1, 23, 59)
 _CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", 7 * 10**17, datetime(1901, 6, 15, 8, 7)
 
 
-def _stand_ins(context: dict, *, check: bool) -> dict[str, tuple[object, object]]:
-    """For each value put in afterwards: (its stand-in, the value), the check's when ``check``."""
+def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
+    """A stand-in for each value put in afterwards, the check's when ``check``."""
     text, number, moment = _CHECK if check else _STAND_IN
     found = {}
     for position, (name, value) in enumerate(sorted(context.items())):
@@ -487,16 +483,16 @@ def _stand_ins(context: dict, *, check: bool) -> dict[str, tuple[object, object]
             continue
         kind = _kind(value)
         if kind[0] is str:
-            stand_in = text.format(position, "\n  \r\n" if kind[1] else "  ")
+            found[name] = text.format(position, "\n  \r\n" if kind[1] else "  ")
         elif kind[0] is int:
-            stand_in = number + position
+            found[name] = number + position
         else:
             stand_in = moment + timedelta(days=position)
             if kind[0] is date:
                 stand_in = stand_in.date()
             elif kind[1]:
                 stand_in = stand_in.replace(tzinfo=UTC)
-        found[name] = (stand_in, value)
+            found[name] = stand_in
     return found
 
 
@@ -511,29 +507,41 @@ def _printed(value) -> str:
     return str(formats.localize(value))
 
 
-def _put_in(parts: dict[str, str | None], values: dict[str, tuple[object, object]]) -> dict[str, str | None]:
-    """``parts`` rendered with stand-ins, with each value put in its stand-in's place."""
-    if not values:
-        return parts
-    texts = {_printed(stand_in): _printed(value) for stand_in, value in values.values()}
-    html = {found: str(escape(value)) for found, value in texts.items()}
-    pattern = re.compile("|".join(re.escape(found) for found in sorted(texts, key=len, reverse=True)))
-    put = {}
-    for name, part in parts.items():
-        table = html if name in _HTML_PARTS else texts
-        put[name] = part if part is None else pattern.sub(lambda match, table=table: table[match.group()], part)
-    return put
+@dataclass(frozen=True)
+class _Shared:
+    """A template's parts rendered with stand-ins, and where each request's values go in them."""
+
+    parts: dict[str, str | None]
+    marks: dict[str, str]  # a varying value's name: what the template printed for its stand-in
+    pattern: re.Pattern | None  # any of the marks
+
+    @classmethod
+    def of(cls, parts: dict[str, str | None], stand_ins: dict[str, object]) -> "_Shared":
+        marks = {name: _printed(stand_in) for name, stand_in in stand_ins.items()}
+        # The longest first: a mark never loses to another that begins it.
+        found = "|".join(re.escape(mark) for mark in sorted(marks.values(), key=len, reverse=True))
+        return cls(parts, marks, re.compile(found) if marks else None)
+
+    def put_in(self, context: dict) -> dict[str, str | None]:
+        """The parts with ``context``'s values in their stand-ins' places (escaped in the HTML parts)."""
+        if self.pattern is None:
+            return self.parts
+        texts = {mark: _printed(context[name]) for name, mark in self.marks.items()}
+        html = {mark: str(escape(text)) for mark, text in texts.items()}
+        put = {}
+        for name, part in self.parts.items():
+            table = html if name in _HTML_PARTS else texts
+            put[name] = part if part is None else self.pattern.sub(lambda match, t=table: t[match.group()], part)
+        return put
 
 
-def _shared_parts(template: str, context: dict) -> dict[str, str | None] | None:
+def _shared_parts(template: str, context: dict) -> _Shared | None:
     """``template``'s parts rendered once with stand-ins for ``context``'s varying values, or None
     when the template does not print them as they are (checked with a second set of stand-ins)."""
-    stand_ins = {name: stand_in for name, (stand_in, _value) in _stand_ins(context, check=False).items()}
-    checks = {name: stand_in for name, (stand_in, _value) in _stand_ins(context, check=True).items()}
-    shared = _raw_parts(template, {**context, **stand_ins})
+    stand_ins, checks = _stand_ins(context, check=False), _stand_ins(context, check=True)
+    shared = _Shared.of(_raw_parts(template, {**context, **stand_ins}), stand_ins)
     checked = _raw_parts(template, {**context, **checks})
-    expected = _put_in(shared, {name: (stand_ins[name], checks[name]) for name in stand_ins})
-    return shared if expected == checked else None
+    return shared if shared.put_in(checks) == checked else None
 
 
 # --- Delivery ---------------------------------------------------------------------------------
