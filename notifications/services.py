@@ -155,8 +155,8 @@ class Notice:
 
 def notify_many(notices: list[Notice]) -> None:
     """``notify`` for many notices at once (the clock's batches): the same rows, written with one
-    INSERT per table, whatever the number of notices: the outbox rows whose key is used already
-    are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
+    INSERT per table (one statement on PostgreSQL), whatever the number of notices: the outbox
+    rows whose key is used already are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
     rendered = render_many([(n.template, _render_context(n.context), _language_of(n.recipient), n.recipient)
                             for n in notices])  # fmt: skip
     prepared = [_prepared(notice, rendered=done) for notice, done in zip(notices, rendered, strict=True)]
@@ -175,10 +175,11 @@ def notify_many(notices: list[Notice]) -> None:
             continue
         told.add((note.recipient_id, note.key))
         new_in_app.append(note)
-    if new_in_app:
-        Notification.objects.bulk_create(new_in_app)
     rows = [message for _note, messages in prepared for message in messages]
-    bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
+    # Both INSERTs in one round trip; nobody reads the in-app rows' pks back.
+    with bulk.one_statement():
+        bulk.insert_rows(new_in_app)
+        bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
 
 
 def _publish_after_commit(written: list[OutboxMessage]) -> None:
