@@ -427,7 +427,7 @@ def _win_at_the_payment_date(deal, action):
 @timers.batch_handler(renewal.RENEWAL_DUE)
 def _renew_when_due(pairs):
     # The renewals a tick finds due are created together (a month's contracts end together).
-    due = []
+    due, replanned = [], []
     for contract, action in pairs:
         if (
             contract.ends_on is None
@@ -435,9 +435,10 @@ def _renew_when_due(pairs):
             or renewal.renewal_moment(contract) > clock.now()
         ):
             # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
-            renewal.renewal_schedule(contract)
+            replanned.append(contract)
         elif contract.status == Contract.Status.ACTIVE:
             due.append(contract)
+    renewal.renewal_schedule_many(replanned)
     renewed = renewal.renewal_deals(due)
     renewal.renewal_create_many([contract for contract in due if contract.pk not in renewed])
 

@@ -100,10 +100,24 @@ def renewal_due_at(contract: Contract) -> datetime.datetime | None:
 
 def renewal_schedule(contract: Contract) -> ScheduledAction | None:
     """Wait for the contract's end (leaving any pending wait alone); None when there is nothing to wait for."""
-    if contract.ends_on is None or contract.status != Contract.Status.ACTIVE or renewal_deal(contract) is not None:
-        return None
-    at = worktime.not_before_now(renewal_moment(contract))
-    return timers.schedule(contract, RENEWAL_DUE, at=at, payload={"ends_on": contract.ends_on.isoformat()})
+    waits = _waits([contract])
+    return timers.schedule(contract, RENEWAL_DUE, at=waits[0].at, payload=waits[0].payload) if waits else None
+
+
+def renewal_schedule_many(contracts: list[Contract]) -> None:
+    """``renewal_schedule`` of many contracts (the waits a clock batch re-plans): one read, one INSERT."""
+    timers.schedule_many(_waits(contracts))
+
+
+def _waits(contracts: list[Contract]) -> list[timers.Timer]:
+    """The renewal wait of each contract that has one to wait for: active, with an end date, not renewed yet."""
+    waiting = [c for c in contracts if c.ends_on is not None and c.status == Contract.Status.ACTIVE]
+    renewed = renewal_deals(waiting)
+    return [
+        timers.Timer(c, RENEWAL_DUE, worktime.not_before_now(renewal_moment(c)), {"ends_on": c.ends_on.isoformat()})
+        for c in waiting
+        if c.pk not in renewed
+    ]
 
 
 @transaction.atomic

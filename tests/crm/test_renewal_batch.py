@@ -56,8 +56,9 @@ def test_a_tick_renews_thirty_contracts_with_the_queries_it_takes_for_three(db):
 
     def queries_for(count):
         contracts = won_contracts(count)
-        # One was ended early meanwhile: its wait is re-planned, not renewed.
-        Contract.objects.filter(pk=contracts[-1].pk).update(ends_on=datetime.date(2027, 12, 31))
+        # A third were extended meanwhile: their waits are re-planned, not renewed.
+        extended = contracts[-(count // 3) :]
+        Contract.objects.filter(pk__in=[c.pk for c in extended]).update(ends_on=datetime.date(2027, 12, 31))
         # The winning's own waits (its tasks' notices, the first period's robots) are not measured here.
         ScheduledAction.objects.filter(status=Status.PENDING).exclude(action=RENEWAL_DUE).update(
             status=Status.CANCELLED
@@ -65,15 +66,22 @@ def test_a_tick_renews_thirty_contracts_with_the_queries_it_takes_for_three(db):
         worktime.current_calendar()
         with CaptureQueriesContext(connection) as queries:
             timers.run_due(moment, batch=1000)
-        assert [renewal_of(c) is not None for c in contracts] == [True] * (count - 1) + [False]
-        assert Task.objects.filter(deal__renews__contract__in=contracts, kind=Task.Kind.PROPOSAL).count() == count - 1
+        renewed = count - len(extended)
+        assert [renewal_of(c) is not None for c in contracts] == [True] * renewed + [False] * len(extended)
+        assert Task.objects.filter(deal__renews__contract__in=contracts, kind=Task.Kind.PROPOSAL).count() == renewed
+        replanned = ScheduledAction.objects.filter(
+            action=RENEWAL_DUE, status=Status.PENDING, target_id__in=[c.pk for c in extended]
+        )
+        assert sorted(replanned.values_list("payload__ends_on", flat=True)) == ["2027-12-31"] * len(extended)
         captured[count] = [q["sql"][:200] for q in queries]
         ScheduledAction.objects.filter(status=Status.PENDING).update(status=Status.CANCELLED)
         return len(queries)
 
     captured = {}
     queries_for(3)  # content types and constants are looked up once per process
-    assert queries_for(30) == queries_for(3), "\n".join(captured[30] + ["----"] + captured[3])
+    # The claim, the contracts, their renewals, the re-plans' one INSERT, the deals' INSERT and
+    # their robots, timelines and notices: one statement per step.
+    assert queries_for(30) == queries_for(3) == 24, "\n".join(captured[30] + ["----"] + captured[3])
 
 
 def test_contracts_due_on_a_sunday_before_a_day_off_are_renewed_together_on_the_next_working_day(db):
