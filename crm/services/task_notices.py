@@ -31,6 +31,7 @@ They are told when it is overdue.
 import datetime
 
 from django.contrib.auth import get_user_model
+from django.db.models import prefetch_related_objects
 
 from admin24 import clock, timers
 from admin24.messages import Message
@@ -90,10 +91,10 @@ def _moment(value) -> datetime.datetime | None:
         return None
 
 
-def _tasks(pairs) -> dict[int, Task]:
-    # The batch's targets again with their holder and card, in one query.
-    ids = [task.pk for task, _action in pairs]
-    return Task.objects.select_related("responsible", "deal", "lead").in_bulk(ids)
+def _with_holders(pairs) -> None:
+    # Onto the batch's tasks (the clock read them just now) their holders and cards, each read once:
+    # a few people and cards for many tasks, not every task read again with its own.
+    prefetch_related_objects([task for task, _action in pairs], "responsible", "deal", "lead")
 
 
 def _title(task: Task):
@@ -122,12 +123,11 @@ def _notice(task: Task, *, title, text, key: str) -> StaffNotice:
 
 @timers.batch_handler(ASSIGNED)
 def _tell_new_holders(pairs) -> None:
-    tasks = _tasks(pairs)
+    _with_holders(pairs)
     setters = get_user_model().objects.in_bulk({a.payload["by"] for _t, a in pairs if a.payload.get("by")})
     notices = []
-    for target, action in pairs:
-        task = tasks.get(target.pk)
-        holder = task.responsible if task is not None else None
+    for task, action in pairs:
+        holder = task.responsible
         if holder is None or not task.is_open or holder.pk != action.payload.get("to") or not holder.is_active:
             continue
         by = setters.get(action.payload.get("by"))
@@ -143,12 +143,11 @@ def _tell_new_holders(pairs) -> None:
 
 @timers.batch_handler(OVERDUE)
 def _tell_overdue(pairs) -> None:
-    tasks = _tasks(pairs)
+    _with_holders(pairs)
     now = clock.now()
     notices = []
-    for target, action in pairs:
-        task = tasks.get(target.pk)
-        if task is None or not task.is_open or task.deadline is None or task.deadline > now:
+    for task, action in pairs:
+        if not task.is_open or task.deadline is None or task.deadline > now:
             continue
         if task.deadline != _moment(action.payload.get("deadline")) or task.responsible is None:
             continue  # moved since (the new deadline has its own action) or nobody holds it
