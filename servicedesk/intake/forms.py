@@ -178,7 +178,11 @@ def _clean_plain(form: PublicTicketForm) -> bool:
     try:
         for name, field in form.fields.items():
             value = data.get(name)
+            if field.disabled:  # Django takes its initial value instead
+                return False
             if isinstance(field, MultipleFileField):
+                if field.required:
+                    return False
                 value = []
             elif isinstance(field, forms.BooleanField):
                 if value != "on":
