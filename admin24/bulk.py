@@ -1,9 +1,11 @@
 """Writing many rows in statements whose cost does not grow with Python work per row — and, inside
 ``one_statement``, several such writes in one round trip.
 
-On PostgreSQL the values travel as one text array per column, joined by ``unnest`` and cast to
-each column's type: one parameter per column, whatever the number of rows. Elsewhere (SQLite in
-development) they are Django's bulk_create / bulk_update.
+On PostgreSQL the values travel as one JSON array of rows, each a list of the columns' texts,
+taken apart by ``json_array_elements`` and cast to each column's type: one parameter, whatever
+the number of rows. (One text array per column cost psycopg ~0.45 ms of Python per row of 26
+columns, escaping element by element; one ``json.dumps`` of them all costs a fifth of that.)
+Elsewhere (SQLite in development) they are Django's bulk_create / bulk_update.
 """
 
 import json
@@ -54,10 +56,10 @@ def update_rows(rows, fields: list[str]) -> None:
         return
     meta, quote = model._meta, connection.ops.quote_name
     columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    names, unnest, arrays = _arrays(columns, rows)
+    _names, values, params = _values(columns, rows)
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns[1:])
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    _write(f"UPDATE {table} SET {sets} FROM {unnest} AS v({names}) WHERE {table}.{pk} = v.{pk}::bigint", arrays)  # noqa: S608
+    _write(f"UPDATE {table} SET {sets} FROM {values} AS v WHERE {table}.{pk} = v.{pk}::bigint", params)  # noqa: S608
 
 
 def insert_rows(rows) -> None:
@@ -166,15 +168,17 @@ def _insert(rows) -> tuple[str, list]:
         row._prepare_related_fields_for_save(operation_name="bulk_create")  # as bulk_create: a parent saved since
         for field in columns:
             setattr(row, field.attname, field.pre_save(row, add=True))  # auto_now_add, as save() sets them
-    names, unnest, arrays = _arrays(columns, rows)
+    names, values, params = _values(columns, rows)
     casts = ", ".join(f"v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
-    return f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {unnest} AS v({names})", arrays  # noqa: S608
+    return f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {values} AS v", params  # noqa: S608
 
 
-def _arrays(columns, rows) -> tuple[str, str, list]:
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
-    unnest = "unnest({})".format(", ".join(["%s::text[]"] * len(columns)))
-    return names, unnest, [[_text(field, row) for row in rows] for field in columns]
+def _values(columns, rows) -> tuple[str, str, list]:
+    """The columns' names, a subquery of ``rows``' values as texts in columns of those names, and its parameter."""
+    quoted = [connection.ops.quote_name(field.column) for field in columns]
+    taken = ", ".join(f"e->>{place} AS {name}" for place, name in enumerate(quoted))
+    values = f"(SELECT {taken} FROM json_array_elements(%s::json) AS e)"  # noqa: S608 - our own names
+    return ", ".join(quoted), values, [json.dumps([[_text(field, row) for field in columns] for row in rows])]
 
 
 def _text(field, row) -> str | None:
