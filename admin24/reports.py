@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .boards.export import BOM, safe_cell
-from .fragments import Fragment, joined
+from .fragments import Fragment, joined, use_fragment_widgets
 from .worktime import add_months
 
 # --- the period --------------------------------------------------------------------------------
@@ -130,6 +130,9 @@ class ReportFilterForm(forms.Form):
         for form_field in self.fields.values():
             css = "form-select form-select-sm" if isinstance(form_field.widget, forms.Select) else "form-control"
             form_field.widget.attrs.setdefault("class", css if "select" in css else "form-control form-control-sm")
+        # The same HTML without a template per option: the assignee filter lists every staff user
+        # (the desk report's filters took 9 ms of CPU, 4 ms so).
+        use_fragment_widgets(self)
 
     def clean(self):
         data = super().clean()
