@@ -1,0 +1,44 @@
+"""``admin24.bulk`` writes each value as it is, whatever it holds: what a row says after a bulk
+INSERT or UPDATE is what the code gave it (texts with quotes, backslashes, braces, commas and
+lines; «NULL» as a text; JSON; times; numbers)."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+
+from admin24 import bulk
+from admin24.models import Department, ScheduledAction
+
+pytestmark = pytest.mark.django_db
+
+TEXTS = ['a "quoted" \\ back\\slash', "{braces}, commas, (parens)", "NULL", "", "строка\nвторая\r\n\ttab", "'; --"]
+
+
+def actions(texts):
+    kind = ContentType.objects.get_for_model(Department)
+    due = dt.datetime(2026, 3, 29, 0, 30, 15, 123456, tzinfo=dt.UTC)
+    return [
+        ScheduledAction(target_type=kind, target_id=n + 1, action=f"bulk.test.{n}", due_at=due, attempts=n,
+                        payload={"text": text, "list": [1, None, "x"]}, last_error=text)
+        for n, text in enumerate(texts)
+    ]  # fmt: skip
+
+
+def stored():
+    rows = ScheduledAction.objects.filter(action__startswith="bulk.test.").order_by("target_id")
+    return [(row.last_error, row.payload, row.due_at, row.attempts) for row in rows]
+
+
+def test_inserted_and_updated_rows_hold_what_was_given():
+    written = actions(TEXTS)
+    with bulk.one_statement():
+        bulk.insert_rows(written)
+    assert stored() == [(row.last_error, row.payload, row.due_at, row.attempts) for row in written]
+    rows = list(ScheduledAction.objects.filter(action__startswith="bulk.test.").order_by("target_id"))
+    for row, text in zip(rows, reversed(TEXTS), strict=True):
+        row.last_error, row.payload = text, {"again": text}
+    bulk.update_rows(rows, ["last_error", "payload"])
+    assert [(error, payload) for error, payload, _due, _n in stored()] == [
+        (text, {"again": text}) for text in reversed(TEXTS)
+    ]
