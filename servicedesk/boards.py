@@ -1,17 +1,16 @@
 """The ticket board: the one kanban component with the ticket pipeline plugged in."""
 
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.db.models import Case, F, Func, Q, QuerySet, TextField, Value, When
 from django.db.models.functions import Cast, Coalesce, Concat, NullIf
 from django.urls import path, reverse
 from django.utils import formats, timezone
-from django.utils.translation import gettext, pgettext
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Card, Field, Stage
 from admin24.boards import views as board_views
-from admin24.boards.board import card_url, local_time, person_fields
+from admin24.boards.board import card_moment_format, card_url, local_time, person_fields
 from admin24.boards.export import (
     copy_csv_lines,
     csv_value_lines,
@@ -21,7 +20,8 @@ from admin24.boards.export import (
     sql_text,
     text_cell,
 )
-from admin24.fragments import moment_writer
+from admin24.fragments import day_writer, moment_writer
+from admin24.models.users import full_name_of, initials_of
 
 from . import services, standing
 from .forms import TicketFilterForm
@@ -115,13 +115,8 @@ class TicketBoard(Board):
 
     def _warnings(self) -> dict[tuple[bool, bool], str]:
         """The warnings cell by (no contract, payment overdue), in the current language."""
-        no_contract, owes = str(standing.NO_CONTRACT_LABEL), str(standing.PAYMENT_OVERDUE_LABEL)
-        return {
-            (False, False): "",
-            (True, False): no_contract,
-            (False, True): owes,
-            (True, True): f"{no_contract}, {owes}",
-        }
+        marks = standing.marks_writer()
+        return {(none, late): ", ".join(marks(none, late)) for none in (False, True) for late in (False, True)}
 
     def copy_csv_lines(self, queryset: QuerySet):
         """The export as ``COPY (SELECT …) TO STDOUT``: every cell an SQL expression on the export's
@@ -158,7 +153,7 @@ class TicketBoard(Board):
             "csv_reaction_due": sql_moment(F("reaction_due_at"), zone),
             "csv_reacted": sql_moment(F("first_reaction_at"), zone),
             "csv_resolved": sql_moment(F("resolved_at"), zone),
-            "csv_overdue": Case(When(overdue_at__lt=now, then=Value("1")), default=Value("0")),
+            "csv_overdue": Case(When(TicketQuerySet.overdue_q(now), then=Value("1")), default=Value("0")),
         }
         rows = standing.with_standing(queryset).annotate(**cells).values_list(*cells)
         return copy_csv_lines([field.label for field in self.csv_fields], rows)
@@ -184,9 +179,9 @@ class TicketBoard(Board):
                 patronymic, username, created, deadline, contract, contract_id, payment_overdue, phone,
                 reaction_due, reacted, resolved, overdue_at,
             ) in rows.iterator(chunk_size=2000):  # fmt: skip
-                person = " ".join(p for p in (last, first, patronymic) if p) or (username or "")
+                person = full_name_of(last_name=last, first_name=first, patronymic=patronymic, username=username)
                 yield [
-                    f"#{number}",
+                    Ticket.display_number_of(number),
                     text_cell(subject),
                     statuses.get(status, status),
                     text_cell(service),
@@ -202,7 +197,7 @@ class TicketBoard(Board):
                     moment(reaction_due),
                     moment(reacted),
                     moment(resolved),
-                    "1" if overdue_at is not None and overdue_at < now else "0",
+                    "1" if TicketQuerySet.is_overdue_at(overdue_at, now) else "0",
                 ]
 
         return csv_value_lines(labels, cells)
@@ -244,35 +239,38 @@ class TicketBoard(Board):
         """The cards of ``card_rows``' tuples. The words, formats and clock are read once for the
         page: a card's moments and countdown through date_format and gettext cost more than the
         rest of the card."""
-        card_moment = moment_writer(pgettext("day, month and time on a card", "d.m H:i"))
+        card_moment = moment_writer(card_moment_format())
         deadline_moment = moment_writer(formats.get_format("SHORT_DATETIME_FORMAT"))
+        day = day_writer(formats.get_format("SHORT_DATE_FORMAT"))
         countdown = countdown_writer(now)
+        marks = standing.marks_writer()
         until, unassigned, deadline = gettext("until"), gettext("unassigned"), gettext("Deadline")
         done_at, returns_at = gettext("Done at"), gettext("Returns to work at")
-        no_contract, owes = str(standing.NO_CONTRACT_LABEL), str(standing.PAYMENT_OVERDUE_LABEL)
-        people = {}  # assignee id -> (initials, full name), as User says them
+        people = {}  # assignee id -> (initials, full name)
         cards = []
         for row in rows:
-            card = Card(pk=row.pk, url=self.card_url(row), title=row.subject, prefix=f"#{row.number}")
+            card = Card(
+                pk=row.pk, url=self.card_url(row), title=row.subject, prefix=Ticket.display_number_of(row.number)
+            )
             company = row.company__name if row.company__name is not None else row.client_company
             if company:
                 card.lines.append(("", company))
             if row.contract_id is not None:
-                ends = f" {until} {row.contract__ends_on:%d.%m.%Y}" if row.contract__ends_on else ""
+                ends = f" {until} {day(row.contract__ends_on)}" if row.contract__ends_on else ""
                 card.lines.append(("text-body-secondary kanban-card-contract", f"{row.contract__number}{ends}"))
-            marks = ([no_contract] if row.contract_id is None else []) + ([owes] if row.payment_overdue else [])
-            card.badge = " · ".join(marks)
+            card.badge = " · ".join(marks(row.contract_id is None, row.payment_overdue))
             if row.assignee_id is None:
                 card.nobody = unassigned
             else:
                 if row.assignee_id not in people:
-                    user = get_user_model()(
-                        username=row.assignee__username,
-                        first_name=row.assignee__first_name,
-                        last_name=row.assignee__last_name,
-                        patronymic=row.assignee__patronymic,
+                    first, last = row.assignee__first_name, row.assignee__last_name
+                    username = row.assignee__username
+                    people[row.assignee_id] = (
+                        initials_of(first_name=first, last_name=last, username=username),
+                        full_name_of(
+                            last_name=last, first_name=first, patronymic=row.assignee__patronymic, username=username
+                        ),
                     )
-                    people[row.assignee_id] = (user.initials, user.full_name)
                 card.initials, card.person = people[row.assignee_id]
             if row.status == TicketStatus.DONE:
                 if row.resolved_at:
@@ -280,7 +278,7 @@ class TicketBoard(Board):
             elif row.status == TicketStatus.DEFERRED and row.deferred_until:
                 card.when, card.when_title = f"⏸ {card_moment(row.deferred_until)}", returns_at
             elif row.resolution_due_at:
-                card.overdue = row.overdue_at is not None and row.overdue_at < now
+                card.overdue = TicketQuerySet.is_overdue_at(row.overdue_at, now)
                 card.when = countdown(row.resolution_due_at)
                 card.when_title = f"{deadline} {deadline_moment(row.resolution_due_at)}"
             cards.append(card)

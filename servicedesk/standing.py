@@ -7,6 +7,7 @@ unpaid for more than ``crm.selectors.PAYMENT_OVERDUE_DAYS`` days. The card, the 
 list and the board filter all take the rule from here.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import models
@@ -52,12 +53,14 @@ def filter_standing(queryset: QuerySet[Ticket], standing: str) -> QuerySet[Ticke
 
 def marks(ticket: Ticket) -> list[str]:
     """The warnings a card shows (``ticket`` from ``with_standing``)."""
-    found = []
-    if ticket.contract_id is None:
-        found.append(str(NO_CONTRACT_LABEL))
-    if getattr(ticket, "payment_overdue", False):
-        found.append(str(PAYMENT_OVERDUE_LABEL))
-    return found
+    return marks_writer()(ticket.contract_id is None, getattr(ticket, "payment_overdue", False))
+
+
+def marks_writer() -> Callable[[bool, bool], list[str]]:
+    """``marks`` by (no contract, payment overdue) for the many tickets of one page or export,
+    the labels translated once."""
+    no_contract, owes = str(NO_CONTRACT_LABEL), str(PAYMENT_OVERDUE_LABEL)
+    return lambda none, late: ([no_contract] if none else []) + ([owes] if late else [])
 
 
 @dataclass(frozen=True)

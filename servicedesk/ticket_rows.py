@@ -9,6 +9,7 @@ from admin24.boards.board import card_url, person_fields
 from admin24.fragments import Fragment, joined, moment_writer
 
 from .models import Ticket, TicketStatus
+from .models.tickets import TicketQuerySet
 from .templatetags.servicedesk_staff import countdown_writer
 
 # What a row shows, and nothing else: a ticket's description and search text can be long.
@@ -58,7 +59,7 @@ def rows_html(tickets: list[Ticket], *, show_assignee: bool) -> str:
 
     rows = []
     for ticket in tickets:
-        overdue = ticket.overdue_at is not None and ticket.overdue_at < now
+        overdue = TicketQuerySet.is_overdue_at(ticket.overdue_at, now)
         if ticket.status == TicketStatus.DONE:
             deadline = moment(ticket.resolved_at) if ticket.resolved_at else "—"
         elif ticket.resolution_due_at:

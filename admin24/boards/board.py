@@ -107,9 +107,14 @@ def local_time(moment: datetime.datetime | None) -> datetime.datetime | None:
     return timezone.localtime(moment) if moment else None
 
 
+def card_moment_format() -> str:
+    """How a card writes a moment: short (day, month, time), in the reader's language."""
+    return pgettext("day, month and time on a card", "d.m H:i")
+
+
 def card_moment(moment: datetime.datetime) -> str:
-    """A moment on a card, short (day, month, time) in the reader's language and time zone."""
-    return formats.date_format(timezone.localtime(moment), pgettext("day, month and time on a card", "d.m H:i"))
+    """A moment on a card (``card_moment_format``) in the reader's time zone."""
+    return formats.date_format(timezone.localtime(moment), card_moment_format())
 
 
 _PK_MARK = 2_147_483_647  # a pk no row has, replaced by the real one

@@ -67,13 +67,26 @@ class User(AbstractUser):
 
     @property
     def full_name(self) -> str:
-        parts = [self.last_name, self.first_name, self.patronymic]
-        return " ".join(p for p in parts if p) or self.username
+        return full_name_of(
+            last_name=self.last_name, first_name=self.first_name, patronymic=self.patronymic, username=self.username
+        )
 
     @property
     def initials(self) -> str:
-        letters = [p[0] for p in (self.first_name, self.last_name) if p]
-        return ("".join(letters) or self.username[:2]).upper()
+        return initials_of(first_name=self.first_name, last_name=self.last_name, username=self.username)
 
     def __str__(self):
         return self.full_name
+
+
+# How a person is named, as functions of the name's parts: pages that read users as values (a
+# board's 200 cards) name them without building a User for each.
+def full_name_of(*, last_name: str, first_name: str, patronymic: str, username: str) -> str:
+    """«Фамилия Имя Отчество», the parts there are; the username when there is none."""
+    return " ".join(p for p in (last_name, first_name, patronymic) if p) or username
+
+
+def initials_of(*, first_name: str, last_name: str, username: str) -> str:
+    """The avatar's letters: the first name's and the last name's, else the username's first two."""
+    letters = [p[0] for p in (first_name, last_name) if p]
+    return ("".join(letters) or username[:2]).upper()

@@ -107,6 +107,11 @@ class TicketQuerySet(models.QuerySet):
         """Overdue at ``now``: one comparison on the stored ``overdue_at`` (indexed, partial)."""
         return Q(overdue_at__lt=now)
 
+    @staticmethod
+    def is_overdue_at(overdue_at, now) -> bool:
+        """``overdue_q`` for a ticket read as values (``overdue_at`` among them)."""
+        return overdue_at is not None and overdue_at < now
+
 
 def _overdue_moment():
     """When a ticket is overdue from, as the database keeps it (``Ticket.overdue_at``).
@@ -360,7 +365,13 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     @staticmethod
     def search_values_of(values) -> tuple:
         number, subject = values["number"], values["subject"]
-        return (f"#{number}", subject, values["client_name"], values["client_email"], values["client_company"])
+        return (
+            Ticket.display_number_of(number),
+            subject,
+            values["client_name"],
+            values["client_email"],
+            values["client_company"],
+        )
 
     def search_values(self):
         return self.search_values_of(self._searched())
@@ -370,7 +381,12 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
 
     @property
     def display_number(self) -> str:
-        return f"#{self.number}"
+        return self.display_number_of(self.number)
+
+    @staticmethod
+    def display_number_of(number: int) -> str:
+        """How people name a ticket: «#1042»."""
+        return f"#{number}"
 
     @property
     def stage_entry_token(self) -> str:

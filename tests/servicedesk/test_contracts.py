@@ -165,6 +165,29 @@ def test_the_card_and_the_board_card_warn_of_no_contract_and_an_overdue_payment(
     assert any("2026-00077" in text for _css, text in cards[under_contract.pk].lines)
 
 
+@pytest.mark.parametrize(
+    ("language", "contract_line", "badge"),
+    [
+        ("ru", "2026-00077 до 31.12.2026", "просрочена оплата"),
+        ("en", "2026-00077 until 31 Dec 2026", "payment overdue"),
+    ],
+)
+def test_the_board_card_says_the_contract_and_its_end_in_the_readers_language(
+    client, engineer, desk, service, client_company, language, contract_line, badge
+):
+    contract_for(client_company, number="2026-00077")
+    owes_an_invoice(client_company, days=21)
+    ticket = staff_ticket(service)
+    client.force_login(engineer)
+    client.cookies["django_language"] = language
+    page = client.get(BOARD).content.decode()
+    card = page.split(f'data-pk="{ticket.pk}"', 1)[1].split("</article>", 1)[0]
+    assert f'<span class="text-body-secondary">#{ticket.number}</span> Не работает почта</a>' in card
+    assert '<div class="small">ООО «Абонент»</div>' in card
+    assert f'<div class="small text-body-secondary kanban-card-contract">{contract_line}</div>' in card
+    assert f'<span class="badge text-bg-warning">{badge}</span>' in card
+
+
 def test_an_invoice_unpaid_for_twenty_days_is_not_overdue_yet(client, engineer, desk, service, client_company):
     contract_for(client_company)
     owes_an_invoice(client_company, days=19)
