@@ -28,7 +28,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .boards.export import BOM, safe_cell
-from .fragments import Fragment, joined
+from .fragments import Fragment, joined, use_fragment_widgets
 from .worktime import add_months
 
 # --- the period --------------------------------------------------------------------------------
@@ -130,6 +130,9 @@ class ReportFilterForm(forms.Form):
         for form_field in self.fields.values():
             css = "form-select form-select-sm" if isinstance(form_field.widget, forms.Select) else "form-control"
             form_field.widget.attrs.setdefault("class", css if "select" in css else "form-control form-control-sm")
+        # The same HTML without a template per option: the assignee filter lists every staff user
+        # (the desk report's filters took 9 ms of CPU, 4 ms so).
+        use_fragment_widgets(self)
 
     def clean(self):
         data = super().clean()
@@ -435,17 +438,17 @@ def _same_offset(first: datetime.date, last: datetime.date, zone) -> bool:
     )
 
 
-def grouping_sets(queryset: QuerySet, keys: dict[str, Any], sets: list[tuple[str, ...]]) -> list[list[dict]]:
+def grouping_sets(
+    queryset: QuerySet, keys: dict[str, Any], sets: list[tuple[str, ...]], *, planner: dict[str, str] | None = None
+) -> list[list[dict]]:
     """Row counts of ``queryset`` grouped by each of ``sets`` (tuples of ``keys`` names; a key is a
     field name or an expression), in one query and one pass over the rows whatever their number:
     ``GROUP BY GROUPING SETS`` on PostgreSQL (SQLite, which has none, groups a CTE once per set).
-    ``queryset`` may be a ``union`` of querysets annotated with ``keys`` already (``keyed``).
+    ``planner``: PostgreSQL settings for this statement alone (``{"random_page_cost": "1.1"}``).
     Returns, per set, its groups as ``{key: value, …, "n": count}``.
     """
     names = list(keys)
-    if not queryset.query.combinator:
-        queryset = keyed(queryset, keys)
-    sql, params = queryset.query.sql_with_params()
+    sql, params = keyed(queryset, keys).query.sql_with_params()
     quote = connection.ops.quote_name
     aliases = {name: quote(f"k_{index}") for index, name in enumerate(names)}
     columns = ", ".join(aliases.values())
@@ -471,14 +474,13 @@ def grouping_sets(queryset: QuerySet, keys: dict[str, Any], sets: list[tuple[str
         masks = {index: index for index in range(len(sets))}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # work_mem: with the default 4 MB the planner sorts the larger sets on disk instead of
-            # hashing them (the groups, not the rows, take the memory: a few thousand at 100,000
-            # tickets). random_page_cost: when the period covers (nearly) every row, the default 4
-            # (a spinning disk's seek) made the planner read the whole table rather than the
-            # covering index a third its size; 1.1, the usual figure for SSDs and cached pages,
-            # lets it take the index: the year's desk report read 100,000 tickets in about half
-            # the time (docs/benchmarks.md, "reports5"). Both for this transaction only.
-            cursor.execute("SELECT set_config('work_mem', '64MB', true), set_config('random_page_cost', '1.1', true)")
+            # With the default 4 MB the planner sorts the larger sets on disk instead of hashing
+            # them (the groups, not the rows, take the memory: a few thousand at 100,000 tickets).
+            settings = {"work_mem": "64MB"} | (planner or {})
+            cursor.execute(
+                "SELECT " + ", ".join("set_config(%s, %s, true)" for _name in settings),
+                [part for pair in settings.items() for part in pair],
+            )
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     columns_of = [[(name, 1 + names.index(name)) for name in chosen] for chosen in sets]

@@ -4,7 +4,9 @@ A throw-away ``test_<name>`` database next to the one DATABASE_URL names (kept w
 so a second run skips the filling), signed-in requests through Django's test client, and a
 report: p50 over --runs requests after two warm-up ones, the SQL queries of one request and the
 time they took. Each page is also given as a ratio to a baseline measured in the same run — a
-minimal signed-in view rendering a 50-row table — so the figures do not depend on the machine.
+minimal signed-in view rendering a 50-row table — so the figures do not depend on the machine —
+and with the CPU time a request took in this process and its PostgreSQL backend, which other
+processes on a shared machine barely move (``backend_cpu``).
 """
 
 import argparse
@@ -152,6 +154,21 @@ class Figure:
     queries: int
     sql_ms: float
     slowest: str
+    cpu_ms: float = 0.0  # CPU time per request (p50): this process plus its PostgreSQL backend
+    db_cpu_ms: float = 0.0  # the backend's share
+
+
+def backend_cpu() -> Callable[[], float]:
+    """The CPU seconds the connection's PostgreSQL backend has used so far (``/proc/<pid>/schedstat``,
+    nanoseconds on the CPU), or a function of 0.0 when the server is not on this machine. CPU time
+    barely moves with what other processes run, where the wall-clock p50 doubles at a load of 5 on
+    2 cores: it is the figure to compare runs by on a shared machine."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        stat = Path(f"/proc/{cursor.fetchone()[0]}/schedstat")
+    if not stat.exists():
+        return lambda: 0.0
+    return lambda: int(stat.read_text().split()[0]) / 1e9
 
 
 def measure(client: Client, url: str, runs: int) -> Figure:
@@ -162,14 +179,18 @@ def measure(client: Client, url: str, runs: int) -> Figure:
     # Read now: the next request clears the connection's log.
     figure = Figure(0, len(queries), sum(float(q["time"]) for q in queries) * 1000, "")
     figure.slowest = max(queries, key=lambda q: float(q["time"]))["sql"]
-    times = []
+    database = backend_cpu()
+    times, cpu, db_cpu = [], [], []
     for _ in range(runs):
-        start = time.perf_counter()
+        start, start_cpu, start_db = time.perf_counter(), time.process_time(), database()
         response = client.get(url)
         if hasattr(response, "streaming_content"):
             b"".join(response.streaming_content)
         times.append(time.perf_counter() - start)
+        db_cpu.append(database() - start_db)
+        cpu.append(time.process_time() - start_cpu + db_cpu[-1])
     figure.ms = statistics.median(times) * 1000
+    figure.cpu_ms, figure.db_cpu_ms = statistics.median(cpu) * 1000, statistics.median(db_cpu) * 1000
     return figure
 
 
@@ -182,7 +203,8 @@ def report(args, who: str, user, pages: list[tuple[str, str]]) -> list[tuple[str
     for label, figure in results:
         print(
             f"  {who:13} {label:26} {figure.ms:8.1f} ms  ×{figure.ms / floor:5.1f}  "
-            f"({figure.queries} queries, {figure.sql_ms:.1f} ms in SQL)"
+            f"({figure.queries} queries, {figure.sql_ms:.1f} ms in SQL; "
+            f"CPU {figure.cpu_ms:.0f} ms, {figure.db_cpu_ms:.0f} of it PostgreSQL's)"
         )
         if args.explain:
             with connection.cursor() as cursor:

@@ -36,7 +36,6 @@ from admin24.reports import (
     bucket_counts,
     counted_percentiles,
     grouping_sets,
-    keyed,
     local_day,
     series,
     share,
@@ -207,15 +206,15 @@ JUDGED = ("service", "assignee", "contract")
 
 
 def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
-    """One query over the tickets that touch the period — created in it or since, or created
-    before it and done since its start or not done — grouped by (day created, day done, open,
+    """The tickets that touch the period — created in it or since, or created before it and
+    done since its start or not done — read once, grouped by (day created, day done, open,
     overdue) for the series and the figures, and, for those created in the period, by each split
     key with their reaction and resolution states (met, missed, not judged yet): what is summed
     below is as many groups as there are days, ids and states, whatever the number of tickets.
 
-    The tickets are read as two ranges (created since the period's start; the older ones still
-    touching it), so that PostgreSQL reads the first off the covering ``sd_ticket_created``
-    index instead of the table."""
+    The tickets are read as two ranges, a statement each (created since the period's start;
+    the older ones still touching it), so that PostgreSQL reads the first off the covering
+    ``sd_ticket_created`` index instead of the table and finds the second by its indexes."""
     integer = IntegerField()
     keys = {
         "made": local_day("created_at", period),
@@ -242,18 +241,24 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
         "reaction_minutes": ExpressionWrapper(F("reaction_work_seconds") / 60, output_field=integer),
         "resolution_minutes": ExpressionWrapper(F("resolution_work_seconds") / 60, output_field=integer),
     } | {name: name for name in SPLITS}
-    since = keyed(tickets.filter(created_at__gte=period.start), keys)
-    older = keyed(
-        tickets.filter(created_at__lt=period.start).filter(
-            Q(resolved_at__gte=period.start) | Q(resolved_at__isnull=True) | Q(status__in=OPEN_STATUSES)
-        ),
-        keys,
+    older = tickets.filter(created_at__lt=period.start).filter(
+        Q(resolved_at__gte=period.start) | Q(resolved_at__isnull=True) | Q(status__in=OPEN_STATUSES)
     )
     states = ("reaction", "resolution")
     sets = [("made", "done", "open", "late")]
     sets += [("dated", *names, *states) if names[0] in JUDGED else ("dated", *names) for names in SPLIT_SETS]
     sets += [("dated", "reaction_minutes"), ("dated", "resolution_minutes")]
-    by_day, *by_key, reactions, resolutions = grouping_sets(since.union(older, all=True), keys, sets)
+    # Two statements, each planned for its range (what is summed below does not mind a group
+    # being in both). The newer tickets are a range of the covering index: random_page_cost 1.1
+    # lets the planner read it there when the period holds (nearly) every ticket, where the
+    # default 4 read the table, three times the index's size (a year at 100,000 tickets: the
+    # statement's CPU 218 -> 167 ms). The older ones keep the default: with 1.1 the planner
+    # walked every index entry before the period (all of the desk's history) instead of
+    # looking the few still touching it up by the done and open indexes.
+    since = grouping_sets(tickets.filter(created_at__gte=period.start), keys, sets, planner={"random_page_cost": "1.1"})
+    by_day, *by_key, reactions, resolutions = (
+        new + old for new, old in zip(since, grouping_sets(older, keys, sets), strict=True)
+    )
     times_of = {
         name: [(group[f"{name}_minutes"], group["n"]) for group in groups if group["dated"]]
         for name, groups in (("reaction", reactions), ("resolution", resolutions))
@@ -358,7 +363,8 @@ def _compliance_tables(split: dict, link, *, contracts_shown: int | None) -> lis
     the contracts, the ``contracts_shown`` with most judged tickets (all when None)."""
     by_contract = split["contract"]
     if contracts_shown is not None and len(by_contract) > contracts_shown + 1:
-        biggest = sorted((pk for pk in by_contract if pk), key=lambda pk: -by_contract[pk]["judged"])
+        # Ties by id, so that the same contracts are shown whatever order the groups came in.
+        biggest = sorted((pk for pk in by_contract if pk), key=lambda pk: (-by_contract[pk]["judged"], pk))
         kept = set(biggest[:contracts_shown]) | {None}
         by_contract = {pk: row for pk, row in by_contract.items() if pk in kept}
         cut = gettext("The %(shown)d contracts with most judged tickets of %(all)d; the CSV has them all.") % {

@@ -156,3 +156,17 @@ def test_an_accepted_post_makes_one_cache_round_trip_and_a_refused_one_gives_its
     (email_key,) = own_redis.keys("*servicedesk:intake:email:*")
     assert int(own_redis.get(email_key)) == 2
     assert Ticket.objects.count() == 2
+
+
+def test_the_limits_hold_after_redis_forgets_its_scripts_or_drops_the_connection(
+    client, desk, form_data, settings, own_redis
+):
+    settings.SERVICEDESK_FORM_RATE_PER_IP = "3/h"
+    assert client.post(url(desk), {**form_data, "email": "a@client.ru"}).status_code == 302
+    own_redis.script_flush()  # as after a restart: the script is sent again
+    assert client.post(url(desk), {**form_data, "email": "b@client.ru"}).status_code == 302
+    own_redis.client_kill_filter(_type="normal", skipme=True)  # the process's kept connection is gone
+    assert client.post(url(desk), {**form_data, "email": "c@client.ru"}).status_code == 302
+    # Every post was counted against the address: the fourth is over its three.
+    assert client.post(url(desk), {**form_data, "email": "d@client.ru"}).status_code == 429
+    assert Ticket.objects.count() == 3

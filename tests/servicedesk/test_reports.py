@@ -288,3 +288,24 @@ def test_the_tables_rows_escape_what_people_typed(client, engineer, desk_times, 
     assert "<script>alert(1)</script>" not in rows
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in rows
     assert 'data-value="3"' in rows
+
+
+def test_of_contracts_tied_at_the_cut_the_page_shows_the_oldest_and_the_csv_all(client, engineer, desk_times, service):
+    company = CompanyFactory(name="ООО «Договорник»")
+    contracts = [
+        Contract.objects.create(number=f"T-{i:02d}", company=company, signed_on=datetime.date(2026, 1, 1))
+        for i in range(25)
+    ]
+    bulk_tickets(25, service=service, assignee=engineer, start=1)
+    # Each ticket's reaction deadline is past and work has not started: each contract has one judged ticket.
+    for ticket, contract in zip(Ticket.objects.order_by("number"), reversed(contracts), strict=True):
+        Ticket.objects.filter(pk=ticket.pk).update(
+            contract=contract, reaction_due_at=ticket.created_at + datetime.timedelta(minutes=1)
+        )
+    client.force_login(engineer)
+    with time_machine.travel(datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=5)):
+        page = client.get(REPORT)
+        shown = [label for label, _cells in table(page, "sla_by_contract").rows]
+        exported = client.get(REPORT, {"csv": "sla_by_contract"}).content.decode()
+    assert shown == [f"T-{i:02d} · ООО «Договорник»" for i in range(20)]
+    assert all(f"T-{i:02d}" in exported for i in range(25))
