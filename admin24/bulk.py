@@ -2,9 +2,11 @@
 ``one_statement``, several such writes in one round trip.
 
 On PostgreSQL the values travel as one JSON array of rows, each a list of the columns' texts,
-taken apart by ``json_array_elements`` and cast to each column's type: one parameter, whatever
+taken apart by ``jsonb_array_elements`` and cast to each column's type: one parameter, whatever
 the number of rows. (One text array per column cost psycopg ~0.45 ms of Python per row of 26
-columns, escaping element by element; one ``json.dumps`` of them all costs a fifth of that.)
+columns, escaping element by element; one ``json.dumps`` of them all costs a fifth of that.
+``jsonb``, not ``json``: ``->>`` on ``json`` parses the row's text again for every column,
+which took PostgreSQL 3.5 s for 1,000 rows of 26 columns against 0.7 s.)
 Elsewhere (SQLite in development) they are Django's bulk_create / bulk_update.
 """
 
@@ -202,7 +204,7 @@ def _values(columns, rows) -> tuple[str, str, list]:
     """The columns' names, a subquery of ``rows``' values as texts in columns of those names, and its parameter."""
     quoted = [connection.ops.quote_name(field.column) for field in columns]
     taken = ", ".join(f"e->>{place} AS {name}" for place, name in enumerate(quoted))
-    values = f"(SELECT {taken} FROM json_array_elements(%s::json) AS e)"  # noqa: S608 - our own names
+    values = f"(SELECT {taken} FROM jsonb_array_elements(%s::jsonb) AS e)"  # noqa: S608 - our own names
     return ", ".join(quoted), values, [json.dumps([[_text(field, row) for field in columns] for row in rows])]
 
 

@@ -1,16 +1,23 @@
-"""``admin24.bulk``: rows written in one statement read back as they were given, whatever their
-texts hold, and get their pks in the order they were given."""
+"""``admin24.bulk`` writes each value as it is, whatever it holds: what a row says after a bulk
+INSERT or UPDATE is what the code gave it (texts with quotes, backslashes, braces, commas and
+lines; «NULL» as a text; JSON; times; numbers), and rows get their pks in the order they were given."""
 
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from admin24 import bulk
-from admin24.models import Department
+from admin24.models import Department, ScheduledAction
+
+pytestmark = pytest.mark.django_db
 
 AWKWARD = ['He said "no"', "C:\\path\\to", "{braces}, commas", "NULL", "", "  spaced  ", "Ёж «ёлка»\nвторая строка"]
 
 
-def test_awkward_texts_are_written_as_they_were_given_with_their_pks_in_order(db):
+def test_awkward_texts_are_written_as_they_were_given_with_their_pks_in_order():
     rows = [Department(name=name) for name in AWKWARD]
 
     with CaptureQueriesContext(connection) as queries:
@@ -22,7 +29,7 @@ def test_awkward_texts_are_written_as_they_were_given_with_their_pks_in_order(db
     assert not rows[0]._state.adding, "a written row saves as an update"
 
 
-def test_a_row_updated_in_bulk_reads_back_every_awkward_text(db):
+def test_a_row_updated_in_bulk_reads_back_every_awkward_text():
     rows = [Department.objects.create(name=f"d{n}") for n, _name in enumerate(AWKWARD)]
     for row, name in zip(rows, AWKWARD, strict=True):
         row.name = name
@@ -30,3 +37,35 @@ def test_a_row_updated_in_bulk_reads_back_every_awkward_text(db):
     bulk.update_rows(rows, ["name"])
 
     assert sorted(Department.objects.values_list("name", flat=True)) == sorted(AWKWARD)
+
+
+TEXTS = ['a "quoted" \\ back\\slash', "{braces}, commas, (parens)", "NULL", "", "строка\nвторая\r\n\ttab", "'; --"]
+
+
+def actions(texts):
+    kind = ContentType.objects.get_for_model(Department)
+    due = dt.datetime(2026, 3, 29, 0, 30, 15, 123456, tzinfo=dt.UTC)
+    return [
+        ScheduledAction(target_type=kind, target_id=n + 1, action=f"bulk.test.{n}", due_at=due, attempts=n,
+                        payload={"text": text, "list": [1, None, "x"]}, last_error=text)
+        for n, text in enumerate(texts)
+    ]  # fmt: skip
+
+
+def stored():
+    rows = ScheduledAction.objects.filter(action__startswith="bulk.test.").order_by("target_id")
+    return [(row.last_error, row.payload, row.due_at, row.attempts) for row in rows]
+
+
+def test_inserted_and_updated_rows_hold_what_was_given():
+    written = actions(TEXTS)
+    with bulk.one_statement():
+        bulk.insert_rows(written)
+    assert stored() == [(row.last_error, row.payload, row.due_at, row.attempts) for row in written]
+    rows = list(ScheduledAction.objects.filter(action__startswith="bulk.test.").order_by("target_id"))
+    for row, text in zip(rows, reversed(TEXTS), strict=True):
+        row.last_error, row.payload = text, {"again": text}
+    bulk.update_rows(rows, ["last_error", "payload"])
+    assert [(error, payload) for error, payload, _due, _n in stored()] == [
+        (text, {"again": text}) for text in reversed(TEXTS)
+    ]
