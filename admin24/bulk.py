@@ -6,12 +6,13 @@ each column's type: one parameter per column, whatever the number of rows. Elsew
 development) they are Django's bulk_create / bulk_update.
 """
 
+import functools
 import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import JSONField
 
 # The writes held by the innermost ``one_statement`` block: (SQL, params, what to call with its rows).
@@ -85,8 +86,12 @@ def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
         return
     model = type(next(iter(first.values())))
     if connection.vendor != "postgresql":
-        taken = set(model._default_manager.filter(**{f"{unique}__in": list(first)}).values_list(unique, flat=True))
-        then(model._default_manager.bulk_create([row for value, row in first.items() if value not in taken]))
+        # One transaction, which SQLite begins IMMEDIATE (the write lock from the start): no other
+        # writer takes a value between the look-up and the INSERT.
+        with transaction.atomic():
+            taken = set(model._default_manager.filter(**{f"{unique}__in": list(first)}).values_list(unique, flat=True))
+            written = model._default_manager.bulk_create([row for value, row in first.items() if value not in taken])
+        then(written)
         return
     quote = connection.ops.quote_name
     sql, params = _insert(list(first.values()))
@@ -158,17 +163,23 @@ def _send(held: list) -> None:
 
 def _insert(rows) -> tuple[str, list]:
     """The INSERT of ``rows`` (one model), with their pks when set, else the column's default."""
-    model = type(rows[0])
-    meta, quote = model._meta, connection.ops.quote_name
-    with_pk = rows[0].pk is not None
-    columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
+    columns, sql = _insert_statement(type(rows[0]), rows[0].pk is not None)
     for row in rows:
         row._prepare_related_fields_for_save(operation_name="bulk_create")  # as bulk_create: a parent saved since
         for field in columns:
             setattr(row, field.attname, field.pre_save(row, add=True))  # auto_now_add, as save() sets them
-    names, unnest, arrays = _arrays(columns, rows)
+    return sql, [[_text(field, row) for row in rows] for field in columns]
+
+
+@functools.cache
+def _insert_statement(model, with_pk: bool) -> tuple[list, str]:
+    """The columns of ``model``'s INSERT and its text, built once per process: for a row or two
+    (a message the mail pipe stores) building them cost as much as the statement's round trip."""
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
+    names, unnest, _ = _arrays(columns, [])
     casts = ", ".join(f"v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
-    return f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {unnest} AS v({names})", arrays  # noqa: S608
+    return columns, f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {unnest} AS v({names})"  # noqa: S608
 
 
 def _arrays(columns, rows) -> tuple[str, str, list]:
