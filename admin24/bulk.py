@@ -1,9 +1,11 @@
 """Writing many rows in statements whose cost does not grow with Python work per row — and, inside
 ``one_statement``, several such writes in one round trip.
 
-On PostgreSQL the values travel as one text array per column, joined by ``unnest`` and cast to
-each column's type: one parameter per column, whatever the number of rows. Elsewhere (SQLite in
-development) they are Django's bulk_create / bulk_update.
+On PostgreSQL the values travel as one JSON array of rows, each a list of the columns' texts,
+taken apart by ``json_array_elements`` and cast to each column's type: one parameter, whatever
+the number of rows. (One text array per column cost psycopg ~0.45 ms of Python per row of 26
+columns, escaping element by element; one ``json.dumps`` of them all costs a fifth of that.)
+Elsewhere (SQLite in development) they are Django's bulk_create / bulk_update.
 """
 
 import functools
@@ -45,7 +47,7 @@ def update_rows(rows, fields: list[str]) -> None:
 
     Django's bulk_update builds a ``CASE WHEN id = … THEN …`` expression per row and field, which
     costs some 2 ms of Python per row and field (5 s for a batch of 300 rows of eight fields on a
-    busy machine); here the values are one array per column.
+    busy machine); here the values are one JSON array of rows (``_params``).
     """
     if not rows:
         return
@@ -55,10 +57,11 @@ def update_rows(rows, fields: list[str]) -> None:
         return
     meta, quote = model._meta, connection.ops.quote_name
     columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    names, unnest, arrays = _arrays(columns, rows)
+    _names, values = _columns(columns)
+    params = _params(columns, rows)
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns[1:])
     table, pk = quote(meta.db_table), quote(meta.pk.column)
-    _write(f"UPDATE {table} SET {sets} FROM {unnest} AS v({names}) WHERE {table}.{pk} = v.{pk}::bigint", arrays)  # noqa: S608
+    _write(f"UPDATE {table} SET {sets} FROM {values} AS v WHERE {table}.{pk} = v.{pk}::bigint", params)  # noqa: S608
 
 
 def insert_rows(rows) -> None:
@@ -168,7 +171,7 @@ def _insert(rows) -> tuple[str, list]:
         row._prepare_related_fields_for_save(operation_name="bulk_create")  # as bulk_create: a parent saved since
         for field in columns:
             setattr(row, field.attname, field.pre_save(row, add=True))  # auto_now_add, as save() sets them
-    return sql, [[_text(field, row) for row in rows] for field in columns]
+    return sql, _params(columns, rows)
 
 
 @functools.cache
@@ -177,15 +180,21 @@ def _insert_statement(model, with_pk: bool) -> tuple[list, str]:
     (a message the mail pipe stores) building them cost as much as the statement's round trip."""
     meta, quote = model._meta, connection.ops.quote_name
     columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
-    names, unnest, _ = _arrays(columns, [])
+    names, values = _columns(columns)
     casts = ", ".join(f"v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
-    return columns, f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {unnest} AS v({names})"  # noqa: S608
+    return columns, f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {values} AS v"  # noqa: S608
 
 
-def _arrays(columns, rows) -> tuple[str, str, list]:
-    names = ", ".join(connection.ops.quote_name(field.column) for field in columns)
-    unnest = "unnest({})".format(", ".join(["%s::text[]"] * len(columns)))
-    return names, unnest, [[_text(field, row) for row in rows] for field in columns]
+def _columns(columns) -> tuple[str, str]:
+    """The columns' names, and a subquery of the rows' values (``_params``) as texts in columns of those names."""
+    quoted = [connection.ops.quote_name(field.column) for field in columns]
+    taken = ", ".join(f"e->>{place} AS {name}" for place, name in enumerate(quoted))
+    return ", ".join(quoted), f"(SELECT {taken} FROM json_array_elements(%s::json) AS e)"  # noqa: S608 - our own names
+
+
+def _params(columns, rows) -> list:
+    """``_columns``' one parameter: the rows, each a list of its columns' texts, as one JSON array."""
+    return [json.dumps([[_text(field, row) for field in columns] for row in rows])]
 
 
 def _text(field, row) -> str | None:

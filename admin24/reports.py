@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import csv
 import datetime
+import functools
 import io
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -22,11 +24,11 @@ from django.db.models import Count, DateTimeField, F, Func, Q, QuerySet, Value
 from django.db.models.functions import TruncDate
 from django.http import Http404, HttpResponse
 from django.utils import formats, timezone
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from .boards.export import BOM, safe_cell
+from .fragments import Fragment, joined
 from .worktime import add_months
 
 # --- the period --------------------------------------------------------------------------------
@@ -197,6 +199,11 @@ class Figure:
         return Cell(self.value, kind=self.kind).display
 
 
+ROW_LABEL = Fragment('<tr><th scope="row" class="fw-normal">{label}</th>')
+CELL = Fragment('<td class="text-end" data-value="{value}">{text}</td>')
+CELL_LINK = Fragment('<a href="{url}">{text}</a>')
+
+
 @dataclass
 class Table:
     """A report table, and how to chart it: one dataset per charted column, rows are the labels."""
@@ -222,22 +229,22 @@ class Table:
     def is_empty(self) -> bool:
         return not self.rows or all(not cell.value for _label, cells in self.rows for cell in cells)
 
-    def body_html(self) -> str:
-        """The table's rows as HTML (``<tr>…</tr>`` each), built here rather than by a template loop:
-        a year by weeks and the SLA splits are a few hundred cells, and the template engine took
-        several times as long per cell. Every text is escaped; ``data-value`` is the unlocalised
-        number the browser test and the chart read."""
+    def body_html(self) -> SafeString:
+        """The table's rows as HTML (``<tr>…</tr>`` each), built from fragments rather than by a
+        template loop: a year by weeks and the SLA splits are a few hundred cells, and the template
+        engine took several times as long per cell. ``data-value`` is the unlocalised number the
+        browser test and the chart read."""
         parts = []
         for label, cells in self.rows:
-            parts.append(f'<tr><th scope="row" class="fw-normal">{escape(label)}</th>')
+            parts.append(ROW_LABEL.render(label=label))
             for cell in cells:
-                raw = "" if cell.value is None else escape(formats.localize(cell.value, use_l10n=False))
-                shown = escape(cell.display)
+                shown = cell.display
                 if cell.url and cell.value:
-                    shown = f'<a href="{escape(cell.url)}">{shown}</a>'
-                parts.append(f'<td class="text-end" data-value="{raw}">{shown}</td>')
+                    shown = CELL_LINK.render(url=cell.url, text=shown)
+                raw = None if cell.value is None else formats.localize(cell.value, use_l10n=False)
+                parts.append(CELL.render(value=raw, text=shown))
             parts.append("</tr>")
-        return mark_safe("".join(parts))  # noqa: S308 - every part is escaped above
+        return joined(parts)
 
     def chart_config(self) -> dict:
         """The Chart.js configuration (numbers only: the page's script draws it)."""
@@ -410,9 +417,22 @@ def local_day(field: str, period: Period):
 def _one_offset(period: Period) -> bool:
     """Whether every day from the one before ``period`` to today (the days a moment compared with
     the period's can fall on) has the same UTC offset."""
-    first = local_midnight(period.first - datetime.timedelta(days=1)).utcoffset()
-    days = (max(period.last, timezone.localdate()) - period.first).days + 2
-    return all(local_midnight(period.first + datetime.timedelta(days=n)).utcoffset() == first for n in range(days))
+    return _same_offset(
+        period.first - datetime.timedelta(days=1),
+        max(period.last, timezone.localdate()) + datetime.timedelta(days=1),
+        timezone.get_current_timezone(),
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _same_offset(first: datetime.date, last: datetime.date, zone) -> bool:
+    """Whether the local midnights of ``first`` to ``last`` (both included) have one UTC offset;
+    remembered, as a page asks once per day key and a year's period is some 370 dates."""
+    offset = datetime.datetime.combine(first, datetime.time.min, zone).utcoffset()
+    return all(
+        datetime.datetime.combine(first + datetime.timedelta(days=n), datetime.time.min, zone).utcoffset() == offset
+        for n in range((last - first).days + 1)
+    )
 
 
 def grouping_sets(queryset: QuerySet, keys: dict[str, Any], sets: list[tuple[str, ...]]) -> list[list[dict]]:
@@ -451,14 +471,20 @@ def grouping_sets(queryset: QuerySet, keys: dict[str, Any], sets: list[tuple[str
         masks = {index: index for index in range(len(sets))}
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            # With the default 4 MB the planner sorts the larger sets on disk instead of hashing
-            # them (the groups, not the rows, take the memory: a few thousand at 100,000 tickets).
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # work_mem: with the default 4 MB the planner sorts the larger sets on disk instead of
+            # hashing them (the groups, not the rows, take the memory: a few thousand at 100,000
+            # tickets). random_page_cost: when the period covers (nearly) every row, the default 4
+            # (a spinning disk's seek) made the planner read the whole table rather than the
+            # covering index a third its size; 1.1, the usual figure for SSDs and cached pages,
+            # lets it take the index: the year's desk report read 100,000 tickets in about half
+            # the time (docs/benchmarks.md, "reports5"). Both for this transaction only.
+            cursor.execute("SELECT set_config('work_mem', '64MB', true), set_config('random_page_cost', '1.1', true)")
         cursor.execute(statement, params)
         rows = cursor.fetchall()
+    columns_of = [[(name, 1 + names.index(name)) for name in chosen] for chosen in sets]
     for row in rows:
         index = masks[row[0]]
-        group = {name: row[1 + names.index(name)] for name in sets[index]}
+        group = {name: row[column] for name, column in columns_of[index]}
         group["n"] = row[-1]
         found[index].append(group)
     return found
@@ -502,10 +528,8 @@ def bucket_counts(counted, edges: list[float]) -> list[int]:
     """How many of the values (``[(value, n), …]``) fall in [edges[i], edges[i+1]) (the last bucket is open)."""
     buckets = [0] * len(edges)
     for value, n in counted:
-        if value is None or value < edges[0]:
-            continue
-        index = next(i for i in range(len(edges) - 1, -1, -1) if value >= edges[i])
-        buckets[index] += n
+        if value is not None and value >= edges[0]:
+            buckets[bisect_right(edges, value) - 1] += n
     return buckets
 
 

@@ -24,7 +24,7 @@ import time
 import uuid
 import zoneinfo
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import make_msgid
 from functools import partial
 from urllib.parse import urlsplit
@@ -41,6 +41,7 @@ from django.db import IntegrityError, models, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
 from django.utils.html import escape
 
 from admin24 import bulk, messages
@@ -154,8 +155,8 @@ class Notice:
 
 def notify_many(notices: list[Notice]) -> None:
     """``notify`` for many notices at once (the clock's batches): the same rows, written with one
-    INSERT per table, whatever the number of notices: the outbox rows whose key is used already
-    are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
+    INSERT per table (one statement on PostgreSQL), whatever the number of notices: the outbox
+    rows whose key is used already are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
     rendered = render_many([(n.template, _render_context(n.context), _language_of(n.recipient), n.recipient)
                             for n in notices])  # fmt: skip
     prepared = [_prepared(notice, rendered=done) for notice, done in zip(notices, rendered, strict=True)]
@@ -174,10 +175,11 @@ def notify_many(notices: list[Notice]) -> None:
             continue
         told.add((note.recipient_id, note.key))
         new_in_app.append(note)
-    if new_in_app:
-        Notification.objects.bulk_create(new_in_app)
     rows = [message for _note, messages in prepared for message in messages]
-    bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
+    # Both INSERTs in one round trip; nobody reads the in-app rows' pks back.
+    with bulk.one_statement():
+        bulk.insert_rows(new_in_app)
+        bulk.insert_new(rows, "idempotency_key", then=_publish_after_commit)
 
 
 def _publish_after_commit(written: list[OutboxMessage]) -> None:
@@ -192,7 +194,6 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
     ``render``, when the caller rendered a batch at once (``render_many``)."""
     recipient, template, context, key = notice.recipient, notice.template, notice.context, notice.key
     channel_objects = [_channel(name) for name in notice.channels]
-    _check_template(template)
     user = recipient if isinstance(recipient, get_user_model()) else None
     if isinstance(recipient, str):
         recipient = recipient.strip()
@@ -207,7 +208,7 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
             raise FileNotFoundError(f"attachment {path!r} is not in storage")
     language = _language_of(recipient)
     link = str(context.get("link") or "")
-    if rendered is None:
+    if rendered is None:  # rendering checks the template (``_raw_parts``), as ``render_many`` did
         rendered = render(template, _render_context(context), language=language, recipient=recipient)
     target_type, target_id = _target_fields(notice.target)
     # What happened, not text in one language: messages and labels kept as what they mean.
@@ -339,20 +340,26 @@ def render(template: str, context: dict, *, language: str, recipient=None) -> Re
 def render_many(requests: list[tuple[str, dict, str, object]]) -> list[Rendered]:
     """``render(template, context, language=…, recipient=…)`` of each ``(template, context,
     language, recipient)``, with each template rendered once per language, time zone and the
-    values that are the same for all (a clock batch's confirmations differ in the ticket's
-    number, subject and link only).
+    values that are the same for all (a clock batch's reminders differ in their title, text,
+    deadline and link only).
 
-    The values that differ are texts and numbers: the template is rendered with a stand-in for
-    each, and every request gets the result with its own values put in their places (escaped
-    in the HTML parts). That holds for a template that prints its values as they are. A second
-    rendering with other stand-ins (long, multi-line, with characters HTML escapes) checks it:
-    a template that changes a value (a filter, ``striptags``, a length) renders each request
-    alone. So does a request whose values are not all texts and numbers (messages, dates)."""
+    The values that differ are texts, numbers and dates; a message (or a lazy text) counts as
+    the text it renders to in the request's language, which is what the template would print.
+    The template is rendered with a stand-in for each, and every request gets the result with
+    its own values put in their places (escaped in the HTML parts; a date as the short format
+    prints it in the request's time zone). That holds for a template that prints its values as
+    they are. A second rendering with other stand-ins (long, full of what HTML escapes, on
+    several lines where the values are; dates in another century) checks it: a template that
+    changes a value (a filter, ``striptags``, a length, a comparison) renders each request alone.
+    So does a request with a value of another kind (a list, an empty message)."""
     full = [_full_context(context, recipient) for _template, context, _language, recipient in requests]
     groups: dict[tuple, list[int]] = {}
-    for index, ((template, _context, language, recipient), context) in enumerate(zip(requests, full, strict=True)):
-        shape = _shape(context)
-        key = (template, language, str(_time_zone_of(recipient)), shape)
+    for index, (template, _context, language, recipient) in enumerate(requests):
+        zone = _time_zone_of(recipient)
+        with translation.override(language), timezone.override(zone):
+            full[index] = _as_printed(full[index])
+        shape = _shape(full[index])
+        key = (template, language, str(zone), shape)
         groups.setdefault(key if shape is not None else (index,), []).append(index)
     rendered: list[Rendered | None] = [None] * len(requests)
     for indexes in groups.values():
@@ -360,12 +367,22 @@ def render_many(requests: list[tuple[str, dict, str, object]]) -> list[Rendered]
         with translation.override(language), timezone.override(_time_zone_of(recipient)):
             shared = _shared_parts(template, full[indexes[0]]) if len(indexes) > 2 else None
             for index in indexes:
-                if shared is None:
-                    parts = _raw_parts(template, full[index])
-                else:
-                    parts = _put_in(shared, _stand_ins(full[index], _STAND_IN))
+                parts = _raw_parts(template, full[index]) if shared is None else shared.put_in(full[index])
                 rendered[index] = _finished(parts, full[index])
     return rendered
+
+
+def _as_printed(context: dict) -> dict:
+    """``context`` with each message and lazy text as the text it renders to in the active
+    language (and time zone: a date among its parameters), what a template prints for it; a
+    message rendering to an empty text stays a message (a template may test it)."""
+    printed = {}
+    for name, value in context.items():
+        if isinstance(value, messages.Message | Promise):
+            text = str(value)
+            value = text if _varies(text) else value
+        printed[name] = value
+    return printed
 
 
 def _render_context(context: dict) -> dict:
@@ -416,13 +433,13 @@ def _finished(parts: dict[str, str | None], context: dict) -> Rendered:
 
 
 def _shape(context: dict) -> tuple | None:
-    """What requests must share to be rendered together: every value but the texts and numbers
-    put in afterwards (``_varies``); None when a value is neither put in nor comparable (a
-    message, a date), so the request is rendered alone."""
+    """What requests must share to be rendered together: every value but those put in
+    afterwards (``_varies``), and of those their kind (``_kind``); None when a value is neither
+    put in nor comparable (a list, a message), so the request is rendered alone."""
     fixed = []
     for name, value in sorted(context.items()):
         if _varies(value):
-            fixed.append((name, type(value)))
+            fixed.append((name, _kind(value)))
         elif value is None or isinstance(value, bool) or type(value) is str:
             fixed.append((name, value))
         else:
@@ -431,60 +448,101 @@ def _shape(context: dict) -> tuple | None:
 
 
 def _varies(value) -> bool:
-    """A text (not marked safe) or a whole number that a rendering with a stand-in can take: a
-    text without spaces at its ends (the parts are stripped) and without the stand-ins' marks."""
+    """A text (not marked safe), a whole number or a date that a rendering with a stand-in can
+    take: a text without spaces at its ends (the parts are stripped) and without the stand-ins'
+    marks."""
     if type(value) is str:
         return bool(value) and value == value.strip() and "\x00" not in value
-    return type(value) is int
+    return type(value) in (int, date, datetime)
 
 
-# Stand-ins: texts as plain as can be; the check's are long, on several lines and full of what
-# HTML escapes. Numbers stand in for numbers (a template may compare them), of other lengths.
-_STAND_IN = ("\x00{}\x00", 10**15)
-_CHECK = ("\x00{}\x00«& <b>\"'\n  %/?»" + "x" * 300 + "\x00", 7 * 10**17)
+def _kind(value) -> tuple:
+    """What a value's stand-ins are made like: a text on one line or on several (the check's
+    stand-in is on several lines only for those, so ``linebreaksbr`` of a one-line text is
+    printing it as it is), a number, a date, a datetime with or without its time zone."""
+    if type(value) is str:
+        return (str, "\n" in value or "\r" in value)
+    if type(value) is datetime:
+        return (datetime, timezone.is_aware(value))
+    return (type(value),)
 
 
-def _stand_ins(context: dict, kind) -> dict[str, tuple[str, object]]:
-    """For each value put in afterwards: (what the template prints for the stand-in, what it
-    prints for the value), the stand-in being ``kind``'s."""
-    text, number = kind
+# Stand-ins: texts as plain as can be; the check's are long, full of what HTML escapes (and what
+# a filter would change: a small letter first) and on several lines where the value is. Numbers
+# stand in for numbers (a template may compare them), of other lengths; dates for dates, one far
+# ahead and one far back, so that a comparison or ``timesince`` tells them apart.
+_STAND_IN = "\x00{0}\x00", 10**15, datetime(2999, 1, 1, 23, 59)
+_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", 7 * 10**17, datetime(1901, 6, 15, 8, 7)
+
+
+def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
+    """A stand-in for each value put in afterwards, the check's when ``check``."""
+    text, number, moment = _CHECK if check else _STAND_IN
     found = {}
     for position, (name, value) in enumerate(sorted(context.items())):
         if not _varies(value):
             continue
-        stand_in = text.format(position) if type(value) is str else number + position
-        found[name] = (stand_in, value)
+        kind = _kind(value)
+        if kind[0] is str:
+            found[name] = text.format(position, "\n  \r\n" if kind[1] else "  ")
+        elif kind[0] is int:
+            found[name] = number + position
+        else:
+            stand_in = moment + timedelta(days=position)
+            if kind[0] is date:
+                stand_in = stand_in.date()
+            elif kind[1]:
+                stand_in = stand_in.replace(tzinfo=UTC)
+            found[name] = stand_in
     return found
 
 
 def _printed(value) -> str:
-    """A value as a template prints it (localised, before escaping)."""
+    """A value as a template prints it (localised, before escaping); a date as
+    ``|date:"SHORT_DATETIME_FORMAT"`` (or ``SHORT_DATE_FORMAT``) prints it in the active time zone
+    — a template that prints it otherwise fails the check."""
+    if type(value) is datetime:
+        return formats.date_format(timezone.template_localtime(value), "SHORT_DATETIME_FORMAT")
+    if type(value) is date:
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
     return str(formats.localize(value))
 
 
-def _put_in(parts: dict[str, str | None], values: dict[str, tuple[object, object]]) -> dict[str, str | None]:
-    """``parts`` rendered with stand-ins, with each value put in its stand-in's place."""
-    if not values:
-        return parts
-    texts = {_printed(stand_in): _printed(value) for stand_in, value in values.values()}
-    html = {found: str(escape(value)) for found, value in texts.items()}
-    pattern = re.compile("|".join(re.escape(found) for found in sorted(texts, key=len, reverse=True)))
-    put = {}
-    for name, part in parts.items():
-        table = html if name in _HTML_PARTS else texts
-        put[name] = part if part is None else pattern.sub(lambda match, table=table: table[match.group()], part)
-    return put
+@dataclass(frozen=True)
+class _Shared:
+    """A template's parts rendered with stand-ins, and where each request's values go in them."""
+
+    parts: dict[str, str | None]
+    marks: dict[str, str]  # a varying value's name: what the template printed for its stand-in
+    pattern: re.Pattern | None  # any of the marks
+
+    @classmethod
+    def of(cls, parts: dict[str, str | None], stand_ins: dict[str, object]) -> "_Shared":
+        marks = {name: _printed(stand_in) for name, stand_in in stand_ins.items()}
+        # The longest first: a mark never loses to another that begins it.
+        found = "|".join(re.escape(mark) for mark in sorted(marks.values(), key=len, reverse=True))
+        return cls(parts, marks, re.compile(found) if marks else None)
+
+    def put_in(self, context: dict) -> dict[str, str | None]:
+        """The parts with ``context``'s values in their stand-ins' places (escaped in the HTML parts)."""
+        if self.pattern is None:
+            return self.parts
+        texts = {mark: _printed(context[name]) for name, mark in self.marks.items()}
+        html = {mark: str(escape(text)) for mark, text in texts.items()}
+        put = {}
+        for name, part in self.parts.items():
+            table = html if name in _HTML_PARTS else texts
+            put[name] = part if part is None else self.pattern.sub(lambda match, t=table: t[match.group()], part)
+        return put
 
 
-def _shared_parts(template: str, context: dict) -> dict[str, str | None] | None:
+def _shared_parts(template: str, context: dict) -> _Shared | None:
     """``template``'s parts rendered once with stand-ins for ``context``'s varying values, or None
     when the template does not print them as they are (checked with a second set of stand-ins)."""
-    stand_ins = {name: stand_in for name, (stand_in, _value) in _stand_ins(context, _STAND_IN).items()}
-    checks = {name: stand_in for name, (stand_in, _value) in _stand_ins(context, _CHECK).items()}
-    shared = _raw_parts(template, {**context, **stand_ins})
+    stand_ins, checks = _stand_ins(context, check=False), _stand_ins(context, check=True)
+    shared = _Shared.of(_raw_parts(template, {**context, **stand_ins}), stand_ins)
     checked = _raw_parts(template, {**context, **checks})
-    expected = _put_in(shared, {name: (stand_ins[name], checks[name]) for name in stand_ins})
-    return shared if expected == checked else None
+    return shared if shared.put_in(checks) == checked else None
 
 
 # --- Delivery ---------------------------------------------------------------------------------

@@ -260,21 +260,22 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
     }
 
     days = {"opened": 0, "closed": 0, "backlog_start": 0, "open_now": 0, "overdue_now": 0}
-    opened, closed = [], []
+    opened, closed = {}, {}
+    local = _LocalDays()
     for group in by_day:
-        made, done, n = _day(group["made"]), _day(group["done"]), group["n"]
+        made, done, n = local[group["made"]], local[group["done"]], group["n"]
         days["open_now"] += n * group["open"]
         days["overdue_now"] += n * group["late"]
         if period.first <= made <= period.last:
             days["opened"] += n
-            opened.append({"day": made, "opened": n})
+            opened[made] = opened.get(made, 0) + n
         if done is not None and period.first <= done <= period.last:
             days["closed"] += n
-            closed.append({"day": done, "closed": n})
+            closed[done] = closed.get(done, 0) + n
         if made < period.first and (done is None or done >= period.first):
             days["backlog_start"] += n
-    days["opened_by_day"] = series(opened, period, "day")
-    days["closed_by_day"] = series(closed, period, "day")
+    days["opened_by_day"] = series(({"day": day, "opened": n} for day, n in opened.items()), period, "day")
+    days["closed_by_day"] = series(({"day": day, "closed": n} for day, n in closed.items()), period, "day")
 
     split: dict[str, dict] = {"": {}} | {name: {} for name in SPLITS}
     for names, groups in zip(SPLIT_SETS, by_key, strict=True):
@@ -287,11 +288,22 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
     return days, split, times_of
 
 
-def _day(value) -> datetime.date | None:
-    """A day as the raw cursor gives it: ``local_day``'s moment, or (SQLite) an ISO string."""
-    if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).date()
-    return datetime.date.fromisoformat(value) if isinstance(value, str) else value
+class _LocalDays(dict):
+    """A day as the raw cursor gives it — ``local_day``'s moment, or (SQLite) an ISO string — as a
+    local date, each distinct value converted once: the day groups repeat a few hundred days
+    thousands of times, and ``timezone.localtime`` looks the active zone up on every call."""
+
+    def __init__(self):
+        super().__init__()
+        self.zone = timezone.get_current_timezone()
+
+    def __missing__(self, value) -> datetime.date | None:
+        if isinstance(value, datetime.datetime):
+            day = value.astimezone(self.zone).date()
+        else:
+            day = datetime.date.fromisoformat(value) if isinstance(value, str) else value
+        self[value] = day
+        return day
 
 
 SLA_SUMS = ("n", "judged", "met", "reaction_judged", "reaction_met", "resolution_judged", "resolution_met")

@@ -63,9 +63,10 @@ def test_a_batch_of_confirmations_renders_its_template_once_per_language(renders
     expected = alone(requests)
     renders.clear()
     assert render_many(requests) == expected
-    # Once with stand-ins and once to check them, per language: not once per ticket. The request
-    # whose values differ in more than texts and numbers (an empty name) is rendered alone.
-    assert renders["notifications/servicedesk/ticket_received/body.html"] == 2 * 2 + 1
+    # Once with stand-ins and once to check them, per language: not once per ticket. The subject on
+    # two lines is checked with stand-ins on two lines: alone in its group, it is rendered alone,
+    # as is the request whose values differ in more than texts and numbers (an empty name).
+    assert renders["notifications/servicedesk/ticket_received/body.html"] == 2 * (2 + 1) + 1
     assert all(str(number) in done.text for number, done in zip([1000, 1001], expected, strict=False))
     assert "Ромашка &amp; Co &lt;b&gt;" in expected[1].html and "Ромашка & Co <b>" in expected[1].text
 
@@ -79,7 +80,8 @@ def test_a_template_with_its_own_telegram_part_and_a_user_recipient_render_as_al
     expected = alone(requests)
     renders.clear()
     assert render_many(requests) == expected
-    assert renders["notifications/servicedesk/ticket_started/telegram.html"] == 2
+    # Shared by the three one-line subjects; the one on two lines alone.
+    assert renders["notifications/servicedesk/ticket_started/telegram.html"] == 2 + 1
     assert expected[1].telegram.startswith("Our specialist has started work")
 
 
