@@ -10,12 +10,13 @@ which took PostgreSQL 3.5 s for 1,000 rows of 26 columns against 0.7 s.)
 Elsewhere (SQLite in development) they are Django's bulk_create / bulk_update.
 """
 
+import functools
 import json
 from collections.abc import Callable
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Field, JSONField
 
 # The writes held by the innermost ``one_statement`` block: (SQL, params, what to call with its rows).
@@ -48,7 +49,7 @@ def update_rows(rows, fields: list[str]) -> None:
 
     Django's bulk_update builds a ``CASE WHEN id = … THEN …`` expression per row and field, which
     costs some 2 ms of Python per row and field (5 s for a batch of 300 rows of eight fields on a
-    busy machine); here the values are one array per column.
+    busy machine); here the values are one JSON array of rows (``_params``).
     """
     if not rows:
         return
@@ -58,7 +59,8 @@ def update_rows(rows, fields: list[str]) -> None:
         return
     meta, quote = model._meta, connection.ops.quote_name
     columns = [meta.pk] + [meta.get_field(name) for name in fields]
-    _names, values, params = _values(columns, rows)
+    _names, values = _columns(columns)
+    params = _params(columns, rows)
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns[1:])
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     _write(f"UPDATE {table} SET {sets} FROM {values} AS v WHERE {table}.{pk} = v.{pk}::bigint", params)  # noqa: S608
@@ -111,8 +113,12 @@ def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
         return
     model = type(next(iter(first.values())))
     if connection.vendor != "postgresql":
-        taken = set(model._default_manager.filter(**{f"{unique}__in": list(first)}).values_list(unique, flat=True))
-        then(model._default_manager.bulk_create([row for value, row in first.items() if value not in taken]))
+        # One transaction, which SQLite begins IMMEDIATE (the write lock from the start): no other
+        # writer takes a value between the look-up and the INSERT.
+        with transaction.atomic():
+            taken = set(model._default_manager.filter(**{f"{unique}__in": list(first)}).values_list(unique, flat=True))
+            written = model._default_manager.bulk_create([row for value, row in first.items() if value not in taken])
+        then(written)
         return
     quote = connection.ops.quote_name
     sql, params = _insert(list(first.values()))
@@ -184,28 +190,38 @@ def _send(held: list) -> None:
 
 def _insert(rows) -> tuple[str, list]:
     """The INSERT of ``rows`` (one model), with their pks when set, else the column's default."""
-    model = type(rows[0])
-    meta, quote = model._meta, connection.ops.quote_name
-    with_pk = rows[0].pk is not None
-    columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
-    # Only the fields that derive their value when saved (auto_now_add, files): the others' pre_save
-    # reads the attribute back, 60,000 calls for a clock batch's writes.
-    deriving = [field for field in columns if type(field).pre_save is not Field.pre_save]
+    columns, deriving, sql = _insert_statement(type(rows[0]), rows[0].pk is not None)
     for row in rows:
         row._prepare_related_fields_for_save(operation_name="bulk_create")  # as bulk_create: a parent saved since
         for field in deriving:
             setattr(row, field.attname, field.pre_save(row, add=True))  # auto_now_add, as save() sets them
-    names, values, params = _values(columns, rows)
+    return sql, _params(columns, rows)
+
+
+@functools.cache
+def _insert_statement(model, with_pk: bool) -> tuple[list, list, str]:
+    """The columns of ``model``'s INSERT and its text, built once per process: for a row or two
+    (a message the mail pipe stores) building them cost as much as the statement's round trip."""
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = [f for f in meta.local_concrete_fields if (with_pk or not f.primary_key) and not f.generated]
+    # Only the fields that derive their value when saved (auto_now_add, files): the others' pre_save
+    # reads the attribute back, 60,000 calls for a clock batch's writes.
+    deriving = [field for field in columns if type(field).pre_save is not Field.pre_save]
+    names, values = _columns(columns)
     casts = ", ".join(f"v.{quote(f.column)}::{f.db_type(connection)}" for f in columns)
-    return f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {values} AS v", params  # noqa: S608
+    return columns, deriving, f"INSERT INTO {quote(meta.db_table)} ({names}) SELECT {casts} FROM {values} AS v"  # noqa: S608
 
 
-def _values(columns, rows) -> tuple[str, str, list]:
-    """The columns' names, a subquery of ``rows``' values as texts in columns of those names, and its parameter."""
+def _columns(columns) -> tuple[str, str]:
+    """The columns' names, and a subquery of the rows' values (``_params``) as texts in columns of those names."""
     quoted = [connection.ops.quote_name(field.column) for field in columns]
     taken = ", ".join(f"e->>{place} AS {name}" for place, name in enumerate(quoted))
-    values = f"(SELECT {taken} FROM jsonb_array_elements(%s::jsonb) AS e)"  # noqa: S608 - our own names
-    return ", ".join(quoted), values, [json.dumps([[_text(field, row) for field in columns] for row in rows])]
+    return ", ".join(quoted), f"(SELECT {taken} FROM jsonb_array_elements(%s::jsonb) AS e)"  # noqa: S608 - our own names
+
+
+def _params(columns, rows) -> list:
+    """``_columns``' one parameter: the rows, each a list of its columns' texts, as one JSON array."""
+    return [json.dumps([[_text(field, row) for field in columns] for row in rows])]
 
 
 def _text(field, row) -> str | None:

@@ -168,7 +168,6 @@ def _client_notice(
         "ticket_number": ticket.number,
         "subject": ticket.subject,
         "client_name": ticket.client_name,
-        "status": ticket.get_status_display(),
         "link": client_page_url(ticket),
         **(context or {}),
     }
@@ -201,7 +200,6 @@ def _relay_to_telegram(ticket, template: str, context: dict | None, *, key: str 
         "ticket_number": ticket.number,
         "subject": ticket.subject,
         "client_name": ticket.client_name,
-        "status": ticket.get_status_display(),
         "link": client_page_url(ticket),
         **(context or {}),
     }

@@ -57,6 +57,23 @@ def eager_celery():
     app.conf.task_always_eager = previous
 
 
+@pytest.fixture
+def broker_down():
+    """The project's Celery app publishing to a local port nobody listens on, its other settings as
+    deployed: a broker that is down for real, rather than our own publishing patched."""
+    from config.celery import app
+    from tests.servers import free_port
+
+    def use(url):
+        app.conf.broker_url = url
+        app._pool = app.amqp._producer_pool = None  # made for the broker before: made again for this one
+
+    saved = app.conf.broker_url
+    use(f"redis://127.0.0.1:{free_port()}/0")
+    yield
+    use(saved)
+
+
 def _is_transactional(item) -> bool:
     marker = item.get_closest_marker("django_db")
     wants_transaction = bool(marker and (marker.kwargs.get("transaction") or (marker.args and marker.args[0])))

@@ -1,5 +1,6 @@
 """Companies and contacts: create, update, look up by email/phone whatever their format."""
 
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -180,31 +181,61 @@ def _wants(first: dict[str, Client]) -> tuple[list[str], list[str], list[str]]:
 # those contacts' companies; for the emails nobody has, the companies by name, the phones' oldest
 # owners and the ids of the contacts and companies to create (taken from their sequences, so that
 # the INSERTs need not return them and can wait for the caller's one statement). An id taken and
-# not used (the transaction rolls back) is a gap, as after any failed INSERT.
+# not used (the transaction rolls back) is a gap, as after any failed INSERT. The tables and
+# columns are named by ``_look_up_sql`` as the models name them.
 _LOOK_UP = """
 WITH client AS (SELECT * FROM unnest(%s::text[], %s::text[], %s::text[]) AS c(key, company_key, phone)),
 found AS (
-    SELECT email_normalized AS key, MIN(contact_id) AS id FROM crm_contactemail
-    WHERE email_normalized IN (SELECT key FROM client) GROUP BY email_normalized
+    SELECT {email_key} AS key, MIN({email_contact}) AS id FROM {email}
+    WHERE {email_key} IN (SELECT key FROM client) GROUP BY {email_key}
 ),
 new AS (SELECT * FROM client WHERE key NOT IN (SELECT key FROM found)),
 named AS (
-    SELECT name_key, MIN(id) AS id FROM crm_company
-    WHERE name_key IN (SELECT company_key FROM new) GROUP BY name_key
+    SELECT {company_key} AS name_key, MIN({company_id}) AS id FROM {company}
+    WHERE {company_key} IN (SELECT company_key FROM new) GROUP BY {company_key}
 )
-SELECT 'contact', found.key, found.id, contact.company_id, company.name
-FROM found JOIN crm_contact contact ON contact.id = found.id
-LEFT JOIN crm_company company ON company.id = contact.company_id
+SELECT 'contact', found.key, found.id, contact.{contact_company}, company.{company_name}
+FROM found JOIN {contact} contact ON contact.{contact_id} = found.id
+LEFT JOIN {company} company ON company.{company_id} = contact.{contact_company}
 UNION ALL SELECT 'company', name_key, id, NULL, NULL FROM named
 UNION ALL
-SELECT 'older', phone_normalized, MIN(contact_id), NULL, NULL FROM crm_contactphone
-WHERE phone_normalized IN (SELECT phone FROM new WHERE phone <> '') GROUP BY phone_normalized
-UNION ALL SELECT 'new contact', key, nextval(pg_get_serial_sequence('crm_contact', 'id')), NULL, NULL FROM new
+SELECT 'older', {phone_key}, MIN({phone_contact}), NULL, NULL FROM {phone}
+WHERE {phone_key} IN (SELECT phone FROM new WHERE phone <> '') GROUP BY {phone_key}
 UNION ALL
-SELECT 'new company', company_key, nextval(pg_get_serial_sequence('crm_company', 'id')), NULL, NULL
+SELECT 'new contact', key, nextval(pg_get_serial_sequence('{contact}', '{contact_id_name}')), NULL, NULL FROM new
+UNION ALL
+SELECT 'new company', company_key, nextval(pg_get_serial_sequence('{company}', '{company_id_name}')), NULL, NULL
 FROM (SELECT DISTINCT company_key FROM new
       WHERE company_key <> '' AND company_key NOT IN (SELECT name_key FROM named)) missing
 """
+
+
+@functools.cache
+def _look_up_sql() -> str:
+    """``_LOOK_UP`` naming the tables and columns from the models' ``_meta``: a renamed table or
+    column is renamed here too, rather than failing at the first ticket after the migration."""
+    quote = connection.ops.quote_name
+
+    def column(model, name: str) -> str:
+        return quote(model._meta.get_field(name).column)
+
+    return _LOOK_UP.format(
+        email=quote(ContactEmail._meta.db_table),
+        email_key=column(ContactEmail, "email_normalized"),
+        email_contact=column(ContactEmail, "contact"),
+        phone=quote(ContactPhone._meta.db_table),
+        phone_key=column(ContactPhone, "phone_normalized"),
+        phone_contact=column(ContactPhone, "contact"),
+        contact=quote(Contact._meta.db_table),
+        contact_id=column(Contact, "id"),
+        contact_id_name=Contact._meta.pk.column,
+        contact_company=column(Contact, "company"),
+        company=quote(Company._meta.db_table),
+        company_id=column(Company, "id"),
+        company_id_name=Company._meta.pk.column,
+        company_key=column(Company, "name_key"),
+        company_name=column(Company, "name"),
+    )
 
 
 def _look_up(first: dict[str, Client]) -> _Known:
@@ -216,7 +247,7 @@ def _look_up(first: dict[str, Client]) -> _Known:
         return _look_up_apart(keys, company_keys, phones)
     known = _Known({}, {}, {}, {}, {})
     with connection.cursor() as cursor:
-        cursor.execute(_LOOK_UP, [keys, company_keys, phones])
+        cursor.execute(_look_up_sql(), [keys, company_keys, phones])
         rows = cursor.fetchall()
     for kind, key, pk, company_id, company_name in rows:
         if kind == "contact":

@@ -265,15 +265,16 @@ def close_tasks_of_the_stage_left(deals: list, *, pipeline, from_stage: str) -> 
         deals,
         result=say(
             "crm.task.stage_left",
-            **{"from": _stage_label(pipeline, from_stage), "to": _stage_label(pipeline, deals[0].stage)},
+            **{"from": _stage_choice(pipeline, from_stage), "to": _stage_choice(pipeline, deals[0].stage)},
         ),
     )
 
 
-def _stage_label(pipeline, slug: str):
-    """The stage's label as declared (a lazy string: a message keeps it to translate when shown)."""
+def _stage_choice(pipeline, slug: str):
+    """The stage as its declared choice (``ContractStage.FEEDBACK``): a message keeps its code and
+    shows the stage's label as the reader's language has it then, were the label reworded since."""
     stage = pipeline.stage(slug)
-    return stage.label if stage else slug
+    return stage.slug if stage else slug
 
 
 def _subject_field(subject) -> str:

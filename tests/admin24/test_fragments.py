@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django import forms
+from django.template import engines
 from django.template.defaultfilters import floatformat
 from django.utils import formats, timezone, translation
 from django.utils.translation import pgettext
@@ -71,9 +72,18 @@ def moments():
     yield datetime.datetime(2026, 12, 31, 23, 59, tzinfo=datetime.UTC)
 
 
+def as_template_writes(value, format_string: str) -> str:
+    """``value`` as a page's ``{{ value|date:format }}`` writes it: the template engine converts a
+    moment to the reader's zone itself, so this does not go through the writers' own code."""
+    return DATE_TEMPLATE.render({"value": value, "format": format_string})
+
+
+DATE_TEMPLATE = engines["django"].from_string("{{ value|date:format }}")
+
+
 @pytest.mark.parametrize("language", ["ru", "en"])
 @pytest.mark.parametrize("zone", ZONES)
-def test_a_moment_writer_writes_what_date_format_writes_in_every_language_and_zone(language, zone):
+def test_a_moment_writer_writes_what_a_template_writes_in_every_language_and_zone(language, zone):
     with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
         for format_string in (
             formats.get_format("SHORT_DATETIME_FORMAT"),
@@ -83,16 +93,55 @@ def test_a_moment_writer_writes_what_date_format_writes_in_every_language_and_zo
         ):
             write = moment_writer(format_string)
             for moment in moments():
-                assert write(moment) == formats.date_format(timezone.localtime(moment), format_string)
+                assert write(moment) == as_template_writes(moment, format_string)
+
+
+NOV_1_0530_UTC = datetime.datetime(2026, 11, 1, 5, 30, tzinfo=datetime.UTC)  # New York's last summer morning
+NEW_YEARS_EVE = datetime.datetime(2026, 12, 31, 23, 59, tzinfo=datetime.UTC)  # already 2027 in Kamchatka
+
+
+@pytest.mark.parametrize(
+    ("language", "zone", "format_string", "moment", "seen"),
+    [
+        ("ru", "Europe/Moscow", "SHORT_DATETIME_FORMAT", NOV_1_0530_UTC, "01.11.2026 08:30"),
+        ("en", "Europe/Moscow", "SHORT_DATETIME_FORMAT", NOV_1_0530_UTC, "1 Nov 2026 08:30"),
+        ("en", "America/New_York", "SHORT_DATETIME_FORMAT", NOV_1_0530_UTC, "1 Nov 2026 01:30"),
+        ("ru", "Asia/Kamchatka", "SHORT_DATETIME_FORMAT", NEW_YEARS_EVE, "01.01.2027 11:59"),
+        ("en", "Asia/Kamchatka", "SHORT_DATE_FORMAT", NEW_YEARS_EVE, "1 Jan 2027"),
+        ("ru", "Europe/Moscow", "d.m H:i", NEW_YEARS_EVE, "01.01 02:59"),
+        ("ru", "Europe/Moscow", "j M H:i", NOV_1_0530_UTC, "1 Ноя 08:30"),
+        ("ru", "Europe/Moscow", "N j, Y, P", NOV_1_0530_UTC, "Ноя. 1, 2026, 8:30 д.п."),
+        ("en", "America/New_York", "N j, Y, P", NEW_YEARS_EVE, "Dec. 31, 2026, 6:59 p.m."),
+        ("en", "Asia/Kamchatka", "N j, Y, P", NEW_YEARS_EVE, "Jan. 1, 2027, 11:59 a.m."),
+    ],
+)
+def test_a_moment_writer_writes_what_the_reader_expects(language, zone, format_string, moment, seen):
+    with translation.override(language), timezone.override(zoneinfo.ZoneInfo(zone)):
+        assert moment_writer(formats.get_format(format_string))(moment) == seen
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])
-def test_a_day_writer_writes_what_date_format_writes(language):
+def test_a_day_writer_writes_what_a_template_writes(language):
     with translation.override(language):
         for format_string in (formats.get_format("SHORT_DATE_FORMAT"), "F Y", "j M Y"):
             write = day_writer(format_string)
             for moment in moments():
-                assert write(moment.date()) == formats.date_format(moment.date(), format_string)
+                assert write(moment.date()) == as_template_writes(moment.date(), format_string)
+
+
+@pytest.mark.parametrize(
+    ("language", "format_string", "seen"),
+    [
+        ("ru", "SHORT_DATE_FORMAT", "08.03.2026"),
+        ("en", "SHORT_DATE_FORMAT", "8 Mar 2026"),
+        ("ru", "j M Y", "8 Мар 2026"),
+        ("ru", "F Y", "Март 2026"),  # not one the writer knows: dateformat's month name
+        ("en", "F Y", "March 2026"),
+    ],
+)
+def test_a_day_writer_writes_what_the_reader_expects(language, format_string, seen):
+    with translation.override(language):
+        assert day_writer(formats.get_format(format_string))(datetime.date(2026, 3, 8)) == seen
 
 
 @pytest.mark.parametrize("language", ["ru", "en"])

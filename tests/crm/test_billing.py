@@ -355,3 +355,35 @@ def test_the_timeline_shows_whether_the_invoice_email_was_delivered(client, mana
     assert "delivery-sent" in timeline
     timeline = client.get(f"/crm/deals/{lost.pk}/").content.decode().split('class="list-unstyled small timeline"')[1]
     assert "delivery-failed" in timeline and "missing from storage" in timeline
+
+
+BILLING_ROW = (
+    '\n      <td class="text-nowrap">{period}</td>\n'
+    '      <td><a href="/crm/companies/{company}/">ООО «Рога &amp; Копыта»</a></td>\n'
+    '      <td><a href="/crm/deals/{deal}/">ООО «Рога &amp; Копыта»: 03.2027</a></td>\n'
+    '      <td class="text-end text-nowrap">{amount} RUB</td>\n'
+    '      <td><span class="badge text-bg-warning">{status}</span></td>\n      <td>{responsible}</td>\n    '
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "period", "amount", "status"),
+    [
+        ("ru", "01.03.2027 – 31.03.2027", "15\xa0000,00", "счёт не прикреплён"),
+        ("en", "1 Mar 2027 – 31 Mar 2027", "15,000.00", "invoice not attached"),
+    ],
+)
+def test_a_billing_row_reads_as_a_user_sees_it_in_each_language(client, manager, language, period, amount, status):
+    deal = regular_deal(manager, company=CompanyFactory(name="ООО «Рога & Копыта»"))
+    client.force_login(manager)
+    client.cookies["django_language"] = language
+    page = client.get("/crm/deals/billing/?month=2027-03").content.decode()
+    row = page.split('<tr data-status="not_attached">', 1)[1].split("</tr>", 1)[0]
+    assert row == BILLING_ROW.format(
+        period=period,
+        company=deal.company_id,
+        deal=deal.pk,
+        amount=amount,
+        status=status,
+        responsible=manager.full_name,
+    )

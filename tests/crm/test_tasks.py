@@ -8,7 +8,8 @@ from django.utils import translation
 from admin24.activity import timeline
 from admin24.models import Activity
 from admin24.roles import Role
-from crm.models import ChecklistTemplate, Task
+from admin24.workflow import move
+from crm.models import ChecklistTemplate, ContractStage, Task
 from crm.services import tasks as task_services
 from crm.services.tasks import TaskCompletionError, task_complete, task_create, task_reopen
 from crm.texts import say
@@ -112,3 +113,21 @@ def test_closing_a_leads_tasks_of_a_kind_takes_them_whoever_set_them(manager):
         False,
         True,
     ]
+
+
+def test_a_robot_task_closed_by_a_move_keeps_the_stages_codes_and_shows_them_in_each_language(manager):
+    deal = DealFactory(responsible=manager, stage=ContractStage.PROPOSAL)
+    robot = task_create(title="КП", responsible=manager, deal=deal, is_automatic=True)
+
+    with translation.override("en"):
+        move(deal, ContractStage.FEEDBACK, by=manager)
+
+    robot.refresh_from_db()
+    assert robot.result_message["params"] == {
+        "from": {"choice": "crm.models.deals.ContractStage", "value": "proposal"},
+        "to": {"choice": "crm.models.deals.ContractStage", "value": "feedback"},
+    }
+    with translation.override("en"):
+        assert robot.shown_result == "The deal moved from «Commercial proposal» to «Feedback»."
+    with translation.override("ru"):
+        assert robot.shown_result == "Сделка перешла со стадии «Формирование КП» на «Обратная связь»."

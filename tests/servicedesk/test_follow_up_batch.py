@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from admin24 import timers
+from admin24 import bulk, timers
 from admin24.models import Activity, ScheduledAction
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
@@ -190,3 +190,28 @@ def test_a_new_client_never_takes_the_id_of_a_contact_deleted_before(service):
     assert list(
         Activity.objects.filter(target_id=contact.pk, target_type__model="contact").values_list("verb", flat=True)
     ) == [Activity.Verb.CREATED]
+
+
+@pytest.mark.postgres
+def test_the_client_look_up_follows_a_renamed_table(service, monkeypatch):
+    from crm.models import ContactEmail, ContactPhone
+    from crm.services import directory
+
+    older = ContactFactory(full_name="Старый", emails=["old@client.ru"], phones=["+79991112233"])
+    returning = accept(service, email="OLD@client.ru")
+    sharing = accept(service, email="new@client.ru", phone="8 999 111-22-33")
+    with connection.cursor() as cursor:  # rolled back with the test
+        for model in (ContactEmail, ContactPhone):
+            renamed = f"{model._meta.db_table}_renamed"
+            cursor.execute(f'ALTER TABLE "{model._meta.db_table}" RENAME TO "{renamed}"')
+            monkeypatch.setattr(model._meta, "db_table", renamed)
+    statements = (directory._look_up_sql, bulk._insert_statement)  # built for the tables' old names
+    for statement in statements:
+        statement.cache_clear()
+    try:
+        assert timers.run_due() == 2
+    finally:
+        for statement in statements:
+            statement.cache_clear()
+    assert Ticket.objects.get(pk=returning.pk).contact == older
+    assert Ticket.objects.get(pk=sharing.pk).contact.duplicate_of == older

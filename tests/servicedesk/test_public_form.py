@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from admin24 import timers, worktime
 from admin24.models import CalendarDay, ScheduledAction
-from admin24.tasks import run_due_actions
 from crm.models import Company, Contact
 from notifications.models import OutboxMessage
 from servicedesk import services, ticket_statement
@@ -302,12 +301,8 @@ def test_the_client_waits_only_for_the_ticket_and_the_rest_follows_once(client, 
 
 
 def test_the_follow_up_happens_even_when_the_broker_is_down(
-    client, desk, form_data, monkeypatch, caplog, django_capture_on_commit_callbacks
+    client, desk, form_data, broker_down, caplog, django_capture_on_commit_callbacks
 ):
-    def broker_down(*args, **kwargs):
-        raise ConnectionError("the broker is down")
-
-    monkeypatch.setattr(run_due_actions, "apply_async", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         response = post(client, desk, form_data)
     assert response.status_code == 302

@@ -350,3 +350,61 @@ def test_the_list_counts_no_further_than_a_thousand_rows_past_the_page(client, d
     # Further pages stay reachable; near the end the count is exact again.
     last = client.get(LIST, {"status": "all", "page": 21}).content.decode()
     assert "Найдено: 1\xa0008" in last and "Страница 21 из 21" in last and last.count("<tr data-pk=") == 8
+
+
+CARD = (
+    '>\n  <div class="card-body p-2">\n    <a class="kanban-card-title" href="{url}">'
+    '<span class="text-body-secondary">#{number}</span> {subject}</a>\n'
+    '    <div class="small">ООО «Ромашка»</div><span class="badge text-bg-warning">{mark}</span>\n'
+    '    <div class="d-flex flex-wrap align-items-center gap-2 mt-1 small">\n'
+    '      <span class="kanban-avatar" title="{person}">{initials}</span>{when}\n    </div>\n  </div>\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "mark", "late", "waiting", "done"),
+    [
+        (
+            "ru",
+            "нет действующего договора",
+            '<span class="badge text-bg-danger" data-overdue>просрочено</span>\n      '
+            '<span class="text-danger fw-semibold" title="Крайний срок 24.11.2026 17:00">'
+            "просрочено на 5 дн. 17 ч</span>",
+            '<span class="text-body-secondary" title="Вернётся в работу">⏸ 23.11 18:00</span>',
+            '<span class="text-body-secondary" title="Завершена">✓ 23.11 10:00</span>',
+        ),
+        (
+            "en",
+            "no active contract",
+            '<span class="badge text-bg-danger" data-overdue>overdue</span>\n      '
+            '<span class="text-danger fw-semibold" title="Deadline 24 Nov 2026 17:00">5 d 17 h late</span>',
+            '<span class="text-body-secondary" title="Returns to work at">⏸ 23 Nov 18:00</span>',
+            '<span class="text-body-secondary" title="Done at">✓ 23 Nov 10:00</span>',
+        ),
+    ],
+)
+def test_a_card_reads_as_a_user_sees_it_in_each_language(
+    client, engineer, desk, service, language, mark, late, waiting, done
+):
+    with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
+        tickets = {"late": new_ticket(service, subject="Не печатает принтер", company="ООО «Ромашка»")}
+        tickets["waiting"] = new_ticket(service, subject="Ждём запчасть", company="ООО «Ромашка»")
+        services.ticket_defer(ticket=tickets["waiting"], by=engineer)
+        tickets["done"] = new_ticket(service, subject="Сделано", company="ООО «Ромашка»")
+        services.ticket_complete(ticket=tickets["done"], by=engineer)
+    with time_machine.travel(msk(2026, 11, 30, 10, 0), tick=False):
+        client.force_login(engineer)
+        client.cookies["django_language"] = language
+        page = client.get(BOARD, {"status": "all"}).content.decode()
+    for name, when in (("late", late), ("waiting", waiting), ("done", done)):
+        ticket = tickets[name]
+        card = page.split(f'data-pk="{ticket.pk}"', 1)[1].split("</article>", 1)[0]
+        assert card == CARD.format(
+            url=reverse("servicedesk:ticket", args=[ticket.pk]),
+            number=ticket.number,
+            subject=ticket.subject,
+            mark=mark,
+            person=engineer.full_name,
+            initials=engineer.initials,
+            when=when,
+        ), name

@@ -298,3 +298,31 @@ def test_my_tickets_counts_the_overdue_ones_with_the_open_ones_in_one_query_up_t
         assert counting.count("LIMIT 1001") == 2  # the open ones and the overdue ones, each walk stopping
         Ticket.objects.filter(number__gt=2).delete()
         assert "2 просроченные" in client.get(reverse("servicedesk:my")).content.decode()
+
+
+MY_ROW = (
+    ' class="table-danger">\n    <td><a href="{url}">#{number}</a></td>\n    <td>Не печатает принтер</td>\n'
+    "    <td>{status}</td>\n    <td>ООО «Ромашка»</td>\n"
+    '    <td>{due} <span class="small text-danger fw-semibold">{late}</span></td>\n  '
+)
+
+
+@pytest.mark.parametrize(
+    ("language", "status", "due", "late"),
+    [
+        ("ru", "Новая", "24.11.2026 17:00", "просрочено · просрочено на 5 дн. 17 ч"),
+        ("en", "New", "24 Nov 2026 17:00", "overdue · 5 d 17 h late"),
+    ],
+)
+def test_my_tickets_row_reads_as_a_user_sees_it_in_each_language(
+    client, engineer, desk, service, language, status, due, late
+):
+    with time_machine.travel(msk(2026, 11, 23, 10, 0), tick=False):
+        ticket = new_ticket(service, subject="Не печатает принтер", company="ООО «Ромашка»")
+    with time_machine.travel(msk(2026, 11, 30, 10, 0), tick=False):
+        client.force_login(engineer)
+        client.cookies["django_language"] = language
+        page = client.get(reverse("servicedesk:my")).content.decode()
+    row = page.split(f'<tr data-pk="{ticket.pk}"', 1)[1].split("</tr>", 1)[0]
+    url = reverse("servicedesk:ticket", args=[ticket.pk])
+    assert row == MY_ROW.format(url=url, number=ticket.number, status=status, due=due, late=late)

@@ -8,7 +8,7 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from admin24 import timers
 from admin24.models import ScheduledAction
@@ -16,7 +16,7 @@ from admin24.roles import Role
 from admin24.workflow import MoveRefused
 from notifications.models import Notification, OutboxMessage
 from servicedesk import services
-from servicedesk.emails import thread_root
+from servicedesk.emails import client_page_url, thread_root
 from servicedesk.models import TicketComment, TicketStatus
 from tests.factories import ServiceFactory, UserFactory
 
@@ -215,6 +215,26 @@ def test_the_client_gets_the_right_emails_at_the_right_moments(desk, service, en
     assert "Проверяем сервер." in emails[2].body_text
     assert "Перезапустили службу." in emails[3].body_text
     assert not any("пароль" in e.body_text or "пароль" in e.body_html for e in emails)
+
+
+@pytest.mark.parametrize("language", ["en", "ru"])
+def test_the_client_emails_keep_no_text_in_the_language_active_when_they_were_written(
+    desk, service, engineer, language
+):
+    ticket = create(msk(2026, 11, 23, 10, 0), service)
+    with translation.override(language):
+        services.ticket_start(ticket=ticket, by=engineer)
+        services.ticket_complete(ticket=ticket, by=engineer, note="Перезапустили службу.")
+    kept = [(email.template, email.context) for email in client_emails(ticket)]
+    assert kept == [
+        (template, {"ticket_number": ticket.number, "subject": "Не работает почта", "client_name": "Клиент Клиентович",
+                    "link": client_page_url(ticket), **extra})
+        for template, extra in [
+            ("servicedesk/ticket_received", {}),
+            ("servicedesk/ticket_started", {}),
+            ("servicedesk/ticket_done", {"note": "Перезапустили службу."}),
+        ]
+    ]  # fmt: skip
 
 
 def test_an_internal_note_never_reaches_the_client_page_nor_the_mail(client, desk, service, engineer):

@@ -1,13 +1,12 @@
 """Storing a message first, processing it once — in batches.
 
 ``ingest`` stores one message and ``ingest_many`` a burst (the poller's fetch): the raw files and
-one INSERT (a re-delivered Message-ID is found by the unique key, not looked up first), then one
-task is kicked. Processing claims received rows in batches
+one INSERT (``admin24.bulk.insert_new``: a re-delivered Message-ID is skipped by the unique key,
+not looked up first), then one task is kicked. Processing claims received rows in batches
 (``process_batch``) and decides them together (``handle.handle_batch``) with a fixed number of
 queries per batch; a single message (the MTA pipe, "process again") is a batch of one.
 """
 
-import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 
 from django.core.files.base import ContentFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from admin24 import bulk
@@ -34,8 +33,6 @@ SWEEP_MIN_AGE = timedelta(minutes=1)
 BATCH = 100
 # A batch holds its messages in memory: past this many bytes of raw mail it stops (one message at least).
 BATCH_BYTES = 50 * 1024 * 1024
-# A burst (the poller's fetch) is stored with one INSERT per this many rows at most.
-INSERT_ROWS = 1000
 OUTCOME_FIELDS = ["status", "reason", "reason_params", "processed_at", "ticket", "comment", "opened_ticket", "attempts"]
 
 # A burst of mail is one task: the task takes every message waiting, a batch at a time
@@ -98,7 +95,9 @@ def _store(raws, source: str) -> list[tuple[InboundEmail, bool]]:
         for row in new:
             row.raw.save(f"{row.digest}.eml", ContentFile(row.raw_bytes), save=False)
             del row.raw_bytes
-        inserted = _insert_new(new)
+        inserted = set()
+        # Called at once: no ``bulk.one_statement`` holds the INSERT, whose answer is read next.
+        bulk.insert_new(new, "dedupe_key", then=lambda rows: inserted.update(row.dedupe_key for row in rows))
     except BaseException:
         for row in new:
             if row.raw:
@@ -140,44 +139,6 @@ def _row(raw: bytes, source: str) -> InboundEmail:
     )
     row.raw_bytes = raw
     return row
-
-
-def _insert_new(rows: list[InboundEmail]) -> set[str]:
-    """INSERT the rows (their deduplication keys distinct); the keys of those inserted, the
-    others being stored already.
-
-    One ``INSERT … VALUES (…), (…) ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL, SQLite ≥ 3.35)
-    per INSERT_ROWS: a burst costs one statement and one commit, not one per message (they were
-    two thirds of a worker's time); no savepoint inside a caller's transaction and no error to
-    catch for a re-delivery; its text built once per process, not compiled by the ORM each time."""
-    inserted = set()
-    fields, head, marks, tail = _insert_statement()
-    size = min(INSERT_ROWS, connection.ops.bulk_batch_size(fields, rows) or INSERT_ROWS)
-    for start in range(0, len(rows), size):
-        chunk = rows[start : start + size]
-        values = [field.get_db_prep_save(field.pre_save(row, True), connection) for row in chunk for field in fields]
-        with connection.cursor() as cursor:
-            cursor.execute(head + ", ".join([marks] * len(chunk)) + tail, values)
-            found = dict(cursor.fetchall())
-        for row in chunk:
-            if row.dedupe_key in found:
-                row.pk, row._state.adding, row._state.db = found[row.dedupe_key], False, connection.alias
-                inserted.add(row.dedupe_key)
-    return inserted
-
-
-@functools.cache
-def _insert_statement() -> tuple[list, str, str, str]:
-    meta, quote = InboundEmail._meta, connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    columns = ", ".join(quote(field.column) for field in fields)
-    key = quote(meta.get_field("dedupe_key").column)
-    return (
-        fields,
-        f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ",  # noqa: S608
-        "(" + ", ".join(["%s"] * len(fields)) + ")",
-        f" ON CONFLICT ({key}) DO NOTHING RETURNING {key}, {quote(meta.pk.column)}",
-    )
 
 
 def process(pk: int) -> str | None:

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import time_machine
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from admin24 import timers
@@ -19,7 +21,7 @@ from notifications.models import OutboxMessage
 from notifications.services import outbox_deliver
 from servicedesk import services
 from servicedesk.emails import reply_address
-from servicedesk.intake.email import ingest, sweep
+from servicedesk.intake.email import ingest, ingest_many, sweep
 from servicedesk.models import InboundEmail, Ticket, TicketComment, TicketSource, TicketStatus
 from tests.factories import ServiceFactory, UserFactory
 
@@ -280,6 +282,19 @@ def test_a_message_without_message_id_is_deduplicated_by_digest(ticket, django_c
     first = _ingest(raw, django_capture_on_commit_callbacks)
     second = _ingest(raw, django_capture_on_commit_callbacks)
     assert first.pk == second.pk and first.dedupe_key.startswith("digest:")
+
+
+def test_a_burst_stores_only_what_was_not_stored_before_in_one_insert(ticket, django_capture_on_commit_callbacks):
+    stored_before, second, third = (_reply(ticket, f"Письмо {i}").as_bytes() for i in range(3))
+    earlier = _ingest(stored_before, django_capture_on_commit_callbacks)
+    with django_capture_on_commit_callbacks(execute=True), CaptureQueriesContext(connection) as queries:
+        rows = ingest_many([second, stored_before, second, third], source="imap")
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert len([q for q in sql if q.startswith('INSERT INTO "servicedesk_inboundemail"')]) == 1
+    assert rows[1].pk == earlier.pk and rows[0].pk == rows[2].pk
+    assert len({row.pk for row in rows}) == 3 and InboundEmail.objects.count() == 3
+    assert [row.raw.read() for row in InboundEmail.objects.order_by("pk")] == [stored_before, second, third]
+    assert ticket.comments.filter(body__contains="Письмо").count() == 3  # each processed once
 
 
 def test_broken_mime_is_quarantined_with_its_raw_bytes(django_capture_on_commit_callbacks):
