@@ -1,11 +1,13 @@
 """The deal boards: one per deal pipeline, on the one kanban component, with a switcher between them."""
 
 from django.db.models import QuerySet
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from admin24.boards import Board, Field
 from admin24.boards.amounts import format_amount
 from admin24.boards.board import card_url, local_time, person_fields
+from admin24.fragments import day_writer
 
 from ..models import Deal, DealPipeline
 from ..pipelines import contract, regular
@@ -77,8 +79,9 @@ class DealBoard(Board):
         if obj.company:
             card.lines.append(("", obj.company.name))
         if obj.period_start:
-            end = f"{obj.period_end:%d.%m.%Y}" if obj.period_end else ""
-            card.lines.append(("text-body-secondary kanban-card-period", f"{obj.period_start:%d.%m.%Y} – {end}"))
+            day = day_writer(formats.get_format("SHORT_DATE_FORMAT"))
+            end = day(obj.period_end) if obj.period_end else ""
+            card.lines.append(("text-body-secondary kanban-card-period", f"{day(obj.period_start)} – {end}"))
         if obj.amount:
             card.lines.append(("fw-semibold", f"{format_amount(obj.amount)} {obj.currency}"))
         return card

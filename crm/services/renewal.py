@@ -18,6 +18,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, prefetch_related_objects
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -153,7 +154,7 @@ def contract_set_end_date(*, contract: Contract, by, ends_on: datetime.date | No
     if ends_on is not None and ends_on <= contract.signed_on:
         raise ValidationError(
             _("The contract cannot end before it is signed (%(date)s).")
-            % {"date": contract.signed_on.strftime("%d.%m.%Y")}
+            % {"date": formats.date_format(contract.signed_on, "SHORT_DATE_FORMAT")}
         )
     if contract.ends_on == ends_on:
         return contract

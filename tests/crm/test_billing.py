@@ -387,3 +387,27 @@ def test_a_billing_row_reads_as_a_user_sees_it_in_each_language(client, manager,
         status=status,
         responsible=manager.full_name,
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "period", "refusal"),
+    [
+        ("ru", "01.03.2027 – 31.03.2027", "(01.01.2027)"),
+        ("en", "1 Mar 2027 – 31 Mar 2027", "(1 Jan 2027)"),
+    ],
+)
+def test_the_board_card_and_the_end_date_refusal_write_dates_in_the_readers_language(
+    client, manager, language, period, refusal
+):
+    deal = regular_deal(manager)
+    client.force_login(manager)
+    client.cookies["django_language"] = language
+
+    board = client.get("/crm/deals/regular/").content.decode()
+    refused = client.post(
+        f"/crm/contracts/{deal.contract.pk}/end-date/", {"ends_on": "2026-12-31", "deal": deal.pk}, follow=True
+    ).content.decode()
+
+    assert period in board
+    assert refusal in refused
+    assert Contract.objects.get(pk=deal.contract.pk).ends_on == datetime.date(2027, 12, 31)
