@@ -10,6 +10,7 @@ which took PostgreSQL 3.5 s for 1,000 rows of 26 columns against 0.7 s.)
 Elsewhere (SQLite in development) they are Django's bulk_create / bulk_update.
 """
 
+import datetime
 import functools
 import json
 from collections.abc import Callable
@@ -17,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import connection, transaction
-from django.db.models import Field, JSONField
+from django.db.models import DateTimeField, Field, JSONField
 
 # The writes held by the innermost ``one_statement`` block: (SQL, params, what to call with its rows).
 _held: ContextVar[list | None] = ContextVar("admin24_bulk_held", default=None)
@@ -229,11 +230,20 @@ def _text(field, row) -> str | None:
     value = getattr(row, field.attname)
     if isinstance(field, JSONField):
         return json.dumps(value, cls=field.encoder)
-    # A plain text or number is what the column's cast reads already (the most of a batch's values).
-    if type(value) is str:
+    # A plain text, number or aware moment is what the column's cast reads already (the most
+    # of a batch's values: a clock batch writes 60,000, and Django's preparation of each cost
+    # a third of writing them).
+    kind = type(value)
+    if value is None:
+        return None
+    if kind is str:
         return value
-    if type(value) is int:
+    if kind is int:
         return str(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is datetime.datetime and value.tzinfo is not None and isinstance(field, DateTimeField):
+        return value.isoformat()
     value = field.get_db_prep_save(value, connection=connection)
     if value is None:
         return None

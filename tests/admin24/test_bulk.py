@@ -3,6 +3,7 @@ INSERT or UPDATE is what the code gave it (texts with quotes, backslashes, brace
 lines; «NULL» as a text; JSON; times; numbers), and rows get their pks in the order they were given."""
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -69,3 +70,13 @@ def test_inserted_and_updated_rows_hold_what_was_given():
     assert [(error, payload) for error, payload, _due, _n in stored()] == [
         (text, {"again": text}) for text in reversed(TEXTS)
     ]
+
+
+def test_a_moment_in_any_zone_and_a_missing_value_read_back_as_given():
+    moscow = dt.datetime(2027, 1, 1, 0, 30, 0, 5, tzinfo=ZoneInfo("Europe/Moscow"))  # 31 Dec in UTC
+    written = actions(["x", "y"])
+    written[0].due_at, written[0].finished_at, written[1].finished_at = moscow, None, moscow
+    bulk.insert_rows(written)
+    first, second = ScheduledAction.objects.filter(pk__in=[row.pk for row in written]).order_by("pk")
+    assert first.due_at == moscow and first.due_at.astimezone(dt.UTC).day == 31
+    assert first.finished_at is None and second.finished_at == moscow
