@@ -440,7 +440,7 @@ def _shape(context: dict) -> tuple | None:
     for name, value in sorted(context.items()):
         if _varies(value):
             fixed.append((name, _kind(value)))
-        elif value is None or isinstance(value, bool) or type(value) is str:
+        elif value is None or isinstance(value, bool) or type(value) in (str, int):
             fixed.append((name, value))
         else:
             return None
@@ -450,10 +450,13 @@ def _shape(context: dict) -> tuple | None:
 def _varies(value) -> bool:
     """A text (not marked safe), a whole number or a date that a rendering with a stand-in can
     take: a text without spaces at its ends (the parts are stripped) and without the stand-ins'
-    marks."""
+    marks; a number above zero (``{% if n %}`` or a sign tells zero and below from any stand-in,
+    so those are shared only with requests of the same value)."""
     if type(value) is str:
         return bool(value) and value == value.strip() and "\x00" not in value
-    return type(value) in (int, date, datetime)
+    if type(value) is int:
+        return value > 0
+    return type(value) in (date, datetime)
 
 
 def _kind(value) -> tuple:
@@ -469,10 +472,11 @@ def _kind(value) -> tuple:
 
 # Stand-ins: texts as plain as can be; the check's are long, full of what HTML escapes (and what
 # a filter would change: a small letter first) and on several lines where the value is. Numbers
-# stand in for numbers (a template may compare them), of other lengths; dates for dates, one far
-# ahead and one far back, so that a comparison or ``timesince`` tells them apart.
+# stand in for numbers (a template may compare them): a large one, and 1 for the check, which a
+# plural form or a comparison with 1 tells apart from many (a threshold above 1 it cannot); dates
+# for dates, one far ahead and one far back, so that a comparison or ``timesince`` tells them apart.
 _STAND_IN = "\x00{0}\x00", 10**15, datetime(2999, 1, 1, 23, 59)
-_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", 7 * 10**17, datetime(1901, 6, 15, 8, 7)
+_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", 1, datetime(1901, 6, 15, 8, 7)
 
 
 def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
@@ -486,7 +490,7 @@ def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
         if kind[0] is str:
             found[name] = text.format(position, "\n  \r\n" if kind[1] else "  ")
         elif kind[0] is int:
-            found[name] = number + position
+            found[name] = number if check else number + position
         else:
             stand_in = moment + timedelta(days=position)
             if kind[0] is date:

@@ -133,3 +133,20 @@ def test_a_template_that_formats_compares_or_changes_a_value_renders_each_notice
     renders.clear()
     assert render_many(requests) == expected
     assert renders["notifications/probe/body.html"] == 2 + len(requests)
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "{{ count }} file{{ count|pluralize }}",
+        "{% if count > 1 %}several{% else %}one or none{% endif %} ({{ count }})",
+        "{% if count %}{{ count }} waiting{% else %}nothing waits{% endif %}",
+    ],
+)
+def test_a_template_that_counts_gets_each_notices_own_count(own_template, html):
+    template = own_template(html)
+    requests = [
+        (template, {"title": f"задача {n}", "count": count}, "en", reader(n, "en", "Europe/Moscow"))
+        for n, count in enumerate([0, 1, 2, 7, 1, 0, -3, 12])
+    ]
+    assert render_many(requests) == alone(requests)
