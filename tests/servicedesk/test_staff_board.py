@@ -369,7 +369,7 @@ CARD = (
             "нет действующего договора",
             '<span class="badge text-bg-danger" data-overdue>просрочено</span>\n      '
             '<span class="text-danger fw-semibold" title="Крайний срок 24.11.2026 17:00">'
-            "просрочено на 5 дн. 17 ч</span>",
+            "5 дн. 17 ч сверх срока</span>",
             '<span class="text-body-secondary" title="Вернётся в работу">⏸ 23.11 18:00</span>',
             '<span class="text-body-secondary" title="Завершена">✓ 23.11 10:00</span>',
         ),
