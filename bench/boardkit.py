@@ -102,11 +102,9 @@ class SalesPeople:
     contacts: list
 
 
-def sales_people() -> SalesPeople:
-    """The administrator, 20 sales managers, 500 companies and a contact in each that the CRM
-    benchmarks (bench/board.py, bench/billing.py) fill leads and deals for."""
-    admin = bench_admin()
-    managers = staff(
+def sales_managers() -> list:
+    """The 20 sales managers of the CRM benchmarks, in their own department."""
+    return staff(
         Role.SALES_MANAGER,
         20,
         username="bench-manager",
@@ -114,6 +112,13 @@ def sales_people() -> SalesPeople:
         first_name="Михаил",
         department="Отдел продаж (бенчмарк)",
     )
+
+
+def sales_people() -> SalesPeople:
+    """The administrator, 20 sales managers, 500 companies and a contact in each that the CRM
+    benchmarks (bench/board.py, bench/billing.py) fill leads and deals for."""
+    admin = bench_admin()
+    managers = sales_managers()
     companies = bench_companies()
     contacts = list(Contact.objects.order_by("pk")[:500]) or Contact.objects.bulk_create(
         Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)

@@ -24,7 +24,6 @@ from django.db import connection
 from django.utils import timezone
 
 from admin24.models import Activity
-from admin24.roles import Role
 from crm.models import Contact, Contract, Deal, DealPipeline
 from servicedesk.models import Ticket, TicketSource, TicketStatus
 
@@ -153,14 +152,7 @@ def support_hours() -> None:
 def body(args) -> None:
     people = boardkit.desk_people()
     admin, engineers, companies, services = people.admin, people.engineers, people.companies, people.services
-    managers = boardkit.staff(
-        Role.SALES_MANAGER,
-        20,
-        username="bench-manager",
-        last_name="Менеджеров",
-        first_name="Михаил",
-        department="Отдел продаж (бенчмарк)",
-    )
+    managers = boardkit.sales_managers()
     contacts = list(Contact.objects.order_by("pk")[:500]) or Contact.objects.bulk_create(
         Contact(full_name=f"Клиентов Кирилл {i}", company=companies[i]) for i in range(500)
     )

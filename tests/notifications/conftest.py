@@ -1,4 +1,5 @@
 import pytest
+from django.test.signals import template_rendered
 
 from config.celery import app
 
@@ -27,3 +28,16 @@ def broker_down():
     reset_pools()
     yield bring_back
     bring_back()
+
+
+@pytest.fixture
+def renders():
+    """How many times each template file is rendered (Django's test instrumentation tells)."""
+    counted: dict[str, int] = {}
+
+    def count(sender, template, **_kwargs):
+        counted[template.name] = counted.get(template.name, 0) + 1
+
+    template_rendered.connect(count)
+    yield counted
+    template_rendered.disconnect(count)

@@ -4,7 +4,6 @@ and gives each request exactly what ``render`` gives it alone: subject, text, HT
 import datetime as dt
 
 import pytest
-from django.test.signals import template_rendered
 
 from admin24.messages import Message
 from notifications.services import render, render_many
@@ -19,19 +18,6 @@ SUBJECTS = [
     "100% / ?x=1&y=2",
     "1 234",
 ]
-
-
-@pytest.fixture
-def renders():
-    """How many times each template file is rendered."""
-    counted: dict[str, int] = {}
-
-    def count(sender, template, **_kwargs):
-        counted[template.name] = counted.get(template.name, 0) + 1
-
-    template_rendered.connect(count)
-    yield counted
-    template_rendered.disconnect(count)
 
 
 def ticket_context(n: int, subject: str, **more) -> dict:

@@ -7,7 +7,6 @@ import datetime as dt
 import itertools
 
 import pytest
-from django.test.signals import template_rendered
 
 from admin24.messages import Message
 from admin24.models import User
@@ -68,19 +67,6 @@ def test_the_clocks_notices_render_in_a_batch_as_each_alone(template):
     assert "Ромашка &amp; Co &lt;b&gt;" in expected[1].html and "Ромашка & Co <b>" in expected[1].text
     described = next(r for r, (_t, c, _l, _w) in zip(expected, requests, strict=True) if "\n" in str(c["text"]))
     assert "<br>вторая &amp; &lt;третья&gt;" in described.html
-
-
-@pytest.fixture
-def renders():
-    """How many times each template file is rendered (Django's test instrumentation tells)."""
-    counted: dict[str, int] = {}
-
-    def count(sender, template, **_kwargs):
-        counted[template.name] = counted.get(template.name, 0) + 1
-
-    template_rendered.connect(count)
-    yield counted
-    template_rendered.disconnect(count)
 
 
 def test_a_hundred_reminders_render_their_template_twice_per_language_and_zone(renders):

@@ -52,6 +52,11 @@ def service(db, engineer):
 
 @pytest.fixture
 def form_data(service):
+    return valid_post(service)
+
+
+def valid_post(service) -> dict:
+    """What a client who filled the public form in properly posts (a fresh form stamp)."""
     return {
         "service": str(service.pk),
         "name": "Пётр Клиентов",

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from servicedesk.intake.forms import PublicTicketForm
 
-from .conftest import stamp
+from .conftest import valid_post
 
 pytestmark = pytest.mark.django_db
 
@@ -81,19 +81,7 @@ def values(service_pk: int):
 
 
 def post(service, changes: dict) -> QueryDict:
-    base = {
-        "service": str(service.pk),
-        "name": "Пётр Клиентов",
-        "email": "petr@client.ru",
-        "phone": "+7 (999) 123-45-67",
-        "company": "ООО «Клиент»",
-        "subject": "Не печатает принтер",
-        "description": "Принтер в бухгалтерии не печатает с утра.",
-        "consent_desk": "on",
-        "consent_company": "on",
-        "website": "",
-        "rendered": stamp(),
-    }
+    base = valid_post(service)
     data = QueryDict(mutable=True)
     for name in FIELDS:
         posted = changes.get(name, [base[name]])
