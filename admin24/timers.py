@@ -51,6 +51,12 @@ have got had the clock only been late, not everything they missed back to back:
   different people) fire once each; their handlers check the card's flags, so a breach is
   told once however late.
 
+Work marked on its own rows: where writing an action row beside each of many rows costs the
+writer too much (every accepted ticket's follow-up), the row carries a marker instead and its app
+registers a ``sweep`` that the tick (``run_due_until_idle``) runs beside the due actions: it
+locks marked rows (``SKIP LOCKED``), does their work and clears the markers in one transaction,
+so each is done once, and a marker nobody swept is found by the next tick.
+
 ``run_due`` and ``run_due_until_idle`` count what they ran by action name and outcome when
 given a ``tally`` (a ``collections.Counter``); the ``run_due_actions`` command prints it.
 """
@@ -87,6 +93,7 @@ __all__ = [
     "run_now",
     "schedule",
     "schedule_many",
+    "sweep",
 ]
 
 log = logging.getLogger(__name__)
@@ -111,6 +118,7 @@ _handlers: dict[str, Handler] = {}
 _batch_handlers: dict[str, Callable[[list[tuple[Model, ScheduledAction]]], None]] = {}
 _series: dict[str, tuple[str, ...]] = {}
 _locking: set[str] = set()
+_sweeps: dict[str, Callable[[datetime.datetime, int], dict[str, int]]] = {}
 
 
 class UnknownAction(LookupError):
@@ -178,6 +186,24 @@ def batch_handler(action: str, *, lock: bool = False, series: Iterable[str] | No
             _series[action] = keys
         if action not in _handlers:
             _handlers[action] = _one_at_a_time(fn)
+        return fn
+
+    return register
+
+
+def sweep(name: str):
+    """Register ``fn(now, batch)`` as the work ``name`` that every tick takes besides the due
+    actions (counted as ``name`` in the tally): it takes up to
+    ``batch`` rows marked for it (locked ``SKIP LOCKED``, so two workers never take one), does their
+    work and clears their markers, and returns how many rows ended how (``{DONE: n}``). It runs
+    inside a transaction (the tick's moment and calendar, as a handler's); what it cannot do it
+    hands to the clock as actions (``schedule_many``; counted ``RETRYING``), which are retried and
+    fail one by one as every action is."""
+
+    def register(fn):
+        if _sweeps.get(name, fn) is not fn:
+            raise DuplicateHandler(f"{name!r} already sweeps with {_sweeps[name].__qualname__}")
+        _sweeps[name] = fn
         return fn
 
     return register
@@ -318,19 +344,41 @@ def run_due(
 
 
 def run_due_until_idle(now: datetime.datetime | None = None, *, batch: int = 100, tally: Counter | None = None) -> int:
-    """Run batches until nothing is due at ``now`` (at most MAX_BATCHES_PER_TICK); the beat task.
+    """Run batches until nothing is due at ``now`` (at most MAX_BATCHES_PER_TICK), and the
+    ``sweep``s' marked work after each; the beat task.
 
     Every batch runs at the same moment: ``now``, or the real clock's when this started. What
     the handlers schedule for that moment (a step a catch-up finds already past) runs in a later
     batch of the same tick, as the next tick would run it."""
     now = now or clock.now()
     total = 0
+    drained: set[str] = set()
     for _ in range(MAX_BATCHES_PER_TICK):
-        ran = run_due(now, batch, tally=tally)
+        # The sweeps first: what one hands to the clock runs in the same batch.
+        ran = _sweep(now, batch, tally, drained) + run_due(now, batch, tally=tally)
         total += ran
         if ran == 0:
             break
     return total
+
+
+def _sweep(now: datetime.datetime, batch: int, tally: Counter | None, drained: set[str]) -> int:
+    """One batch of each sweep but those ``drained`` (found fewer than a batch earlier in this
+    tick: rows marked since have kicked a tick of their own); how many rows they took."""
+    taken = 0
+    for name, fn in _sweeps.items():
+        if name in drained:
+            continue
+        with clock.running_at(now), worktime.one_calendar(), transaction.atomic():
+            outcomes = fn(now, batch)
+        swept = sum(outcomes.values())
+        if swept < batch:
+            drained.add(name)
+        taken += swept
+        if tally is not None:
+            for outcome, count in outcomes.items():
+                tally[(name, outcome)] += count
+    return taken
 
 
 def run_now(ids: Iterable[int]) -> int:

@@ -8,7 +8,7 @@ followed by ``_bench``; created from the migrations and dropped at the end). Eac
 ``--tickets`` tickets as the public form does (``accept_ticket``): two in five from new clients
 with a new company, one in five from returning clients, one in five from new clients sharing a
 known client's phone (the duplicate check), one in five without an email. Then it runs the clock
-as one worker does (``run_due(batch=100)`` until nothing is due) and checks that every ticket
+as one worker does (the tick, ``run_due_until_idle(batch=100)``, until nothing is left) and checks that every ticket
 with an email got its contact and one confirmation. The
 baseline, in the same round: as many no-op actions aimed at the same tickets, drained the same
 way — the clock's own cost. It prints the rate of each, their ratio, the SQL queries of one
@@ -72,7 +72,7 @@ def accept_round(service, count: int, name: str) -> list[int]:
 
 def drain() -> tuple[int, float]:
     started, ran = time.perf_counter(), 0
-    while taken := timers.run_due(batch=BATCH):
+    while taken := timers.run_due_until_idle(batch=BATCH):
         ran += taken
     return ran, time.perf_counter() - started
 
@@ -127,7 +127,7 @@ def main() -> None:
         drain()
         accept_round(service, BATCH, "count")
         with CaptureQueriesContext(connection) as queries:
-            timers.run_due(batch=BATCH)
+            timers.run_due_until_idle(batch=BATCH)
         load = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
         print(f"PostgreSQL {connection.pg_version // 10000}, load average {load}")
         print(f"SQL queries of one batch of {BATCH} follow-ups: {len(queries)} ({len(queries) / BATCH:.2f} per ticket)")

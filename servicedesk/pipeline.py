@@ -10,6 +10,9 @@ status a ticket enters schedules again the deadline checks that still apply (``s
 a handler also re-checks the ticket's fields, so a breach is flagged and told once at most.
 """
 
+import logging
+
+from django.db import transaction
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -27,11 +30,14 @@ from .services import (
     REACTION_BREACH,
     RESOLUTION_BREACH,
     add_comment,
+    follow_ups_scheduled,
     schedule_sla,
     sla_timers,
     ticket_follow_up_many,
 )
 from .texts import say
+
+log = logging.getLogger(__name__)
 
 DEFERRED_RETURN = "servicedesk.ticket.deferred_return"
 
@@ -240,3 +246,24 @@ def _follow_up(pairs) -> None:
     # Locked by the clock as it read them (``lock``); as tickets, so that the timers their robots
     # schedule are cancelled by their moves, which those aimed at the proxy would not be.
     ticket_follow_up_many(tickets=[intake.as_ticket() for intake, _action in pairs])
+
+
+@timers.sweep(FOLLOW_UP)
+def _follow_up_marked(now, batch: int) -> dict[str, int]:
+    """The follow-ups of the tickets the intake marked (``Ticket.follow_up_pending``), as one batch:
+    locked as they are read (another worker skips them) and unmarked by the follow-up's own UPDATE.
+    A batch that fails goes to the clock as actions (``follow_ups_scheduled``), which the same tick
+    runs next: then each ticket's follow-up is tried alone and retried as every action is."""
+    tickets = list(
+        Ticket.objects.filter(follow_up_pending=True).order_by("pk").select_for_update(skip_locked=True)[:batch]
+    )
+    if not tickets:
+        return {}
+    try:
+        with transaction.atomic():
+            ticket_follow_up_many(tickets=tickets)
+    except Exception:
+        log.warning("The follow-up of %s marked tickets failed; each goes to the clock", len(tickets), exc_info=True)
+        follow_ups_scheduled(tickets, now)
+        return {timers.RETRYING: len(tickets)}
+    return {timers.DONE: len(tickets)}

@@ -137,11 +137,12 @@ def accept_ticket(
 ) -> Ticket:
     """A ticket from a client (public form, public API): what the client waits for, and no more.
 
-    The ticket is stored with its number, assignee, SLA deadlines and files, together with one
-    clock action due at once that does the rest (``ticket_follow_up``: link the CRM contact,
-    start the SLA clock, log the activity, email the confirmation). After commit a Celery task
-    runs that action straight away; if the broker is down, the clock's beat runs it within a
-    minute. Either way it runs once: the clock claims the row before running it.
+    The ticket is stored with its number, assignee, SLA deadlines and files, marked for the
+    follow-up that does the rest (``ticket_follow_up``: link the CRM contact, start the SLA
+    clock, log the activity, email the confirmation; ``Ticket.follow_up_pending``). After commit
+    a Celery task runs the clock's tick, which runs it straight away; if the broker is down, the
+    beat's tick runs it within a minute. Either way it runs once: the tick locks the marked row
+    and clears the marker in the transaction of the follow-up's effects.
     """
     return _create(
         subject=subject,
@@ -169,23 +170,20 @@ def _create(*, files, by, desk, calendar, later, **fields):
     checked = uploads.check_files_for(files, desk)
     now = timezone.now()
     row = _ticket_row(**fields, by=by, desk=desk, calendar=calendar or worktime.current_calendar(), now=now)
+    row["follow_up_pending"] = later
     if later and not checked and connection.vendor == "postgresql":
-        # With timers.schedule()'s row in the same statement, both straight from their values: no
-        # model instances built and converted field by field (``ticket_statement``).
-        ticket = ticket_statement.insert_accepted(row, _follow_up_row(now), now=now)
+        # Straight from its values: no model instance built and converted field by field (``ticket_statement``).
+        ticket = ticket_statement.insert_accepted(row, now=now)
         transaction.on_commit(kick_follow_up)  # at once, unless a caller's transaction is open
         return ticket
     ticket = Ticket(**row)
-    follow_up = _follow_up_action(None, now) if later else None
     stored: list[str] = []
     try:
         with transaction.atomic():
             ticket.number = next_ticket_number()
             ticket.save(force_insert=True)
             _store_files(ticket, checked, stored)
-            if follow_up is not None:
-                follow_up.target_id = ticket.pk
-                follow_up.save(force_insert=True)
+            if later:
                 transaction.on_commit(kick_follow_up)
             else:
                 ticket_follow_up(ticket=ticket, by=by)
@@ -244,19 +242,16 @@ def _ticket_row(
     return row
 
 
-def _follow_up_action(ticket: Ticket | None, now) -> ScheduledAction:
-    """timers.schedule()'s row for an accepted ticket's follow-up, built to be inserted with the ticket."""
-    return ScheduledAction(**_follow_up_row(now), target_id=ticket.pk if ticket is not None else None)
-
-
-def _follow_up_row(now) -> dict:
-    """The follow-up action's fields but its target, as ``ScheduledAction(**row)`` takes them."""
-    return {
-        "target_type": ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False),
-        "action": FOLLOW_UP,
-        "due_at": now,
-        "stage_token": "",
-    }
+def follow_ups_scheduled(tickets: list[Ticket], now) -> None:
+    """Hand the marked ``tickets``' follow-ups to the clock as actions due at ``now`` (their
+    markers cleared): what a tick does with a batch whose follow-up failed, so that each is retried
+    and, failing for good, marked failed alone, as every clock action is."""
+    Ticket.objects.filter(pk__in=[ticket.pk for ticket in tickets]).update(follow_up_pending=False)
+    intake = ContentType.objects.get_for_model(TicketIntake, for_concrete_model=False)
+    bulk.insert_rows(
+        ScheduledAction(target_type=intake, target_id=ticket.pk, action=FOLLOW_UP, due_at=now, stage_token="")
+        for ticket in tickets
+    )
 
 
 def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
@@ -264,7 +259,8 @@ def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
     ticket numbered, its files, one follow-up action — written with one INSERT per table.
 
     ``requests`` are ``accept_ticket``'s keyword arguments (subject, description, service, name,
-    email, phone, company, files, source), one dict per ticket; the tickets come back in order.
+    email, phone, company, files, source), one dict per ticket; the tickets come back in order,
+    each marked for its follow-up.
     """
     if not requests:
         return []
@@ -273,7 +269,8 @@ def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
     for request in requests:
         fields = {name: value for name, value in request.items() if name != "files"}
         checked = uploads.check_files_for(request.get("files", ()), desk)
-        built.append((Ticket(**_ticket_row(**fields, desk=desk, calendar=calendar, now=now)), checked))
+        row = _ticket_row(**fields, desk=desk, calendar=calendar, now=now)
+        built.append((Ticket(**row, follow_up_pending=True), checked))
     tickets = [ticket for ticket, _checked in built]
     stored: list[str] = []
     try:
@@ -282,7 +279,6 @@ def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
                 ticket.number = number
                 ticket.prepare_insert()
             Ticket.objects.bulk_create(tickets)
-            ScheduledAction.objects.bulk_create([_follow_up_action(ticket, now) for ticket in tickets])
             Attachment.objects.bulk_create(
                 [row for ticket, checked in built for row in _file_rows(ticket, checked, stored)]
             )
@@ -320,6 +316,10 @@ def ticket_follow_up_many(*, tickets: list[Ticket], by=None) -> None:
 
 
 def _follow_up(tickets: list[Ticket], by) -> None:
+    # Marked by the intake (``accept_ticket``): cleared in the follow-up's own UPDATE, or alone.
+    marked = [ticket for ticket in tickets if ticket.follow_up_pending]
+    for ticket in marked:
+        ticket.follow_up_pending = False
     log: list[Activity] = []
     unlinked = [ticket for ticket in tickets if ticket.contact_id is None]
     found = clients_link(
@@ -340,7 +340,8 @@ def _follow_up(tickets: list[Ticket], by) -> None:
         for ticket in changed.values():
             ticket.refresh_search_text()
             ticket.updated_at = now
-        bulk.update_rows(list(changed.values()), TICKET_FOLLOW_UP_FIELDS)
+        bulk.update_rows(list(changed.values()), [*TICKET_FOLLOW_UP_FIELDS, "follow_up_pending"])
+    bulk.update_rows([ticket for ticket in marked if ticket.pk not in changed], ["follow_up_pending"])
     moved_on = {ticket.pk for ticket in tickets if ticket.stage_entry_token != f"{TicketStatus.NEW}:1"}
     again = [ticket for ticket in tickets if ticket.pk in moved_on and ticket.pk in rescheduled]
     if again:

@@ -1,10 +1,11 @@
-"""The public form's common case in one SQL statement (PostgreSQL): number the ticket, INSERT it
-and its follow-up action. Atomic as every statement is, and one round trip where a transaction
-takes five (BEGIN, nextval, two INSERTs, COMMIT), each a wait on a busy server.
+"""The public form's common case in one SQL statement (PostgreSQL): number the ticket and INSERT it,
+marked for its follow-up (``Ticket.follow_up_pending``). Atomic as every statement is, and one
+round trip where a transaction takes four (BEGIN, nextval, INSERT, COMMIT), each a wait on a busy
+server.
 
 The statement's text is the same for every ticket, so it is built once per process from the
-models' fields. Each call takes the two rows as the services build them (``Ticket(**row)``'s
-fields) and turns them into parameters without building model instances first: the columns a
+model's fields. Each call takes the row as the services build it (``Ticket(**row)``'s
+fields) and turns it into parameters without building model instances first: the columns a
 row does not name take the field's default as ``Model.__init__`` would, the moments save() sets
 take the row's moment, and each value is converted as save() would, once per field kind (a
 string, number, flag or moment goes as it is; a related object as its key; anything else through
@@ -22,8 +23,6 @@ from typing import Any
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
-from admin24.models import ScheduledAction
-
 from .models import Ticket
 from .models.tickets import next_number_sql
 
@@ -34,8 +33,7 @@ _TICKET_EXPRESSIONS = {
     "number": ("(SELECT number FROM next_number)", 0),
     "search_text": ("replace(%s, %s, '#' || (SELECT number FROM next_number))", 2),
 }
-_ACTION_EXPRESSIONS = {"target_id": ("(SELECT id FROM new_ticket)", 0)}
-# Columns an accepted ticket and its action never fill yet: left out of the statement, they take
+# Columns an accepted ticket never fills yet: left out of the statement, they take
 # their column's default, NULL (no parameter to convert and send for them in every post).
 # ``insert_accepted`` refuses a row that has one of them set rather than drop the value.
 _LEFT_EMPTY = {
@@ -53,7 +51,6 @@ _LEFT_EMPTY = {
             "resolution_work_seconds",
         }
     ),
-    ScheduledAction: frozenset({"finished_at"}),
 }
 # Field kinds whose ``get_db_prep_save`` gives a value of the row's own type back unchanged (on
 # PostgreSQL, with aware moments): their values go as they are.
@@ -84,15 +81,14 @@ class Column:
         return value if self.as_is else self.field.get_db_prep_save(value, connection=db)
 
 
-def insert_accepted(ticket: dict, action: dict, *, now) -> Ticket:
-    """Store the ticket ``ticket`` with the next number and the action ``action`` aimed at it (both
-    by their fields, as ``Model(**row)`` takes them); the stored ticket back, with its id and number.
+def insert_accepted(ticket: dict, *, now) -> Ticket:
+    """Store the ticket ``ticket`` (by its fields, as ``Ticket(**row)`` takes them) with the next
+    number; the stored ticket back, with its id and number.
 
-    ``now``: the rows' moment, which the fields save() sets to its own moment (``auto_now``) take."""
-    for model, row in ((Ticket, ticket), (ScheduledAction, action)):
-        filled = sorted(name for name in _LEFT_EMPTY[model] if _named(model, row, name) is not None)
-        if filled:
-            raise ValueError(f"the intake statement stores no {', '.join(filled)}")
+    ``now``: the row's moment, which the fields save() sets to its own moment (``auto_now``) take."""
+    filled = sorted(name for name in _LEFT_EMPTY[Ticket] if _named(Ticket, ticket, name) is not None)
+    if filled:
+        raise ValueError(f"the intake statement stores no {', '.join(filled)}")
     db = connections[DEFAULT_DB_ALIAS]
     values = {column.field.attname: column.value(ticket, now) for column in columns(Ticket) if not column.expression}
     values.update(Ticket.derived_columns({**values, "number": NUMBER_STAND_IN}))
@@ -104,15 +100,12 @@ def insert_accepted(ticket: dict, action: dict, *, now) -> Ticket:
             params += [values["search_text"], f"#{NUMBER_STAND_IN}"]
         elif not column.expression:
             params.append(column.parameter(values[name], db))
-    for column in columns(ScheduledAction):
-        if not column.expression:
-            params.append(column.parameter(column.value(action, now), db))
     db.close_if_health_check_failed()
     db.ensure_connection()
     raw = psycopg.Cursor(db.connection)
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         cursor.execute(_statement or _build(db, next_number), params)
-        _action_id, pk, number, search_text = cursor.fetchone()
+        pk, number, search_text = cursor.fetchone()
     # The instance callers read (its number, client link, deadlines): the row as stored.
     named = {f.attname for f in Ticket._meta.concrete_fields if f.name in ticket or f.attname in ticket}
     stored = Ticket(**ticket, **{name: value for name, value in values.items() if name not in named})
@@ -132,12 +125,11 @@ _columns: dict = {}
 def columns(model) -> list[Column]:
     """The statement's columns of ``model``, in order (built once per process)."""
     if model not in _columns:
-        expressions = _TICKET_EXPRESSIONS if model is Ticket else _ACTION_EXPRESSIONS
         _columns[model] = [
             Column(
                 field,
                 as_is=isinstance(field.target_field if field.is_relation else field, _AS_IS),
-                expression=field.attname in expressions,
+                expression=field.attname in _TICKET_EXPRESSIONS,
             )
             for field in _fields(model)
         ]
@@ -163,9 +155,7 @@ def _insert(model, expressions: dict, db) -> str:
 def _build(db, next_number: str) -> str:
     global _statement
     _statement = (
-        f"WITH next_number AS MATERIALIZED (SELECT {next_number} AS number), "  # noqa: S608
-        f"new_ticket AS ({_insert(Ticket, _TICKET_EXPRESSIONS, db)} RETURNING id, number, search_text) "
-        f"{_insert(ScheduledAction, _ACTION_EXPRESSIONS, db)} "
-        "RETURNING id, target_id, (SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket)"
+        f"WITH next_number AS MATERIALIZED (SELECT {next_number} AS number) "
+        f"{_insert(Ticket, _TICKET_EXPRESSIONS, db)} RETURNING id, number, search_text"
     )
     return _statement

@@ -244,6 +244,11 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
         db_index=False,
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)  # indexed by sd_ticket_created
+    # Accepted from a client, its follow-up not run yet (``servicedesk.services.accept_ticket``): the
+    # clock's tick finds these by the partial index below and runs their follow-ups. A marker on
+    # the row instead of a clock action written beside it: the intake's one INSERT writes one row.
+    # Set only by the intake and cleared only by the follow-up (``save`` never writes it back).
+    follow_up_pending = models.BooleanField(default=False, editable=False)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Kept by the database from the fields above (the clock's breach flags among them), so every
     # writer — save(), update(), the intake's statement, bulk_create — keeps it right.
@@ -307,6 +312,8 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
             ),
             models.Index(fields=["created_by"], name="sd_ticket_created_by", condition=Q(created_by__isnull=False)),
             models.Index(fields=["follows"], name="sd_ticket_follows", condition=Q(follows__isnull=False)),
+            # The tickets whose follow-up is due (``follow_up_pending``): a handful at any moment.
+            models.Index(fields=["id"], name="sd_ticket_follow_up_pending", condition=Q(follow_up_pending=True)),
             # "My tickets": the open ones by deadline and the last done ones, each read off its own
             # index and stopping at the page's rows, not all of the engineer's tickets.
             models.Index(
@@ -344,6 +351,10 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     def save(self, *args, **kwargs):
         self.client_email_normalized = normalize_email(self.client_email)
         update_fields = kwargs.get("update_fields")
+        if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
+            # A ticket read before its follow-up ran and saved whole after it must not mark it
+            # pending again (the follow-up would run twice): the marker is the follow-up's to clear.
+            update_fields = kwargs["update_fields"] = _SAVED_WHOLE
         if update_fields is not None and "client_email" in update_fields:
             kwargs["update_fields"] = {*update_fields, "client_email_normalized"}
         super().save(*args, **kwargs)
@@ -524,6 +535,14 @@ class Attachment(models.Model):
 
     def __str__(self):
         return self.original_name
+
+
+# What a whole save() of a stored ticket writes: every column but the follow-up's marker.
+_SAVED_WHOLE = frozenset(
+    f.name
+    for f in Ticket._meta.concrete_fields
+    if not f.primary_key and not f.generated and f.name != "follow_up_pending"
+)
 
 
 class TicketIntake(Ticket):

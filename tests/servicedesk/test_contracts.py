@@ -83,12 +83,12 @@ def test_a_public_form_ticket_gets_the_contracts_deadlines_when_its_follow_up_ru
         # The intake alone cannot know the company: the desk's two hours stand until the follow-up.
         assert timezone.localtime(accepted.reaction_due_at) == msk(2026, 11, 23, 12, 0)
     with time_machine.travel(MONDAY_10 + datetime.timedelta(seconds=2), tick=False):
-        timers.run_due()
+        timers.run_due_until_idle()
     ticket = Ticket.objects.get(pk=accepted.pk)
     assert ticket.contract.number == "2026-00001"
     assert timezone.localtime(ticket.reaction_due_at) == msk(2026, 11, 23, 10, 15)
     with time_machine.travel(msk(2026, 11, 23, 10, 16), tick=False):
-        timers.run_due()
+        timers.run_due_until_idle()
     ticket.refresh_from_db()
     assert ticket.reaction_breached
 
@@ -102,13 +102,13 @@ def test_a_ticket_started_before_its_follow_up_runs_is_watched_at_the_contracts_
         ticket = Ticket.objects.get(pk=accepted.pk)
         services.ticket_start(ticket=ticket, by=engineer)
     with time_machine.travel(MONDAY_10 + datetime.timedelta(seconds=5), tick=False):
-        timers.run_due()
+        timers.run_due_until_idle()
     ticket.refresh_from_db()
     assert timezone.localtime(ticket.resolution_due_at) == msk(2026, 11, 23, 11, 0)
     pending = ScheduledAction.objects.filter(target_id=ticket.pk, status="pending", action=services.RESOLUTION_BREACH)
     assert [timezone.localtime(row.due_at) for row in pending] == [msk(2026, 11, 23, 11, 0)]
     with time_machine.travel(msk(2026, 11, 23, 11, 1), tick=False):
-        timers.run_due()
+        timers.run_due_until_idle()
     ticket.refresh_from_db()
     assert ticket.resolution_breached and ticket.status == TicketStatus.IN_PROGRESS
 

@@ -402,11 +402,11 @@ def test_an_sla_breach_found_by_the_clock_reaches_the_engineers_telegram(
         time_machine.travel(deadline - datetime.timedelta(minutes=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        timers.run_due()
+        timers.run_due_until_idle()
     assert telegram_api.sent(777) == []
     with (
         time_machine.travel(deadline + datetime.timedelta(minutes=1), tick=False),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        timers.run_due()
+        timers.run_due_until_idle()
     assert ticket.display_number in telegram_api.last(777).text
