@@ -131,6 +131,8 @@ def main() -> None:
         load = "{:.1f} {:.1f} {:.1f}".format(*os.getloadavg())
         print(f"PostgreSQL {connection.pg_version // 10000}, load average {load}")
         print(f"SQL queries of one batch of {BATCH} follow-ups: {len(queries)} ({len(queries) / BATCH:.2f} per ticket)")
+        for query in queries.captured_queries:
+            print("    " + " ".join(query["sql"].split())[:100])
         for round_number in range(1, args.rounds + 1):
             ids = accept_round(service, args.tickets, f"r{round_number}")
             profile = cProfile.Profile() if args.profile and round_number == args.rounds else None
@@ -151,6 +153,8 @@ def main() -> None:
         if args.profile:
             print("\nWhere one round's follow-ups spend their time (cumulative, top 30):")
             pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+            print("\nBy own time (top 30):")
+            pstats.Stats(profile).sort_stats("tottime").print_stats(30)
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
 
