@@ -393,19 +393,26 @@ def run_follow_ups() -> None:
 
 
 def follow_ups_done() -> int:
+    """Tickets whose follow-up is done: not marked for it, nor handed to the clock as an action still pending."""
     from admin24.models import ScheduledAction
+    from servicedesk.models import Ticket
     from servicedesk.services import FOLLOW_UP
 
-    return ScheduledAction.objects.filter(action=FOLLOW_UP, status="done").count()
+    pending = ScheduledAction.objects.filter(action=FOLLOW_UP, status="pending").values("target_id")
+    return Ticket.objects.filter(follow_up_pending=False).exclude(pk__in=pending).count()
 
 
 def wait_for_backlog(timeout: float = 120) -> float:
     """Seconds until the worker has done every follow-up due (the kick's countdown included)."""
     from admin24.models import ScheduledAction
+    from servicedesk.models import Ticket
     from servicedesk.services import FOLLOW_UP
 
     started = time.perf_counter()
-    while ScheduledAction.objects.filter(action=FOLLOW_UP, status="pending").exists():
+    while (
+        Ticket.objects.filter(follow_up_pending=True).exists()
+        or ScheduledAction.objects.filter(action=FOLLOW_UP, status="pending").exists()
+    ):
         if time.perf_counter() - started > timeout:
             raise SystemExit(f"the worker left follow-ups pending for over {timeout} s")
         time.sleep(0.2)
