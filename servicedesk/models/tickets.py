@@ -355,7 +355,7 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
         if update_fields is None and not self._state.adding and not kwargs.get("force_insert"):
             # A ticket read before its follow-up ran and saved whole after it must not mark it
             # pending again (the follow-up would run twice): the marker is the follow-up's to clear.
-            update_fields = kwargs["update_fields"] = _SAVED_WHOLE
+            update_fields = kwargs["update_fields"] = _SAVED_WHOLE - self.get_deferred_fields()
         if update_fields is not None and "client_email" in update_fields:
             kwargs["update_fields"] = {*update_fields, "client_email_normalized"}
         adding = self._state.adding
@@ -534,9 +534,10 @@ class Attachment(models.Model):
         return self.original_name
 
 
-# What a whole save() of a stored ticket writes: every column but the follow-up's marker.
+# What a whole save() of a stored ticket writes: every column but the follow-up's marker (less
+# the deferred ones, as Django's whole save leaves those).
 _SAVED_WHOLE = frozenset(
-    f.name
+    f.attname
     for f in Ticket._meta.concrete_fields
     if not f.primary_key and not f.generated and f.name != "follow_up_pending"
 )

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
 
-from admin24 import timers, worktime
+from admin24 import activity, timers, worktime
 from admin24.models import Activity, CalendarDay, ScheduledAction
 from admin24.tasks import run_due_actions
 from crm.models import Company, Contact
@@ -343,7 +343,7 @@ def test_a_ticket_edited_from_a_copy_read_before_its_follow_up_is_followed_up_on
     services.ticket_update(ticket=read_before, by=engineer, subject="Принтер не печатает вовсе")
     assert timers.run_due_until_idle() == 0
     assert OutboxMessage.objects.filter(template="servicedesk/ticket_received").count() == 1
-    assert Activity.objects.filter(verb=Activity.Verb.CREATED, target_id=read_before.pk).count() == 1
+    assert activity.timeline(read_before).filter(verb=Activity.Verb.CREATED).count() == 1
     assert Ticket.objects.get().subject == "Принтер не печатает вовсе"
 
 
