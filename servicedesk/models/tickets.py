@@ -544,7 +544,8 @@ _SAVED_WHOLE = frozenset(
 
 
 class TicketIntake(Ticket):
-    """A ticket as the target of the clock action that follows its acceptance (``accept_ticket``).
+    """A ticket as the target of the clock action that follows its acceptance, when the marked
+    follow-up (``follow_up_pending``) failed and went to the clock (``services.follow_ups_scheduled``).
 
     That action must run whatever happens to the ticket first, but the pipeline engine cancels a
     ticket's pending actions on every move and the clock drops those whose target changed stage.
