@@ -447,8 +447,9 @@ def grouping_sets(
     ``GROUP BY GROUPING SETS`` on PostgreSQL (SQLite, which has none, groups a CTE once per set).
     ``planner``: PostgreSQL settings for this statement alone (``{"random_page_cost": "1.1"}``).
     Returns, per set, its groups as ``{key: value, …, "n": count}``; on PostgreSQL a moment
-    (a ``DateTimeField`` key) comes as whole Unix seconds: Django's reading of a timestamp with
-    time zone took ~4 µs in Python, a year's day groups some 2,500 of them (11 ms a page).
+    (a ``DateTimeField`` key, such as ``local_day``'s) comes as Unix seconds, rounded down:
+    Django's reading of a timestamp with time zone took ~4 µs in Python, and a year's day groups
+    are some 2,500 of them (11 ms a page).
     """
     # Only the keys some set groups by: the others would be computed per row for nothing.
     names = [name for name in keys if any(name in chosen for chosen in sets)]
@@ -466,7 +467,7 @@ def grouping_sets(
             if isinstance(annotation.output_field, DateTimeField)
         }
         shown = ", ".join(
-            f"EXTRACT(EPOCH FROM {column})::bigint" if f"k_{index}" in moments else column
+            f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint" if f"k_{index}" in moments else column
             for index, column in enumerate(aliases.values())
         )
         statement = (
