@@ -248,16 +248,16 @@ def _groups(tickets, period: Period, sla: Sla, now) -> tuple[dict, dict]:
     sets = [("made", "done", "open", "late")]
     sets += [("dated", *names, *states) if names[0] in JUDGED else ("dated", *names) for names in SPLIT_SETS]
     sets += [("dated", "reaction_minutes"), ("dated", "resolution_minutes")]
-    # Two statements, each planned for its range (what is summed below does not mind a day
-    # group being in both). The newer tickets are a range of the covering index: random_page_cost 1.1
+    # Two statements, each planned for its range (what is summed below does not mind a day group
+    # being in both). The newer tickets are a range of the covering index: random_page_cost 1.1
     # lets the planner read it there when the period holds (nearly) every ticket, where the
     # default 4 read the table, three times the index's size (a year at 100,000 tickets: the
     # statement's CPU 218 -> 167 ms). The older ones keep the default: with 1.1 the planner
     # walked every index entry before the period (all of the desk's history) instead of
-    # looking the few still touching it up by the done and open indexes.
-    # The older tickets were all created before the period: only the day set counts them (the
-    # others are of the tickets created in it), so their statement groups by that set alone — at
-    # 30 days its other five returned some 5,000 groups of open tickets, each read and dropped.
+    # looking the few still touching it up by the done and open indexes. They were all created
+    # before the period, so only the day set counts them (the others are of the tickets created
+    # in it) and their statement groups by it alone: at 30 days the other five returned some
+    # 5,000 groups of open tickets, each read and dropped.
     by_day, *by_key, reactions, resolutions = grouping_sets(
         tickets.filter(created_at__gte=period.start), keys, sets, planner={"random_page_cost": "1.1"}
     )
