@@ -32,7 +32,7 @@ from admin24.roles import is_administrator
 from . import services
 from .emails import client_page_url
 from .intake import guards, web
-from .intake.forms import PublicTicketForm
+from .intake.forms import TEXT_MAX_LENGTH, PublicTicketForm
 from .models import DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
 from .public_views import download
 from .support_hours import MAX_SPENT_MINUTES
@@ -184,6 +184,7 @@ class CommentSerializer(serializers.ModelSerializer):
         fields = ["id", "author", "author_name", "from_client", "public", "body", "body_key", "html", "source"]
         fields += ["attachments", "created_at"]
         read_only_fields = ["author", "from_client", "source", "created_at"]
+        extra_kwargs = {"body": {"max_length": TEXT_MAX_LENGTH}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

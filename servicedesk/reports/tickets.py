@@ -478,7 +478,10 @@ def _hours(seconds) -> float | None:
 
 def _companies(by_company: dict, link) -> Table:
     """The ``TOP_COMPANIES`` companies with most tickets (ties at the last place by name)."""
-    counts = sorted(((row["n"], pk) for pk, row in by_company.items()), reverse=True)
+    # Tickets of no CRM company count under None, which cannot be compared with a company's id.
+    counts = sorted(
+        ((row["n"], pk) for pk, row in by_company.items()), key=lambda item: (item[0], item[1] or 0), reverse=True
+    )
     cut = counts[TOP_COMPANIES - 1][0] if len(counts) >= TOP_COMPANIES else 0
     contenders = [(n, pk) for n, pk in counts if n >= cut]
     names = dict(Company.objects.filter(pk__in=[pk for _n, pk in contenders if pk]).values_list("pk", "name"))
