@@ -9,7 +9,7 @@ import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from admin24 import timers
+from admin24 import timers, workflow
 from servicedesk.models import TicketStatus
 
 from .staff_helpers import new_ticket
@@ -95,3 +95,12 @@ def test_a_reaction_breach_counts_until_the_ticket_is_deferred_which_notes_the_r
         assert _seen(client, api, ticket) == _everywhere(True)
         assert _move(api, ticket, TicketStatus.IN_PROGRESS) is True
         assert _seen(client, api, ticket) == _everywhere(True)
+
+
+def test_tickets_moved_together_read_overdue_as_stored_after_the_move(desk, service, engineer):
+    # A batch move writes its rows in one UPDATE (``bulk.update_rows``), not through save().
+    tickets = [new_ticket(service, subject=f"Заявка {n}") for n in range(2)]
+    with time_machine.travel(tickets[0].reaction_due_at + MINUTE):
+        assert [ticket.is_overdue for ticket in tickets] == [True, True]
+        workflow.move_many(tickets, TicketStatus.IN_PROGRESS, by=engineer)
+        assert [ticket.is_overdue for ticket in tickets] == [False, False]
