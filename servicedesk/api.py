@@ -119,23 +119,9 @@ class TicketSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "number",
-            "contact",
-            "company",
-            "status",
-            "deferred_until",
-            "reaction_due_at",
-            "resolution_due_at",
-            "first_reaction_at",
-            "resolved_at",
-            "reaction_breached",
-            "resolution_breached",
-            "spent_minutes",
-            "source",
-            "created_at",
-            "updated_at",
-        ]
+        # The API writes what the staff may change (``ticket_update``'s fields, and the assignee
+        # through ``ticket_assign``); the rest it shows.
+        read_only_fields = [name for name in fields if name not in {*services.TICKET_FIELDS, "assignee"}]
 
     def get_client_url(self, obj) -> str:
         return client_page_url(obj)

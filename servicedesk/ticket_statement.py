@@ -90,11 +90,11 @@ def insert_accepted(ticket: dict, action: dict, *, now) -> Ticket:
     raw = psycopg.Cursor(db.connection)
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         cursor.execute(_statement or _build(db, next_number), params)
-        _action_id, pk, number, search_text = cursor.fetchone()
+        _action_id, pk, number, search_text, overdue_at = cursor.fetchone()
     # The instance callers read (its number, client link, deadlines): the row as stored.
     named = {f.attname for f in Ticket._meta.concrete_fields if f.name in ticket or f.attname in ticket}
     stored = Ticket(**ticket, **{name: value for name, value in values.items() if name not in named})
-    stored.pk, stored.number, stored.search_text = pk, number, search_text
+    stored.pk, stored.number, stored.search_text, stored.overdue_at = pk, number, search_text, overdue_at
     stored._state.adding, stored._state.db = False, db.alias
     return stored
 
@@ -168,8 +168,8 @@ def _build(db, next_number: str) -> str:
     global _statement
     _statement = (
         f"WITH next_number AS MATERIALIZED (SELECT {next_number} AS number), "  # noqa: S608
-        f"new_ticket AS ({_insert(Ticket, db)} RETURNING id, number, search_text) "
-        f"{_insert(ScheduledAction, db)} "
-        "RETURNING id, target_id, (SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket)"
+        f"new_ticket AS ({_insert(Ticket, db)} RETURNING id, number, search_text, overdue_at) "
+        f"{_insert(ScheduledAction, db)} RETURNING id, target_id, "
+        "(SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket), (SELECT overdue_at FROM new_ticket)"
     )
     return _statement
