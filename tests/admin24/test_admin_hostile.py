@@ -51,3 +51,17 @@ def test_an_autocomplete_field_given_no_id_shows_the_form_again_with_its_error(m
     assert response.status_code == 200
     assert "Select a valid choice" in response.content.decode()
     assert model._default_manager.count() == before
+
+
+@pytest.mark.parametrize("minute", ["-5", "61", "1-", "*/0"])
+def test_a_crontab_celery_cannot_read_is_refused(minute):
+    # django-celery-beat's check let «-5» through: saved, its change list answered 500.
+    from django_celery_beat.models import CrontabSchedule
+
+    every = dict.fromkeys(["hour", "day_of_month", "month_of_year", "day_of_week"], "*")
+    response = _admin_client().post(
+        reverse("admin:django_celery_beat_crontabschedule_add"), {**every, "minute": minute, "timezone": "UTC"}
+    )
+    assert response.status_code == 200
+    assert "Celery cannot read this schedule" in response.content.decode()
+    assert not CrontabSchedule.objects.filter(minute=minute).exists()
