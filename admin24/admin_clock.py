@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_celery_beat.admin import CrontabScheduleAdmin
-from django_celery_beat.models import CrontabSchedule
+from django_celery_beat.admin import CrontabScheduleAdmin, PeriodicTaskAdmin
+from django_celery_beat.admin import PeriodicTaskForm as BasePeriodicTaskForm
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from . import timers
 from .admin_site import ReadOnlyAdmin
@@ -129,3 +130,21 @@ class CheckedCrontabScheduleAdmin(CrontabScheduleAdmin):
             return obj.human_readable
         except schedules.ParseException:
             return str(obj)
+
+
+class PeriodicTaskForm(BasePeriodicTaskForm):
+    """django-celery-beat's form read ``task`` even when its own field had refused it (over 200
+    characters): a KeyError, a 500. Refused, it stays refused with the field's error."""
+
+    def clean(self):
+        if "task" in self.errors:
+            return self.cleaned_data
+        return super().clean()
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class CheckedPeriodicTaskAdmin(PeriodicTaskAdmin):
+    form = PeriodicTaskForm

@@ -65,3 +65,14 @@ def test_a_crontab_celery_cannot_read_is_refused(minute):
     assert response.status_code == 200
     assert "Celery cannot read this schedule" in response.content.decode()
     assert not CrontabSchedule.objects.filter(minute=minute).exists()
+
+
+def test_a_periodic_task_name_past_its_length_gets_the_fields_error():
+    # django-celery-beat's form read the refused field: KeyError 'task', a 500.
+    from django_celery_beat.models import PeriodicTask
+
+    url = reverse("admin:django_celery_beat_periodictask_add")
+    response = _admin_client().post(url, {"name": "x", "task": "a" * 201})
+    assert response.status_code == 200
+    assert "at most 200 characters" in response.content.decode()
+    assert not PeriodicTask.objects.filter(name="x").exists()
