@@ -1,11 +1,16 @@
 """Django admin for the automation clock: a read-only view of ScheduledAction and "run now"."""
 
+from celery import schedules
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_celery_beat.admin import CrontabScheduleAdmin, PeriodicTaskAdmin
+from django_celery_beat.admin import PeriodicTaskForm as BasePeriodicTaskForm
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from . import timers
 from .admin_site import ReadOnlyAdmin
@@ -85,3 +90,61 @@ class ScheduledActionAdmin(ReadOnlyAdmin):
 
     def has_view_permission(self, request, obj=None):
         return _administrator(request)
+
+
+class CrontabScheduleForm(forms.ModelForm):
+    """django-celery-beat's validators ask python-crontab, which takes what Celery's own parser
+    refuses (``-5``): saved, the schedule broke its change list (a 500) and would break beat. The
+    whole schedule is read here by Celery's parser, as beat will read it."""
+
+    class Meta:
+        model = CrontabSchedule
+        fields = ["minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone"]
+
+    def clean(self):
+        data = super().clean()
+        parts = ("minute", "hour", "day_of_week", "day_of_month", "month_of_year")
+        if not any(name in self.errors for name in parts):
+            try:
+                schedules.crontab(**{name: data.get(name) or "*" for name in parts})
+            except (ValueError, schedules.ParseException) as error:
+                message = _("Celery cannot read this schedule: %(error)s") % {"error": error}
+                raise forms.ValidationError(message) from None
+        return data
+
+
+admin.site.unregister(CrontabSchedule)
+
+
+@admin.register(CrontabSchedule)
+class CheckedCrontabScheduleAdmin(CrontabScheduleAdmin):
+    form = CrontabScheduleForm
+    fields = ("readable", "minute", "hour", "day_of_month", "month_of_year", "day_of_week", "timezone")
+    readonly_fields = ("readable",)
+    list_display = ("__str__", "readable")
+
+    @admin.display(description=_("Human readable"))
+    def readable(self, obj):
+        # The form shown again with a refused schedule describes it: Celery's parser raises then.
+        try:
+            return obj.human_readable
+        except schedules.ParseException:
+            return str(obj)
+
+
+class PeriodicTaskForm(BasePeriodicTaskForm):
+    """django-celery-beat's form read ``task`` even when its own field had refused it (over 200
+    characters): a KeyError, a 500. Refused, it stays refused with the field's error."""
+
+    def clean(self):
+        if "task" in self.errors:
+            return self.cleaned_data
+        return super().clean()
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class CheckedPeriodicTaskAdmin(PeriodicTaskAdmin):
+    form = PeriodicTaskForm

@@ -6,6 +6,7 @@ from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import TO_FIELD_VAR
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import BadRequest, ValidationError
+from django.db.models import JSONField
 
 from .roles import is_administrator
 
@@ -70,8 +71,18 @@ class _SafeAutocompleteSelectMultiple(_KnownIdsOnly, AutocompleteSelectMultiple)
 
 
 class Admin24ModelAdmin(ModelAdmin):
-    """Django's ModelAdmin whose ``autocomplete_fields`` survive hand-made ids (``_KnownIdsOnly``):
-    the base of every admin that has them."""
+    """Django's ModelAdmin whose ``autocomplete_fields`` survive hand-made ids (``_KnownIdsOnly``)
+    and whose stored messages (the JSON fields ``…_message`` that ``Message.stored`` writes) are
+    shown, not typed: a number typed there was saved and broke every page showing the card."""
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        messages = [
+            field.name
+            for field in self.model._meta.fields
+            if isinstance(field, JSONField) and field.name.endswith("_message") and field.name not in fields
+        ]
+        return fields + messages
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
