@@ -33,14 +33,19 @@ TOO_MANY = _("Too many requests were sent from here. Please try again in an hour
 TOO_FAST = _("The form was sent too quickly after it was opened. Please check it and send it again.")
 EXPIRED = _("The form has expired. Reload the page and send it again.")
 AUTOMATED = _("Your request looks automated and was not accepted. If it is not, write to us by email.")
+SENT_ALREADY = _(
+    "This form was sent already and your request was accepted: its confirmation is on its way to your email. "
+    "To send one more request, send the form again."
+)
 
 
 class Refused(DomainError):
-    """The intake will not take this post: 429 over a rate limit, 400 for a stale or automated form."""
+    """The intake will not take this post: 429 over a rate limit, 409 for the same post sent again,
+    400 for a stale or automated form."""
 
     def __init__(self, message):
         super().__init__(message)
-        self.status_code = 429 if message == TOO_MANY else 400
+        self.status_code = 429 if message == TOO_MANY else 409 if message == SENT_ALREADY else 400
 
 
 def rate_per_ip() -> str:
@@ -70,6 +75,22 @@ def check_stamp(value: str) -> None:
         raise Refused(EXPIRED)
     if age < min_seconds():
         raise Refused(TOO_FAST)
+
+
+def sent_counter(request) -> tuple[str, int, int]:
+    """The counter of this very post — its values with its render stamp, from its client
+    address — for as long as the stamp is taken: a second click or a browser's resend of the
+    same form counts 2 and makes no second ticket, while the same text sent from a form opened
+    again (a fresh stamp) is a new request."""
+    sent = repr((client_bucket(request), sorted(request.POST.lists())))
+    digest = hashlib.sha256(sent.encode()).hexdigest()[:32]
+    return f"servicedesk:intake:sent:{digest}", STAMP_MAX_AGE + 1, 1
+
+
+def check_sent_once(count: int) -> None:
+    """Refuses a post already counted by ``sent_counter`` (0: the cache was unreachable)."""
+    if count > 1:
+        raise Refused(SENT_ALREADY)
 
 
 def check_honeypot(value) -> None:

@@ -61,6 +61,8 @@ class Arrival:
     counters: list
     counts: list[int]
     email_counter: tuple | None = None  # counted already: given back unless the ticket is accepted
+    sent_counter: tuple | None = None  # this post's own mark: given back unless the ticket is accepted
+    sent_count: int = 0
 
 
 def arrive(request) -> Arrival:
@@ -71,27 +73,33 @@ def arrive(request) -> Arrival:
     when the post is not accepted (only accepted tickets count against an email)."""
     email = guards.email_counter(request.POST.get("email", ""))
     found = [guards.ip_counter(request), *([email] if email else [])]
+    sent = guards.sent_counter(request)
     keys = [snapshot.VERSION_KEY, worktime.VERSION_KEY]
-    values, counts = shared_cache.read_and_count(keys, [(key, seconds) for key, seconds, _ in found])
+    values, counts = shared_cache.read_and_count(keys, [(key, seconds) for key, seconds, _ in [*found, sent]])
     return Arrival(
         desk=snapshot.current(version=values[0]).desk,
         calendar=worktime.current_calendar(version=values[1]),
         counters=found,
-        counts=counts,
+        counts=counts[:-1],
         email_counter=email,
+        sent_counter=sent,
+        sent_count=counts[-1],
     )
 
 
 def submit_form(request, arrival: Arrival) -> Outcome:
     """The web form's post: refused over a rate limit first, then by the honeypot or the stamp,
-    then by the form's own checks; else the ticket. Whatever is not accepted gives its email's
-    count back (``arrive`` counted it)."""
+    then as the same post sent twice, then by the form's own checks; else the ticket. Whatever is
+    not accepted gives its email's count and its own mark back (``arrive`` counted both): a post
+    that failed may be sent again as it was."""
     outcome = None
     try:
         outcome = _submit_form(request, arrival)
     finally:
-        if arrival.email_counter is not None and (outcome is None or outcome.ticket is None):
-            shared_cache.uncount(arrival.email_counter[0])
+        if outcome is None or outcome.ticket is None:
+            for counter in (arrival.email_counter, arrival.sent_counter):
+                if counter is not None:
+                    shared_cache.uncount(counter[0])
     return outcome
 
 
@@ -104,9 +112,10 @@ def _submit_form(request, arrival: Arrival) -> Outcome:
     try:
         guards.check_honeypot(request.POST.get("website"))
         guards.check_stamp(request.POST.get("rendered"))
+        guards.check_sent_once(arrival.sent_count)
     except guards.Refused as refused:
         form.is_valid()  # the field errors show with the refusal
-        return _again(form, refused.message)
+        return _again(form, refused.message, status=refused.status_code)
     if not form.is_valid():
         return _again(form, None)
     try:

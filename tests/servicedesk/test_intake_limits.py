@@ -148,8 +148,8 @@ def test_an_accepted_post_makes_one_cache_round_trip_and_a_refused_one_gives_its
     assert client.post(url(desk), form_data, REMOTE_ADDR="198.51.100.2").status_code == 302
     ran = {name: calls - before.get(name, 0) for name, calls in _commands(own_redis).items()}
     # One script call (Redis counts the commands run inside it too): the two versions read, the
-    # address's and the email's counters counted; no second round trip for the email.
-    assert {name: calls for name, calls in ran.items() if calls} == {"evalsha": 1, "get": 2, "set": 2, "incr": 2}
+    # address's and the email's counters and the post's own mark counted; no second round trip.
+    assert {name: calls for name, calls in ran.items() if calls} == {"evalsha": 1, "get": 2, "set": 3, "incr": 3}
     # The email had its two tickets: refused, and that refusal does not count either.
     for n in range(3):
         assert client.post(url(desk), form_data, REMOTE_ADDR=f"198.51.100.{10 + n}").status_code == 429
@@ -170,3 +170,30 @@ def test_the_limits_hold_after_redis_forgets_its_scripts_or_drops_the_connection
     # Every post was counted against the address: the fourth is over its three.
     assert client.post(url(desk), {**form_data, "email": "d@client.ru"}).status_code == 429
     assert Ticket.objects.count() == 3
+
+
+def test_the_same_post_sent_twice_makes_one_ticket_and_tells_the_client_it_was_accepted(client, desk, form_data):
+    with time_machine.travel(datetime.datetime(2027, 3, 1, 9, 0, tzinfo=datetime.UTC), tick=False) as traveller:
+        post = {**form_data, "rendered": _rendered(client.get(url(desk)))}
+        traveller.shift(datetime.timedelta(seconds=30))
+        first = client.post(url(desk), post)
+        again = client.post(url(desk), post, HTTP_ACCEPT_LANGUAGE="en")
+        assert first.status_code == 302
+        assert again.status_code == 409
+        assert "This form was sent already and your request was accepted" in again.content.decode()
+        assert Ticket.objects.count() == 1
+        # A third click is the same post still; the form shown again (a fresh stamp) is a new request.
+        assert client.post(url(desk), post).status_code == 409
+        traveller.shift(datetime.timedelta(seconds=30))
+        assert client.post(url(desk), {**post, "rendered": _rendered(again)}).status_code == 302
+        assert Ticket.objects.count() == 2
+
+
+def test_a_post_that_was_not_accepted_may_be_sent_again_as_it_was(client, desk, form_data, settings):
+    settings.SERVICEDESK_FORM_RATE_PER_IP = "1/h"
+    assert client.post(url(desk), {**form_data, "email": "first@client.ru"}).status_code == 302
+    # Over the address's limit: refused, and its mark given back with its email's count.
+    assert client.post(url(desk), form_data).status_code == 429
+    settings.SERVICEDESK_FORM_RATE_PER_IP = "5/h"
+    assert client.post(url(desk), form_data).status_code == 302
+    assert Ticket.objects.count() == 2
