@@ -343,8 +343,10 @@ def render_many(requests: list[tuple[str, dict, str, object]]) -> list[Rendered]
     values that are the same for all (a clock batch's reminders differ in their title, text,
     deadline and link only).
 
-    The values that differ are texts, numbers and dates; a message (or a lazy text) counts as
-    the text it renders to in the request's language, which is what the template would print.
+    The values that differ are texts and dates; a message (or a lazy text) counts as the text it
+    renders to in the request's language, which is what the template would print. A number is
+    shared only among requests of the same value: a template may compare it with anything
+    (``{% if n > 5 %}``), which no stand-in can tell.
     The template is rendered with a stand-in for each, and every request gets the result with
     its own values put in their places (escaped in the HTML parts; a date as the short format
     prints it in the request's time zone). That holds for a template that prints its values as
@@ -448,21 +450,17 @@ def _shape(context: dict) -> tuple | None:
 
 
 def _varies(value) -> bool:
-    """A text (not marked safe), a whole number or a date that a rendering with a stand-in can
-    take: a text without spaces at its ends (the parts are stripped) and without the stand-ins'
-    marks; a number above zero (``{% if n %}`` or a sign tells zero and below from any stand-in,
-    so those are shared only with requests of the same value)."""
+    """A text (not marked safe) or a date that a rendering with a stand-in can take: a text
+    without spaces at its ends (the parts are stripped) and without the stand-ins' marks."""
     if type(value) is str:
         return bool(value) and value == value.strip() and "\x00" not in value
-    if type(value) is int:
-        return value > 0
     return type(value) in (date, datetime)
 
 
 def _kind(value) -> tuple:
     """What a value's stand-ins are made like: a text on one line or on several (the check's
     stand-in is on several lines only for those, so ``linebreaksbr`` of a one-line text is
-    printing it as it is), a number, a date, a datetime with or without its time zone."""
+    printing it as it is), a date, a datetime with or without its time zone."""
     if type(value) is str:
         return (str, "\n" in value or "\r" in value)
     if type(value) is datetime:
@@ -471,17 +469,15 @@ def _kind(value) -> tuple:
 
 
 # Stand-ins: texts as plain as can be; the check's are long, full of what HTML escapes (and what
-# a filter would change: a small letter first) and on several lines where the value is. Numbers
-# stand in for numbers (a template may compare them): a large one, and 1 for the check, which a
-# plural form or a comparison with 1 tells apart from many (a threshold above 1 it cannot); dates
+# a filter would change: a small letter first) and on several lines where the value is; dates
 # for dates, one far ahead and one far back, so that a comparison or ``timesince`` tells them apart.
-_STAND_IN = "\x00{0}\x00", 10**15, datetime(2999, 1, 1, 23, 59)
-_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", 1, datetime(1901, 6, 15, 8, 7)
+_STAND_IN = "\x00{0}\x00", datetime(2999, 1, 1, 23, 59)
+_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", datetime(1901, 6, 15, 8, 7)
 
 
 def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
     """A stand-in for each value put in afterwards, the check's when ``check``."""
-    text, number, moment = _CHECK if check else _STAND_IN
+    text, moment = _CHECK if check else _STAND_IN
     found = {}
     for position, (name, value) in enumerate(sorted(context.items())):
         if not _varies(value):
@@ -489,8 +485,6 @@ def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
         kind = _kind(value)
         if kind[0] is str:
             found[name] = text.format(position, "\n  \r\n" if kind[1] else "  ")
-        elif kind[0] is int:
-            found[name] = number if check else number + position
         else:
             stand_in = moment + timedelta(days=position)
             if kind[0] is date:
