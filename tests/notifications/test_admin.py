@@ -72,3 +72,12 @@ def test_the_notification_list_opens_for_administrators(admin_client):
     page = admin_client.get(reverse("admin:notifications_notification_changelist"))
     assert page.status_code == 200
     assert "Проверка" in page.content.decode()
+
+
+def test_the_notifications_admin_finds_by_kind_recipient_and_card_and_shows_the_title(admin_client):
+    reader = UserFactory(username="ivanov", last_name="Иванов", language="en")
+    notify(reader, "reminder", {"title": "Позвонить «Ромашке»", "text": "Клиент ждёт."}, channels=())
+    changelist = reverse("admin:notifications_notification_changelist")
+    for term in ("ivanov", "Иванов", "reminder"):
+        assert "Позвонить «Ромашке»" in admin_client.get(changelist, {"q": term}).content.decode(), term
+    assert "Позвонить" not in admin_client.get(changelist, {"q": "invoice"}).content.decode()
