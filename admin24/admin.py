@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from . import admin_calendar  # noqa: F401 - registers the working-calendar admin
+from .admin_site import Admin24ModelAdmin
 from .models import AccessRule, Activity, Department, User
 from .roles import Role
 
@@ -62,7 +63,7 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(admin.ModelAdmin):
+class DepartmentAdmin(Admin24ModelAdmin):
     list_display = ("name", "parent", "head")
     list_select_related = ("parent", "head")
     search_fields = ("name",)

@@ -4,7 +4,8 @@ from django.contrib.admin import AdminSite, ModelAdmin
 from django.contrib.admin.apps import AdminConfig
 from django.contrib.admin.exceptions import DisallowedModelAdminToField
 from django.contrib.admin.options import TO_FIELD_VAR
-from django.core.exceptions import BadRequest
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
+from django.core.exceptions import BadRequest, ValidationError
 
 from .roles import is_administrator
 
@@ -39,6 +40,48 @@ class Admin24AdminSite(AdminSite):
 
 class Admin24AdminConfig(AdminConfig):
     default_site = "admin24.admin_site.Admin24AdminSite"
+
+
+class _KnownIdsOnly:
+    """Django's autocomplete widgets look the submitted ids up to draw a refused form again; an id
+    the key cannot hold (``parent=abc`` posted by hand) raised ValueError there, a server error in
+    Django 5.2. Drawn without it, the form shows the field's own «Select a valid choice»."""
+
+    def optgroups(self, name, value, attr=None):
+        remote = self.field.remote_field
+        key = remote.model._meta.get_field(getattr(remote, "field_name", None) or remote.model._meta.pk.name)
+        return super().optgroups(name, [v for v in value if _holds(key, v)], attr)
+
+
+def _holds(key, value) -> bool:
+    try:
+        key.to_python(value)
+    except ValidationError:
+        return False
+    return True
+
+
+class _SafeAutocompleteSelect(_KnownIdsOnly, AutocompleteSelect):
+    pass
+
+
+class _SafeAutocompleteSelectMultiple(_KnownIdsOnly, AutocompleteSelectMultiple):
+    pass
+
+
+class Admin24ModelAdmin(ModelAdmin):
+    """Django's ModelAdmin whose ``autocomplete_fields`` survive hand-made ids (``_KnownIdsOnly``):
+    the base of every admin that has them."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = _SafeAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if "widget" not in kwargs and db_field.name in self.get_autocomplete_fields(request):
+            kwargs["widget"] = _SafeAutocompleteSelectMultiple(db_field, self.admin_site, using=kwargs.get("using"))
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
 
 class ReadOnlyAdmin(ModelAdmin):

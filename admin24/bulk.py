@@ -65,6 +65,22 @@ def update_rows(rows, fields: list[str]) -> None:
     sets = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}::{f.db_type(connection)}" for f in columns[1:])
     table, pk = quote(meta.db_table), quote(meta.pk.column)
     _write(f"UPDATE {table} SET {sets} FROM {values} AS v WHERE {table}.{pk} = v.{pk}::bigint", params)  # noqa: S608
+    forget_generated(rows)
+
+
+def forget_generated(rows) -> None:
+    """Drop the rows' copies of the columns the database generates from the others (``GeneratedField``),
+    after a write that does not return them: the next read of one loads it afresh, once (Django's
+    deferred field), instead of the value from before the write."""
+    names = _generated(type(rows[0])) if rows else ()
+    for row in rows if names else ():
+        for name in names:
+            row.__dict__.pop(name, None)
+
+
+@functools.cache
+def _generated(model) -> tuple[str, ...]:
+    return tuple(field.attname for field in model._meta.concrete_fields if field.generated)
 
 
 def insert_rows(rows) -> None:
@@ -99,6 +115,7 @@ def insert_rows(rows) -> None:
 def _saved(rows) -> None:
     for row in rows:
         row._state.adding, row._state.db = False, connection.alias
+    forget_generated(rows)
 
 
 def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
@@ -132,8 +149,8 @@ def insert_new(rows, unique: str, *, then: Callable[[list], None]) -> None:
         for value, row in first.items():
             if str(value) in pks:
                 row.pk = pks[str(value)]
-                row._state.adding, row._state.db = False, connection.alias
                 inserted.append(row)
+        _saved(inserted)
         then(inserted)
 
     _write(sql, params, written)

@@ -16,6 +16,7 @@ import io
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from django import forms
@@ -445,18 +446,32 @@ def grouping_sets(
     field name or an expression), in one query and one pass over the rows whatever their number:
     ``GROUP BY GROUPING SETS`` on PostgreSQL (SQLite, which has none, groups a CTE once per set).
     ``planner``: PostgreSQL settings for this statement alone (``{"random_page_cost": "1.1"}``).
-    Returns, per set, its groups as ``{key: value, …, "n": count}``.
+    Returns, per set, its groups as ``{key: value, …, "n": count}``; on PostgreSQL a moment
+    (a ``DateTimeField`` key, such as ``local_day``'s) comes as Unix seconds, rounded down:
+    Django's reading of a timestamp with time zone took ~4 µs in Python, and a year's day groups
+    are some 2,500 of them (11 ms a page).
     """
-    names = list(keys)
-    sql, params = keyed(queryset, keys).query.sql_with_params()
+    # Only the keys some set groups by: the others would be computed per row for nothing.
+    names = [name for name in keys if any(name in chosen for chosen in sets)]
+    rows_of = keyed(queryset, {name: keys[name] for name in names})
+    sql, params = rows_of.query.sql_with_params()
     quote = connection.ops.quote_name
     aliases = {name: quote(f"k_{index}") for index, name in enumerate(names)}
     columns = ", ".join(aliases.values())
     found: list[list[dict]] = [[] for _set in sets]
     if connection.vendor == "postgresql":
         groups = ", ".join("(" + ", ".join(aliases[name] for name in chosen) + ")" for chosen in sets)
+        moments = {
+            alias
+            for alias, annotation in rows_of.query.annotations.items()
+            if isinstance(annotation.output_field, DateTimeField)
+        }
+        shown = ", ".join(
+            f"FLOOR(EXTRACT(EPOCH FROM {column}))::bigint" if f"k_{index}" in moments else column
+            for index, column in enumerate(aliases.values())
+        )
         statement = (
-            f"SELECT GROUPING({columns}), {columns}, COUNT(*) FROM ({sql}) AS base "  # noqa: S608 - our own aliases
+            f"SELECT GROUPING({columns}), {shown}, COUNT(*) FROM ({sql}) AS base "  # noqa: S608 - our own aliases
             f"GROUP BY GROUPING SETS ({groups})"
         )
         # GROUPING() sets bit (n - 1 - i) for each key i left out of the row's set.
@@ -483,12 +498,16 @@ def grouping_sets(
             )
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    columns_of = [[(name, 1 + names.index(name)) for name in chosen] for chosen in sets]
+    # Each set's columns picked by one itemgetter (the count is the last column): a year's page
+    # reads some 6,000 groups.
+    picks = []
+    for chosen in sets:
+        columns = [1 + names.index(name) for name in chosen] + [1 + len(names)]
+        picks.append(((*chosen, "n"), itemgetter(*columns) if chosen else lambda row, last=columns[0]: (row[last],)))
     for row in rows:
         index = masks[row[0]]
-        group = {name: row[column] for name, column in columns_of[index]}
-        group["n"] = row[-1]
-        found[index].append(group)
+        labels, pick = picks[index]
+        found[index].append(dict(zip(labels, pick(row), strict=True)))
     return found
 
 

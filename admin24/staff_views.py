@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import staff
+from .form_errors import add_errors
 from .models import User
 from .roles import Role, is_administrator
 from .staff_forms import InviteForm, StaffEditForm
@@ -23,12 +24,6 @@ from .views import remember_language
 def _administrator(request) -> None:
     if not is_administrator(request.user):
         raise PermissionDenied
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-    for name, errors in by_field.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 @login_required
@@ -68,7 +63,7 @@ def staff_invite_view(request):
                 language=data["language"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -98,7 +93,7 @@ def staff_edit(request, pk: int):
                 roles=data["roles"],
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_errors(form, error)
         except staff.StaffRefused as refusal:
             form.add_error(None, refusal.message)
         else:

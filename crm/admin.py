@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from admin24.admin_site import Admin24ModelAdmin
 from admin24.workflow import DomainError
 
 from .models import (
@@ -22,7 +23,7 @@ from .services.deals import deals_mark_payment_received
 
 
 @admin.register(Company)
-class CompanyAdmin(admin.ModelAdmin):
+class CompanyAdmin(Admin24ModelAdmin):
     list_display = ["name", "inn", "kpp", "responsible", "created_at"]
     search_fields = ["name", "inn"]
     list_select_related = ["responsible"]
@@ -42,7 +43,7 @@ class ContactPhoneInline(admin.TabularInline):
 
 
 @admin.register(Contact)
-class ContactAdmin(admin.ModelAdmin):
+class ContactAdmin(Admin24ModelAdmin):
     list_display = ["full_name", "company", "responsible", "duplicate_of"]
     search_fields = ["full_name", "emails__email_normalized", "phones__phone_normalized"]
     list_select_related = ["company", "responsible", "duplicate_of"]
@@ -51,7 +52,7 @@ class ContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(Admin24ModelAdmin):
     """Stage changes happen on the board and the card (through the move service), not here."""
 
     list_display = ["title", "stage", "source", "responsible", "failed_calls", "created_at"]
@@ -65,7 +66,7 @@ class LeadAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(Admin24ModelAdmin):
     list_display = ["title", "pipeline", "stage", "company", "responsible", "amount", "created_at"]
     list_filter = ["pipeline", "stage"]
     search_fields = ["title", "company__name"]
@@ -101,7 +102,7 @@ class TaskChecklistItemInline(admin.TabularInline):
 
 
 @admin.register(Task)
-class TaskAdmin(admin.ModelAdmin):
+class TaskAdmin(Admin24ModelAdmin):
     list_display = ["title", "kind", "status", "responsible", "deadline", "is_automatic"]
     list_filter = ["status", "kind", "is_automatic"]
     search_fields = ["title"]
@@ -117,7 +118,7 @@ class ChecklistTemplateAdmin(admin.ModelAdmin):
 
 
 @admin.register(CrmSettings)
-class CrmSettingsAdmin(admin.ModelAdmin):
+class CrmSettingsAdmin(Admin24ModelAdmin):
     list_display = ["__str__", "lead_distribution", "lead_fixed_responsible"]
     autocomplete_fields = ["lead_fixed_responsible"]
 
@@ -135,7 +136,7 @@ class LostReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Contract)
-class ContractAdmin(admin.ModelAdmin):
+class ContractAdmin(Admin24ModelAdmin):
     list_display = ["number", "company", "signed_on", "ends_on", "monthly_amount", "status", "responsible"]
     list_filter = ["status"]
     search_fields = ["number", "company__name"]

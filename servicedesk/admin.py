@@ -12,7 +12,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from admin24.admin_site import ReadOnlyAdmin
+from admin24.admin_site import Admin24ModelAdmin, ReadOnlyAdmin
 
 from .models import (
     Attachment,
@@ -28,7 +28,7 @@ from .models import (
 
 
 @admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
+class ServiceAdmin(Admin24ModelAdmin):
     list_display = ["name", "active", "responsible", "reaction_time", "resolution_time", "order"]
     list_filter = ["active"]
     list_editable = ["active", "order"]
@@ -86,7 +86,7 @@ class AttachmentInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(admin.ModelAdmin):
+class TicketAdmin(Admin24ModelAdmin):
     list_display = ["display_number", "subject", "status", "service", "assignee", "client_company", "created_at"]
     list_filter = ["status", "source", "service", "reaction_breached", "resolution_breached"]
     search_fields = ["=number", "subject", "client_name", "client_email", "client_company"]

@@ -32,7 +32,7 @@ from admin24.roles import is_administrator
 from . import services
 from .emails import client_page_url
 from .intake import guards, web
-from .intake.forms import PublicTicketForm
+from .intake.forms import TEXT_MAX_LENGTH, PublicTicketForm
 from .models import DeskSettings, Service, Ticket, TicketComment, TicketSource, TicketStatus
 from .public_views import download
 from .support_hours import MAX_SPENT_MINUTES
@@ -119,23 +119,9 @@ class TicketSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         ]
-        read_only_fields = [
-            "number",
-            "contact",
-            "company",
-            "status",
-            "deferred_until",
-            "reaction_due_at",
-            "resolution_due_at",
-            "first_reaction_at",
-            "resolved_at",
-            "reaction_breached",
-            "resolution_breached",
-            "spent_minutes",
-            "source",
-            "created_at",
-            "updated_at",
-        ]
+        # The API writes what the staff may change (``ticket_update``'s fields, and the assignee
+        # through ``ticket_assign``); the rest it shows.
+        read_only_fields = [name for name in fields if name not in {*services.TICKET_FIELDS, "assignee"}]
 
     def get_client_url(self, obj) -> str:
         return client_page_url(obj)
@@ -198,6 +184,7 @@ class CommentSerializer(serializers.ModelSerializer):
         fields = ["id", "author", "author_name", "from_client", "public", "body", "body_key", "html", "source"]
         fields += ["attachments", "created_at"]
         read_only_fields = ["author", "from_client", "source", "created_at"]
+        extra_kwargs = {"body": {"max_length": TEXT_MAX_LENGTH}}
 
     def to_representation(self, instance):
         data = super().to_representation(instance)

@@ -272,13 +272,14 @@ class TicketBoard(Board):
                         ),
                     )
                 card.initials, card.person = people[row.assignee_id]
+            # Whatever the card shows as its moment (a deferred one its return): SPEC §1 marks it.
+            card.overdue = TicketQuerySet.is_overdue_at(row.overdue_at, now)
             if row.status == TicketStatus.DONE:
                 if row.resolved_at:
                     card.when, card.when_title = f"✓ {card_moment(row.resolved_at)}", done_at
             elif row.status == TicketStatus.DEFERRED and row.deferred_until:
                 card.when, card.when_title = f"⏸ {card_moment(row.deferred_until)}", returns_at
             elif row.resolution_due_at:
-                card.overdue = TicketQuerySet.is_overdue_at(row.overdue_at, now)
                 card.when = countdown(row.resolution_due_at)
                 card.when_title = f"{deadline} {deadline_moment(row.resolution_due_at)}"
             cards.append(card)

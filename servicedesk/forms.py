@@ -12,7 +12,7 @@ from admin24.boards import BoardFilterForm
 from admin24.requisites import validate_ogrn
 from crm.models import Company, Contact
 
-from .intake.forms import MultipleFileField
+from .intake.forms import TEXT_MAX_LENGTH, MultipleFileField
 from .models import DeskSettings, Service, TicketStatus
 from .standing import Standing
 
@@ -372,7 +372,7 @@ class CommentForm(forms.Form):
 
     body = forms.CharField(
         label=_("Comment"),
-        max_length=20000,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
         error_messages={"required": _("Write the text of the comment.")},
     )

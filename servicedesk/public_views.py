@@ -26,6 +26,7 @@ from crm.services.directory import company_for_email
 
 from . import emails, links
 from .intake import guards, snapshot, web
+from .intake.forms import ClientReplyForm
 from .models import Attachment, DeskSettings, Ticket, TicketComment
 from .services import add_comment
 
@@ -144,12 +145,14 @@ def client_ticket(request, desk, signed):
     if request.method == "POST":
         if is_ratelimited(request, group="servicedesk.client_reply", key="ip", rate=REPLY_RATE, increment=True):
             error = guards.TOO_MANY
+        elif not (reply := ClientReplyForm(request.POST)).is_valid():
+            error = " ".join(reply.errors["body"])
         else:
             try:
                 add_comment(
                     ticket=ticket,
                     client=True,
-                    body=request.POST.get("body", ""),
+                    body=reply.cleaned_data["body"],
                     files=request.FILES.getlist("files"),
                     source=TicketComment.Source.CLIENT_PAGE,
                 )

@@ -228,10 +228,9 @@ def _ticket_row(
         "source": source,
         "created_by": by,
         "created_at": now,
-        # Born in «Новая»: the entry the pipeline engine would count (its robots run in the follow-up).
+        # Born in «Новая» with its entry counted (its robots run in the follow-up).
         "status": TicketStatus.NEW,
-        "stage_entry_count": 1,
-        "stage_changed_at": now,
+        **workflow.first_entry(now),
         "reaction_due_at": calendar.add_working_time(now, desk.reaction_time_for(service)),
         "resolution_due_at": calendar.add_working_time(now, desk.resolution_time_for(service)),
     }

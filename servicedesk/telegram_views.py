@@ -7,6 +7,8 @@ from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from admin24.api.parsers import MAX_DEPTH, depth
+
 from .intake import snapshot, telegram
 
 MAX_BODY = 1024 * 1024
@@ -24,9 +26,13 @@ def webhook(request):
         return JsonResponse({"ok": False, "detail": "too large"}, status=413)
     try:
         payload = json.loads(request.body)
+    except RecursionError:  # the decoder recurses once per level
+        return JsonResponse({"ok": False, "detail": "nested too deep"}, status=400)
     except ValueError:
         return JsonResponse({"ok": False, "detail": "not JSON"}, status=400)
-    if not isinstance(payload, dict) or not isinstance(payload.get("update_id"), int):
+    if depth(payload) > MAX_DEPTH:
+        return JsonResponse({"ok": False, "detail": "nested too deep"}, status=400)
+    if telegram.update_id_of(payload) is None:
         return JsonResponse({"ok": False, "detail": "not an update"}, status=400)
     telegram.store(payload)
     return HttpResponse(status=200)

@@ -16,8 +16,7 @@ embedded in the statement. The search text that save() derives holds the ticket'
 until the statement runs: it is derived with a stand-in number that the statement replaces.
 """
 
-from dataclasses import dataclass
-from typing import Any
+from functools import cache
 
 import psycopg
 from django.db import DEFAULT_DB_ALIAS, connections, models
@@ -30,11 +29,17 @@ from .models.tickets import next_number_sql
 # Far above any real ticket number, so the search text holds it nowhere else.
 NUMBER_STAND_IN = 987_654_321_987_654_321
 
-_TICKET_EXPRESSIONS = {
-    "number": ("(SELECT number FROM next_number)", 0),
-    "search_text": ("replace(%s, %s, '#' || (SELECT number FROM next_number))", 2),
+# Columns the statement fills itself: their SQL and their parameters (from the row's values).
+_EXPRESSIONS = {
+    Ticket: {
+        "number": ("(SELECT number FROM next_number)", lambda values: []),
+        "search_text": (
+            "replace(%s, %s, '#' || (SELECT number FROM next_number))",
+            lambda values: [values["search_text"], f"#{NUMBER_STAND_IN}"],
+        ),
+    },
+    ScheduledAction: {"target_id": ("(SELECT id FROM new_ticket)", lambda values: [])},
 }
-_ACTION_EXPRESSIONS = {"target_id": ("(SELECT id FROM new_ticket)", 0)}
 # Columns an accepted ticket and its action never fill yet: left out of the statement, they take
 # their column's default, NULL (no parameter to convert and send for them in every post).
 # ``insert_accepted`` refuses a row that has one of them set rather than drop the value.
@@ -56,32 +61,10 @@ _LEFT_EMPTY = {
     ScheduledAction: frozenset({"finished_at"}),
 }
 # Field kinds whose ``get_db_prep_save`` gives a value of the row's own type back unchanged (on
-# PostgreSQL, with aware moments): their values go as they are.
+# PostgreSQL, with aware moments): their values go as they are, saving the conversion's cost.
 _AS_IS = (models.CharField, models.TextField, models.BooleanField, models.IntegerField, models.DateTimeField)
 
 _statement: str | None = None
-
-
-@dataclass(frozen=True)
-class Column:
-    field: models.Field
-    as_is: bool  # else converted by the field
-    expression: bool  # filled by the statement itself (no parameter of its own)
-
-    def value(self, row: dict, now) -> Any:
-        """The column's value for ``row`` as save() would store it (Python side, before conversion)."""
-        field = self.field
-        if field.attname in row:
-            return row[field.attname]
-        if field.name in row:
-            related = row[field.name]
-            return related.pk if field.is_relation and related is not None else related
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            return now
-        return field.get_default()
-
-    def parameter(self, value, db) -> Any:
-        return value if self.as_is else self.field.get_db_prep_save(value, connection=db)
 
 
 def insert_accepted(ticket: dict, action: dict, *, now) -> Ticket:
@@ -90,73 +73,94 @@ def insert_accepted(ticket: dict, action: dict, *, now) -> Ticket:
 
     ``now``: the rows' moment, which the fields save() sets to its own moment (``auto_now``) take."""
     for model, row in ((Ticket, ticket), (ScheduledAction, action)):
-        filled = sorted(name for name in _LEFT_EMPTY[model] if _named(model, row, name) is not None)
+        filled = sorted(name for name in _LEFT_EMPTY[model] if _given(model._meta.get_field(name), row) is not None)
         if filled:
             raise ValueError(f"the intake statement stores no {', '.join(filled)}")
     db = connections[DEFAULT_DB_ALIAS]
-    values = {column.field.attname: column.value(ticket, now) for column in columns(Ticket) if not column.expression}
+    values = _values(Ticket, ticket, now)
     values.update(Ticket.derived_columns({**values, "number": NUMBER_STAND_IN}))
-    next_number, number_params = next_number_sql(db)
-    params = list(number_params)
-    for column in columns(Ticket):
-        name = column.field.attname
-        if name == "search_text":
-            params += [values["search_text"], f"#{NUMBER_STAND_IN}"]
-        elif not column.expression:
-            params.append(column.parameter(values[name], db))
-    for column in columns(ScheduledAction):
-        if not column.expression:
-            params.append(column.parameter(column.value(action, now), db))
+    next_number, params = next_number_sql(db)
+    params = [
+        *params,
+        *_parameters(Ticket, values, db),
+        *_parameters(ScheduledAction, _values(ScheduledAction, action, now), db),
+    ]
     db.close_if_health_check_failed()
     db.ensure_connection()
     raw = psycopg.Cursor(db.connection)
     with db.make_debug_cursor(raw) if db.queries_logged else db.make_cursor(raw) as cursor:
         cursor.execute(_statement or _build(db, next_number), params)
-        _action_id, pk, number, search_text = cursor.fetchone()
+        _action_id, pk, number, search_text, overdue_at = cursor.fetchone()
     # The instance callers read (its number, client link, deadlines): the row as stored.
     named = {f.attname for f in Ticket._meta.concrete_fields if f.name in ticket or f.attname in ticket}
     stored = Ticket(**ticket, **{name: value for name, value in values.items() if name not in named})
-    stored.pk, stored.number, stored.search_text = pk, number, search_text
+    stored.pk, stored.number, stored.search_text, stored.overdue_at = pk, number, search_text, overdue_at
     stored._state.adding, stored._state.db = False, db.alias
     return stored
 
 
-def _named(model, row: dict, attname: str):
-    """The value ``row`` gives the column ``attname``, by that name or its field's (None if neither)."""
-    return row.get(attname, row.get(model._meta.get_field(attname).name))
+_MISSING = object()
 
 
-_columns: dict = {}
+def _given(field, row: dict, missing=None):
+    """The value ``row`` gives ``field``'s column, by its attname or its name (a related object as its key)."""
+    if field.attname in row:
+        return row[field.attname]
+    if field.name in row:
+        related = row[field.name]
+        return related.pk if field.is_relation and related is not None else related
+    return missing
 
 
-def columns(model) -> list[Column]:
-    """The statement's columns of ``model``, in order (built once per process)."""
-    if model not in _columns:
-        expressions = _TICKET_EXPRESSIONS if model is Ticket else _ACTION_EXPRESSIONS
-        _columns[model] = [
-            Column(
-                field,
-                as_is=isinstance(field.target_field if field.is_relation else field, _AS_IS),
-                expression=field.attname in expressions,
-            )
-            for field in _fields(model)
-        ]
-    return _columns[model]
+def _values(model, row: dict, now) -> dict:
+    """``row``'s value of each parameter column (attname → value) as save() would store it, before
+    conversion: a column the row does not name takes the field's default as ``Model.__init__``
+    would, or ``now`` where save() sets its own moment (``auto_now``)."""
+    values, expressions = {}, _EXPRESSIONS[model]
+    for field in _fields(model):
+        if field.attname in expressions:
+            continue
+        value = _given(field, row, _MISSING)
+        if value is _MISSING:
+            auto_now = getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+            value = now if auto_now else field.get_default()
+        values[field.attname] = value
+    return values
 
 
-def _fields(model) -> list:
-    return [
+def _parameters(model, values: dict, db) -> list:
+    """The statement's parameters for ``model``'s columns, in order, converted as save() would."""
+    params, expressions, as_is = [], _EXPRESSIONS[model], _as_is(model)
+    for field in _fields(model):
+        name = field.attname
+        if name in expressions:
+            params += expressions[name][1](values)
+        else:
+            params.append(values[name] if name in as_is else field.get_db_prep_save(values[name], connection=db))
+    return params
+
+
+@cache
+def _fields(model) -> tuple:
+    """The statement's columns of ``model``, in order: its text and its parameters are built from this one list."""
+    return tuple(
         f
         for f in model._meta.local_concrete_fields
         if not f.primary_key and not f.generated and f.attname not in _LEFT_EMPTY[model]
-    ]
+    )
 
 
-def _insert(model, expressions: dict, db) -> str:
+@cache
+def _as_is(model) -> frozenset:
+    """The columns of ``_fields(model)`` whose values go as they are (``_AS_IS``; a key as its target's)."""
+    return frozenset(f.attname for f in _fields(model) if isinstance(f.target_field if f.is_relation else f, _AS_IS))
+
+
+def _insert(model, db) -> str:
     quote = db.ops.quote_name
     fields = _fields(model)
     columns = ", ".join(quote(f.column) for f in fields)
-    values = ", ".join(expressions.get(f.attname, ("%s", 1))[0] for f in fields)
+    values = ", ".join(_EXPRESSIONS[model].get(f.attname, ("%s",))[0] for f in fields)
     return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})"  # noqa: S608
 
 
@@ -164,8 +168,8 @@ def _build(db, next_number: str) -> str:
     global _statement
     _statement = (
         f"WITH next_number AS MATERIALIZED (SELECT {next_number} AS number), "  # noqa: S608
-        f"new_ticket AS ({_insert(Ticket, _TICKET_EXPRESSIONS, db)} RETURNING id, number, search_text) "
-        f"{_insert(ScheduledAction, _ACTION_EXPRESSIONS, db)} "
-        "RETURNING id, target_id, (SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket)"
+        f"new_ticket AS ({_insert(Ticket, db)} RETURNING id, number, search_text, overdue_at) "
+        f"{_insert(ScheduledAction, db)} RETURNING id, target_id, "
+        "(SELECT number FROM new_ticket), (SELECT search_text FROM new_ticket), (SELECT overdue_at FROM new_ticket)"
     )
     return _statement

@@ -59,8 +59,8 @@ def cards_html(cards: list[Card]) -> str:
         if card.when:
             css = "text-danger fw-semibold" if card.overdue else "text-body-secondary"
             when = CARD_WHEN.render(css=css, title=card.when_title, text=card.when)
-            if card.overdue:
-                when = overdue + when
+        if card.overdue:
+            when = overdue + when
         parts.append(
             CARD.render(
                 overdue_class=" kanban-card-overdue" if card.overdue else "",

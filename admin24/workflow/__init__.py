@@ -4,7 +4,7 @@ An app declares a ``Pipeline`` (stages, guards, robots) in its pipeline module; 
 ``start`` run it. The workflow knows no app: it finds an entity's pipeline by its ``pipeline_key``.
 """
 
-from .engine import allowed_moves, move, move_many, start, start_many
+from .engine import allowed_moves, first_entry, move, move_many, start, start_many
 from .errors import DomainError, MoveRefused
 from .pipeline import ACTIVE, HOLD, LOST, WON, Pipeline, Stage, pipeline_for
 
@@ -18,6 +18,7 @@ __all__ = [
     "Pipeline",
     "Stage",
     "allowed_moves",
+    "first_entry",
     "move",
     "move_many",
     "pipeline_for",

@@ -154,8 +154,8 @@ def move_many(entities: list, to: str, *, by, reason: "str | Message" = "") -> l
 def start(entity, *, by, counted: bool = False) -> None:
     """Run the robots of a just-created entity's first stage. Call inside the creating transaction.
 
-    ``counted``: the entity was stored with that entry counted already (``stage_entry_count``,
-    ``stage_changed_at``), as a new ticket is, and its robots were left for later (the ticket's
+    ``counted``: the entity was stored with that entry counted already (its fields from
+    ``first_entry``), as a new ticket is, and its robots were left for later (the ticket's
     follow-up, maybe in a clock action's transaction): only the robots run.
     """
     start_many([entity], by=by, counted=counted)
@@ -175,17 +175,37 @@ def start_many(entities: list, *, by, counted: bool = False) -> None:
         _run_robots(group, pipeline, stage, by=by, from_stage="", reason="")
 
 
+def _entry(at, *, entries_before: int = 0, reason: str = "", said: Message | None = None) -> dict:
+    """The stage bookkeeping of entering a stage at ``at`` (field → value): the entry counted (the
+    automation clock compares that token), when, and the closing reason (empty but in a closed
+    stage). The one rule of ``move`` and ``start``, and of the creators that store an entity with
+    its first entry counted already (``first_entry``)."""
+    return {
+        "stage_entry_count": entries_before + 1,
+        "stage_changed_at": at,
+        "closing_reason": reason,
+        "closing_reason_message": said.stored if said is not None else {},
+    }
+
+
+def first_entry(at) -> dict:
+    """``entry`` of an entity created in its first stage at ``at``, for the fields of a row a
+    creator stores itself (a bulk INSERT) before ``start_many(..., counted=True)`` runs the robots."""
+    return _entry(at)
+
+
 def _enter_fields(pipeline: Pipeline) -> list[str]:
     """What entering a stage writes."""
-    return [pipeline.field_name, "stage_entry_count", "stage_changed_at", "closing_reason", "closing_reason_message",
-            "updated_at"]  # fmt: skip
+    return [pipeline.field_name, *_entry(None), "updated_at"]
+
+
+def _count_entry(entity, *, reason: str, at, said: Message | None) -> None:
+    for name, value in _entry(at, entries_before=entity.stage_entry_count, reason=reason, said=said).items():
+        setattr(entity, name, value)
 
 
 def _enter(entity, pipeline: Pipeline, *, reason: str, at, said: Message | None = None) -> None:
-    entity.stage_entry_count += 1
-    entity.stage_changed_at = at
-    entity.closing_reason = reason
-    entity.closing_reason_message = said.stored if said is not None else {}
+    _count_entry(entity, reason=reason, at=at, said=said)
     entity.save(update_fields=_enter_fields(pipeline))
 
 
@@ -206,10 +226,7 @@ def _enter_many(moved: list[tuple], pipeline: Pipeline, *, reason: str, at, said
     if any(stored.get(entity.pk) != left for entity, left in moved):
         raise ConcurrentTransition("a stage changed since it was read")
     for entity in entities:
-        entity.stage_entry_count += 1
-        entity.stage_changed_at = at
-        entity.closing_reason = reason
-        entity.closing_reason_message = said.stored if said is not None else {}
+        _count_entry(entity, reason=reason, at=at, said=said)
         entity.updated_at = at
     bulk.update_rows(entities, _enter_fields(pipeline))
     for entity in entities:

@@ -355,8 +355,8 @@ def next_period_deals(afters: dict[int, int]) -> list[Deal]:
         if not _bills_now(deal, deal.contract, start, cuts[deal.contract_id]):
             continue
         taken.add((deal.contract_id, deal.company_id, start))
-        # Stored with its first stage's entry counted, as workflow.start would count it.
-        following = _following(deal, start, end, stage_entry_count=1, stage_changed_at=now)
+        # Stored with its first stage's entry counted: start_many(counted=True) below.
+        following = _following(deal, start, end, **workflow.first_entry(now))
         following.refresh_search_text()  # what save() does, which a bulk INSERT skips
         created.append((deal, following))
     if not created:

@@ -93,16 +93,13 @@ def company_update(*, company: Company, by, **fields) -> Company:
 
 def _set_channels(contact: Contact, *, emails: Iterable[str] | None, phones: Iterable[str] | None) -> None:
     """Replace the contact's emails/phones with these, in this order (None leaves them alone)."""
-    if emails is not None:
-        contact.emails.all().delete()
-        for position, email in enumerate(e.strip() for e in emails if e and e.strip()):
-            row = ContactEmail(contact=contact, email=email, position=position)
-            row.full_clean(exclude=["contact"])
-            row.save()
-    if phones is not None:
-        contact.phones.all().delete()
-        for position, phone in enumerate(p.strip() for p in phones if p and p.strip()):
-            row = ContactPhone(contact=contact, phone=phone, position=position)
+    for values, stored, model, name in ((emails, contact.emails, ContactEmail, "email"),
+                                        (phones, contact.phones, ContactPhone, "phone")):  # fmt: skip
+        if values is None:
+            continue
+        stored.all().delete()
+        for position, value in enumerate(v.strip() for v in values if v and v.strip()):
+            row = model(contact=contact, position=position, **{name: value})
             row.full_clean(exclude=["contact"])
             row.save()
 

@@ -203,9 +203,7 @@ def renewal_create_many(contracts: list[Contract]) -> list[Deal]:
         deal = Deal(
             pipeline=DealPipeline.CONTRACT,
             stage=ContractStage.PROPOSAL,
-            # Stored with its first stage's entry counted, as workflow.start would count it.
-            stage_entry_count=1,
-            stage_changed_at=now,
+            **workflow.first_entry(now),  # stored counted: start_many(counted=True) below
             title=deal_title(
                 gettext_lazy("Renewal of contract %(number)s: %(company)s"),
                 number=contract.number,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from admin24.access import Action, can, require
 from admin24.downloads import protected_download
+from admin24.form_errors import add_errors
 from admin24.history import history
 from admin24.workflow import DomainError, allowed_moves, move
 
@@ -81,9 +82,7 @@ def deal_save(request, pk: int):
     try:
         deal_save_card(deal=deal, by=request.user, fields=form.service_fields(), files=form.uploads())
     except ValidationError as error:
-        by_field = error.error_dict if hasattr(error, "error_dict") else {None: error.error_list}
-        for name, errors in by_field.items():
-            form.add_error(name if name in form.fields else None, errors)
+        add_errors(form, error)
         messages.error(request, _("The deal is not saved: %(errors)s") % {"errors": " ".join(error.messages)})
         return _card(request, deal, form)
     except DomainError as refusal:

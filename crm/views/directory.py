@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
 from admin24.boards.counts import CappedPaginator
+from admin24.form_errors import add_errors
 from admin24.history import history
 from admin24.normalize import normalize_phone
 
@@ -78,11 +79,7 @@ def _save(request, form, *, create, update, obj, detail: str, extra=None):
             fields = {**form.service_fields(), **(extra(form) if extra else {})}
             saved = create(by=request.user, **fields) if obj is None else update(by=request.user, **fields)
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for name, errors in error.error_dict.items():
-                    form.add_error(name if name in form.fields else None, errors)
-            else:
-                form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect(detail, pk=saved.pk)

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from admin24.access import Action, Level, can, filter_queryset, level_for, reference, require
+from admin24.form_errors import add_errors
 from admin24.history import history
 from admin24.workflow import DomainError, allowed_moves, move
 
@@ -69,7 +70,7 @@ def lead_create_view(request):
         try:
             lead = lead_create(by=request.user, source=form.cleaned_data["source"], **form.service_fields())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The lead is created."))
             return redirect("crm:lead-detail", pk=lead.pk)
@@ -87,7 +88,7 @@ def lead_edit(request, pk: int):
         try:
             lead_update(lead=lead, by=request.user, **form.service_fields())
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             messages.success(request, _("The lead is saved."))
             return redirect("crm:lead-detail", pk=lead.pk)

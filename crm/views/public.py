@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from admin24.client_address import client_address
 from admin24.company import identity
 from admin24.csp import allow_framing
+from admin24.form_errors import add_errors
 
 from ..forms.common import bootstrap_widgets
 from ..forms.public import PublicLeadForm, public_rate_limited
@@ -50,7 +51,7 @@ def _lead_request(request):
         try:
             lead_create_from_public(data=form.cleaned_data, ip=client_address(request))
         except ValidationError as error:
-            form.add_error(None, error)
+            add_errors(form, error)
         else:
             return render(request, "crm/public/thanks.html", context)
     return render(request, "crm/public/lead_form.html", {**context, "form": form}, status=400)

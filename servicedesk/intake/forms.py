@@ -60,6 +60,17 @@ def _text(**attrs) -> forms.TextInput:
     return forms.TextInput(attrs={"class": "form-control", **attrs})
 
 
+# The longest text a person sends in one go: the form's description, a comment from the staff's
+# card or the API, a reply from the client's page.
+TEXT_MAX_LENGTH = 20000
+
+
+class ClientReplyForm(forms.Form):
+    """The client's page's reply: only its length is the form's; ``add_comment`` judges the rest."""
+
+    body = forms.CharField(max_length=TEXT_MAX_LENGTH, required=False, strip=False)
+
+
 class PublicTicketForm(forms.Form):
     # Everything that is the same for every desk is declared here, once per process;
     # ``fields_for`` sets what depends on the desk (its services, whether the phone is required).
@@ -99,7 +110,7 @@ class PublicTicketForm(forms.Form):
     )
     description = forms.CharField(
         label=_("Describe the problem in detail"),
-        max_length=20000,
+        max_length=TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"class": "form-control"}),
         error_messages={"required": _("Describe what happened.")},
     )

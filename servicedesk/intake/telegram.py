@@ -58,14 +58,35 @@ MAX_ATTEMPTS = 5
 # --- storing and dispatching updates ----------------------------------------------------------
 
 
+def update_id_of(payload) -> int | None:
+    """The update's id, or None when ``payload`` is no update: an id that is no whole number or
+    does not fit the column (a boolean is Python's int too) would fail the insert."""
+    update_id = payload.get("update_id") if isinstance(payload, dict) else None
+    if type(update_id) is not int or not -(2**63) <= update_id < 2**63:
+        return None
+    return update_id
+
+
+def _without_nul(value):
+    """``value`` with each NUL in its strings and keys shown as U+FFFD: PostgreSQL's jsonb refuses
+    a NUL, and the message around it is still the client's to be answered."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
+
+
 def store(payload: dict) -> TelegramUpdate | None:
     """Keep an update once and have it handled after commit; None for a duplicate or a non-update."""
-    update_id = payload.get("update_id") if isinstance(payload, dict) else None
-    if not isinstance(update_id, int):
+    update_id = update_id_of(payload)
+    if update_id is None:
         return None
     try:
         with transaction.atomic():
-            update = TelegramUpdate.objects.create(update_id=update_id, payload=payload)
+            update = TelegramUpdate.objects.create(update_id=update_id, payload=_without_nul(payload))
     except IntegrityError:
         return None
     transaction.on_commit(lambda: _publish(update.pk))

@@ -10,7 +10,7 @@ from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
-from admin24 import messages
+from admin24 import bulk, messages
 from admin24.boards.search import SearchText, text_of
 from admin24.normalize import normalize_email, validate_phone
 from admin24.workflow.closing import ClosingReasonMessage
@@ -246,7 +246,8 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
     created_at = models.DateTimeField(_("created at"), default=timezone.now)  # indexed by sd_ticket_created
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     # Kept by the database from the fields above (the clock's breach flags among them), so every
-    # writer — save(), update(), the intake's statement, bulk_create — keeps it right.
+    # writer — save(), update(), the intake's statement, bulk_create — keeps it right. An
+    # instance's copy is read again after its writes (``bulk.forget_generated``).
     overdue_at = models.GeneratedField(
         expression=_overdue_moment(), output_field=models.DateTimeField(null=True), db_persist=True, editable=False
     )
@@ -346,7 +347,11 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "client_email" in update_fields:
             kwargs["update_fields"] = {*update_fields, "client_email_normalized"}
+        adding = self._state.adding
         super().save(*args, **kwargs)
+        if not adding:
+            # An INSERT returns ``overdue_at``; an UPDATE does not (Django 5.2).
+            bulk.forget_generated([self])
 
     def prepare_insert(self) -> None:
         """Derive what save() derives, for an INSERT written without save() (``accept_tickets``)."""
@@ -394,16 +399,8 @@ class Ticket(ConcurrentTransitionMixin, ClosingReasonMessage, SearchText):
 
     @property
     def is_overdue(self) -> bool:
-        now = timezone.now()
-        if self.status == TicketStatus.DONE:
-            return False
-        if self.reaction_breached and self.first_reaction_at is None:
-            return True
-        if self.resolution_breached:
-            return True
-        if self.status == TicketStatus.NEW and self.reaction_due_at and self.reaction_due_at < now:
-            return True
-        return bool(self.resolution_due_at and self.resolution_due_at < now)
+        """``overdue_q`` for this ticket, by the ``overdue_at`` the database keeps (the one rule)."""
+        return TicketQuerySet.is_overdue_at(self.overdue_at, timezone.now())
 
     # --- the moves that exist; effects live in servicedesk.pipeline ---------------------------
 

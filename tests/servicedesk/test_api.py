@@ -124,6 +124,15 @@ def test_comments_public_and_internal_through_the_api(engineer, ticket):
     assert client.post(url, {"body": "   "}, format="json").status_code == 400
 
 
+def test_an_api_comment_longer_than_the_cards_is_refused(engineer, ticket):
+    client = client_for(engineer)
+    url = f"/api/v1/tickets/{ticket.pk}/comments/"
+    response = client.post(url, {"body": "Я" * 20_001}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json() == {"body": ["Ensure this field has no more than 20000 characters."]}
+    assert not ticket.comments.exists()
+
+
 def test_attachments_are_downloads_for_staff_only(client, engineer, ticket):
     comment = services.add_comment(
         ticket=ticket, author=engineer, body="см. файл", files=[SimpleUploadedFile("x.html", b"<html>hi</html>")]

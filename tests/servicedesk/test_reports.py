@@ -309,3 +309,14 @@ def test_of_contracts_tied_at_the_cut_the_page_shows_the_oldest_and_the_csv_all(
         exported = client.get(REPORT, {"csv": "sla_by_contract"}).content.decode()
     assert shown == [f"T-{i:02d} · ООО «Договорник»" for i in range(20)]
     assert all(f"T-{i:02d}" in exported for i in range(25))
+
+
+def test_a_company_tied_with_the_tickets_of_no_company_is_shown_beside_them(client, engineer, desk_times, service):
+    # The tie compared a company's id with the None of the tickets of no CRM company: a server error.
+    bulk_tickets(2, service=service, assignee=engineer, company=CompanyFactory(name="ООО «Ничья»"), start=1)
+    bulk_tickets(2, service=service, assignee=engineer, start=3)
+    client.force_login(engineer)
+    client.cookies["django_language"] = "en"
+    page = client.get(REPORT)
+    assert page.status_code == 200
+    assert values(page, "top_companies") == {"ООО «Ничья»": [2], "Not a CRM company": [2]}

@@ -176,3 +176,40 @@ def test_the_api_logs_the_time_with_the_move_to_done(engineer, desk, service, co
     response = api.post(url, {"to": "done", "spent_minutes": 30, "reason": "Готово"}, format="json")
     assert response.status_code == 200 and response.json()["spent_minutes"] == 30
     assert Ticket.objects.get(pk=ticket.pk).spent_minutes == 30
+
+
+def test_the_report_lists_the_twenty_contracts_that_used_most_ties_by_number(client, engineer, desk, service):
+    """22 contracts, each with one ticket done this month: T-01 logged 199 minutes, T-02 198, …,
+    T-19 181; T-20, T-21 and T-22 logged 150 each, tied for the last place — made in the reverse
+    order of their numbers, so that an order by id would show T-22 instead."""
+    now = msk(2026, 12, 16, 10, 0)
+    minutes = {f"T-{index:02d}": 200 - index for index in range(1, 20)}
+    minutes |= {f"T-{index:02d}": 150 for index in range(22, 19, -1)}
+    tickets = []
+    for number, spent in minutes.items():
+        company = CompanyFactory(name=f"ООО «{number}»")
+        contract = Contract.objects.create(number=number, company=company, signed_on=datetime.date(2026, 1, 1))
+        tickets.append(
+            Ticket(
+                number=len(tickets) + 1,
+                service=service,
+                subject="Не работает почта",
+                client_name="Анна",
+                client_email=f"{len(tickets)}@abonent.ru",
+                company=company,
+                contract=contract,
+                assignee=engineer,
+                status=TicketStatus.DONE,
+                created_at=now - datetime.timedelta(days=3),
+                resolved_at=now - datetime.timedelta(days=1),
+                spent_minutes=spent,
+            )
+        )
+    Ticket.objects.bulk_create(tickets)
+    client.force_login(engineer)
+    with time_machine.travel(now, tick=False):
+        response = client.get(REPORT, {"period": "this_month"})
+    rows = [(label, cells[0].value) for label, cells in response.context["report"].table("support_hours").rows]
+    expected = [f"T-{index:02d}" for index in range(1, 21)]
+    assert [label.split(" · ")[0] for label, _hours in rows] == expected
+    assert [hours for _label, hours in rows] == [pytest.approx(minutes[number] / 60) for number in expected]

@@ -269,6 +269,20 @@ def test_the_client_replies_on_the_page_and_the_assignee_is_told(client, desk, s
     assert "Спасибо" in client.get(client_page_path(ticket)).content.decode()
 
 
+def test_a_client_reply_longer_than_the_forms_description_is_refused_and_kept_in_the_box(client, desk, service):
+    # The page stored any length (two million letters were one comment); the form, the staff's
+    # comment and the API stop at 20,000.
+    from servicedesk.emails import client_page_path
+
+    ticket = create(msk(2026, 11, 23, 10, 0), service)
+    response = client.post(client_page_path(ticket), {"body": "Я" * 20_001}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert "at most 20000 characters (it has 20001)" in response.content.decode()
+    assert "Я" * 20_001 in response.content.decode()  # the text is not lost
+    assert not TicketComment.objects.exists()
+    assert client.post(client_page_path(ticket), {"body": "Я" * 20_000}).status_code == 302
+
+
 def test_a_tampered_client_link_shows_nothing(client, desk, service):
     from servicedesk.emails import client_page_path
 
