@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -9,14 +10,29 @@ from . import services
 from .models import Notification, OutboxMessage, StaffTelegram
 
 
+class _DraftedChangeList(ChangeList):
+    def get_results(self, request):
+        super().get_results(request)
+        # A row not sent yet shows what will go out, the page's rows rendered at once.
+        self.result_list = services.outbox_drafted(list(self.result_list))
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "channel", "address", "subject", "status", "attempts", "sent_at", "last_error"]
     list_filter = ["status", "channel", "template"]
-    search_fields = ["address", "subject", "message_id", "idempotency_key"]
+    # The subject is stored once sent: a search by it finds what went out.
+    search_fields = ["address", "template", "subject", "message_id", "idempotency_key"]
     date_hierarchy = "created_at"
     actions = ["retry"]
     list_select_related = ["recipient_user"]
+
+    def get_changelist(self, request, **kwargs):
+        return _DraftedChangeList
+
+    def get_object(self, request, object_id, from_field=None):
+        found = super().get_object(request, object_id, from_field)
+        return found if found is None else services.outbox_drafted([found])[0]
 
     def has_retry_permission(self, request):
         return is_administrator(request.user)
@@ -45,9 +61,10 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "recipient", "shown_title", "read_at"]
+    list_display = ["created_at", "recipient", "template", "shown_title", "read_at"]
     list_filter = ["template", ("read_at", admin.EmptyFieldListFilter)]
-    search_fields = ["title", "recipient__username", "recipient__last_name"]
+    # What is stored: the kind of notice, whom it told, about which card (no sentence to search).
+    search_fields = ["template", "recipient__username", "recipient__last_name", "target_type__model"]
     date_hierarchy = "created_at"
     list_select_related = ["recipient"]
 
@@ -57,7 +74,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description=_("title"), ordering="title")
+    @admin.display(description=_("title"))
     def shown_title(self, obj):
         return obj.shown_title
 

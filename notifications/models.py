@@ -4,6 +4,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.template import TemplateDoesNotExist
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from admin24 import messages
@@ -21,13 +22,11 @@ class Notification(models.Model):
         related_name="notifications",
     )
     # What happened: the template (``templates/notifications/<template>/``) and its parameters
-    # (``admin24.messages.stored_params``), rendered in the reader's language when shown.
-    # ``title`` and ``body`` are what the recipient was told when it was written (the admin's
-    # search); a row written before the context was kept (NULL) shows them as they are.
+    # (``admin24.messages.stored_params``), rendered in the reader's language when shown; no
+    # sentence in anyone's language is stored (rows of before were given the texts they kept as
+    # a reminder's parameters, migration 0006).
     template = models.CharField(_("template"), max_length=100)
-    context = models.JSONField(_("parameters"), null=True, blank=True, editable=False)
-    title = models.CharField(_("title"), max_length=300)
-    body = models.TextField(_("text"), blank=True)
+    context = models.JSONField(_("parameters"), default=dict, blank=True, editable=False)
     link = models.CharField(_("link"), max_length=500, blank=True)
     key = models.CharField(_("idempotency key"), max_length=200, blank=True)
     target_type = models.ForeignKey(
@@ -70,8 +69,6 @@ class Notification(models.Model):
         return self._shown()[1]
 
     def _shown(self) -> tuple[str, str]:
-        if self.context is None:
-            return self.title, self.body
         # Rendered once per language and time zone the row is read in, not once per part.
         cache = self.__dict__.setdefault("_shown_parts", {})
         reading = (translation.get_language(), timezone.get_current_timezone_name())
@@ -79,7 +76,8 @@ class Notification(models.Model):
             try:
                 cache[reading] = rendering.shown_parts(self.template, self.context)
             except TemplateDoesNotExist:
-                cache[reading] = (self.title, self.body)  # a template since removed: its text as stored
+                # A template since removed: what kind of notice it was, rather than nothing.
+                cache[reading] = (gettext("Notification «%(template)s»") % {"template": self.template}, "")
         return cache[reading]
 
 
@@ -117,9 +115,17 @@ class OutboxMessage(models.Model):
     address = models.CharField(_("address"), max_length=320)
     template = models.CharField(_("template"), max_length=100)
     context = models.JSONField(_("context"), default=dict, blank=True)
+    # What to send, rendered when it is sent (``services.outbox_deliver``): the template and its
+    # context, in ``language`` and ``time_zone`` for ``recipient_name`` — the recipient's when
+    # it was written, as the clock wrote it for them then.
     language = models.CharField(_("language"), max_length=8)
-    subject = models.CharField(_("subject"), max_length=500)
-    body_text = models.TextField(_("text part"))
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    recipient_name = models.CharField(_("recipient's name"), max_length=300, blank=True)
+    # What went out, stored when it was sent (empty before: the outbox shows a pending row
+    # rendered as it will go, ``services.outbox_drafted``). Rows written before 0006 came
+    # with them and are sent as they are.
+    subject = models.CharField(_("subject"), max_length=500, blank=True)
+    body_text = models.TextField(_("text part"), blank=True)
     body_html = models.TextField(_("HTML part"), blank=True)
     attachments = models.JSONField(_("attachments"), default=list, blank=True)
     headers = models.JSONField(_("extra headers"), default=dict, blank=True)
@@ -154,7 +160,7 @@ class OutboxMessage(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.channel} → {self.address}: {self.subject}"
+        return f"{self.channel} → {self.address}: {self.template}"
 
     @property
     def shown_last_error(self) -> str:

@@ -16,6 +16,7 @@ Delivery guarantees (DESIGN.md "Notifications: the outbox"):
   at-most-once because a lost notification (an invoice, a deadline) costs more than a duplicate.
 """
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -156,10 +157,9 @@ class Notice:
 def notify_many(notices: list[Notice]) -> None:
     """``notify`` for many notices at once (the clock's batches): the same rows, written with one
     INSERT per table (one statement on PostgreSQL), whatever the number of notices: the outbox
-    rows whose key is used already are skipped by the INSERT itself (``admin24.bulk.insert_new``)."""
-    rendered = render_many([(n.template, _render_context(n.context), _language_of(n.recipient), n.recipient)
-                            for n in notices])  # fmt: skip
-    prepared = [_prepared(notice, rendered=done) for notice, done in zip(notices, rendered, strict=True)]
+    rows whose key is used already are skipped by the INSERT itself (``admin24.bulk.insert_new``).
+    Nothing is rendered here: the rows keep what to say, rendered when shown or sent."""
+    prepared = [_prepared(notice) for notice in notices]
     in_app = [note for note, _rows in prepared if note is not None]
     keyed = [note for note in in_app if note.key]
     told = set()
@@ -187,11 +187,10 @@ def _publish_after_commit(written: list[OutboxMessage]) -> None:
         transaction.on_commit(partial(_publish_many, [message.pk for message in written]))
 
 
-def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Notification | None, list[OutboxMessage]]:
+def _prepared(notice: Notice) -> tuple[Notification | None, list[OutboxMessage]]:
     """What ``notify`` writes for ``notice``, unsaved: the in-app notification (for a staff user)
     and one outbox row per channel that reaches the recipient. Raises on a bad recipient,
-    template, header or attachment before anything is written. ``rendered``: the notice's
-    ``render``, when the caller rendered a batch at once (``render_many``)."""
+    template, header or attachment before anything is written."""
     recipient, template, context, key = notice.recipient, notice.template, notice.context, notice.key
     channel_objects = [_channel(name) for name in notice.channels]
     user = recipient if isinstance(recipient, get_user_model()) else None
@@ -201,6 +200,7 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
             validate_email(recipient)
         except ValidationError:
             raise InvalidRecipient(f"{recipient!r} is not an email address") from None
+    _check_template(template)
     headers = _checked_headers(notice.headers)
     attachments = [str(path) for path in notice.attachments]
     for path in attachments:
@@ -208,22 +208,17 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
             raise FileNotFoundError(f"attachment {path!r} is not in storage")
     language = _language_of(recipient)
     link = str(context.get("link") or "")
-    if rendered is None:  # rendering checks the template (``_raw_parts``), as ``render_many`` did
-        rendered = render(template, _render_context(context), language=language, recipient=recipient)
     target_type, target_id = _target_fields(notice.target)
     # What happened, not text in one language: messages and labels kept as what they mean.
     stored_context = json.loads(json.dumps(messages.stored_params(context), cls=_LenientEncoder))
     in_app = None
     if user is not None:
         # What happened (the link has a column of its own), rendered in each reader's language
-        # whenever it is read; the title and text columns keep what the recipient was told first,
-        # for the admin's search (and all that rows written before kept).
+        # whenever it is read.
         in_app = Notification(
             recipient=user,
             template=template,
             context={name: value for name, value in stored_context.items() if name != "link"},
-            title=rendered.subject[:300],
-            body=rendered.summary,
             link=link[:500],
             key=key or "",
             target_type=target_type,
@@ -234,7 +229,6 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
         address = channel.address_for(recipient)
         if not address:
             continue
-        body_text, body_html = channel.parts(rendered)
         message = OutboxMessage(
             channel=channel.name,
             recipient_user=user,
@@ -242,9 +236,8 @@ def _prepared(notice: Notice, *, rendered: Rendered | None = None) -> tuple[Noti
             template=template,
             context=stored_context,
             language=language,
-            subject=rendered.subject[:500],
-            body_text=body_text,
-            body_html=body_html,
+            time_zone=str(_time_zone_of(recipient)),
+            recipient_name=_display_name(recipient)[:300],
             attachments=attachments,
             headers=headers,
             message_id=make_msgid(domain=_mail_domain()),
@@ -343,8 +336,10 @@ def render_many(requests: list[tuple[str, dict, str, object]]) -> list[Rendered]
     values that are the same for all (a clock batch's reminders differ in their title, text,
     deadline and link only).
 
-    The values that differ are texts, numbers and dates; a message (or a lazy text) counts as
-    the text it renders to in the request's language, which is what the template would print.
+    The values that differ are texts and dates; a message (or a lazy text) counts as the text it
+    renders to in the request's language, which is what the template would print. A number is
+    shared only among requests of the same value: a template may compare it with anything
+    (``{% if n > 5 %}``), which no stand-in can tell.
     The template is rendered with a stand-in for each, and every request gets the result with
     its own values put in their places (escaped in the HTML parts; a date as the short format
     prints it in the request's time zone). That holds for a template that prints its values as
@@ -448,21 +443,17 @@ def _shape(context: dict) -> tuple | None:
 
 
 def _varies(value) -> bool:
-    """A text (not marked safe), a whole number or a date that a rendering with a stand-in can
-    take: a text without spaces at its ends (the parts are stripped) and without the stand-ins'
-    marks; a number above zero (``{% if n %}`` or a sign tells zero and below from any stand-in,
-    so those are shared only with requests of the same value)."""
+    """A text (not marked safe) or a date that a rendering with a stand-in can take: a text
+    without spaces at its ends (the parts are stripped) and without the stand-ins' marks."""
     if type(value) is str:
         return bool(value) and value == value.strip() and "\x00" not in value
-    if type(value) is int:
-        return value > 0
     return type(value) in (date, datetime)
 
 
 def _kind(value) -> tuple:
     """What a value's stand-ins are made like: a text on one line or on several (the check's
     stand-in is on several lines only for those, so ``linebreaksbr`` of a one-line text is
-    printing it as it is), a number, a date, a datetime with or without its time zone."""
+    printing it as it is), a date, a datetime with or without its time zone."""
     if type(value) is str:
         return (str, "\n" in value or "\r" in value)
     if type(value) is datetime:
@@ -471,17 +462,15 @@ def _kind(value) -> tuple:
 
 
 # Stand-ins: texts as plain as can be; the check's are long, full of what HTML escapes (and what
-# a filter would change: a small letter first) and on several lines where the value is. Numbers
-# stand in for numbers (a template may compare them): a large one, and 1 for the check, which a
-# plural form or a comparison with 1 tells apart from many (a threshold above 1 it cannot); dates
+# a filter would change: a small letter first) and on several lines where the value is; dates
 # for dates, one far ahead and one far back, so that a comparison or ``timesince`` tells them apart.
-_STAND_IN = "\x00{0}\x00", 10**15, datetime(2999, 1, 1, 23, 59)
-_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", 1, datetime(1901, 6, 15, 8, 7)
+_STAND_IN = "\x00{0}\x00", datetime(2999, 1, 1, 23, 59)
+_CHECK = "ж\x00{0}\x00«& <b>\"'{1}%/?»" + "x" * 300 + "\x00", datetime(1901, 6, 15, 8, 7)
 
 
 def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
     """A stand-in for each value put in afterwards, the check's when ``check``."""
-    text, number, moment = _CHECK if check else _STAND_IN
+    text, moment = _CHECK if check else _STAND_IN
     found = {}
     for position, (name, value) in enumerate(sorted(context.items())):
         if not _varies(value):
@@ -489,8 +478,6 @@ def _stand_ins(context: dict, *, check: bool) -> dict[str, object]:
         kind = _kind(value)
         if kind[0] is str:
             found[name] = text.format(position, "\n  \r\n" if kind[1] else "  ")
-        elif kind[0] is int:
-            found[name] = number if check else number + position
         else:
             stand_in = moment + timedelta(days=position)
             if kind[0] is date:
@@ -556,10 +543,13 @@ def _shared_parts(template: str, context: dict) -> _Shared | None:
 THREAD_GAP = timedelta(seconds=5)
 
 
-def outbox_deliver(*, message_id: int) -> timedelta | None:
+def outbox_deliver(*, message_id: int, rendered: Rendered | None = None) -> timedelta | None:
     """Send one outbox row if it is pending and due. Returns how long to wait before retrying, if at all.
 
-    Runs outside a transaction: the claim must be committed before the send starts.
+    The row is rendered now (``outbox_drafted``), or ``rendered`` is its rendering when the
+    caller rendered a batch's rows at once (``outbox_deliver_many``); what went out is stored
+    on the row once sent. Runs outside a transaction: the claim must be committed before the
+    send starts.
     """
     now = timezone.now()
     held = _hold_behind_earlier(message_id, now)
@@ -574,6 +564,7 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         return None
     message = OutboxMessage.objects.get(pk=message_id)
     try:
+        drafted = _draft(message, rendered)
         provider_id = _channel(message.channel).send(message)
     except channel_registry.PermanentError as exc:
         _finish_failed(message, str(exc))
@@ -602,10 +593,72 @@ def outbox_deliver(*, message_id: int) -> timedelta | None:
         sent_at=timezone.now(),
         provider_id=str(provider_id)[:255],
         **OutboxMessage.error_fields(""),
+        **drafted,
         claimed_at=None,
     )
     _release_next(message)
     return None
+
+
+def outbox_drafted(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """``rows`` with their subject and parts: what went out for a row sent (as stored), what will
+    go for one not sent yet (rendered now, in one ``render_many``, not saved) — what the outbox
+    shows. A row whose template is gone keeps its parts empty."""
+    drafts = _renderings(rows)
+    for row in rows:
+        with contextlib.suppress(channel_registry.PermanentError):
+            _draft(row, drafts.get(row.pk))
+    return rows
+
+
+def _is_drafted(message: OutboxMessage) -> bool:
+    # Sent (what went out is stored), or written before rows were rendered at send time.
+    return bool(message.subject or message.body_text or message.body_html)
+
+
+def _draft(message: OutboxMessage, rendered: Rendered | None = None) -> dict[str, str]:
+    """Put on ``message`` the subject, text and HTML its channel sends (``rendered``, or rendered
+    now in the row's language and time zone); returns them to store once it is sent, nothing
+    for a row that has them already. A template since removed is a ``PermanentError``."""
+    if _is_drafted(message):
+        return {}
+    if rendered is None:
+        try:
+            [rendered] = render_many([_rendering_request(message)])
+        except UnknownTemplate as exc:
+            raise channel_registry.PermanentError(str(exc)) from exc
+    text, html = _channel(message.channel).parts(rendered)
+    parts = {"subject": rendered.subject[:500], "body_text": text, "body_html": html}
+    for name, value in parts.items():
+        setattr(message, name, value)
+    return parts
+
+
+@dataclass(frozen=True)
+class _Addressee:
+    """Whom a row was written for, as ``render`` takes a recipient: their name and time zone."""
+
+    full_name: str
+    time_zone: str
+
+
+def _rendering_request(message: OutboxMessage) -> tuple[str, dict, str, _Addressee]:
+    """``render_many``'s request for a row: its context live again (messages and labels in the
+    row's language, dates in its time zone, as they were when the row was written)."""
+    addressee = _Addressee(message.recipient_name, message.time_zone)
+    with translation.override(message.language), timezone.override(_time_zone_of(addressee)):
+        context = _render_context(messages.live_params(message.context))
+    return message.template, context, message.language, addressee
+
+
+def _renderings(rows: list[OutboxMessage]) -> dict[int, Rendered]:
+    """The renderings of the rows not drafted yet, in one ``render_many``; none when one of their
+    templates is gone (each row then renders, and fails, alone)."""
+    rows = [row for row in rows if not _is_drafted(row)]
+    try:
+        return dict(zip([row.pk for row in rows], render_many([_rendering_request(row) for row in rows]), strict=True))
+    except UnknownTemplate:
+        return {}
 
 
 def _thread(message: OutboxMessage):
@@ -651,11 +704,13 @@ def outbox_deliver_many(*, message_ids: list[int]) -> None:
     start no later than half Celery's soft time limit into the task (a slow provider costs
     EMAIL_TIMEOUT a send): the rows left go into a task of their own, none cut off by the limit."""
     started = time.monotonic()
+    pending = OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.PENDING)
+    drafts = _renderings(list(pending))
     for position, message_id in enumerate(message_ids):
         if position and time.monotonic() - started > settings.CELERY_TASK_SOFT_TIME_LIMIT / 2:
             _publish_many(message_ids[position:])
             return
-        wait = outbox_deliver(message_id=message_id)
+        wait = outbox_deliver(message_id=message_id, rendered=drafts.get(message_id))
         if wait is not None:
             _publish(message_id, countdown=wait.total_seconds())
 

@@ -22,6 +22,7 @@ from tests.crm.conftest import msk
 from tests.crm.test_billing import regular_deal
 from tests.factories import DealFactory, LeadFactory, UserFactory
 from tests.servicedesk.conftest import desk, engineer, service, support_head  # noqa: F401
+from tests.told import email as told_email
 
 pytestmark = pytest.mark.django_db
 
@@ -147,8 +148,8 @@ def test_a_reminder_is_told_in_its_recipients_language_whatever_language_the_rob
         assert told_in_english.shown_title.startswith("Attach the invoice: ")
     with translation.override("ru"):
         assert told_in_russian.shown_title.startswith("Прикрепить счёт: ")
-    english_email = OutboxMessage.objects.get(recipient_user=english_manager)
-    russian_email = OutboxMessage.objects.get(recipient_user=russian_manager)
+    english_email = told_email(OutboxMessage.objects.get(recipient_user=english_manager))
+    russian_email = told_email(OutboxMessage.objects.get(recipient_user=russian_manager))
     assert (
         english_email.subject.startswith("Attach the invoice: ") and "Attach the invoice for" in english_email.body_text
     )

@@ -11,6 +11,8 @@ from crm.models import DealPipeline, RegularStage
 from notifications.models import Notification, OutboxMessage
 from notifications.services import notify
 from tests.factories import DEMO_PASSWORD, CompanyFactory, DealFactory, UserFactory
+from tests.told import email as told_email
+from tests.told import told
 
 pytestmark = pytest.mark.django_db
 
@@ -101,9 +103,12 @@ def test_a_notification_in_the_app_does_not_repeat_its_link_as_a_raw_address(
 
     page = client.get("/notifications/").content.decode()
 
-    assert "Клиент ждёт звонка." in Notification.objects.get(recipient=manager).body
+    assert "Клиент ждёт звонка." in told(Notification.objects.get(recipient=manager))[1]
     assert "https://desk.example.ru" not in page and 'href="/notifications/' in page
-    assert "https://desk.example.ru/crm/deals/7/" in OutboxMessage.objects.get(recipient_user=manager).body_text
+    assert (
+        "https://desk.example.ru/crm/deals/7/"
+        in told_email(OutboxMessage.objects.get(recipient_user=manager)).body_text
+    )
 
 
 @pytest.mark.parametrize("page", ["/admin/admin24/accessrule/", "/admin/admin24/user/"])
@@ -137,7 +142,7 @@ def test_switching_to_english_makes_the_users_notifications_english_too(client, 
     notify(manager, "reminder", {"title": "Call the client", "text": "The client waits.", "due": timezone.now()})
 
     assert manager.language == "en"
-    assert "Due:" in Notification.objects.get(recipient=manager).body
+    assert "Due:" in told(Notification.objects.get(recipient=manager))[1]
     assert "Notifications" in client.get("/").content.decode()
 
 

@@ -428,11 +428,12 @@ def _win_at_the_payment_date(deal, action):
 def _renew_when_due(pairs):
     # The renewals a tick finds due are created together (a month's contracts end together).
     due, replanned = [], []
+    times = renewal.lead_times()
     for contract, action in pairs:
         if (
             contract.ends_on is None
             or action.payload.get("ends_on") != contract.ends_on.isoformat()
-            or renewal.renewal_moment(contract) > clock.now()
+            or renewal.renewal_moment(contract, times) > clock.now()
         ):
             # The end date (or a lead time) changed without a re-plan: wait for the new moment instead.
             replanned.append(contract)

@@ -35,16 +35,22 @@ RENEWAL_DUE = "crm.contract.renewal_due"
 LEAD_TIME_CONSTANTS = frozenset({"LessReminderPeriod", "LargeReminderPeriod", "NotificationStep"})
 
 
-def lead_days(contract: Contract) -> int:
-    """How many days before the end the renewal starts (SPEC §2)."""
-    step = constants.get("NotificationStep") or 0
-    runs_less = contract.ends_on + datetime.timedelta(days=1) < worktime.add_months(contract.signed_on, step)
-    return (constants.get("LessReminderPeriod") if runs_less else constants.get("LargeReminderPeriod")) or 0
+def lead_times() -> tuple[int | None, int | None, int | None]:
+    """The constants ``lead_days`` reads (``NotificationStep``, ``LessReminderPeriod``,
+    ``LargeReminderPeriod``), read once for a batch of contracts: each read is a cache round trip."""
+    return constants.get("NotificationStep"), constants.get("LessReminderPeriod"), constants.get("LargeReminderPeriod")
 
 
-def renewal_moment(contract: Contract) -> datetime.datetime:
+def lead_days(contract: Contract, times: tuple | None = None) -> int:
+    """How many days before the end the renewal starts (SPEC §2); ``times``: ``lead_times()``."""
+    step, less, large = times or lead_times()
+    runs_less = contract.ends_on + datetime.timedelta(days=1) < worktime.add_months(contract.signed_on, step or 0)
+    return (less if runs_less else large) or 0
+
+
+def renewal_moment(contract: Contract, times: tuple | None = None) -> datetime.datetime:
     """Start of work on the day ``lead_days`` before the end (the next working day when that is a day off)."""
-    return worktime.start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract)))
+    return worktime.start_of_working_day(contract.ends_on - datetime.timedelta(days=lead_days(contract, times)))
 
 
 def _old_deal(contract: Contract) -> Deal | None:
@@ -114,8 +120,11 @@ def _waits(contracts: list[Contract]) -> list[timers.Timer]:
     """The renewal wait of each contract that has one to wait for: active, with an end date, not renewed yet."""
     waiting = [c for c in contracts if c.ends_on is not None and c.status == Contract.Status.ACTIVE]
     renewed = renewal_deals(waiting)
+    times = lead_times()
     return [
-        timers.Timer(c, RENEWAL_DUE, worktime.not_before_now(renewal_moment(c)), {"ends_on": c.ends_on.isoformat()})
+        timers.Timer(
+            c, RENEWAL_DUE, worktime.not_before_now(renewal_moment(c, times)), {"ends_on": c.ends_on.isoformat()}
+        )
         for c in waiting
         if c.pk not in renewed
     ]

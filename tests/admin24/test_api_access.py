@@ -60,7 +60,9 @@ def rows():
         Ticket: desk_services.create_ticket(
             service=ServiceFactory(responsible=owner), subject="Не печатает", email="c@client.ru", name="Клиент"
         ),
-        Notification: Notification.objects.create(recipient=owner, template="reminder", title="Напоминание"),
+        Notification: Notification.objects.create(
+            recipient=owner, template="reminder", context={"title": "Напоминание"}
+        ),
         Service: Service.objects.first(),
     }
 

@@ -8,6 +8,8 @@ from admin24.models import GlobalConstant
 from admin24.roles import Role
 from config.demo import DEMO_STEPS
 from tests.factories import UserFactory
+from tests.told import email as told_email
+from tests.told import told as told_notice
 
 pytestmark = pytest.mark.django_db
 
@@ -203,8 +205,8 @@ def test_an_unset_user_constant_falls_back_and_tells_each_administrator_once():
 
     told = Notification.objects.filter(template="constant_missing")
     assert sorted(told.values_list("recipient_id", flat=True)) == sorted([admin.pk, root.pk])
-    assert "Делопроизводитель" in told.get(recipient=admin).title
-    email = OutboxMessage.objects.get(recipient_user=admin, template="constant_missing")
+    assert "Делопроизводитель" in told_notice(told.get(recipient=admin))[0]
+    email = told_email(OutboxMessage.objects.get(recipient_user=admin, template="constant_missing"))
     assert f"The work went to {manager} instead." in email.body_text
     assert OutboxMessage.objects.filter(template="constant_missing").count() == 2
 

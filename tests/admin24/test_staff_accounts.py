@@ -16,6 +16,7 @@ from admin24.models import Department, User
 from admin24.roles import Role
 from notifications.models import Notification, OutboxMessage
 from tests.factories import DEMO_PASSWORD, UserFactory
+from tests.told import email as told_email
 
 pytestmark = pytest.mark.django_db
 
@@ -48,6 +49,7 @@ def invite(client, support, **fields):
 
 
 def invitation_path(message: OutboxMessage) -> str:
+    message = told_email(message)
     found = re.search(r"https?://[^/\s]+(/invitation/[^\s\"<]+/)", message.body_text)
     assert found, message.body_text
     return found.group(1)
@@ -73,7 +75,7 @@ def test_an_administrator_invites_a_person_who_sets_a_password_from_the_email(cl
     assert person.department == support
     assert list(person.groups.values_list("name", flat=True)) == [Role.SUPPORT_ENGINEER]
     assert not person.has_usable_password()
-    email = OutboxMessage.objects.get(address="new.engineer@admin24.example")
+    email = told_email(OutboxMessage.objects.get(address="new.engineer@admin24.example"))
     assert email.template == "admin24/invitation"
     assert "Вас пригласили в Admin24" in email.subject
     assert "https://desk.example.ru/invitation/" in email.body_text
@@ -121,7 +123,7 @@ def test_a_tampered_invitation_shows_nothing(client, admin, support):
 
 def test_the_invitation_is_written_in_the_language_chosen_for_the_person(client, admin, support):
     invite(client, support, language="en")
-    email = OutboxMessage.objects.get(template="admin24/invitation")
+    email = told_email(OutboxMessage.objects.get(template="admin24/invitation"))
     assert email.subject == "You are invited to Admin24"
     assert "Choose your password" in email.body_text
 

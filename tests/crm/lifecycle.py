@@ -22,6 +22,7 @@ from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, ContactFactory, DealFactory
+from tests.told import titles
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PAYS_AFTER_DAYS = 5
@@ -146,4 +147,4 @@ def assert_every_month_billed_once(company, *, first: datetime.date, until: date
 
 def reminders_about(deal, action: str) -> list[str]:
     """The reminders robots sent about ``deal`` from the clock action ``action``."""
-    return list(Notification.objects.filter(key__startswith=f"{action}:{deal.pk}:").values_list("title", flat=True))
+    return titles(Notification.objects.filter(key__startswith=f"{action}:{deal.pk}:"))

@@ -21,6 +21,7 @@ from notifications.models import Notification
 from tests.crm.conftest import msk
 from tests.crm.test_regular import sent_deal, tick
 from tests.factories import CompanyFactory, DealFactory
+from tests.told import titles
 
 pytestmark = pytest.mark.usefixtures("english_readers")
 
@@ -34,11 +35,8 @@ def back_up(moment, minutes=5):
 
 
 def reminders(user, containing):
-    return list(
-        Notification.objects.filter(recipient=user, template="reminder", title__contains=containing)
-        .order_by("pk")
-        .values_list("title", flat=True)
-    )
+    found = titles(Notification.objects.filter(recipient=user, template="reminder").order_by("pk"))
+    return [title for title in found if containing in title]
 
 
 def pending(action):

@@ -18,6 +18,7 @@ from crm.services.tasks import TaskCompletionError, task_complete
 from notifications.models import Notification
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, DepartmentFactory, UserFactory
+from tests.told import titles
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -31,9 +32,7 @@ def set_user_constant(identifier, user):
 
 
 def reminders(user):
-    return list(
-        Notification.objects.filter(recipient=user, template="reminder").order_by("pk").values_list("title", flat=True)
-    )
+    return titles(Notification.objects.filter(recipient=user, template="reminder").order_by("pk"))
 
 
 def tick(moment):

@@ -18,6 +18,9 @@ from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, ContactFactory
+from tests.told import titles as told_titles
+from tests.told import told
+from tests.told import told as told_of
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -32,9 +35,7 @@ def tick(moment):
 
 
 def titles(user, template="reminder"):
-    return list(
-        Notification.objects.filter(recipient=user, template=template).order_by("pk").values_list("title", flat=True)
-    )
+    return told_titles(Notification.objects.filter(recipient=user, template=template).order_by("pk"))
 
 
 def set_constant(identifier, value):
@@ -142,7 +143,7 @@ def test_a_contact_without_email_gets_nothing_and_the_responsible_is_told_why(te
     assert deal.invoice_file  # kept, so the invoice goes once an address is added
     assert not invoice_emails().exists()
     told = Notification.objects.filter(recipient=manager, template="reminder").order_by("-pk").first()
-    assert "Ольга Бухгалтер" in told.body
+    assert "Ольга Бухгалтер" in told_of(told)[1]
 
 
 def test_a_deal_without_a_contact_gets_nothing_and_the_responsible_is_told_why(team):
@@ -152,7 +153,7 @@ def test_a_deal_without_a_contact_gets_nothing_and_the_responsible_is_told_why(t
         outcome = invoice_attach(deal=deal, by=manager, upload=pdf())
 
     assert not outcome.sent
-    assert outcome.problem in Notification.objects.filter(recipient=manager).order_by("-pk").first().body
+    assert outcome.problem in told(Notification.objects.filter(recipient=manager).order_by("-pk").first())[1]
     assert not invoice_emails().exists()
 
 

@@ -17,6 +17,7 @@ from crm.services.renewal import contract_set_end_date, renewal_due_at
 from notifications.models import Notification
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, UserFactory
+from tests.told import told as told_of
 
 ADMIN_URL = "/admin/admin24/globalconstant/"
 
@@ -77,7 +78,7 @@ def test_a_twelve_month_contract_is_renewed_thirty_days_before_its_end(manager):
     # Its own robots ran: the proposal task is the responsible's.
     assert Task.objects.get(deal=renewal, kind=Task.Kind.PROPOSAL).responsible == manager
     told = Notification.objects.get(recipient=manager, target_id=renewal.pk, template="reminder")
-    assert contract.number in told.body and "31.12.2027" in told.body
+    assert contract.number in told_of(told)[1] and "31.12.2027" in told_of(told)[1]
     # and of the proposal task the renewal's robot gave them
     assert Notification.objects.filter(recipient=manager, target_id=renewal.pk, template="crm/task").count() == 1
     assert renewal_due_at(contract) is None

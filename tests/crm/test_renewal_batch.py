@@ -21,6 +21,7 @@ from crm.services.renewal import RENEWAL_DUE, renewal_due_at
 from notifications.models import Notification
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, UserFactory
+from tests.told import told as told_of
 
 Status = ScheduledAction.Status
 _numbers = itertools.count(1)
@@ -105,7 +106,7 @@ def test_contracts_due_on_a_sunday_before_a_day_off_are_renewed_together_on_the_
         )  # fmt: skip
         assert Task.objects.get(deal=renewal, kind=Task.Kind.PROPOSAL).responsible == contract.responsible
         told = Notification.objects.get(recipient=contract.responsible, target_id=renewal.pk, template="reminder")
-        assert contract.number in told.body and "08.06.2027" in told.body
+        assert contract.number in told_of(told)[1] and "08.06.2027" in told_of(told)[1]
         assert renewal.search_text  # what save() fills in, written by the batch too
     # Once: a later tick renews nobody again.
     with time_machine.travel(msk(2027, 5, 12, 9), tick=False):

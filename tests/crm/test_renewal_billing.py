@@ -28,6 +28,7 @@ from tests.crm.lifecycle import Life, assert_every_month_billed_once, first_cont
 from tests.crm.test_billing_box_languages import billing_box_emails
 from tests.factories import UserFactory
 from tests.test_history_languages import reader
+from tests.told import told as told_of
 
 SIGNED = datetime.date(2027, 3, 1)
 ENDS = datetime.date(2027, 5, 31)
@@ -174,15 +175,15 @@ def test_a_renewal_signed_as_the_month_begins_closes_the_old_contracts_deal_and_
         assert august.shown_closing_reason == (
             f"The period from 1 Aug 2027 is billed under the renewal “{renewal.title}” (contract of 1 Aug 2027)."
         )
-    told = Notification.objects.get(target_id=august.pk, title__startswith="Сделка закрыта")
-    assert told.body == (
+    [told] = [n for n in Notification.objects.filter(target_id=august.pk) if told_of(n)[0].startswith("Сделка закрыта")]
+    assert told_of(told)[1] == (
         f"Период с 01.08.2027 оплачивается по продлению «{renewal.title}» (договор от 01.08.2027). "
         "Письмо со счётом не отправлено."
     )
     assert waiting.status == OutboxMessage.Status.CANCELLED
     assert not Task.objects.filter(deal=august, status=Task.Status.OPEN).exists()
     told = Notification.objects.get(recipient=manager, key=f"superseded:{august.pk}:{renewal.pk}")
-    assert renewal.title in told.body
+    assert renewal.title in told_of(told)[1]
     browser = Client()
     browser.force_login(manager)
     page = browser.get(reverse("crm:deal-detail", args=[august.pk])).content.decode()

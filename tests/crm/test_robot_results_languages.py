@@ -24,6 +24,7 @@ from tests.crm.lifecycle import first_contract
 from tests.crm.test_callback_ladder import FIVE_CALLS, create_lead, fail_call
 from tests.factories import CompanyFactory, DealFactory, UserFactory
 from tests.test_history_languages import reader
+from tests.told import told
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +174,7 @@ def _stored() -> list[tuple]:
             (model.__name__, card.closing_reason, card.closing_reason_message) for card in model.objects.order_by("pk")
         ]
     rows += [("activity", a.verb, a.key, a.params, a.text) for a in Activity.objects.order_by("created_at", "pk")]
-    rows += [("notification", n.title, n.body, n.template, n.context) for n in Notification.objects.order_by("pk")]
+    rows += [("notification", *told(n), n.template, n.context) for n in Notification.objects.order_by("pk")]
     # The outbox's context without its link (the card's id, which PostgreSQL's sequences move on);
     # the invoice email's is the administrator's texts with the deal's numbers filled in.
     rows += [

@@ -20,6 +20,8 @@ from notifications.models import Notification, OutboxMessage
 from notifications.staff_telegram import set_kinds
 from tests.crm.conftest import msk
 from tests.factories import UserFactory
+from tests.told import titles as told_titles
+from tests.told import told as told_of
 
 pytestmark = pytest.mark.usefixtures("eager_celery")
 
@@ -81,9 +83,9 @@ def test_a_robots_task_reaches_its_holder_in_the_app_by_email_and_in_telegram(te
     assert email.subject == "Новая задача: Подготовить договор: Абонентка «Ромашки»"
     assert "Срок: 11.01.2028 18:00" in email.body and f"/crm/deals/{deal.pk}/" in email.body
     notice = Notification.objects.get(recipient=clerk)
-    assert notice.title == "Новая задача: Подготовить договор: Абонентка «Ромашки»"
+    assert told_of(notice)[0] == "Новая задача: Подготовить договор: Абонентка «Ромашки»"
     assert notice.link == f"/crm/deals/{deal.pk}/"
-    assert "Приложите файл договора" in notice.body  # the task's own description
+    assert "Приложите файл договора" in told_of(notice)[1]  # the task's own description
 
     tick(MONDAY_10 + datetime.timedelta(minutes=5))  # told once
     assert len(telegram_api.sent(4242)) == 1 and len(mails_to(clerk)) == 1
@@ -96,7 +98,7 @@ def test_a_holder_who_turned_tasks_off_in_telegram_gets_no_telegram_message(tele
 
     assert telegram_api.sent(4242) == []
     # The bell and the email are every staff notice's channels; the profile chooses what also goes to Telegram.
-    assert Notification.objects.filter(recipient=clerk, title__startswith="Новая задача").count() == 1
+    assert sum(t.startswith("Новая задача") for t in told_titles(Notification.objects.filter(recipient=clerk))) == 1
     assert len(mails_to(clerk)) == 1
     assert not OutboxMessage.objects.filter(channel="telegram").exists()
 
@@ -130,7 +132,7 @@ def test_a_task_set_by_a_colleague_names_them_and_one_set_for_oneself_tells_nobo
     tick(MONDAY_10 + datetime.timedelta(seconds=30))
 
     [notice] = Notification.objects.filter(recipient=clerk)
-    assert notice.body.startswith("Ходоков Пётр поставил(а) вам задачу «Проверить реквизиты».")
+    assert told_of(notice)[1].startswith("Ходоков Пётр поставил(а) вам задачу «Проверить реквизиты».")
     assert not Notification.objects.filter(recipient=manager).exists()
 
 
@@ -143,8 +145,8 @@ def test_a_task_handed_over_tells_the_new_holder(manager, clerk, tick):
     tick(MONDAY_10 + datetime.timedelta(seconds=30))
 
     [notice] = Notification.objects.filter(recipient=clerk)
-    assert notice.title == "Новая задача: Сверить акты"
-    assert notice.body.startswith(f"{admin} поставил(а) вам задачу «Сверить акты».")
+    assert told_of(notice)[0] == "Новая задача: Сверить акты"
+    assert told_of(notice)[1].startswith(f"{admin} поставил(а) вам задачу «Сверить акты».")
     assert not Notification.objects.filter(recipient=other).exists()
 
 
@@ -175,7 +177,7 @@ def test_a_task_done_in_time_or_moved_on_is_not_told_overdue(manager, clerk, tic
 
     tick(msk(2028, 1, 12, 12, 1))
     [notice] = Notification.objects.filter(recipient=clerk)
-    assert notice.title == "Задача просрочена: Заказать картриджи"
+    assert told_of(notice)[0] == "Задача просрочена: Заказать картриджи"
 
 
 def test_a_call_task_due_at_once_is_not_told_overdue(manager, tick):
@@ -184,7 +186,7 @@ def test_a_call_task_due_at_once_is_not_told_overdue(manager, tick):
         lead_create(by=None, title="Звонок с сайта", email="new@client.example", responsible=manager)
     tick(MONDAY_10 + datetime.timedelta(hours=3))
 
-    titles = list(Notification.objects.filter(recipient=manager).values_list("title", flat=True))
+    titles = told_titles(Notification.objects.filter(recipient=manager))
     assert any(title.startswith("Новая задача: Позвонить") for title in titles)
     assert not any("просрочена" in title for title in titles)
 
@@ -244,5 +246,5 @@ def test_creating_a_task_cancels_no_timers_of_its_own(manager, clerk, tick):
     # Still one notice now and one at the deadline.
     tick(MONDAY_10 + datetime.timedelta(seconds=30))
     tick(MONDAY_10 + datetime.timedelta(days=1, seconds=30))
-    titles = list(Notification.objects.filter(recipient=clerk).order_by("pk").values_list("title", flat=True))
+    titles = told_titles(Notification.objects.filter(recipient=clerk).order_by("pk"))
     assert len(titles) == 2 and "просрочена" in titles[1]

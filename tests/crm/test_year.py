@@ -16,6 +16,7 @@ from crm.services.billing import closing_docs_mark_received, invoice_attach, inv
 from notifications.models import Notification, OutboxMessage
 from tests.crm.conftest import msk
 from tests.factories import CompanyFactory, ContactFactory, DealFactory, UserFactory
+from tests.told import titles
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
@@ -102,7 +103,5 @@ def test_a_year_of_one_client(db):
     assert (renewal.created_at.year, renewal.created_at.month) == (2027, 12)
 
     # Paid within five days and documents received before the period ended: nobody was reminded.
-    reminders = list(
-        Notification.objects.filter(recipient=manager, template="reminder").values_list("title", flat=True)
-    )
+    reminders = titles(Notification.objects.filter(recipient=manager, template="reminder"))
     assert not [t for t in reminders if "unpaid" in t or "closing documents" in t.lower()]

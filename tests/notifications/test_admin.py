@@ -38,10 +38,13 @@ def test_administrators_see_the_outbox_filtered_by_status_and_channel(admin_clie
 def test_the_outbox_is_read_only(admin_client):
     message = failed_message()
     change = reverse("admin:notifications_outboxmessage_change", args=[message.pk])
-    assert admin_client.get(change).status_code == 200
+    page = admin_client.get(change)
+    # Not sent yet: shown as it will go out (rendered now), nothing stored.
+    assert page.status_code == 200 and "Счёт" in page.content.decode() and "Оплатите счёт." in page.content.decode()
     admin_client.post(change, {"subject": "changed"})
+    assert "Счёт" in admin_client.get(change).content.decode()
     message.refresh_from_db()
-    assert message.subject == "Счёт"
+    assert (message.subject, message.status) == ("", "failed")
     assert admin_client.get(reverse("admin:notifications_outboxmessage_add")).status_code == 403
 
 
@@ -69,3 +72,12 @@ def test_the_notification_list_opens_for_administrators(admin_client):
     page = admin_client.get(reverse("admin:notifications_notification_changelist"))
     assert page.status_code == 200
     assert "Проверка" in page.content.decode()
+
+
+def test_the_notifications_admin_finds_by_kind_recipient_and_card_and_shows_the_title(admin_client):
+    reader = UserFactory(username="ivanov", last_name="Иванов", language="en")
+    notify(reader, "reminder", {"title": "Позвонить «Ромашке»", "text": "Клиент ждёт."}, channels=())
+    changelist = reverse("admin:notifications_notification_changelist")
+    for term in ("ivanov", "Иванов", "reminder"):
+        assert "Позвонить «Ромашке»" in admin_client.get(changelist, {"q": term}).content.decode(), term
+    assert "Позвонить" not in admin_client.get(changelist, {"q": "invoice"}).content.decode()

@@ -7,6 +7,8 @@ from django.utils import timezone
 from notifications.models import Notification, OutboxMessage
 from notifications.services import notify_staff
 from tests.factories import DealFactory, UserFactory
+from tests.told import email as told_email
+from tests.told import told
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +20,11 @@ def test_a_staff_notification_links_to_the_card_of_what_it_is_about():
     [email] = notify_staff(deal, to=user, title="Сделка ждёт", text="Позвоните клиенту.", due=due, key="k:1")
 
     note = Notification.objects.get(recipient=user)
-    assert (note.template, note.title, note.link) == ("reminder", "Сделка ждёт", f"/crm/deals/{deal.pk}/")
-    assert note.body.startswith("Позвоните клиенту.")
+    title, text = told(note)
+    assert (note.template, title, note.link) == ("reminder", "Сделка ждёт", f"/crm/deals/{deal.pk}/")
+    assert text.startswith("Позвоните клиенту.")
     assert (note.target_type.model, note.target_id) == ("deal", deal.pk)
+    email = told_email(email)
     assert email.template == "reminder" and email.subject == "Сделка ждёт"
     assert f"{settings.SITE_URL}/crm/deals/{deal.pk}/" in email.body_text
     assert "2030" in email.body_text

@@ -15,6 +15,7 @@ from servicedesk import services
 from servicedesk.models import Ticket, TicketStatus
 from servicedesk.templatetags.servicedesk_staff import countdown
 from tests.factories import CompanyFactory, ServiceFactory, UserFactory
+from tests.told import emails
 
 from .conftest import msk
 from .staff_helpers import bulk_tickets, new_ticket
@@ -151,7 +152,7 @@ def test_dragging_a_card_to_in_progress_starts_the_work_and_tells_the_client(cli
     ticket.refresh_from_db()
     assert ticket.status == TicketStatus.IN_PROGRESS
     assert ticket.first_reaction_at is not None
-    subjects = list(OutboxMessage.objects.filter(address=ticket.client_email).values_list("subject", flat=True))
+    subjects = [m.subject for m in emails(OutboxMessage.objects.filter(address=ticket.client_email))]
     assert len(subjects) == 2 and all(f"[#{ticket.number}]" in subject for subject in subjects)
 
 

@@ -21,6 +21,7 @@ from servicedesk.intake.email import ingest, process_batch, process_waiting
 from servicedesk.models import Attachment, InboundEmail, Ticket, TicketComment, TicketStatus
 from servicedesk.models.tickets import NUMBER_SEQUENCE
 from tests.factories import ServiceFactory, UserFactory
+from tests.told import told as told_of
 
 from .test_fuzz import _mutate, _seeds
 
@@ -243,7 +244,7 @@ def _reopened_as(ticket):
         "deferred_until": ticket.deferred_until,
         "entries": ticket.stage_entry_count,
         "moves": sorted((m.data["from"], m.data["to"], m.key) for m in moves),
-        "notice": notice.title.replace(str(ticket), "#"),
+        "notice": told_of(notice)[0].replace(str(ticket), "#"),
         "timers": sorted(pending),
     }
 

@@ -27,6 +27,7 @@ from servicedesk.models import Ticket, TicketComment
 from tests.factories import ServiceFactory, UserFactory
 from tests.servicedesk.email.test_inbound import _bounce as bounce
 from tests.test_history_languages import reader
+from tests.told import told
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 
@@ -202,7 +203,7 @@ def _stored() -> list[tuple]:
         ("outbox", m.status, m.last_error, m.last_error_message)
         for m in OutboxMessage.objects.exclude(last_error="").order_by("pk")
     ]
-    rows += [("notification", n.title, n.body) for n in Notification.objects.order_by("pk")]
+    rows += [("notification", *told(n)) for n in Notification.objects.order_by("pk")]
     return rows
 
 
