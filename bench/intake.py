@@ -54,12 +54,13 @@ DESCRIPTION = "Принтер в бухгалтерии не печатает с
 WORKERS = 4
 EMAIL_POOL = 50
 
-# Every post differs (its description ends in wrk's thread and the post's number): the intake takes
-# the same post sent twice as one, while the emails and names repeat as returning clients' do.
+# Every post differs (its description ends in the run's start second, wrk's thread and the post's
+# number): the intake takes the same post sent twice as one, while the emails and names repeat as
+# returning clients' do.
 LUA = """
 local threads = 0
 setup = function(thread)
-  thread:set("thread_id", threads)
+  thread:set("thread_id", os.time() .. "-" .. threads)
   threads = threads + 1
 end
 counter = 0
@@ -347,15 +348,21 @@ def print_query_count(path: str, prefix: str) -> None:
 
     from admin24 import timers
 
-    data = {**dict(parse_qsl(prefix)), "description": DESCRIPTION, "rendered": _old_stamp()}
+    data = {**dict(parse_qsl(prefix)), "rendered": _old_stamp()}
     client = Client()
-    for label, email in (
-        ("a new client, the process's first request (it loads the settings and the calendar)", "first@bench.example"),
-        ("a returning client", "first@bench.example"),
+    for sent, (label, email) in enumerate(
+        (
+            (
+                "a new client, the process's first request (it loads the settings and the calendar)",
+                "first@bench.example",
+            ),
+            ("a returning client", "first@bench.example"),
+        )
     ):
+        post = {**data, "email": email, "name": "Client", "description": f"{DESCRIPTION} {sent}"}  # not the same post
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            response = client.post(path, {**data, "email": email, "name": "Client"})
+            response = client.post(path, post)
             elapsed = (time.perf_counter() - started) * 1000
         if response.status_code != 302:
             raise SystemExit(f"the in-process intake answered {response.status_code}: {response.content[:500]!r}")
