@@ -76,3 +76,14 @@ def test_a_row_that_cannot_be_rendered_fails_alone_and_its_batch_goes_out(
     assert page.status_code == 200
     assert "bad@example.ru" in page.content.decode() and error in page.content.decode()
     assert client.get(reverse("admin:notifications_outboxmessage_change", args=[bad.pk])).status_code == 200
+
+
+def test_the_outbox_lists_a_pending_row_that_cannot_be_rendered_beside_the_others(fragile, client):
+    # Not delivered yet (its after-commit publish never runs in this test's transaction).
+    notify_many([Notice("ok@example.ru", "reminder", {"title": "Счёт к оплате", "text": "Оплатите."}),
+                 Notice("bad@example.ru", "fragile", {"title": "Счёт", "text": "Оплатите.", "n": "two"})])  # fmt: skip
+    client.force_login(UserFactory(roles=[Role.ADMINISTRATOR], is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:notifications_outboxmessage_changelist"))
+    assert page.status_code == 200
+    # The other row is shown as it will go; the bad one is listed, its subject empty.
+    assert "Счёт к оплате" in page.content.decode() and "bad@example.ru" in page.content.decode()
