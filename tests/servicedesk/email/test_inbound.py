@@ -26,7 +26,6 @@ from servicedesk.models import InboundEmail, Ticket, TicketComment, TicketSource
 from tests.factories import ServiceFactory, UserFactory
 from tests.told import email as told_email
 from tests.told import titles as told_titles
-from tests.told import told as told_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("eager_celery")]
 ROOT = Path(__file__).resolve().parents[3]
