@@ -114,9 +114,10 @@ def insert_rows(rows) -> None:
 
 
 def insert_values(model, rows: list[dict]) -> None:
-    """``insert_rows`` of rows given as their columns' values (field attname → value; a field not
-    given takes its default, an ``auto_now(_add)`` moment the time of writing) instead of model
-    instances: for rows only written, that nobody reads back — they get no pks. A clock batch
+    """``insert_rows`` of rows given as their fields' values (attname → value, or a relation's
+    name → the related row; a field not given takes its default, an ``auto_now(_add)`` moment the
+    time of writing) instead of model instances: for rows only written, that nobody reads back —
+    they get no pks. A clock batch
     writes thousands (timers, timeline entries), and Django's ``Model.__init__`` of each, with the
     relations' checks before the INSERT, cost more than taking its values apart for the statement."""
     if not rows:
@@ -129,9 +130,14 @@ def insert_values(model, rows: list[dict]) -> None:
     # The defaults once per batch, but those a callable makes (each row its own ``dict()``, uuid …).
     fixed = {f.attname: f.get_default() for f in columns if not callable(f.default) and f.attname not in moments}
     made = [f for f in columns if callable(f.default) and f.attname not in moments]
+    relations = [f for f in columns if f.is_relation]
     values = []
     for row in rows:
         full = {**fixed, **{f.attname: f.get_default() for f in made if f.attname not in row}, **row}
+        for field in relations:
+            if field.name in full:
+                related = full[field.name]
+                full[field.attname] = None if related is None else related.pk
         for name in moments:
             full[name] = timezone.now()  # what pre_save sets, row by row as save() would
         values.append([_text(field, full[field.attname]) for field in columns])

@@ -233,7 +233,6 @@ def _target_type(target) -> ContentType:
 def schedule(target: Model, action: str, at: datetime.datetime, *, payload: dict | None = None) -> ScheduledAction:
     """Run ``action`` on ``target`` at ``at`` (a moment already past falls due at once: at ``clock.now()``)."""
     row = ScheduledAction(**_scheduled(Timer(target, action, at, payload), clock.now()))
-    row.target_type = _target_type(target)  # the cached type: reading row.target asks no query for it
     row.save(force_insert=True)
     return row
 
@@ -263,7 +262,7 @@ def _scheduled(timer: Timer, now: datetime.datetime) -> dict:
     if timer.target.pk is None:
         raise ValueError("schedule() needs a saved target")
     return {
-        "target_type_id": _target_type(timer.target).pk,
+        "target_type": _target_type(timer.target),
         "target_id": timer.target.pk,
         "action": timer.action,
         "payload": timer.payload or {},

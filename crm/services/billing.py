@@ -405,7 +405,7 @@ def _following(deal: Deal, start: datetime.date, end: datetime.date, **stored) -
     )
 
 
-def _following_entries(deal: Deal, created: Deal) -> list[Activity]:
+def _following_entries(deal: Deal, created: Deal) -> list[dict]:
     return [
         activity.build(
             target=created,
