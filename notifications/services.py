@@ -619,7 +619,8 @@ def _is_drafted(message: OutboxMessage) -> bool:
 def _draft(message: OutboxMessage, rendered: Rendered | None = None) -> dict[str, str]:
     """Put on ``message`` the subject, text and HTML its channel sends (``rendered``, or rendered
     now in the row's language and time zone); returns them to store once it is sent, nothing
-    for a row that has them already. A template since removed is a ``PermanentError``."""
+    for a row that has them already. A row that cannot be rendered (a template since removed or
+    broken, a value a filter rejects) is a ``PermanentError``."""
     if _is_drafted(message):
         return {}
     if rendered is None:
@@ -627,6 +628,9 @@ def _draft(message: OutboxMessage, rendered: Rendered | None = None) -> dict[str
             [rendered] = render_many([_rendering_request(message)])
         except UnknownTemplate as exc:
             raise channel_registry.PermanentError(str(exc)) from exc
+        except Exception as exc:
+            # A template broken since, a value a filter rejects: rendering it again fails the same way.
+            raise channel_registry.PermanentError(f"could not render: {type(exc).__name__}: {exc}") from exc
     text, html = _channel(message.channel).parts(rendered)
     parts = {"subject": rendered.subject[:500], "body_text": text, "body_html": html}
     for name, value in parts.items():
@@ -652,12 +656,13 @@ def _rendering_request(message: OutboxMessage) -> tuple[str, dict, str, _Address
 
 
 def _renderings(rows: list[OutboxMessage]) -> dict[int, Rendered]:
-    """The renderings of the rows not drafted yet, in one ``render_many``; none when one of their
-    templates is gone (each row then renders, and fails, alone)."""
+    """The renderings of the rows not drafted yet, in one ``render_many``; none when one of them
+    cannot be rendered (its template gone or broken, a value a filter rejects): each row then
+    renders alone, so only that one fails."""
     rows = [row for row in rows if not _is_drafted(row)]
     try:
         return dict(zip([row.pk for row in rows], render_many([_rendering_request(row) for row in rows]), strict=True))
-    except UnknownTemplate:
+    except Exception:
         return {}
 
 

@@ -188,7 +188,7 @@ def test_a_new_email_opens_a_ticket_whose_confirmation_threads_to_it(django_capt
     names = set(ticket.attachments.values_list("original_name", flat=True))
     assert "заявка.pdf" in names and "run.exe" not in names
     note = ticket.comments.get(public=False)
-    assert "run.exe" in told_of(note)[1]
+    assert "run.exe" in note.body
     assert ticket.contact is not None
 
 
