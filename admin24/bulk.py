@@ -18,7 +18,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import connection, transaction
-from django.db.models import DateTimeField, Field, JSONField
+from django.db.models import DateField, DateTimeField, Field, JSONField
+from django.utils import timezone
 
 # The writes held by the innermost ``one_statement`` block: (SQL, params, what to call with its rows).
 _held: ContextVar[list | None] = ContextVar("admin24_bulk_held", default=None)
@@ -110,6 +111,50 @@ def insert_rows(rows) -> None:
         _saved(rows)
 
     _write(f"{sql} RETURNING {connection.ops.quote_name(type(rows[0])._meta.pk.column)}", params, numbered)
+
+
+def insert_values(model, rows: list[dict]) -> None:
+    """``insert_rows`` of rows given as their fields' values (attname → value, or a relation's
+    name → the related row; a field not given takes its default, an ``auto_now(_add)`` moment the
+    time of writing) instead of model instances: for rows only written, that nobody reads back —
+    they get no pks. A clock batch
+    writes thousands (timers, timeline entries), and Django's ``Model.__init__`` of each, with the
+    relations' checks before the INSERT, cost more than taking its values apart for the statement."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows])
+        return
+    columns, _deriving, sql = _insert_statement(model, False)
+    moments = _moments(model)
+    # The defaults once per batch, but those a callable makes (each row its own ``dict()``, uuid …).
+    fixed = {f.attname: f.get_default() for f in columns if not callable(f.default) and f.attname not in moments}
+    made = [f for f in columns if callable(f.default) and f.attname not in moments]
+    relations = [f for f in columns if f.is_relation]
+    values = []
+    for row in rows:
+        full = {**fixed, **{f.attname: f.get_default() for f in made if f.attname not in row}, **row}
+        for field in relations:
+            if field.name in full:
+                related = full[field.name]
+                full[field.attname] = None if related is None else related.pk
+        for name in moments:
+            full[name] = timezone.now()  # what pre_save sets, row by row as save() would
+        values.append([_text(field, full[field.attname]) for field in columns])
+    _write(sql, [json.dumps(values)])
+
+
+@functools.cache
+def _moments(model) -> frozenset[str]:
+    """The columns of ``model``'s INSERT that ``auto_now(_add)`` sets; ``insert_values`` derives no other."""
+    _columns, deriving, _sql = _insert_statement(model, False)
+    automatic = [f for f in deriving if isinstance(f, DateField) and (f.auto_now or f.auto_now_add)]
+    # A date's today is not timezone.now(); a file is saved by its pre_save.
+    dates = [f for f in automatic if not isinstance(f, DateTimeField)]
+    others = [f.name for f in deriving if not isinstance(f, DateField) or f in dates]
+    if others:
+        raise TypeError(f"insert_values() cannot derive {', '.join(others)}: use insert_rows()")
+    return frozenset(f.attname for f in automatic)
 
 
 def _saved(rows) -> None:
@@ -239,12 +284,11 @@ def _columns(columns) -> tuple[str, str]:
 
 def _params(columns, rows) -> list:
     """``_columns``' one parameter: the rows, each a list of its columns' texts, as one JSON array."""
-    return [json.dumps([[_text(field, row) for field in columns] for row in rows])]
+    return [json.dumps([[_text(field, getattr(row, field.attname)) for field in columns] for row in rows])]
 
 
-def _text(field, row) -> str | None:
+def _text(field, value) -> str | None:
     """The column's value as the text PostgreSQL casts back to the column's type."""
-    value = getattr(row, field.attname)
     if isinstance(field, JSONField):
         return json.dumps(value, cls=field.encoder)
     # A plain text, number or aware moment is what the column's cast reads already (the most

@@ -115,8 +115,13 @@ def site_text(text) -> str:
     """``text`` (a ``Message``, a lazy string) in the site's language (``LANGUAGE_CODE``): the copy
     a text column keeps beside its message, for search and the Django admin — the same whoever
     happened to be active when it was written."""
+    return site_texts([text])[0]
+
+
+def site_texts(texts) -> list[str]:
+    """``site_text`` of each of ``texts``, in one switch of language (a batch's)."""
     with translation.override(settings.LANGUAGE_CODE):
-        return str(text)
+        return [str(text) for text in texts]
 
 
 def user_param(user) -> dict | None:

@@ -232,7 +232,7 @@ def _target_type(target) -> ContentType:
 
 def schedule(target: Model, action: str, at: datetime.datetime, *, payload: dict | None = None) -> ScheduledAction:
     """Run ``action`` on ``target`` at ``at`` (a moment already past falls due at once: at ``clock.now()``)."""
-    row = _scheduled(Timer(target, action, at, payload))
+    row = ScheduledAction(**_scheduled(Timer(target, action, at, payload), clock.now()))
     row.save(force_insert=True)
     return row
 
@@ -248,24 +248,27 @@ class Timer(NamedTuple):
 
 def schedule_many(timers: Iterable[Timer]) -> None:
     """``schedule`` for many at once, in one INSERT (the clock's batches)."""
-    bulk.insert_rows(_scheduled(timer) for timer in timers)
+    now = clock.now()
+    # Value rows, not instances: nobody reads them back (bulk.insert_values).
+    bulk.insert_values(ScheduledAction, [_scheduled(timer, now) for timer in timers])
 
 
-def _scheduled(timer: Timer) -> ScheduledAction:
+def _scheduled(timer: Timer, now: datetime.datetime) -> dict:
+    """The row's values."""
     if timer.action not in _handlers:
         raise UnknownAction(timer.action)
     if timezone.is_naive(timer.at):
         raise ValueError("schedule() needs an aware datetime")
     if timer.target.pk is None:
         raise ValueError("schedule() needs a saved target")
-    return ScheduledAction(
-        target_type=_target_type(timer.target),
-        target_id=timer.target.pk,
-        action=timer.action,
-        payload=timer.payload or {},
-        due_at=max(timer.at, clock.now()),
-        stage_token=_token(timer.target),
-    )
+    return {
+        "target_type": _target_type(timer.target),
+        "target_id": timer.target.pk,
+        "action": timer.action,
+        "payload": timer.payload or {},
+        "due_at": max(timer.at, now),
+        "stage_token": _token(timer.target),
+    }
 
 
 def counted_from(action: ScheduledAction) -> datetime.datetime:

@@ -319,7 +319,7 @@ def _follow_up(tickets: list[Ticket], by) -> None:
     marked = [ticket for ticket in tickets if ticket.follow_up_pending]
     for ticket in marked:
         ticket.follow_up_pending = False
-    log: list[Activity] = []
+    log: list[dict] = []
     unlinked = [ticket for ticket in tickets if ticket.contact_id is None]
     found = clients_link(
         [Client(t.client_name, t.client_email, t.client_phone, t.client_company) for t in unlinked], log=log
@@ -331,8 +331,8 @@ def _follow_up(tickets: list[Ticket], by) -> None:
             ticket.client_company = ticket.client_company or (company.name if company else "")
             changed[ticket.pk] = ticket
     # A company this follow-up created (its timeline entry is in ``log``) has no contract yet.
-    created = {entry.target_id for entry in log
-               if entry.verb == Activity.Verb.CREATED and entry.target_type.model_class() is Company}  # fmt: skip
+    created = {entry["target_id"] for entry in log
+               if entry["verb"] == Activity.Verb.CREATED and entry["target_type"].model_class() is Company}  # fmt: skip
     rescheduled = _serve_under_contract(tickets, changed, created)
     if changed:
         now = timezone.now()  # what save()'s auto_now would set

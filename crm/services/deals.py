@@ -186,7 +186,7 @@ def deal_remind(deal: Deal, recipient, *, key: str, title, text) -> None:
     if recipient is None:
         return
     notify_staff(deal, to=recipient, title=title, text=text, key=key)
-    _reminder_entry(Reminder(deal, recipient, key, title, text)).save(force_insert=True)
+    Activity(**_reminder_entry(Reminder(deal, recipient, key, title, text))).save(force_insert=True)
 
 
 @dataclass(frozen=True)
@@ -226,7 +226,7 @@ def ladder_recipient(deal: Deal, action, supervisors: dict[int, object]):
     return deal.responsible
 
 
-def _reminder_entry(reminder: Reminder) -> Activity:
+def _reminder_entry(reminder: Reminder) -> dict:
     title = reminder.title
     return activity.build(
         target=reminder.deal,

@@ -128,7 +128,7 @@ class Client(NamedTuple):
     company: str
 
 
-def clients_link(clients: list[Client], *, log: list[Activity]) -> list[tuple[Contact | None, Company | None]]:
+def clients_link(clients: list[Client], *, log: list[dict]) -> list[tuple[Contact | None, Company | None]]:
     """Each client's contact and company (SPEC §1): the oldest contact with the email (and its
     company), else a new contact — with its company found by name or created — flagged as a
     possible duplicate of the oldest contact sharing its phone. The same as one client after
@@ -291,7 +291,7 @@ def _look_up_apart(keys: list[str], company_keys: list[str], phones: list[str]) 
     )
 
 
-def _create_contacts(new: dict[str, Client], known: _Known, log: list[Activity]) -> None:
+def _create_contacts(new: dict[str, Client], known: _Known, log: list[dict]) -> None:
     """Create the contacts of ``new`` (email key → client) into ``known.contacts``, with their
     companies, under the ids ``known`` holds for them."""
     companies, created = known.companies, []

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from admin24 import access, activity, bulk, clock, timers
 from admin24.access import Action
-from admin24.messages import Message, site_text
+from admin24.messages import Message, site_text, site_texts
 from admin24.models import Activity
 from admin24.workflow import DomainError
 
@@ -104,22 +104,25 @@ def task_create(**fields) -> Task:
 def task_create_many(new: list[NewTask]) -> list[Task]:
     """``task_create`` of many tasks at once (a clock batch's robots): one INSERT per table for
     them all — the tasks, their checklists, the timelines' entries and the notices' timers."""
+    longest = Task._meta.get_field("title").max_length
+    # In the site's language once for the batch (each translation.override cost ~0.2 ms).
+    texts = site_texts(text for spec in new for text in (spec.title, spec.description))
     tasks = [
         Task(
             # Robots build titles around a card's title, which may already fill the column.
-            title=Truncator(site_text(spec.title)).chars(Task._meta.get_field("title").max_length),
+            title=Truncator(title).chars(longest),
             title_message=spec.title.stored if isinstance(spec.title, Message) else {},
             description_message=spec.description.stored if isinstance(spec.description, Message) else {},
             responsible=spec.responsible,
             kind=spec.kind,
             deadline=spec.deadline,
-            description=site_text(spec.description),
+            description=description,
             lead=spec.lead,
             deal=spec.deal,
             created_by=spec.by,
             is_automatic=spec.is_automatic,
         )
-        for spec in new
+        for spec, title, description in zip(new, texts[::2], texts[1::2], strict=True)
     ]
     if not tasks:
         return tasks

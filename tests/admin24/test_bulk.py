@@ -80,3 +80,23 @@ def test_a_moment_in_any_zone_and_a_missing_value_read_back_as_given():
     first, second = ScheduledAction.objects.filter(pk__in=[row.pk for row in written]).order_by("pk")
     assert first.due_at == moscow and first.due_at.astimezone(dt.UTC).day == 31
     assert first.finished_at is None and second.finished_at == moscow
+
+
+def test_value_rows_are_written_with_their_defaults_and_the_moment_of_writing():
+    department = Department.objects.create(name="d")
+    type_id = ContentType.objects.get_for_model(Department).pk
+    due = dt.datetime(2027, 3, 1, 9, 30, tzinfo=ZoneInfo("Europe/Moscow"))
+    rows = [
+        {"target_type_id": type_id, "target_id": department.pk, "action": "a", "payload": {"n": n}, "due_at": due}
+        for n in range(3)
+    ]
+
+    with CaptureQueriesContext(connection) as queries:
+        bulk.insert_values(ScheduledAction, rows)
+
+    assert len(queries) == 1
+    written = ScheduledAction.objects.order_by("pk")
+    assert [(row.payload, row.due_at, row.status, row.attempts, row.stage_token) for row in written] == [
+        ({"n": n}, due, ScheduledAction.Status.PENDING, 0, "") for n in range(3)
+    ]
+    assert all(row.created_at is not None for row in written)
