@@ -38,7 +38,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.template import TemplateDoesNotExist
 from django.template.loader import get_template
 from django.utils import formats, timezone, translation
@@ -628,6 +628,8 @@ def _draft(message: OutboxMessage, rendered: Rendered | None = None) -> dict[str
             [rendered] = render_many([_rendering_request(message)])
         except UnknownTemplate as exc:
             raise channel_registry.PermanentError(str(exc)) from exc
+        except DatabaseError:
+            raise  # the database, not the row: retried with backoff as any passing failure
         except Exception as exc:
             # A template broken since, a value a filter rejects: rendering it again fails the same way.
             raise channel_registry.PermanentError(f"could not render: {type(exc).__name__}: {exc}") from exc
@@ -708,9 +710,9 @@ def outbox_deliver_many(*, message_ids: list[int]) -> None:
     row that must wait is published again alone, as ``deliver`` retries it. After the first, sends
     start no later than half Celery's soft time limit into the task (a slow provider costs
     EMAIL_TIMEOUT a send): the rows left go into a task of their own, none cut off by the limit."""
-    started = time.monotonic()
     pending = OutboxMessage.objects.filter(pk__in=message_ids, status=OutboxMessage.Status.PENDING)
     drafts = _renderings(list(pending))
+    started = time.monotonic()  # the sends' budget: the batch's rendering is done before the first
     for position, message_id in enumerate(message_ids):
         if position and time.monotonic() - started > settings.CELERY_TASK_SOFT_TIME_LIMIT / 2:
             _publish_many(message_ids[position:])

@@ -255,11 +255,10 @@ def follow_ups_scheduled(tickets: list[Ticket], now) -> None:
 
 def accept_tickets(requests: list[dict], *, desk: DeskSettings) -> list[Ticket]:
     """``accept_ticket`` for many tickets at once (the inbound email batch): the same rows — each
-    ticket numbered, its files, one follow-up action — written with one INSERT per table.
+    ticket numbered, its files, marked for its follow-up — written with one INSERT per table.
 
     ``requests`` are ``accept_ticket``'s keyword arguments (subject, description, service, name,
-    email, phone, company, files, source), one dict per ticket; the tickets come back in order,
-    each marked for its follow-up.
+    email, phone, company, files, source), one dict per ticket; the tickets come back in order.
     """
     if not requests:
         return []

@@ -75,15 +75,17 @@ def arrive(request) -> Arrival:
     found = [guards.ip_counter(request), *([email] if email else [])]
     sent = guards.sent_counter(request)
     keys = [snapshot.VERSION_KEY, worktime.VERSION_KEY]
-    values, counts = shared_cache.read_and_count(keys, [(key, seconds) for key, seconds, _ in [*found, sent]])
+    values, (*counts, sent_count) = shared_cache.read_and_count(
+        keys, [(key, seconds) for key, seconds, _ in [*found, sent]]
+    )
     return Arrival(
         desk=snapshot.current(version=values[0]).desk,
         calendar=worktime.current_calendar(version=values[1]),
         counters=found,
-        counts=counts[:-1],
+        counts=counts,
         email_counter=email,
         sent_counter=sent,
-        sent_count=counts[-1],
+        sent_count=sent_count,
     )
 
 
