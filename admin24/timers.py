@@ -372,8 +372,17 @@ def _sweep(now: datetime.datetime, batch: int, tally: Counter | None, drained: s
     for name, fn in _sweeps.items():
         if name in drained:
             continue
-        with clock.running_at(now), worktime.one_calendar(), transaction.atomic():
-            outcomes = fn(now, batch)
+        try:
+            with clock.running_at(now), worktime.one_calendar(), transaction.atomic():
+                outcomes = fn(now, batch)
+        except Exception:
+            # One sweep failing (its read, its handing over) must not stop the due actions or the
+            # other sweeps: its rows stay marked, for the next tick to take again.
+            log.exception("the sweep %s failed", name)
+            outcomes = {}
+            drained.add(name)
+            if tally is not None:
+                tally[(name, FAILED)] += 1
         swept = sum(outcomes.values())
         if swept < batch:
             drained.add(name)

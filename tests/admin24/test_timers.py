@@ -65,6 +65,13 @@ def crash(target, action):
     calls.append(("crash", target.pk, action.pk))
 
 
+@timers.sweep("test.clock.sweep")
+def sweep(now, batch):
+    if behaviour.get("sweep_breaks"):
+        raise RuntimeError("the marked rows could not be read")
+    return {}
+
+
 @timers.handler("test.clock.payload")
 def record_payload(target, action):
     calls.append(("payload", type(target), target.name, action.payload))
@@ -845,3 +852,14 @@ def test_a_locking_batch_handler_makes_a_second_worker_wait_for_the_targets_and_
     assert {name for name, pk in calls if pk in {a.pk for a in second}} == {"second"}
     assert sorted(Department.objects.filter(pk__in=[t.pk for t in targets]).values_list("name", flat=True)) == ["2"] * 5
     assert set(ScheduledAction.objects.values_list("status", flat=True)) == {Status.DONE}
+
+
+def test_a_failing_sweep_does_not_stop_the_due_actions_of_its_tick(deal):
+    with time_machine.travel(CURRENT_TIME, tick=False):
+        due = timers.schedule(deal, "test.clock.remind", at(minutes=-1))
+        behaviour["sweep_breaks"] = True
+        tally = Counter()
+        assert timers.run_due_until_idle(tally=tally) == 1
+    assert calls == [("remind", deal.pk, due.pk)]
+    assert refreshed(due).status == Status.DONE
+    assert tally[("test.clock.sweep", timers.FAILED)] == 1
